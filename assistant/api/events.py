@@ -1,0 +1,177 @@
+"""The chat protocol: typed JSON events on ``/ws/chat`` (and the REST mirror's bodies).
+
+Client -> server (field ``type`` selects the event):
+
+* ``message``  ``client_msg_id`` (1-64 chars, unique per conversation), ``text``
+  (1-4000 chars), optional ``profile`` patch (customer-profile fields).
+* ``feedback`` ``message_seq`` (the ``seq`` of a ``reply``), ``rating`` (``up``|``down``),
+  optional ``comment``.
+* ``resume``   ``last_seq``: the server re-sends every stored event after it.
+
+Server -> client:
+
+* ``ready``    sent once on connect: ``conversation_id``, ``last_seq``.
+* ``ack``      the message is stored: ``seq``, ``client_msg_id``.
+* ``typing``   ``on`` true/false while the reply is computed (not stored).
+* ``reply``    ``seq``, ``reply_to`` (the message's seq), ``text``, ``intent``, ``cards``,
+  ``citations``, ``suggestions``, ``grounded``, ``handoff_offered``.
+* ``profile``  ``seq``, ``profile``: the customer profile as understood so far.
+* ``feedback_saved`` ``message_seq``.
+* ``error``    ``code`` (stable, snake_case), ``message`` (zh-CN), optional ``client_msg_id``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+MAX_MESSAGE_CHARS = 4000
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- client -> server ------------------------------------------------------------------
+
+
+class MessageIn(_Event):
+    type: Literal["message"]
+    client_msg_id: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1)  # length limit checked by the service, with its own error code
+    profile: dict[str, Any] | None = None
+
+
+class FeedbackIn(_Event):
+    type: Literal["feedback"]
+    message_seq: int = Field(ge=1)
+    rating: Literal["up", "down"]
+    comment: str = Field(default="", max_length=1000)
+
+
+class ResumeIn(_Event):
+    type: Literal["resume"]
+    last_seq: int = Field(ge=0)
+
+
+ClientEvent = Annotated[MessageIn | FeedbackIn | ResumeIn, Field(discriminator="type")]
+client_event_adapter: TypeAdapter[MessageIn | FeedbackIn | ResumeIn] = TypeAdapter(ClientEvent)
+CLIENT_EVENT_TYPES = ("message", "feedback", "resume")
+
+
+# -- server -> client ------------------------------------------------------------------
+
+
+class ReadyOut(_Event):
+    type: Literal["ready"] = "ready"
+    conversation_id: str
+    last_seq: int
+
+
+class AckOut(_Event):
+    type: Literal["ack"] = "ack"
+    seq: int
+    client_msg_id: str
+    text: str = ""
+    duplicate: bool = False
+
+
+class TypingOut(_Event):
+    type: Literal["typing"] = "typing"
+    on: bool
+
+
+class ReplyOut(_Event):
+    type: Literal["reply"] = "reply"
+    seq: int
+    reply_to: int
+    text: str
+    intent: str
+    confidence: float
+    cards: list[dict[str, Any]]
+    citations: list[dict[str, Any]]
+    suggestions: list[str]
+    grounded: bool
+    handoff_offered: bool
+
+
+class ProfileOut(_Event):
+    type: Literal["profile"] = "profile"
+    seq: int
+    profile: dict[str, Any]
+
+
+class FeedbackSavedOut(_Event):
+    type: Literal["feedback_saved"] = "feedback_saved"
+    message_seq: int
+
+
+class ErrorOut(_Event):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    client_msg_id: str | None = None
+
+
+# -- REST bodies -----------------------------------------------------------------------
+
+
+class TokenRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class Me(BaseModel):
+    user_id: str
+    username: str
+    display_name: str
+    partner_id: str
+    role: str
+
+
+class ConversationCreated(BaseModel):
+    id: str
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    title: str
+    last_seq: int
+    updated_at: str
+
+
+class MessageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    client_msg_id: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1)
+    profile: dict[str, Any] | None = None
+
+
+class TurnResponse(BaseModel):
+    ack: AckOut
+    reply: ReplyOut | None
+    profile: ProfileOut | None
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message_seq: int = Field(ge=1)
+    rating: Literal["up", "down"]
+    comment: str = Field(default="", max_length=1000)
+
+
+class HistoryResponse(BaseModel):
+    conversation_id: str
+    events: list[dict[str, Any]]
+
+
+class ErrorResponse(BaseModel):
+    code: str
+    message: str

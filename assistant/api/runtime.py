@@ -1,0 +1,135 @@
+"""The service's components, built once: storage at start-up, then the index,
+model and dialogue engine in a background thread (``/readyz`` is false until done)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+
+from assistant.auth import InvalidCredentialsError, TokenService, hash_password, load_or_create_secret, verify_password
+from assistant.chat.service import ChatService
+from assistant.content.loader import load_corpus
+from assistant.errors import AssistantError
+from assistant.retrieval.embedders import make_embedder
+from assistant.retrieval.retriever import HybridRetriever
+from assistant.settings import Settings
+from assistant.storage.db import Database, migrate
+from assistant.storage.models import User
+
+log = logging.getLogger(__name__)
+
+
+class NotReadyError(AssistantError):
+    code = "not_ready"
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db: Database | None = None
+        self.tokens: TokenService | None = None
+        self.retriever: HybridRetriever | None = None
+        self.chat: ChatService | None = None
+        self.load_error: str | None = None
+        self._ready = threading.Event()
+        self._loader: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def start_storage(self) -> None:
+        migrate(self.settings.database_url)
+        self.db = Database(self.settings.database_url)
+        secret = self.settings.secret_key or load_or_create_secret(self.settings.secret_file)
+        self.tokens = TokenService(secret, ttl=timedelta(minutes=self.settings.token_ttl_minutes))
+        if self.settings.seed_demo_users:
+            self.seed_users()
+
+    def start_loading(self) -> None:
+        self._loader = threading.Thread(target=self._load, name="assistant-loader", daemon=True)
+        self._loader.start()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout)
+
+    def _load(self) -> None:
+        try:
+            s = self.settings
+            corpus = load_corpus(s.corpus_dir)
+            embedder = make_embedder(s.embedder, threads=s.embed_threads, batch_size=s.embed_batch_size)
+            retriever = HybridRetriever(s.index_dir, settings=s, embedder=embedder)
+            retriever.load()
+            from assistant.dialogue.factory import build_engine
+
+            engine = build_engine(corpus=corpus, retriever=retriever)
+            assert self.db is not None
+            self.retriever = retriever
+            self.chat = ChatService(db=self.db, engine=engine, max_message_chars=s.max_message_chars)
+            self._ready.set()
+            log.info("assistant ready")
+        except (AssistantError, OSError) as exc:
+            self.load_error = f"{type(exc).__name__}: {exc}"
+            log.error("loading failed: %s", self.load_error)
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.dispose()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def require_chat(self) -> ChatService:
+        if self.chat is None:
+            raise NotReadyError("still loading")
+        return self.chat
+
+    def retriever_manifest(self) -> dict[str, Any]:
+        return self.retriever.manifest if self.retriever is not None else {}
+
+    # -- users ----------------------------------------------------------------------
+
+    def seed_users(self) -> None:
+        """Create the demo users of the channel network (idempotent)."""
+        path = self.settings.channels_file
+        if not path.exists():
+            return
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        assert self.db is not None
+        with self.db.write() as s:
+            existing = set(s.scalars(select(User.username)).all())
+            password_hash = None
+            for row in data.get("users", []):
+                if row["username"] in existing:
+                    continue
+                password_hash = password_hash or hash_password(self.settings.demo_password)
+                s.add(
+                    User(
+                        id=f"u-{row['username']}",
+                        username=row["username"],
+                        display_name=row.get("display_name", ""),
+                        password_hash=password_hash,
+                        partner_id=row["partner"],
+                        role=row.get("role", "sales"),
+                    )
+                )
+
+    def sign_in(self, username: str, password: str) -> tuple[str, int]:
+        assert self.db is not None and self.tokens is not None
+        with self.db.read() as s:
+            user = s.scalars(select(User).where(User.username == username)).first()
+            ok = verify_password(password, user.password_hash if user else None)
+            if user is None or not ok or not user.active:
+                raise InvalidCredentialsError("invalid credentials")
+            token, _ = self.tokens.issue(user_id=user.id, partner_id=user.partner_id, role=user.role)
+            return token, int(self.tokens.ttl.total_seconds())
+
+    def username(self, user_id: str) -> str:
+        assert self.db is not None
+        with self.db.read() as s:
+            user = s.get(User, user_id)
+            return user.username if user else ""

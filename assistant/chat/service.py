@@ -1,0 +1,394 @@
+"""Conversations, turns and their event log: transport-free, used by REST and WebSocket alike.
+
+A turn is two short write transactions around the dialogue engine:
+
+1. store the user's message with the next ``seq`` (or find it, when the same
+   ``client_msg_id`` was seen before) -> the ``ack`` may be sent;
+2. run the engine (no transaction open), then store the reply and the updated
+   profile -> the ``reply`` and ``profile`` events may be sent.
+
+A message repeated with the same ``client_msg_id`` is stored and answered once:
+the repeat gets the stored events back.  Every conversation belongs to one user;
+anyone else gets :class:`ConversationNotFoundError` (404), never a hint it exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from assistant.dialogue.types import PROFILE_KEYS, Caller, CustomerProfile, Reply
+from assistant.errors import AssistantError
+from assistant.storage.db import Database
+from assistant.storage.models import Conversation, Event, Feedback, utcnow
+
+log = logging.getLogger(__name__)
+
+_DECIMAL_FIELDS = {"order_amount", "downtime_hours_per_month", "downtime_cost_per_hour", "labour_cost_per_month"}
+_INT_FIELDS = {"device_count"}
+
+
+class ChatError(AssistantError):
+    code = "chat_error"
+
+
+class ConversationNotFoundError(ChatError):
+    code = "conversation_not_found"
+
+
+class MessageTooLongError(ChatError):
+    code = "message_too_long"
+
+
+class EmptyMessageError(ChatError):
+    code = "empty_message"
+
+
+class InvalidProfileError(ChatError):
+    code = "invalid_profile"
+
+
+class FeedbackTargetError(ChatError):
+    code = "feedback_target_not_found"
+
+
+class Engine(Protocol):
+    def handle(self, *, text: str, profile: CustomerProfile, caller: Caller, history: Sequence[str] = ()) -> Reply: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    seq: int
+    type: str  # message | reply | profile
+    payload: dict[str, Any]
+    client_msg_id: str | None = None
+    reply_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    conversation_id: str
+    message: StoredEvent  # the user's message (its seq is the ack's seq)
+    events: tuple[StoredEvent, ...]  # reply then profile
+    duplicate: bool  # True when this client_msg_id had been answered before
+
+
+# -- profile (de)serialisation -------------------------------------------------------
+
+
+def profile_to_json(profile: CustomerProfile) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in profile.known().items()}
+
+
+def profile_from_json(data: dict[str, Any]) -> CustomerProfile:
+    return CustomerProfile(**parse_profile_patch(data))
+
+
+def parse_profile_patch(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate a client's profile patch: known keys, right types.  ``None`` clears a field."""
+    unknown = sorted(set(data) - set(PROFILE_KEYS))
+    if unknown:
+        raise InvalidProfileError(f"unknown profile field(s): {unknown}")
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        if value is None or value == "":
+            clean[key] = None
+        elif key in _DECIMAL_FIELDS:
+            try:
+                number = Decimal(str(value))
+            except InvalidOperation as exc:
+                raise InvalidProfileError(f"{key} must be a number") from exc
+            if not number.is_finite() or number < 0:
+                raise InvalidProfileError(f"{key} must be a non-negative number")
+            clean[key] = number
+        elif key in _INT_FIELDS:
+            if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+                raise InvalidProfileError(f"{key} must be a non-negative integer")
+            clean[key] = int(value)
+        else:
+            if not isinstance(value, str) or len(value) > 100:
+                raise InvalidProfileError(f"{key} must be a short text")
+            clean[key] = value.strip()
+    return clean
+
+
+def reply_to_payload(reply: Reply) -> dict[str, Any]:
+    """The reply as JSON-ready data (Decimals as strings, tuples as lists)."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [convert(v) for v in value]
+        return value
+
+    data = convert(asdict(reply))
+    data.pop("profile", None)  # sent as its own `profile` event
+    return dict(data)
+
+
+class ChatService:
+    def __init__(self, *, db: Database, engine: Engine, max_message_chars: int = 4000, history_turns: int = 6) -> None:
+        self.db = db
+        self.engine = engine
+        self.max_message_chars = max_message_chars
+        self.history_turns = history_turns
+
+    # -- conversations ---------------------------------------------------------------
+
+    def create_conversation(self, *, caller: Caller, title: str = "") -> str:
+        conversation_id = str(uuid.uuid4())
+        with self.db.write() as s:
+            s.add(Conversation(id=conversation_id, user_id=caller.user_id, title=title[:200], profile={}))
+        return conversation_id
+
+    def list_conversations(self, *, caller: Caller, limit: int = 50) -> list[dict[str, Any]]:
+        with self.db.read() as s:
+            rows = s.scalars(
+                select(Conversation)
+                .where(Conversation.user_id == caller.user_id)
+                .order_by(Conversation.updated_at.desc())
+                .limit(limit)
+            ).all()
+            return [
+                {"id": c.id, "title": c.title, "last_seq": c.last_seq, "updated_at": c.updated_at.isoformat()}
+                for c in rows
+            ]
+
+    def _owned(self, s: Session, caller: Caller, conversation_id: str) -> Conversation:
+        conversation = s.get(Conversation, conversation_id)
+        if conversation is None or conversation.user_id != caller.user_id:
+            raise ConversationNotFoundError("conversation not found")
+        return conversation
+
+    def ensure_access(self, *, caller: Caller, conversation_id: str) -> None:
+        with self.db.read() as s:
+            self._owned(s, caller, conversation_id)
+
+    # -- turns -----------------------------------------------------------------------
+
+    def post_message(
+        self,
+        *,
+        caller: Caller,
+        conversation_id: str,
+        client_msg_id: str,
+        text: str,
+        profile_patch: dict[str, Any] | None = None,
+    ) -> TurnResult:
+        """Store and answer one message (both steps; the REST mirror uses this)."""
+        stored, duplicate = self.accept_message(
+            caller=caller,
+            conversation_id=conversation_id,
+            client_msg_id=client_msg_id,
+            text=text,
+            profile_patch=profile_patch,
+        )
+        if duplicate:
+            return TurnResult(conversation_id, stored, self.answers_to(conversation_id, stored.seq), True)
+        events = self.answer(caller=caller, conversation_id=conversation_id, message=stored)
+        return TurnResult(conversation_id, stored, events, False)
+
+    def accept_message(
+        self,
+        *,
+        caller: Caller,
+        conversation_id: str,
+        client_msg_id: str,
+        text: str,
+        profile_patch: dict[str, Any] | None = None,
+    ) -> tuple[StoredEvent, bool]:
+        """Step 1: validate and commit the user's message.  Returns (event, duplicate)."""
+        text = text.strip()
+        if not text:
+            raise EmptyMessageError("message is empty")
+        if len(text) > self.max_message_chars:
+            raise MessageTooLongError(f"message longer than {self.max_message_chars} characters")
+        patch = parse_profile_patch(profile_patch) if profile_patch else {}
+        return self._store_user_message(caller, conversation_id, client_msg_id, text, patch)
+
+    def answer(self, *, caller: Caller, conversation_id: str, message: StoredEvent) -> tuple[StoredEvent, ...]:
+        """Step 2: run the engine on a stored message and commit its reply and profile.
+        If the message was answered meanwhile (a concurrent duplicate), return that answer."""
+        done = self.answers_to(conversation_id, message.seq)
+        if done:
+            return done
+        profile, history = self._context(conversation_id)
+        reply = self.engine.handle(text=str(message.payload["text"]), profile=profile, caller=caller, history=history)
+        return self._store_reply(conversation_id, message.seq, reply)
+
+    def _store_user_message(
+        self, caller: Caller, conversation_id: str, client_msg_id: str, text: str, patch: dict[str, Any]
+    ) -> tuple[StoredEvent, bool]:
+        try:
+            with self.db.write() as s:
+                conversation = self._owned(s, caller, conversation_id)
+                existing = s.scalars(
+                    select(Event).where(Event.conversation_id == conversation_id, Event.client_msg_id == client_msg_id)
+                ).first()
+                if existing is not None:
+                    return _stored(existing), True
+                seq = conversation.last_seq + 1
+                payload: dict[str, Any] = {"text": text}
+                if patch:
+                    merged = profile_from_json(conversation.profile).merged(patch)
+                    conversation.profile = profile_to_json(merged)
+                    payload["profile_patch"] = {k: (str(v) if v is not None else None) for k, v in patch.items()}
+                event = Event(
+                    conversation_id=conversation_id,
+                    seq=seq,
+                    type="message",
+                    client_msg_id=client_msg_id,
+                    payload=payload,
+                )
+                s.add(event)
+                conversation.last_seq = seq
+                conversation.updated_at = utcnow()
+                if not conversation.title:
+                    conversation.title = text[:40]
+                s.flush()
+                return _stored(event), False
+        except IntegrityError:
+            # A concurrent connection stored the same client_msg_id first: it answers.
+            with self.db.read() as s:
+                existing = s.scalars(
+                    select(Event).where(Event.conversation_id == conversation_id, Event.client_msg_id == client_msg_id)
+                ).one()
+                return _stored(existing), True
+
+    def _context(self, conversation_id: str) -> tuple[CustomerProfile, list[str]]:
+        with self.db.read() as s:
+            conversation = s.get(Conversation, conversation_id)
+            assert conversation is not None
+            texts = s.scalars(
+                select(Event.payload)
+                .where(Event.conversation_id == conversation_id, Event.type == "message")
+                .order_by(Event.seq.desc())
+                .limit(self.history_turns + 1)
+            ).all()
+            history = [str(p.get("text", "")) for p in reversed(texts)][:-1]
+            return profile_from_json(conversation.profile), history
+
+    def _store_reply(self, conversation_id: str, message_seq: int, reply: Reply) -> tuple[StoredEvent, ...]:
+        with self.db.write() as s:
+            answered = s.scalars(
+                select(Event)
+                .where(Event.conversation_id == conversation_id, Event.reply_to == message_seq)
+                .order_by(Event.seq)
+            ).all()
+            if answered:  # a concurrent duplicate stored its answer first; keep exactly one
+                return tuple(_stored(e) for e in answered)
+            conversation = s.get(Conversation, conversation_id)
+            assert conversation is not None
+            seq = conversation.last_seq
+            reply_event = Event(
+                conversation_id=conversation_id,
+                seq=seq + 1,
+                type="reply",
+                reply_to=message_seq,
+                payload=reply_to_payload(reply),
+            )
+            conversation.profile = profile_to_json(reply.profile)
+            profile_event = Event(
+                conversation_id=conversation_id,
+                seq=seq + 2,
+                type="profile",
+                reply_to=message_seq,
+                payload={"profile": conversation.profile},
+            )
+            s.add_all([reply_event, profile_event])
+            conversation.last_seq = seq + 2
+            conversation.updated_at = utcnow()
+            s.flush()
+            return _stored(reply_event), _stored(profile_event)
+
+    def answers_to(self, conversation_id: str, message_seq: int) -> tuple[StoredEvent, ...]:
+        with self.db.read() as s:
+            rows = s.scalars(
+                select(Event)
+                .where(Event.conversation_id == conversation_id, Event.reply_to == message_seq)
+                .order_by(Event.seq)
+            ).all()
+            return tuple(_stored(e) for e in rows)
+
+    # -- history, resume, feedback, profile -------------------------------------------
+
+    def events_after(
+        self, *, caller: Caller, conversation_id: str, after_seq: int = 0, limit: int = 500
+    ) -> list[StoredEvent]:
+        with self.db.read() as s:
+            self._owned(s, caller, conversation_id)
+            rows = s.scalars(
+                select(Event)
+                .where(Event.conversation_id == conversation_id, Event.seq > after_seq)
+                .order_by(Event.seq)
+                .limit(limit)
+            ).all()
+            return [_stored(e) for e in rows]
+
+    def add_feedback(
+        self, *, caller: Caller, conversation_id: str, message_seq: int, rating: str, comment: str = ""
+    ) -> None:
+        with self.db.write() as s:
+            self._owned(s, caller, conversation_id)
+            target = s.scalars(
+                select(func.count())
+                .select_from(Event)
+                .where(Event.conversation_id == conversation_id, Event.seq == message_seq, Event.type == "reply")
+            ).one()
+            if not target:
+                raise FeedbackTargetError("no assistant reply with that seq")
+            existing = s.scalars(
+                select(Feedback).where(
+                    Feedback.conversation_id == conversation_id,
+                    Feedback.message_seq == message_seq,
+                    Feedback.user_id == caller.user_id,
+                )
+            ).first()
+            if existing is None:
+                s.add(
+                    Feedback(
+                        conversation_id=conversation_id,
+                        message_seq=message_seq,
+                        user_id=caller.user_id,
+                        rating=rating,
+                        comment=comment[:1000],
+                    )
+                )
+            else:  # changing one's mind replaces the earlier rating
+                existing.rating = rating
+                existing.comment = comment[:1000]
+
+    def get_profile(self, *, caller: Caller, conversation_id: str) -> dict[str, Any]:
+        with self.db.read() as s:
+            return dict(self._owned(s, caller, conversation_id).profile)
+
+    def patch_profile(self, *, caller: Caller, conversation_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        clean = parse_profile_patch(patch)
+        with self.db.write() as s:
+            conversation = self._owned(s, caller, conversation_id)
+            conversation.profile = profile_to_json(profile_from_json(conversation.profile).merged(clean))
+            for key, value in clean.items():  # merged() skips None; an explicit None clears
+                if value is None:
+                    conversation.profile = {k: v for k, v in conversation.profile.items() if k != key}
+            return dict(conversation.profile)
+
+
+def _stored(event: Event) -> StoredEvent:
+    return StoredEvent(
+        seq=event.seq,
+        type=event.type,
+        payload=dict(event.payload),
+        client_msg_id=event.client_msg_id,
+        reply_to=event.reply_to,
+    )

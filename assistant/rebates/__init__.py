@@ -1,0 +1,117 @@
+"""Rebate domain engine: policy, channel network, ledger, statements and rankings.
+
+Pure domain code (no HTTP).  Money is :class:`decimal.Decimal` yuan throughout.
+``load_demo()`` builds everything from ``corpus/rebates/``.
+"""
+
+from assistant.rebates.engine import (
+    BaselineInfo,
+    BaselineSource,
+    Explanation,
+    LineDelta,
+    LineKind,
+    RebateEngine,
+    Statement,
+    StatementLine,
+    StatementStatus,
+    TierProgress,
+    WhatIf,
+    base_rebate,
+)
+from assistant.rebates.errors import (
+    InvalidAmountError,
+    InvalidOrderError,
+    InvalidQuarterError,
+    NetworkChangeError,
+    PartnerNotFoundError,
+    PolicyInvalidError,
+    QuarterNotFoundError,
+    RebateDataError,
+    RebateError,
+)
+from assistant.rebates.ledger import Ledger, Order, OrderStatus, QuarterSales, summarize
+from assistant.rebates.loader import RebateDemo, load_channels, load_demo, load_orders
+from assistant.rebates.network import ChannelNetwork, ChannelNode, Level, Role, User
+from assistant.rebates.policy import (
+    BaselineRule,
+    CsatRule,
+    IncrementalRule,
+    NewMarketRule,
+    PolicyVersion,
+    RebatePolicy,
+    Tier,
+    TierMode,
+    load_policy,
+    parse_policy,
+)
+from assistant.rebates.profiles import ClaimKind, ClaimState, PartnerProfile, SubsidyClaim
+from assistant.rebates.quarter import Quarter
+from assistant.rebates.ranking import (
+    PartnerScore,
+    RankedPartner,
+    RiskAssessment,
+    assess_risk,
+    rank_partners,
+    rank_under,
+    score_partner,
+)
+
+__all__ = [
+    "BaselineInfo",
+    "BaselineRule",
+    "BaselineSource",
+    "ChannelNetwork",
+    "ChannelNode",
+    "ClaimKind",
+    "ClaimState",
+    "CsatRule",
+    "Explanation",
+    "IncrementalRule",
+    "InvalidAmountError",
+    "InvalidOrderError",
+    "InvalidQuarterError",
+    "Ledger",
+    "Level",
+    "LineDelta",
+    "LineKind",
+    "NetworkChangeError",
+    "NewMarketRule",
+    "Order",
+    "OrderStatus",
+    "PartnerNotFoundError",
+    "PartnerProfile",
+    "PartnerScore",
+    "PolicyInvalidError",
+    "PolicyVersion",
+    "Quarter",
+    "QuarterNotFoundError",
+    "QuarterSales",
+    "RankedPartner",
+    "RebateDataError",
+    "RebateDemo",
+    "RebateEngine",
+    "RebateError",
+    "RebatePolicy",
+    "RiskAssessment",
+    "Role",
+    "Statement",
+    "StatementLine",
+    "StatementStatus",
+    "SubsidyClaim",
+    "Tier",
+    "TierMode",
+    "TierProgress",
+    "User",
+    "WhatIf",
+    "assess_risk",
+    "base_rebate",
+    "load_channels",
+    "load_demo",
+    "load_orders",
+    "load_policy",
+    "parse_policy",
+    "rank_partners",
+    "rank_under",
+    "score_partner",
+    "summarize",
+]

@@ -1,0 +1,74 @@
+"""Domain errors of the rebate engine.
+
+Every error is an :class:`~assistant.errors.AssistantError` with a stable
+snake_case ``code``; the API layer maps codes to HTTP statuses and user-facing
+messages, so ``str(exc)`` is for logs and developers only.
+"""
+
+from __future__ import annotations
+
+from assistant.errors import AssistantError
+
+
+class RebateError(AssistantError):
+    """Base class of every rebate-domain error."""
+
+    code = "rebate_error"
+
+
+class _ProblemListError(RebateError):
+    """An error listing every problem found in a file as ``file: field: problem``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(self.problems[:50])
+        more = f"\n... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        super().__init__(f"{len(self.problems)} problem(s):\n{shown}{more}")
+
+
+class PolicyInvalidError(_ProblemListError):
+    """``policy.yaml`` is malformed or inconsistent (tiers with gaps or overlaps, ...)."""
+
+    code = "policy_invalid"
+
+
+class RebateDataError(_ProblemListError):
+    """``channels.yaml`` or the order file is malformed or inconsistent."""
+
+    code = "rebate_data_invalid"
+
+
+class InvalidQuarterError(RebateError):
+    """A quarter label is not of the form ``2026Q1``."""
+
+    code = "invalid_quarter"
+
+
+class QuarterNotFoundError(RebateError):
+    """The quarter is not covered by the policy (or precedes the partner's first quarter)."""
+
+    code = "quarter_not_found"
+
+
+class PartnerNotFoundError(RebateError):
+    """No channel node / rebate partner with that id."""
+
+    code = "partner_not_found"
+
+
+class InvalidAmountError(RebateError):
+    """A money amount is negative, zero where it must be positive, not a Decimal, or has sub-cent digits."""
+
+    code = "invalid_amount"
+
+
+class InvalidOrderError(RebateError):
+    """An order is inconsistent (duplicate id, a return of an unknown order, over-return, ...)."""
+
+    code = "invalid_order"
+
+
+class NetworkChangeError(RebateError):
+    """A change to the channel tree would break it (cycle, wrong level, duplicate id, ...)."""
+
+    code = "invalid_network_change"

@@ -1,0 +1,203 @@
+"""Orders and quarterly sales per partner.
+
+Net sales of a quarter = booked orders dated in the quarter minus returns dated in
+the quarter (a return reverses its order in the quarter the *return* is booked,
+whatever the quarter of the original order).  Returns carry the original order's
+customer, new-customer flag and market, so new-customer sales are reversed too.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from assistant.rebates.errors import InvalidOrderError
+from assistant.rebates.money import ZERO, check_money
+from assistant.rebates.quarter import Quarter
+
+LATE_WINDOW_DAYS = 14  # "the last two weeks of the quarter" for spike detection
+
+
+class OrderStatus(StrEnum):
+    BOOKED = "booked"
+    RETURNED = "returned"  # a return row; ``reverses`` names the order it reverses
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One order line (or one return).  ``amount`` is positive yuan in both cases."""
+
+    order_id: str
+    partner_id: str
+    customer_id: str
+    new_customer: bool
+    product_id: str
+    amount: Decimal
+    date: date
+    status: OrderStatus = OrderStatus.BOOKED
+    reverses: str | None = None
+    industry: str | None = None
+    city: str | None = None
+
+    @property
+    def is_return(self) -> bool:
+        return self.status is OrderStatus.RETURNED
+
+    @property
+    def signed_amount(self) -> Decimal:
+        """``+amount`` for a booked order, ``-amount`` for a return."""
+        return -self.amount if self.status is OrderStatus.RETURNED else self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class QuarterSales:
+    """What a partner sold in one quarter, up to a cut-off date."""
+
+    partner_id: str
+    quarter: Quarter
+    booked: Decimal  # sum of booked orders
+    returned: Decimal  # sum of returns (positive)
+    net: Decimal  # booked - returned
+    new_customer_net: Decimal  # the same, restricted to new-customer orders
+    late_booked: Decimal  # booked in the last LATE_WINDOW_DAYS days of the quarter
+    late_booked_existing_customers: Decimal  # ... of which to customers that are not new
+    order_ids: tuple[str, ...]  # every order and return counted, by date
+    new_customer_order_ids: tuple[str, ...]
+    orders: tuple[Order, ...]
+
+    @property
+    def return_rate(self) -> Decimal:
+        """returned / booked (0 when nothing was booked)."""
+        return self.returned / self.booked if self.booked > 0 else ZERO
+
+    @property
+    def late_share(self) -> Decimal:
+        """Share of the booked amount dated in the last two weeks of the quarter."""
+        return self.late_booked / self.booked if self.booked > 0 else ZERO
+
+
+def summarize(partner_id: str, quarter: Quarter, orders: Sequence[Order]) -> QuarterSales:
+    """Aggregate ``orders`` (all of the partner, all in ``quarter``) in one pass."""
+    late_from = quarter.end - timedelta(days=LATE_WINDOW_DAYS - 1)
+    booked = returned = new_net = late = late_existing = ZERO
+    new_ids: list[str] = []
+    for order in orders:
+        if order.status is OrderStatus.RETURNED:
+            returned += order.amount
+            if order.new_customer:
+                new_net -= order.amount
+                new_ids.append(order.order_id)
+        else:
+            booked += order.amount
+            if order.new_customer:
+                new_net += order.amount
+                new_ids.append(order.order_id)
+            if order.date >= late_from:
+                late += order.amount
+                if not order.new_customer:
+                    late_existing += order.amount
+    return QuarterSales(
+        partner_id=partner_id,
+        quarter=quarter,
+        booked=booked,
+        returned=returned,
+        net=booked - returned,
+        new_customer_net=new_net,
+        late_booked=late,
+        late_booked_existing_customers=late_existing,
+        order_ids=tuple(o.order_id for o in orders),
+        new_customer_order_ids=tuple(new_ids),
+        orders=tuple(orders),
+    )
+
+
+class Ledger:
+    """An immutable, validated set of orders indexed by partner and quarter."""
+
+    def __init__(self, orders: Iterable[Order] = ()) -> None:
+        self._by_id: dict[str, Order] = {}
+        ordered = sorted(orders, key=lambda o: (o.date, o.status is OrderStatus.RETURNED, o.order_id))
+        # Booked orders first, so a return can name any order whatever the dates (checked below).
+        for order in sorted(ordered, key=lambda o: o.status is OrderStatus.RETURNED):
+            self._validate(order)
+            self._by_id[order.order_id] = order
+        returned_so_far: dict[str, Decimal] = {}
+        buckets: dict[tuple[str, Quarter], list[Order]] = {}
+        for order in ordered:
+            if order.status is OrderStatus.RETURNED:
+                self._validate_return(order, returned_so_far)
+            buckets.setdefault((order.partner_id, Quarter.of(order.date)), []).append(order)
+        self._buckets = {key: tuple(value) for key, value in buckets.items()}
+        self._dates = {key: [o.date for o in value] for key, value in self._buckets.items()}
+        self._full: dict[tuple[str, Quarter], QuarterSales] = {}
+
+    def _validate(self, order: Order) -> None:
+        where = f"order {order.order_id}"
+        if order.order_id in self._by_id:
+            raise InvalidOrderError(f"{where}: duplicate order id")
+        check_money(order.amount, what=f"{where}: amount", positive=True)
+        if order.status is OrderStatus.BOOKED and order.reverses is not None:
+            raise InvalidOrderError(f"{where}: a booked order cannot reverse another order")
+
+    def _validate_return(self, order: Order, returned_so_far: dict[str, Decimal]) -> None:
+        where = f"order {order.order_id}"
+        original = self._by_id.get(order.reverses or "")
+        if original is None or original.is_return:
+            raise InvalidOrderError(f"{where}: return of unknown order {order.reverses!r}")
+        if original.date > order.date:
+            raise InvalidOrderError(f"{where}: return dated before its order {original.order_id}")
+        if (original.partner_id, original.customer_id, original.new_customer) != (
+            order.partner_id,
+            order.customer_id,
+            order.new_customer,
+        ):
+            raise InvalidOrderError(f"{where}: partner, customer or new-customer flag differs from {original.order_id}")
+        total = returned_so_far.get(original.order_id, ZERO) + order.amount
+        if total > original.amount:
+            raise InvalidOrderError(f"{where}: returns of {original.order_id} exceed its amount {original.amount}")
+        returned_so_far[original.order_id] = total
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Order]:
+        return iter(list(self._by_id.values()))
+
+    def get(self, order_id: str) -> Order | None:
+        return self._by_id.get(order_id)
+
+    def partners(self) -> frozenset[str]:
+        return frozenset(partner for partner, _ in self._buckets)
+
+    def with_orders(self, extra: Iterable[Order]) -> Ledger:
+        """A new ledger with ``extra`` orders added (this one is unchanged)."""
+        return Ledger([*self._by_id.values(), *extra])
+
+    def orders(self, partner_id: str, quarter: Quarter, *, until: date | None = None) -> tuple[Order, ...]:
+        """The partner's orders and returns dated in ``quarter`` (up to ``until`` inclusive)."""
+        key = (partner_id, quarter)
+        bucket = self._buckets.get(key, ())
+        if until is None or until >= quarter.end:
+            return bucket
+        return bucket[: bisect_right(self._dates[key], until)]
+
+    def sales(self, partner_id: str, quarter: Quarter, *, until: date | None = None) -> QuarterSales:
+        """:class:`QuarterSales` of the partner in ``quarter`` up to ``until`` (inclusive)."""
+        if until is None or until >= quarter.end:
+            key = (partner_id, quarter)
+            cached = self._full.get(key)
+            if cached is None:
+                cached = summarize(partner_id, quarter, self.orders(partner_id, quarter))
+                self._full[key] = cached
+            return cached
+        return summarize(partner_id, quarter, self.orders(partner_id, quarter, until=until))
+
+    def net_sales(self, partner_id: str, quarter: Quarter, *, until: date | None = None) -> Decimal:
+        return self.sales(partner_id, quarter, until=until).net
+
+    def new_customer_sales(self, partner_id: str, quarter: Quarter, *, until: date | None = None) -> Decimal:
+        return self.sales(partner_id, quarter, until=until).new_customer_net

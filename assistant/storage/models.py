@@ -1,0 +1,75 @@
+"""SQLAlchemy tables.  Schema changes go through Alembic (``storage/migrations``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    partner_id: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="sales")  # sales | manager | admin | expert
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    profile: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    last_seq: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    """Every event of a conversation in ``seq`` order: the user's messages and what
+    the server sent (ack, reply, profile).  Resume replays rows after ``last_seq``."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_events_conversation_seq"),
+        UniqueConstraint("conversation_id", "client_msg_id", name="uq_events_conversation_client_msg"),
+        Index("ix_events_conversation_seq", "conversation_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    seq: Mapped[int]
+    type: Mapped[str] = mapped_column(String(16))  # message | reply | profile
+    client_msg_id: Mapped[str | None] = mapped_column(String(64), default=None)  # only on user messages
+    reply_to: Mapped[int | None] = mapped_column(default=None)  # seq of the user message answered
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("conversation_id", "message_seq", "user_id", name="uq_feedback_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    message_seq: Mapped[int]
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    rating: Mapped[str] = mapped_column(String(8))  # up | down
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,142 @@
+"""``python -m eval load --sessions N --turns M --json OUT [--url http://host:port]``
+
+End-to-end turn latency over real WebSockets: N concurrent sessions each send M
+messages one after another; a turn's latency runs from sending the message to
+receiving its ``reply`` (ack, typing and the engine included).  Without
+``--url`` it starts its own uvicorn server on a free port, on the configured
+corpus and index (built first if missing or stale) and a throw-away database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+import yaml
+from websockets.asyncio.client import connect
+
+from assistant.api.app import create_app
+from assistant.retrieval.embedders import make_embedder
+from assistant.settings import PROJECT_ROOT, Settings
+from eval.metrics import percentiles
+from indexer.build import build_from_corpus, corpus_is_stale
+
+FALLBACK_QUESTIONS = ["EG-2100 有几个串口", "网关质保多久", "有没有汽车厂的案例", "厂长关心回本 怎么开场", "你好"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sessions", type=int, default=1)
+    parser.add_argument("--turns", type=int, default=20)
+    parser.add_argument("--url", help="an already running service (default: start one)")
+    parser.add_argument("--username", default="ec_sales1")
+    parser.add_argument("--password", default=None, help="default: the demo password from settings")
+    parser.add_argument("--seed", type=int, default=3)
+
+
+def _questions() -> list[str]:
+    texts: list[str] = []
+    for path in sorted((PROJECT_ROOT / "eval" / "data" / "labelled").glob("questions-*.yaml")):
+        texts += [str(q["text"]) for q in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+    return texts or FALLBACK_QUESTIONS
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _session(
+    url: str, token: str, questions: list[str], *, turns: int, latencies: list[float], errors: list[str]
+) -> None:
+    ws_url = url.replace("http", "ws", 1) + f"/ws/chat?token={token}"
+    try:
+        async with connect(ws_url, max_size=2**22) as ws:
+            await ws.recv()  # ready
+            for i in range(turns):
+                start = time.perf_counter()
+                await ws.send(
+                    json.dumps({"type": "message", "client_msg_id": f"t{i}", "text": questions[i % len(questions)]})
+                )
+                while True:
+                    event = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                    if event["type"] == "reply":
+                        latencies.append((time.perf_counter() - start) * 1000)
+                        break
+                    if event["type"] == "error":
+                        errors.append(event["code"])
+                        break
+    except (OSError, TimeoutError, ValueError) as exc:  # connection-level failures count as errors
+        errors.append(type(exc).__name__)
+
+
+async def _drive(url: str, token: str, sessions: int, turns: int, seed: int) -> tuple[list[float], list[str]]:
+    questions = _questions()
+    latencies: list[float] = []
+    errors: list[str] = []
+    tasks = []
+    for n in range(sessions):
+        mine = questions[:]
+        random.Random(seed + n).shuffle(mine)
+        tasks.append(_session(url, token, mine, turns=turns, latencies=latencies, errors=errors))
+    await asyncio.gather(*tasks)
+    return latencies, errors
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    settings = Settings()
+    password = args.password or settings.demo_password
+    server: uvicorn.Server | None = None
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    url = args.url
+    if not url:
+        embedder = make_embedder(settings.embedder)
+        if corpus_is_stale(settings.corpus_dir, settings.index_dir, model=embedder.name):
+            build_from_corpus(
+                settings.corpus_dir, out=settings.index_dir, settings=settings, embedder=embedder, progress=False
+            )
+        tmp = tempfile.TemporaryDirectory(prefix="eval-load-")
+        settings = settings.model_copy(update={"database_url": f"sqlite:///{Path(tmp.name) / 'load.db'}"})
+        port = _free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, ws="websockets", log_level="warning")
+        )
+        threading.Thread(target=server.run, daemon=True).start()
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+    try:
+        token = httpx.post(f"{url}/api/auth/token", json={"username": args.username, "password": password}).json()[
+            "access_token"
+        ]
+        latencies, errors = asyncio.run(_drive(url, token, args.sessions, args.turns, args.seed))
+    finally:
+        if server is not None:
+            server.should_exit = True
+        if tmp is not None:
+            time.sleep(0.5)
+            tmp.cleanup()
+    return {
+        "sessions": args.sessions,
+        "turns": args.turns,
+        "errors": len(errors),
+        "latency_ms": percentiles(latencies),
+        "n_replies": len(latencies),
+        "error_codes": sorted(set(errors)),
+    }

@@ -1,0 +1,107 @@
+"""A real uvicorn server on a free port, serving the fixture corpus."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from assistant.api.app import create_app
+from assistant.retrieval.embedders import HashEmbedder
+from assistant.settings import Settings
+from indexer.build import build_from_corpus
+from tests.conftest import FIXTURE_CORPUS
+
+CHANNELS = """\
+users:
+  - {username: alice, display_name: 王丽, partner: P-1, role: sales}
+  - {username: bob, display_name: 李博, partner: P-2, role: sales}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    settings: Settings
+    port: int
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/chat"
+
+    def start(self) -> None:
+        config = uvicorn.Config(
+            create_app(self.settings),
+            host="127.0.0.1",
+            port=self.port,
+            ws="websockets",
+            log_level="warning",
+            timeout_graceful_shutdown=3,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.http}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("server did not become ready")
+
+    def stop(self) -> None:
+        assert self.server is not None and self.thread is not None
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+    def token(self, username: str = "alice", password: str = "pw-test-123") -> str:
+        r = httpx.post(f"{self.http}/api/auth/token", json={"username": username, "password": password})
+        r.raise_for_status()
+        return str(r.json()["access_token"])
+
+
+@pytest.fixture
+def server_settings(tmp_path: Path) -> Settings:
+    channels = tmp_path / "channels.yaml"
+    channels.write_text(CHANNELS, encoding="utf-8")
+    settings = Settings(
+        corpus_dir=FIXTURE_CORPUS,
+        index_dir=tmp_path / "index",
+        database_url=f"sqlite:///{tmp_path / 'chat.db'}",
+        embedder="hash-64",
+        secret_key="test-secret-" + "x" * 40,
+        channels_file=channels,
+        demo_password="pw-test-123",
+    )
+    build_from_corpus(
+        FIXTURE_CORPUS, out=settings.index_dir, settings=settings, embedder=HashEmbedder(64), progress=False
+    )
+    return settings
+
+
+@pytest.fixture
+def live(server_settings: Settings) -> Iterator[LiveServer]:
+    srv = LiveServer(server_settings, free_port())
+    srv.start()
+    yield srv
+    srv.stop()

@@ -1,0 +1,180 @@
+"""The chat protocol over a real WebSocket against a real uvicorn server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.api.conftest import LiveServer
+
+pytestmark = pytest.mark.slow
+
+
+async def recv(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    return dict(json.loads(await asyncio.wait_for(ws.recv(), timeout)))
+
+
+async def recv_until(ws: ClientConnection, kind: str) -> list[dict[str, Any]]:
+    seen = []
+    while True:
+        event = await recv(ws)
+        seen.append(event)
+        if event["type"] == kind:
+            return seen
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_message_gets_ack_typing_reply_profile_in_order(live: LiveServer) -> None:
+    async def scenario() -> None:
+        async with connect(f"{live.ws}?token={live.token()}") as ws:
+            ready = await recv(ws)
+            assert ready["type"] == "ready" and ready["last_seq"] == 0
+            await ws.send(json.dumps({"type": "message", "client_msg_id": "m1", "text": "EG-2100 有几个串口"}))
+            events = await recv_until(ws, "profile")
+            kinds = [e["type"] for e in events]
+            assert kinds == ["ack", "typing", "typing", "reply", "profile"]
+            ack, reply, profile = events[0], events[3], events[4]
+            assert ack["seq"] == 1 and ack["client_msg_id"] == "m1"
+            assert reply["seq"] == 2 and reply["reply_to"] == 1 and reply["text"]
+            assert profile["seq"] == 3 and profile["profile"].get("product_model") == "EG-2100"
+            assert any(c["doc_id"].startswith("EG-2100") for c in reply["citations"])
+
+    run(scenario())
+
+
+def test_duplicate_client_msg_id_is_stored_and_answered_once(live: LiveServer) -> None:
+    token = live.token()
+
+    async def scenario() -> None:
+        async with connect(f"{live.ws}?token={token}") as ws:
+            cid = (await recv(ws))["conversation_id"]
+            msg = json.dumps({"type": "message", "client_msg_id": "same", "text": "网关质保多久"})
+            await ws.send(msg)
+            first = await recv_until(ws, "profile")
+            await ws.send(msg)
+            second = await recv_until(ws, "profile")
+            assert second[0]["type"] == "ack" and second[0]["duplicate"] is True
+            assert second[0]["seq"] == first[0]["seq"]
+            assert [e for e in second if e["type"] == "reply"] == [e for e in first if e["type"] == "reply"]
+            assert not any(e["type"] == "typing" for e in second)  # the engine did not run again
+        history = httpx.get(f"{live.http}/api/conversations/{cid}/events", headers={"Authorization": f"Bearer {token}"})
+        assert [e["type"] for e in history.json()["events"]] == ["ack", "reply", "profile"]
+
+    run(scenario())
+
+
+def test_resume_after_dropped_connection_gets_every_later_event(live: LiveServer) -> None:
+    token = live.token()
+
+    async def scenario() -> None:
+        async with connect(f"{live.ws}?token={token}") as ws:
+            cid = (await recv(ws))["conversation_id"]
+            await ws.send(json.dumps({"type": "message", "client_msg_id": "a", "text": "你好"}))
+            seen = await recv_until(ws, "profile")
+            last_seq = seen[-1]["seq"]
+            await ws.send(json.dumps({"type": "message", "client_msg_id": "b", "text": "网关质保多久"}))
+            await recv(ws)  # the ack arrives, then the network drops
+        async with connect(f"{live.ws}?token={token}&conversation_id={cid}") as ws:
+            ready = await recv(ws)
+            assert ready["conversation_id"] == cid and ready["last_seq"] >= last_seq + 1
+            await ws.send(json.dumps({"type": "resume", "last_seq": last_seq}))
+            replayed = [await recv(ws) for _ in range(ready["last_seq"] - last_seq)]
+            assert [e["seq"] for e in replayed] == list(range(last_seq + 1, ready["last_seq"] + 1))
+            assert replayed[0]["type"] == "ack" and replayed[0]["client_msg_id"] == "b"
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("{not json", "invalid_json"),
+        (json.dumps({"type": "shout", "text": "hi"}), "unknown_event"),
+        (json.dumps(["message"]), "unknown_event"),
+        (json.dumps({"type": "message", "client_msg_id": 5, "text": "hi"}), "invalid_event"),
+        (json.dumps({"type": "message", "client_msg_id": "x"}), "invalid_event"),
+        (json.dumps({"type": "resume", "last_seq": "yesterday"}), "invalid_event"),
+        (json.dumps({"type": "feedback", "message_seq": 99, "rating": "up"}), "feedback_target_not_found"),
+        (json.dumps({"type": "message", "client_msg_id": "big", "text": "长" * 4001}), "message_too_long"),
+        (
+            json.dumps({"type": "message", "client_msg_id": "p", "text": "hi", "profile": {"salary": 1}}),
+            "invalid_profile",
+        ),
+    ],
+)
+def test_bad_input_gets_error_event_and_connection_stays_usable(live: LiveServer, frame: str, code: str) -> None:
+    async def scenario() -> None:
+        async with connect(f"{live.ws}?token={live.token()}") as ws:
+            await recv(ws)
+            await ws.send(frame)
+            error = await recv(ws)
+            assert error["type"] == "error" and error["code"] == code
+            assert error["message"] and "Traceback" not in error["message"]
+            await ws.send(json.dumps({"type": "message", "client_msg_id": "after", "text": "你好"}))
+            assert (await recv(ws))["type"] == "ack"
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "eyJhbGciOiJIUzI1NiJ9.e30.x"])
+def test_invalid_token_is_refused_before_accept(live: LiveServer, token: str) -> None:
+    async def scenario() -> None:
+        with pytest.raises(InvalidStatus) as info:
+            async with connect(f"{live.ws}?token={token}"):
+                pass
+        assert info.value.response.status_code == 403  # ASGI close(1008) before accept
+
+    run(scenario())
+
+
+def test_expired_token_is_refused(live: LiveServer) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from assistant.auth import TokenService
+
+    tokens = TokenService(live.settings.secret_key, ttl=timedelta(minutes=1))
+    old, _ = tokens.issue(user_id="u-alice", partner_id="P-1", role="sales", now=datetime.now(UTC) - timedelta(hours=2))
+
+    async def scenario() -> None:
+        with pytest.raises(InvalidStatus):
+            async with connect(f"{live.ws}?token={old}"):
+                pass
+
+    run(scenario())
+    r = httpx.get(f"{live.http}/api/me", headers={"Authorization": f"Bearer {old}"})
+    assert r.status_code == 401 and r.json()["code"] == "invalid_token"
+
+
+def test_someone_elses_conversation_is_refused(live: LiveServer) -> None:
+    alice, bob = live.token("alice"), live.token("bob")
+
+    async def scenario() -> None:
+        async with connect(f"{live.ws}?token={alice}") as ws:
+            cid = (await recv(ws))["conversation_id"]
+        with pytest.raises(InvalidStatus):
+            async with connect(f"{live.ws}?token={bob}&conversation_id={cid}"):
+                pass
+
+    run(scenario())
+
+
+def test_shutdown_closes_websockets_with_1012(live: LiveServer) -> None:
+    async def scenario() -> None:
+        async with connect(f"{live.ws}?token={live.token()}") as ws:
+            await recv(ws)
+            await asyncio.get_running_loop().run_in_executor(None, live.stop)
+            with pytest.raises(ConnectionClosed) as info:
+                await asyncio.wait_for(ws.recv(), 10)
+            assert info.value.rcvd is not None and info.value.rcvd.code == 1012
+
+    run(scenario())
+    live.start()  # the fixture's teardown stops it again

@@ -24,12 +24,12 @@ class RetrievalSettings(BaseSettings):
     # Reciprocal-rank fusion: score = sum(weight_side / (rrf_k + rank_side)).
     rrf_k: int = Field(default=5, ge=1)
     bm25_weight: float = Field(default=1.0, ge=0)
-    dense_weight: float = Field(default=0.25, ge=0)
+    dense_weight: float = Field(default=0.2, ge=0)
     # How many candidates each side contributes to fusion (at least k).
     candidates: int = Field(default=50, ge=1)
     # BM25F-style field weights: the title field (an FAQ's question and its
     # variants, a document's title) counts more than the body.
-    title_weight: float = Field(default=2.0, ge=0)
+    title_weight: float = Field(default=1.0, ge=0)
     body_weight: float = Field(default=1.0, ge=0)
     bm25_k1: float = 1.5
     bm25_b: float = 0.75

@@ -35,7 +35,7 @@ def load_beir(root: Path, *, split: str = "test") -> BeirDataset:
             documents.append(
                 Document(
                     id=str(row["_id"]),
-                    doc_id=str(extra.get("doc_id", row["_id"])),
+                    doc_id=str(row["_id"]),  # in BEIR the `_id` is the unit the qrels judge
                     kind=kind,
                     title=str(row.get("title") or ""),
                     text=str(row.get("text") or ""),

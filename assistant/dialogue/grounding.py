@@ -1,0 +1,125 @@
+"""Grounded answers: is a retrieved chunk good enough to answer from, and which sentences.
+
+**Confidence.**  Fused RRF scores are rank-based and say nothing absolute, and
+dense cosine depends on the embedder, so the answer/decline decision uses a
+score that is comparable across queries and embedders: the share of the
+question's content words (jieba tokens, stop words and model-number tokens
+left out) that occur in the hit's title or text, considered only for hits the
+BM25 side found (``Hit.bm25_rank`` is not None).  A question made only of a
+model number counts as covered by a chunk of that product.
+
+**Calibration.**  ``DEFAULT_MIN_GROUNDING`` was chosen on the dev split with
+``python -m eval chat --split dev --calibrate``: for every dev question labelled
+knowledge_qa or product_params (a "correct" answer is a top-3 hit among its
+``relevant`` ids) and every dev out_of_scope question (any answer is wrong),
+:func:`calibration_report` sweeps the threshold and reports the decision accuracy
+(answered-and-correct plus declined-and-wrong); the default is the best
+threshold of that sweep (see the report in the module docstring of eval/chat.py
+for how to rerun it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.content.documents import Document
+from assistant.retrieval.retriever import Hit, HybridRetriever, RetrievalError
+from assistant.retrieval.tokenizer import STOPWORDS, normalize
+
+# Calibrated on dev (see module docstring): share of the question's content words found in the chunk.
+DEFAULT_MIN_GROUNDING = 0.3
+_SENTENCE_END = re.compile(r"(?<=[。！？；;!?])\s*|\n+")
+_MODEL_TOKEN = re.compile(r"^[a-z]*\d[a-z0-9]*$|^[a-z]{1,3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class GroundedHit:
+    hit: Hit
+    score: float  # 0..1
+
+
+def content_words(tokens: Sequence[str]) -> list[str]:
+    """Tokens that carry the question's meaning (no stop words, no model-number parts)."""
+    out: list[str] = []
+    for t in tokens:
+        if t in STOPWORDS or _MODEL_TOKEN.match(t) or "-" in t:
+            continue
+        if len(t) < 2 and not t.isascii():
+            continue
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def grounding_scores(
+    query: str, hits: Sequence[Hit], *, retriever: HybridRetriever, product: str | None = None
+) -> list[GroundedHit]:
+    """Each hit with its grounding score, in the hits' order."""
+    tokenizer = retriever.tokenizer
+    words = content_words(tokenizer.tokenize(query))
+    out: list[GroundedHit] = []
+    for hit in hits:
+        if hit.bm25_rank is None:
+            out.append(GroundedHit(hit, 0.0))
+            continue
+        doc = hit.document
+        if not words:
+            about = product is not None and doc.doc_id == product
+            out.append(GroundedHit(hit, 1.0 if about else 0.0))
+            continue
+        haystack = normalize(f"{doc.title_field()} {doc.text}")
+        doc_tokens = set(tokenizer.tokenize(haystack))
+        found = sum(1 for w in words if w in doc_tokens or w in haystack)
+        out.append(GroundedHit(hit, round(found / len(words), 4)))
+    return out
+
+
+def answer_sentences(doc: Document, query_words: Sequence[str], *, limit: int = 2) -> list[str]:
+    """The chunk's sentences that best answer the question, in document order.
+
+    A fault chunk answers with its cause and fix; otherwise the sentences sharing
+    the most content words with the question (the first sentence when none does).
+    """
+    sentences = [s.strip() for s in _SENTENCE_END.split(doc.text) if s and s.strip()]
+    if not sentences:
+        return []
+    if "#fault-" in doc.id:
+        picked = [s for s in sentences if s.startswith(("原因", "处理方法"))]
+        if picked:
+            return picked
+    scored = []
+    for i, s in enumerate(sentences):
+        low = normalize(s)
+        scored.append((sum(1 for w in query_words if w in low), i, s))
+    best = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], x[1]))[:limit]
+    if not best:
+        return sentences[:1]
+    return [s for _, _, s in sorted(best, key=lambda x: x[1])]
+
+
+def calibration_report(*, engine: Any, questions: Sequence[Any]) -> dict[str, Any]:
+    """Sweep the grounding threshold over dev questions (see module docstring)."""
+    rows: list[tuple[float, bool]] = []  # (best score, answering would be correct)
+    for item in questions:
+        turn = item.turns[0]
+        if turn.intent not in ("knowledge_qa", "product_params", "out_of_scope"):
+            continue
+        relevant = set(turn.relevant)
+        try:
+            hits = engine.retriever.search(turn.text, k=3)
+        except RetrievalError:  # an unsearchable question counts as declined
+            hits = []
+        scored = grounding_scores(turn.text, hits, retriever=engine.retriever)
+        best = max((g.score for g in scored), default=0.0)
+        correct = bool(relevant) and any(g.hit.document.id in relevant for g in scored)
+        rows.append((best, correct))
+    sweep = []
+    for step in range(0, 21):
+        t = step / 20
+        ok = sum((score >= t) == correct for score, correct in rows)
+        sweep.append({"threshold": t, "accuracy": round(ok / len(rows), 4) if rows else 0.0})
+    best_row = max(sweep, key=lambda r: (r["accuracy"], -abs(r["threshold"] - 0.5)))
+    return {"n": len(rows), "n_answerable": sum(c for _, c in rows), "best": best_row, "sweep": sweep}

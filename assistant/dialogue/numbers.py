@@ -1,0 +1,211 @@
+"""Numbers as sales staff type them: "50万", "1.2个亿", "30w", "三十万", "2万5", "Q3".
+
+:func:`find_numbers` scans normalised text (NFKC, lower-case) and returns every
+number with its multiplier applied, its span and the unit word that follows, so
+the NLU can decide from the unit and the surrounding words which slot it fills.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
+_CN_CHARS = "零〇一二两三四五六七八九十百千万亿"
+
+# Multipliers written after a number ("50万", "3百万", "1.2个亿", "30w", "5k").
+_MULTIPLIERS: dict[str, int] = {
+    "百万": 1_000_000,
+    "千万": 10_000_000,
+    "万": 10_000,
+    "亿": 100_000_000,
+    "千": 1_000,
+    "百": 100,
+    "w": 10_000,
+    "k": 1_000,
+}
+
+# Unit words after a number, longest first.
+MONEY_UNITS = ("万元", "元", "块钱", "块", "rmb", "人民币")
+UNITS: tuple[str, ...] = (
+    "个小时",
+    "小时",
+    "钟头",
+    "hours",
+    "hour",
+    "hrs",
+    "h",
+    "万元",
+    "元",
+    "块钱",
+    "块",
+    "rmb",
+    "台",
+    "套",
+    "个",
+    "部",
+    "只",
+    "天",
+    "人",
+    "%",
+    "个月",
+    "月",
+)
+
+_NUMBER = re.compile(
+    r"(?P<cur>[¥￥$])?\s*"
+    r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_CHARS + r"]+(?:点[" + _CN_CHARS + r"]+)?)"
+    r"(?P<approx>多|余|来)?"
+    r"\s*(?P<ge>个)?\s*"
+    r"(?P<mult>百万|千万|万|亿|千|百|w(?![a-z])|k(?![a-z]))?"
+    r"(?P<tail>\d(?!\d))?"  # "2万5" = 25 000
+    r"(?P<approx2>多|余|来)?"
+    r"(?:\s?(?P<unit>个小时|小时|钟头|hours|hour|hrs|h(?![a-z])|元|块钱|块|rmb)|(?P<unit2>台|套|个月|个|部|只|天|人|%|月))?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberMention:
+    value: Decimal
+    start: int
+    end: int
+    unit: str  # the unit word after the number, "" when none
+    multiplied: bool  # a 万/亿/w/k multiplier was applied
+    currency: bool  # a ¥ sign or a money unit
+
+    @property
+    def is_money(self) -> bool:
+        return self.currency or self.unit in MONEY_UNITS or (self.multiplied and self.unit == "")
+
+
+def chinese_to_int(text: str) -> int | None:
+    """Parse a Chinese numeral ("三十万", "一百二十", "两千五百万", "一亿二千万"); None if not one."""
+    if not text or any(ch not in _CN_CHARS for ch in text):
+        return None
+    if not any(ch in _DIGITS or ch == "十" for ch in text):
+        return None  # "万" alone (from "几万") is not a number
+    total = 0
+    section = 0  # below 10 000
+    digit: int | None = None
+    for ch in text:
+        if ch in _DIGITS:
+            if digit is not None:  # "一二" style digit strings: treat as positional
+                digit = digit * 10 + _DIGITS[ch]
+            else:
+                digit = _DIGITS[ch]
+        elif ch in _SMALL_UNITS:
+            section += (1 if digit is None else digit) * _SMALL_UNITS[ch]
+            digit = None
+        else:  # 万 / 亿
+            unit = _BIG_UNITS[ch]
+            section += digit or 0
+            if unit == 100_000_000:
+                total = (total + section) * unit
+            else:
+                total += section * unit
+            section = 0
+            digit = None
+    section += digit or 0
+    return total + section
+
+
+def parse_plain_number(text: str) -> Decimal | None:
+    """An Arabic ("1,200.5") or Chinese ("三十", "一点五") number, without multipliers."""
+    text = text.replace(",", "")
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        pass
+    if "点" in text:
+        whole, _, frac = text.partition("点")
+        w = chinese_to_int(whole)
+        if w is None or not frac or any(ch not in _DIGITS for ch in frac):
+            return None
+        return Decimal(f"{w}.{''.join(str(_DIGITS[ch]) for ch in frac)}")
+    value = chinese_to_int(text)
+    return Decimal(value) if value is not None else None
+
+
+def find_numbers(text: str) -> list[NumberMention]:
+    """Every number in ``text`` (already normalised) with its multiplier applied."""
+    out: list[NumberMention] = []
+    for m in _NUMBER.finditer(text):
+        raw = m.group("num")
+        if raw is None:
+            continue
+        # A lone "个"/"十"-less Chinese word such as "一下", "一个": skip numerals that
+        # are just "一" followed by a measure word unless a unit makes them a quantity.
+        value = parse_plain_number(raw)
+        if value is None:
+            continue
+        mult_word = m.group("mult") or ""
+        mult = _MULTIPLIERS.get(mult_word, 1)
+        if mult_word and m.group("tail") and mult >= 10:
+            value = value * mult + Decimal(m.group("tail")) * mult / 10
+        else:
+            value = value * mult
+        unit = m.group("unit") or m.group("unit2") or ""
+        if raw.isdigit() is False and all(ch in _DIGITS for ch in raw) and len(raw) == 1 and not (mult_word or unit):
+            continue  # "一" alone ("一下", "看一看") is not a quantity
+        if _is_model_number_part(text, m.start("num"), m.end("num")):
+            continue
+        currency = bool(m.group("cur")) or unit in MONEY_UNITS
+        big_numeral = any(ch in "万亿" for ch in raw)
+        out.append(
+            NumberMention(
+                value=to_decimal_int(value),
+                start=m.start(),
+                end=m.end(),
+                unit=unit,
+                multiplied=mult >= 10_000 or mult_word == "k" or big_numeral,
+                currency=currency,
+            )
+        )
+    return out
+
+
+def _is_model_number_part(text: str, start: int, end: int) -> bool:
+    """True for the digits of a model number ("eg-2100", "vb500", "5g", "ip67")."""
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    if before and ((before.isascii() and before.isalpha()) or before in "-_/"):
+        return True
+    return bool(after and after.isascii() and after.isalpha() and after not in "wkh%")
+
+
+def to_decimal_int(value: Decimal) -> Decimal:
+    """Drop a trailing ".0" so 500000.0 prints as 500000."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+_QUARTER_PATTERNS = (
+    re.compile(r"(?P<year>20\d{2}|\d{2})\s*年?\s*(?:第)?\s*q(?P<q>[1-4])"),
+    re.compile(r"q(?P<q>[1-4])(?!\d)"),
+    re.compile(r"(?:(?P<year>20\d{2}|\d{2})\s*年\s*)?第?(?P<qc>[一二三四1-4])\s*季度"),
+)
+_QUARTER_CN = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def find_quarter(text: str, *, current_year: int) -> tuple[str, int, int] | None:
+    """The first explicit quarter ("Q3", "三季度", "2026年第三季度") as ("2026Q3", start, end)."""
+    best: tuple[str, int, int] | None = None
+    for pattern in _QUARTER_PATTERNS:
+        m = pattern.search(text)
+        if m is None:
+            continue
+        q = m.groupdict().get("q") or m.groupdict().get("qc")
+        if q is None:
+            continue
+        year_raw = m.groupdict().get("year")
+        year = current_year
+        if year_raw:
+            year = int(year_raw) if len(year_raw) == 4 else 2000 + int(year_raw)
+        found = (f"{year}Q{_QUARTER_CN[q]}", m.start(), m.end())
+        if best is None or found[1] < best[1]:
+            best = found
+    return best

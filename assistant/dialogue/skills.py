@@ -1,0 +1,52 @@
+"""Pluggable skills the engine routes to but does not implement.
+
+The rebate and handoff services live in other packages; the application wires
+adapters that satisfy these Protocols into :class:`DialogueEngine`.  A skill
+returns a :class:`SkillResult`; it may raise any
+:class:`assistant.errors.AssistantError`, which the engine turns into a polite
+reply (the error is logged with its ``code``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from assistant.dialogue.types import Caller, Card, Citation, CustomerProfile
+
+
+@dataclass(frozen=True, slots=True)
+class SkillResult:
+    text: str
+    cards: tuple[Card, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    handoff_offered: bool = False  # True when a remote expert was requested or offered
+
+
+class RebateSkill(Protocol):
+    """Answers the caller's own rebate questions (statement, tier progress, what-if)."""
+
+    def answer(
+        self,
+        *,
+        caller: Caller,
+        text: str,
+        quarter: str | None,
+        amount: Decimal | None,
+    ) -> SkillResult: ...
+
+
+class HandoffSkill(Protocol):
+    """Starts a handoff to a remote expert with the conversation's context."""
+
+    def request(
+        self,
+        *,
+        caller: Caller,
+        text: str,
+        profile: CustomerProfile,
+        history: Sequence[str],
+    ) -> SkillResult: ...

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from assistant.dialogue.numbers import chinese_to_int, find_numbers, find_quarter
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("50万", Decimal(500_000)),
+        ("1.2个亿", Decimal(120_000_000)),
+        ("30w", Decimal(300_000)),
+        ("三十万", Decimal(300_000)),
+        ("2万5", Decimal(25_000)),
+        ("¥12,000", Decimal(12_000)),
+        ("两百万", Decimal(2_000_000)),
+        ("300多万", Decimal(3_000_000)),
+        ("0.5万", Decimal(5_000)),
+        ("一个亿", Decimal(100_000_000)),
+    ],
+)
+def test_money_figures(text: str, value: Decimal) -> None:
+    found = find_numbers(text)
+    assert len(found) == 1
+    assert found[0].value == value
+    assert found[0].is_money
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("三十", 30), ("一百二十", 120), ("两千五百万", 25_000_000), ("一亿二千万", 120_000_000), ("十五", 15)],
+)
+def test_chinese_numerals(text: str, value: int) -> None:
+    assert chinese_to_int(text) == value
+
+
+def test_quantities_are_not_money() -> None:
+    (hours,) = find_numbers("每月停机10小时")
+    assert hours.value == 10 and hours.unit == "小时" and not hours.is_money
+    (devices,) = find_numbers("200台设备")
+    assert devices.unit == "台" and not devices.is_money
+
+
+def test_model_numbers_and_vague_amounts_are_not_numbers() -> None:
+    assert find_numbers("eg2100pro宽温能到多少度") == []
+    assert find_numbers("ip67") == []
+    assert find_numbers("还差几万") == []
+
+
+def test_unit_after_a_space_belongs_to_the_next_phrase() -> None:
+    first = find_numbers("损失5万 人工")[0]
+    assert first.value == 50_000 and first.is_money
+
+
+@pytest.mark.parametrize(
+    ("text", "quarter"),
+    [
+        ("q3返利能拿多少", "2026Q3"),
+        ("三季度到现在累计返利多少", "2026Q3"),
+        ("2季度的对账单", "2026Q2"),
+        ("2025年第四季度", "2025Q4"),
+        ("25年Q1", "2025Q1"),
+        ("这个季度返利多少", None),
+    ],
+)
+def test_quarters(text: str, quarter: str | None) -> None:
+    found = find_quarter(text.lower(), current_year=2026)
+    assert (found[0] if found else None) == quarter

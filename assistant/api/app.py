@@ -23,6 +23,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from assistant.api import events as ev
 from assistant.api.deps import CallerDep, RuntimeDep, caller_from_token
+from assistant.api.routers import feature_routers
 from assistant.api.runtime import Runtime
 from assistant.auth import AuthError
 from assistant.chat.service import ChatService, StoredEvent
@@ -65,7 +66,8 @@ def event_out(event: StoredEvent) -> dict[str, Any]:
         return ev.ReplyOut(seq=event.seq, reply_to=event.reply_to or 0, **event.payload).model_dump()
     if event.type == "profile":
         return ev.ProfileOut(seq=event.seq, profile=dict(event.payload.get("profile", {}))).model_dump()
-    return {"type": event.type, "seq": event.seq, **event.payload}
+    # Events appended by other features (e.g. handoff) carry their own payload.
+    return {**event.payload, "type": event.type, "seq": event.seq}
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -208,6 +210,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             lambda: chat.patch_profile(caller=caller, conversation_id=conversation_id, patch=body)
         )
 
+    for router in feature_routers():
+        app.include_router(router)
+
     # -- WebSocket ------------------------------------------------------------------
 
     @app.websocket("/ws/chat")
@@ -237,6 +242,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             return
         await websocket.accept()
         await websocket.send_json(ev.ReadyOut(conversation_id=cid, last_seq=last[-1].seq if last else 0).model_dump())
+        await rt.hub.join(cid, websocket)
         try:
             while True:
                 await _handle_frame(websocket, chat, caller, cid, await websocket.receive_text())
@@ -245,6 +251,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         except RuntimeError:  # sending on a socket the server is closing (shutdown)
             if websocket.application_state != WebSocketState.DISCONNECTED:
                 raise
+        finally:
+            await rt.hub.leave(cid, websocket)
 
     return app
 

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
+from assistant.api.hub import ConversationHub
 from assistant.auth import InvalidCredentialsError, TokenService, hash_password, load_or_create_secret, verify_password
 from assistant.chat.service import ChatService
 from assistant.content.loader import load_corpus
@@ -36,6 +37,7 @@ class Runtime:
         self.retriever: HybridRetriever | None = None
         self.chat: ChatService | None = None
         self.load_error: str | None = None
+        self.hub = ConversationHub()
         self._ready = threading.Event()
         self._loader: threading.Thread | None = None
 

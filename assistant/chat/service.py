@@ -321,6 +321,24 @@ class ChatService:
             ).all()
             return tuple(_stored(e) for e in rows)
 
+    def append_event(self, *, conversation_id: str, event_type: str, payload: dict[str, Any]) -> StoredEvent:
+        """Store a server-initiated event (e.g. ``handoff``: an expert joined) with the
+        next ``seq``, so a client that was offline gets it by ``resume``.  Publishing it
+        to connected sockets is the caller's job (``ConversationHub.publish``)."""
+        if event_type in {"message", "reply", "profile"}:
+            raise ValueError(f"{event_type!r} events are written by the turn logic only")
+        with self.db.write() as s:
+            conversation = s.get(Conversation, conversation_id)
+            if conversation is None:
+                raise ConversationNotFoundError("conversation not found")
+            seq = conversation.last_seq + 1
+            event = Event(conversation_id=conversation_id, seq=seq, type=event_type, payload=payload)
+            s.add(event)
+            conversation.last_seq = seq
+            conversation.updated_at = utcnow()
+            s.flush()
+            return _stored(event)
+
     # -- history, resume, feedback, profile -------------------------------------------
 
     def events_after(

@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MIN_CONFIDENCE = 0.3
 _KNOWLEDGE_K = 5
 _MAX_CITED_HITS = 2
+_SECOND_HIT_MARGIN = 0.15
 _INTENTS_KEEPING_AMOUNT_OUT = frozenset({"rebate_query"})  # "再卖 30 万" is a what-if, not the order size
 
 
@@ -165,7 +166,10 @@ class DialogueEngine:
         lang = turn.caller.language
         parts: list[str] = [text(lang, "knowledge_intro")]
         citations: list[Citation] = []
-        for g in sorted(passing, key=lambda g: -g.score)[:_MAX_CITED_HITS]:
+        best = max(g.score for g in passing)
+        # The best chunk answers; a second one is quoted only when it is about as well grounded.
+        quoted = [g for g in sorted(passing, key=lambda g: -g.score) if g.score >= best - _SECOND_HIT_MARGIN]
+        for g in quoted[:_MAX_CITED_HITS]:
             doc = g.hit.document
             sentences = answer_sentences(doc, words)
             if not sentences:
@@ -443,7 +447,12 @@ class DialogueEngine:
         lang = turn.caller.language
         slots = turn.analysis.understanding.slots.values
         facts = [
-            text(lang, "profile_fact", field=label(lang, "field", k), value=_display(k, v, self.corpus, lang))
+            text(
+                lang,
+                "profile_fact",
+                field=label(lang, "field", "order_amount" if k == "amount" else k),
+                value=_display(k, v, self.corpus, lang),
+            )
             for k, v in slots.items()
         ]
         body = (

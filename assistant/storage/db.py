@@ -79,6 +79,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def migrate(url: str, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (creates it from empty)."""
+def migrate(url: str, revision: str = "heads") -> None:
+    """Bring the schema up to ``revision`` (creates it from empty).  Features add
+    their own revisions on top of 0001, so there may be several heads."""
     command.upgrade(alembic_config(url), revision)

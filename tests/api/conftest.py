@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from assistant.api.app import create_app
 from assistant.retrieval.embedders import HashEmbedder
@@ -38,6 +40,8 @@ class LiveServer:
     port: int
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    app: FastAPI | None = None
 
     @property
     def http(self) -> str:
@@ -48,8 +52,9 @@ class LiveServer:
         return f"ws://127.0.0.1:{self.port}/ws/chat"
 
     def start(self) -> None:
+        self.app = create_app(self.settings)
         config = uvicorn.Config(
-            create_app(self.settings),
+            self.app,
             host="127.0.0.1",
             port=self.port,
             ws="websockets",
@@ -57,7 +62,8 @@ class LiveServer:
             timeout_graceful_shutdown=3,
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.loop = asyncio.new_event_loop()  # kept, so tests can schedule work on the server's loop
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.server.serve(),), daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -178,3 +178,32 @@ def test_shutdown_closes_websockets_with_1012(live: LiveServer) -> None:
 
     run(scenario())
     live.start()  # the fixture's teardown stops it again
+
+
+def test_server_pushed_events_reach_live_sockets_and_resume(live: LiveServer) -> None:
+    """Features such as handoff append events to a conversation and publish them."""
+    token = live.token()
+    assert live.app is not None and live.loop is not None
+    runtime = live.app.state.runtime
+
+    async def scenario() -> None:
+        async with connect(f"{live.ws}?token={token}") as ws:
+            cid = (await recv(ws))["conversation_id"]
+            stored = runtime.require_chat().append_event(
+                conversation_id=cid, event_type="handoff", payload={"status": "expert_joined", "expert": "张工"}
+            )
+            assert stored.seq == 1
+            loop = asyncio.get_running_loop()
+            # publish from the server's own loop, as a feature's route would
+            delivered = asyncio.run_coroutine_threadsafe(
+                runtime.hub.publish(cid, {"type": "handoff", "seq": stored.seq, **stored.payload}), live.loop
+            )
+            assert await loop.run_in_executor(None, delivered.result, 5) == 1
+            pushed = await recv(ws)
+            assert pushed == {"type": "handoff", "seq": 1, "status": "expert_joined", "expert": "张工"}
+        async with connect(f"{live.ws}?token={token}&conversation_id={cid}") as ws:
+            await recv(ws)
+            await ws.send(json.dumps({"type": "resume", "last_seq": 0}))
+            assert (await recv(ws)) == {"status": "expert_joined", "expert": "张工", "type": "handoff", "seq": 1}
+
+    run(scenario())

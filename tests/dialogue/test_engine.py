@@ -193,3 +193,11 @@ def test_english_caller_gets_english_text(engine: DialogueEngine) -> None:
     en = Caller(user_id="u", partner_id="p", language="en")
     reply = engine.handle(text="今天天气怎么样", profile=CustomerProfile(), caller=en)
     assert reply.text.startswith("Sorry")
+
+
+def test_fault_question_answers_with_cause_and_fix(engine: DialogueEngine) -> None:
+    reply = engine.handle(text="EG-2100串口采集不到数据怎么办", profile=CustomerProfile(), caller=CALLER)
+    assert reply.intent == "knowledge_qa" and reply.grounded
+    assert reply.citations[0].doc_id == "EG-2100#fault-1"
+    assert "原因：波特率或 RS485 A/B 线接反" in reply.text
+    assert "处理方法：在 Web 配置页核对波特率并对调 A/B 线" in reply.text

@@ -7,6 +7,7 @@ environment anywhere else.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,7 +25,7 @@ class RetrievalSettings(BaseSettings):
     # Reciprocal-rank fusion: score = sum(weight_side / (rrf_k + rank_side)).
     rrf_k: int = Field(default=5, ge=1)
     bm25_weight: float = Field(default=1.0, ge=0)
-    dense_weight: float = Field(default=0.2, ge=0)
+    dense_weight: float = Field(default=0.05, ge=0)
     # How many candidates each side contributes to fusion (at least k).
     candidates: int = Field(default=50, ge=1)
     # BM25F-style field weights: the title field (an FAQ's question and its
@@ -70,6 +71,39 @@ class Settings(BaseSettings):
     seed_demo_users: bool = True
     demo_password: str = "demo1234"
     channels_file: Path = PROJECT_ROOT / "corpus" / "rebates" / "channels.yaml"
+    # Rebates (assistant/rebates): policy.yaml, channels.yaml and orders.csv seeded into the
+    # database on first start (default: corpus_dir / "rebates"); `rebates_today` pins the date
+    # statements are computed for (demos, tests); empty = the real date.
+    rebates_dir: Path | None = None
+    rebates_today: date | None = None
+
+    # Remote-expert handoff (assistant/handoff).  Demo experts are seeded from this file.
+    handoff_experts_file: Path = PROJECT_ROOT / "corpus" / "handoff" / "experts.yaml"
+    # A session waiting longer than this in the queue becomes a ticket with a callback promise.
+    handoff_queue_timeout_seconds: float = Field(default=300, gt=0)
+    # A request left half-filled (the bot still asking) this long is cancelled.
+    handoff_collect_timeout_seconds: float = Field(default=1800, gt=0)
+    handoff_sweep_seconds: float = Field(default=2.0, gt=0)
+    handoff_callback_hours: int = Field(default=4, ge=1)
+    handoff_join_code_ttl_seconds: int = Field(default=600, ge=10)
+    handoff_ar_link_base: str = "https://ar-link.lantu.example/join"
+    # Queue estimate: minutes one session takes before any has been resolved, and
+    # the seconds an online expert with a free slot needs to pick a session up.
+    handoff_default_handle_minutes: float = Field(default=15, gt=0)
+    handoff_pickup_seconds: int = Field(default=60, ge=0)
+
+    # Web pages and the embeddable widget (assistant/api/routes_web.py, assistant/portals).
+    web_dir: Path = PROJECT_ROOT / "web"
+    # Portals that may embed the widget: origins, partners, secret *references* (docs/embedding.md).
+    portals_file: Path = PROJECT_ROOT / "corpus" / "portals.yaml"
+    # Identity tokens signed by a portal: accepted clock skew, and the longest lifetime allowed.
+    widget_clock_skew_seconds: int = Field(default=30, ge=0, le=300)
+    widget_token_max_lifetime_seconds: int = Field(default=300, ge=10, le=3600)
+    # The service's URL as browsers reach it (the demo portal loads widget.js from it);
+    # empty: http://127.0.0.1:<port>.
+    public_url: str = ""
+    # Serve the demo partner portal at /demo/portal (it signs identity tokens with the demo secret).
+    demo_portal: bool = True
 
 
 @lru_cache(maxsize=1)

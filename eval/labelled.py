@@ -24,7 +24,7 @@ import yaml
 from assistant.content.documents import chunk_corpus
 from assistant.content.loader import load_corpus
 from assistant.settings import PROJECT_ROOT
-from indexer.build import corpus_terms
+from indexer.build import corpus_user_dictionary
 
 DATA = PROJECT_ROOT / "eval" / "data"
 LABELLED = DATA / "labelled"
@@ -110,7 +110,7 @@ def export_beir(corpus_dir: Path, out_root: Path = DATA) -> dict[str, dict[str, 
             for q in questions:
                 for r in q.relevant:
                     fh.write(f"{q.id}\t{r}\t1\n")
-        (target / "userdict.txt").write_text("\n".join(sorted(set(corpus_terms(corpus)))) + "\n", encoding="utf-8")
+        (target / "userdict.txt").write_text(corpus_user_dictionary(corpus).dumps(), encoding="utf-8")
         report[split] = {"documents": len(docs), "queries": len(questions)}
     return report
 

@@ -26,7 +26,7 @@ from rank_bm25 import BM25Okapi
 
 from assistant.retrieval.embedders import Embedder, make_embedder
 from assistant.retrieval.retriever import MODES, HybridRetriever
-from assistant.retrieval.tokenizer import Tokenizer
+from assistant.retrieval.tokenizer import Tokenizer, UserDictionary
 from assistant.settings import Settings
 from eval.beir import BeirDataset, load_beir
 from eval.metrics import dedupe, mrr_at, ndcg_at, percentiles, recall_at
@@ -71,14 +71,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-def dataset_terms(dataset: BeirDataset, root: Path | None = None) -> list[str]:
+def dataset_dictionary(dataset: BeirDataset, root: Path | None = None) -> UserDictionary:
     """User dictionary for a dataset: its userdict.txt if shipped, plus model-number-like tokens."""
-    terms: list[str] = []
+    shipped = UserDictionary(())
     if root is not None and (root / "userdict.txt").exists():
-        terms += (root / "userdict.txt").read_text(encoding="utf-8").split("\n")
+        shipped = UserDictionary.loads((root / "userdict.txt").read_text(encoding="utf-8"))
+    terms = list(shipped.words)
     for doc in dataset.documents:
         terms += [m.group(0) for m in _MODEL_NUMBER.finditer(f"{doc.title} {doc.text}") if "-" in m.group(0)]
-    return terms
+    return UserDictionary.from_terms(terms, dict(shipped.synonyms))
 
 
 def evaluate(
@@ -96,12 +97,14 @@ def evaluate(
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="eval-index-") as tmp:
         t0 = time.perf_counter()
+        user_dict = dataset_dictionary(dataset, dataset_root)
         build_index(
             dataset.documents,
             out=Path(tmp),
             settings=settings,
             embedder=embedder,
-            extra_terms=dataset_terms(dataset, dataset_root),
+            extra_terms=user_dict.words,
+            synonyms=dict(user_dict.synonyms),
             progress=False,
         )
         build_s = time.perf_counter() - t0
@@ -185,4 +188,4 @@ def _dense_baseline(
     return _measure(dataset, qids, search, build_s, extra_k)
 
 
-__all__ = ["add_arguments", "dataset_terms", "evaluate", "run"]
+__all__ = ["add_arguments", "dataset_dictionary", "evaluate", "run"]

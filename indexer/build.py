@@ -11,7 +11,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +75,20 @@ def corpus_terms(corpus: Corpus) -> list[str]:
     return [t for t in terms if t]
 
 
+def corpus_synonyms(corpus: Corpus) -> dict[str, str]:
+    """Synonym -> canonical term from the vocabulary ("钢厂" -> "钢铁冶金", "深圳" -> "华南")."""
+    pairs: dict[str, str] = {}
+    for group in (corpus.vocab.industries, corpus.vocab.regions, corpus.vocab.competitors, corpus.vocab.cues):
+        for term in group:
+            for synonym in term.synonyms:
+                pairs.setdefault(synonym, term.name)
+    return pairs
+
+
+def corpus_user_dictionary(corpus: Corpus) -> UserDictionary:
+    return UserDictionary.from_terms(corpus_terms(corpus), corpus_synonyms(corpus))
+
+
 def build_from_corpus(
     corpus_dir: Path, *, out: Path, settings: Settings, embedder: Embedder, progress: bool = True
 ) -> BuildReport:
@@ -95,6 +109,7 @@ def build_from_corpus(
         settings=settings,
         embedder=embedder,
         extra_terms=corpus_terms(corpus),
+        synonyms=corpus_synonyms(corpus),
         counts=counts,
         source_hashes=source_hashes,
         progress=progress,
@@ -109,6 +124,7 @@ def build_index(
     settings: Settings,
     embedder: Embedder,
     extra_terms: Iterable[str] = (),
+    synonyms: Mapping[str, str] | None = None,
     counts: dict[str, int] | None = None,
     source_hashes: dict[str, str] | None = None,
     progress: bool = True,
@@ -119,7 +135,7 @@ def build_index(
     _check_unique_ids(documents)
 
     mark = time.perf_counter()
-    user_dict = UserDictionary.from_terms(extra_terms)
+    user_dict = UserDictionary.from_terms(extra_terms, synonyms)
     tokenizer = Tokenizer(user_dict)
     title_tokens: list[list[str]] = []
     body_tokens: list[list[str]] = []
@@ -259,4 +275,13 @@ def corpus_is_stale(corpus_dir: Path, index_dir: Path, *, model: str) -> bool:
     return manifest.get("model", {}).get("name") != model or manifest.get("source_hashes") != _hash_files(corpus_dir)
 
 
-__all__ = ["KINDS", "BuildReport", "build_from_corpus", "build_index", "corpus_is_stale", "dense_texts"]
+__all__ = [
+    "KINDS",
+    "BuildReport",
+    "build_from_corpus",
+    "build_index",
+    "corpus_is_stale",
+    "corpus_synonyms",
+    "corpus_user_dictionary",
+    "dense_texts",
+]

@@ -182,7 +182,7 @@ def _script_chunk(s: SalesScript, corpus: Corpus) -> Document:
 
 def _case_chunk(c: CaseStudy, corpus: Corpus) -> Document:
     results = "；".join(f"{r.metric} {r.value:g}{r.unit}" + (f"（{r.note}）" if r.note else "") for r in c.results)
-    products = "、".join(c.products)
+    products = "、".join(f"{pid}（{p.name}）" if (p := corpus.product(pid)) else pid for pid in c.products)
     text = (
         f"{c.customer}（{c.industry}，{_SCALE[c.scale]}企业，{c.region}{c.city}，{c.year}年）。"
         f"痛点：{'；'.join(c.pain_points)}。方案：{c.solution} 使用产品：{products}。成效：{results}。"
@@ -196,7 +196,9 @@ def _case_chunk(c: CaseStudy, corpus: Corpus) -> Document:
         "product_line": ",".join(lines),
         "product": ",".join(c.products),
     }
-    return Document(c.id, c.id, "case", c.title, text, (), meta)
+    # People ask for "案例" by industry, scale and region: say so in the title field.
+    title = f"{c.title}（{c.industry}·{_SCALE[c.scale]}·{c.region} 客户案例）"
+    return Document(c.id, c.id, "case", title, text, (), meta)
 
 
 def _faq_chunk(f: FaqEntry) -> Document:

@@ -278,4 +278,7 @@ class Vocabulary(_Entry):
     industries: list[VocabTerm]
     regions: list[VocabTerm]  # regions such as 华东 and their provinces/cities as synonyms
     competitors: list[VocabTerm] = Field(default_factory=list)
+    # Question cues: a synonym also emits its canonical word at search time, so
+    # "续航多久" reaches the parameter tables ("参数") and "有落地的吗" the cases ("案例").
+    cues: list[VocabTerm] = Field(default_factory=list)
     terms: list[Text] = Field(default_factory=list)  # extra domain words for the tokenizer

@@ -34,11 +34,12 @@ index: install
 run: index
 	$(BIN)/python -m assistant serve --host $(HOST) --port $(PORT)
 
-# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download),
+# and a CJK font so the screenshots they save show Chinese text instead of boxes.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; } || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -52,6 +53,7 @@ test: install-dev system-deps lint typecheck
 bench: install
 	$(BIN)/python -m eval retrieval --dataset ../shared/benchmarks/cmrc2018-dev --json var/bench/cmrc2018.json
 	$(BIN)/python -m eval scale --json var/bench/scale.json
+	$(BIN)/python -m eval rebates --json var/bench/rebates.json
 
 clean:
 	rm -rf var/index var/bench .pytest_cache .mypy_cache .ruff_cache

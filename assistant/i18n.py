@@ -24,7 +24,57 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "not_found": ("找不到请求的资源。", "Not found."),
     "validation_error": ("请求参数不正确。", "Invalid request."),
     "rate_limited": ("发送太频繁，请稍后再试。", "Too many messages; please slow down."),
+    "portal_not_found": ("找不到这个门户，或门户未启用小部件。", "Unknown portal, or its widget is not enabled."),
+    "identity_token_invalid": ("门户身份令牌无效。", "The portal identity token is invalid."),
+    "identity_token_expired": (
+        "门户身份令牌已过期，请刷新页面。",
+        "The portal identity token has expired; reload the page.",
+    ),
+    "identity_token_replayed": ("门户身份令牌已被使用过。", "The portal identity token was already used."),
+    "widget_user_rejected": (
+        "该用户不属于此门户服务的伙伴。",
+        "This user does not belong to a partner this portal serves.",
+    ),
+    "origin_not_allowed": ("不允许从这个网站使用助手。", "The assistant may not be used from this site."),
+    "document_not_found": ("找不到这段资料。", "Passage not found."),
     "internal": ("服务暂时出错了，请稍后再试。", "Something went wrong; please try again."),
+    "partner_not_found": ("找不到这个合作伙伴，或你没有权限查看。", "No such partner, or you may not see it."),
+    "quarter_not_found": (
+        "这个季度不存在或不在返利政策范围内。",
+        "That quarter does not exist or is not covered by the rebate policy.",
+    ),
+    "invalid_quarter": ("季度格式不对，应为 2026Q3 这样的形式。", "Invalid quarter; use e.g. 2026Q3."),
+    "partner_required": (
+        "这个节点不直接计返利，请选择一个下属合作伙伴。",
+        "This node earns no rebate itself; choose a partner below it.",
+    ),
+    "invalid_amount": (
+        "金额必须是大于 0 的数字，最多两位小数。",
+        "The amount must be a positive number with at most two decimals.",
+    ),
+    "invalid_order": ("订单数据不一致，未能记账。", "Inconsistent order data; nothing was booked."),
+    "order_not_found": ("找不到这笔订单。", "No such order."),
+    "forbidden": ("你没有权限执行这个操作。", "You are not allowed to do this."),
+    "invalid_network_change": (
+        "这个渠道网络调整不被允许（编号重复、层级不对或还有下属节点）。",
+        "That change to the channel network is not allowed (duplicate id, wrong level or active children).",
+    ),
+    "handoff_not_found": ("找不到这个专家协助会话。", "No such handoff session."),
+    "expert_only": ("只有远程专家可以使用这个功能。", "Only remote experts may do this."),
+    "handoff_already_taken": ("这个会话已被其他专家接入。", "Another expert has already taken this session."),
+    "handoff_invalid_state": ("会话当前状态不允许这个操作。", "The session's state does not allow this."),
+    "expert_at_capacity": ("已达到可同时处理的会话上限。", "The expert is handling as many sessions as allowed."),
+    "transfer_target_invalid": (
+        "只能转给具备该产品线专长的其他专家。",
+        "Transfer only to another expert with this skill.",
+    ),
+    "handoff_invalid_input": ("内容不能为空，也不能太长。", "The text is empty or too long."),
+    "join_code_invalid": ("加入码无效。", "Invalid join code."),
+    "join_code_used": (
+        "这个加入码已经用过了，请让专家重新生成。",
+        "This join code was already used; ask for a new one.",
+    ),
+    "join_code_expired": ("加入码已过期，请让专家重新生成。", "This join code has expired; ask for a new one."),
 }
 
 

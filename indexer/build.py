@@ -23,7 +23,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from assistant.content.documents import KINDS, Document, chunk_corpus
-from assistant.content.loader import Corpus, load_corpus
+from assistant.content.loader import KIND_DIRS, Corpus, load_corpus
 from assistant.errors import AssistantError
 from assistant.retrieval import artifact
 from assistant.retrieval.bm25 import SparseBM25
@@ -259,10 +259,13 @@ def _embed(
 
 
 def _hash_files(root: Path) -> dict[str, str]:
+    """Hashes of the files the index is built from (the knowledge content only:
+    rebate, portal and expert data live beside it but do not affect the index)."""
     hashes: dict[str, str] = {}
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in {".yaml", ".yml", ".json", ".jsonl", ".csv"}:
-            hashes[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    top = [root / "vocab.yaml", root / "product_lines.yaml"]
+    kinds = [p for d in KIND_DIRS for p in (root / d).rglob("*") if p.suffix in {".yaml", ".yml"}]
+    for path in sorted(p for p in [*top, *kinds] if p.is_file()):
+        hashes[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return hashes
 
 

@@ -24,6 +24,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from assistant.api import events as ev
 from assistant.api.deps import CallerDep, RuntimeDep, caller_from_token
 from assistant.api.routers import feature_routers
+from assistant.api.routes_web import widget_origin_refused
 from assistant.api.runtime import Runtime
 from assistant.auth import AuthError
 from assistant.chat.service import ChatService, StoredEvent
@@ -47,6 +48,32 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_profile": 422,
     "validation_error": 422,
     "not_ready": 503,
+    "partner_not_found": 404,
+    "quarter_not_found": 404,
+    "invalid_quarter": 404,
+    "partner_required": 422,
+    "invalid_amount": 422,
+    "invalid_order": 422,
+    "order_not_found": 404,
+    "forbidden": 403,
+    "invalid_network_change": 409,
+    "handoff_not_found": 404,
+    "expert_only": 403,
+    "handoff_already_taken": 409,
+    "handoff_invalid_state": 409,
+    "expert_at_capacity": 409,
+    "transfer_target_invalid": 422,
+    "handoff_invalid_input": 422,
+    "join_code_invalid": 404,
+    "join_code_used": 409,
+    "join_code_expired": 410,
+    "portal_not_found": 404,
+    "identity_token_invalid": 401,
+    "identity_token_expired": 401,
+    "identity_token_replayed": 401,
+    "widget_user_rejected": 403,
+    "origin_not_allowed": 403,
+    "document_not_found": 404,
 }
 
 
@@ -224,6 +251,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         try:
             caller = await run_in_threadpool(caller_from_token, rt, raw)
         except AuthError:
+            await websocket.close(code=1008)
+            return
+        if await widget_origin_refused(rt, websocket, raw):  # widget sessions: portal's origins only
             await websocket.close(code=1008)
             return
         if not rt.ready:

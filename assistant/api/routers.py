@@ -8,4 +8,13 @@ from fastapi import APIRouter
 
 def feature_routers() -> list[APIRouter]:
     routers: list[APIRouter] = []
+    from assistant.api.routes_rebates import router as rebates_router
+
+    routers.append(rebates_router)
+    from assistant.api.routes_handoff import build_router as handoff_router
+
+    routers.append(handoff_router())
+    from assistant.api.routes_web import router as web_router
+
+    routers.append(web_router)
     return routers

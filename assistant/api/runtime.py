@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from sqlalchemy import select
@@ -16,11 +16,19 @@ from assistant.auth import InvalidCredentialsError, TokenService, hash_password,
 from assistant.chat.service import ChatService
 from assistant.content.loader import load_corpus
 from assistant.errors import AssistantError
+from assistant.handoff.bridge import HandoffBridge
+from assistant.handoff.service import HandoffService
+from assistant.handoff.setup import build_handoff, seed_demo_experts
+from assistant.portals.service import WidgetService, build_widget_service
+from assistant.rebates.service import RebateService
 from assistant.retrieval.embedders import make_embedder
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.settings import Settings
 from assistant.storage.db import Database, migrate
 from assistant.storage.models import User
+
+if TYPE_CHECKING:
+    from assistant.rebates.chat_skill import RebateChatSkill
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +44,9 @@ class Runtime:
         self.tokens: TokenService | None = None
         self.retriever: HybridRetriever | None = None
         self.chat: ChatService | None = None
+        self.rebates: RebateService | None = None
+        self.handoff: HandoffService | None = None
+        self.portals: WidgetService | None = None  # widget sign-in (assistant/portals)
         self.load_error: str | None = None
         self.hub = ConversationHub()
         self._ready = threading.Event()
@@ -50,6 +61,9 @@ class Runtime:
         self.tokens = TokenService(secret, ttl=timedelta(minutes=self.settings.token_ttl_minutes))
         if self.settings.seed_demo_users:
             self.seed_users()
+            seed_demo_experts(self.db, self.settings)
+        self.portals = build_widget_service(settings=self.settings, db=self.db, secret=secret)
+        self.start_rebates()
 
     def start_loading(self) -> None:
         self._loader = threading.Thread(target=self._load, name="assistant-loader", daemon=True)
@@ -67,15 +81,36 @@ class Runtime:
             retriever.load()
             from assistant.dialogue.factory import build_engine
 
-            engine = build_engine(corpus=corpus, retriever=retriever)
+            handoff = HandoffBridge()  # the engine's handoff skill and the chat's turn router
+            engine = build_engine(corpus=corpus, retriever=retriever, rebates=self.rebate_skill(), handoff=handoff)
             assert self.db is not None
             self.retriever = retriever
-            self.chat = ChatService(db=self.db, engine=engine, max_message_chars=s.max_message_chars)
+            self.chat = ChatService(db=self.db, engine=engine, max_message_chars=s.max_message_chars, router=handoff)
+            self.handoff = build_handoff(settings=s, db=self.db, chat=self.chat, corpus=corpus)
+            handoff.attach(self.handoff)
             self._ready.set()
             log.info("assistant ready")
         except (AssistantError, OSError) as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.error("loading failed: %s", self.load_error)
+
+    def start_rebates(self) -> None:
+        """Seed the rebate tables on first start, then build the rebate engine from them."""
+        s = self.settings
+        assert self.db is not None
+        pinned = s.rebates_today
+        service = RebateService(db=self.db, today=date.today if pinned is None else (lambda: pinned))
+        try:
+            service.open(seed_dir=s.rebates_dir or s.corpus_dir / "rebates")
+        except AssistantError as exc:  # bad rebate data: chat and search still serve
+            log.error("rebates not loaded (%s): %s", exc.code, exc)
+        # Without rebate data every rebate question is answered "partner not found".
+        self.rebates = service
+
+    def rebate_skill(self) -> RebateChatSkill | None:
+        from assistant.rebates.chat_skill import RebateChatSkill
+
+        return RebateChatSkill(self.rebates) if self.rebates is not None and self.rebates.available else None
 
     def close(self) -> None:
         if self.db is not None:

@@ -65,6 +65,22 @@ class Engine(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class RoutedTurn:
+    """A turn taken away from the engine: ``reply`` is stored as the turn's answer;
+    None means no answer (e.g. the message was relayed to a human expert)."""
+
+    reply: Reply | None
+
+
+class TurnRouter(Protocol):
+    """Consulted before the engine on every turn (the handoff: while a human expert has
+    the conversation, the requester's messages go to the expert, not the bot).
+    Returns None to let the engine answer."""
+
+    def route(self, *, caller: Caller, conversation_id: str, message: StoredEvent) -> RoutedTurn | None: ...
+
+
+@dataclass(frozen=True, slots=True)
 class StoredEvent:
     seq: int
     type: str  # message | reply | profile
@@ -138,9 +154,18 @@ def reply_to_payload(reply: Reply) -> dict[str, Any]:
 
 
 class ChatService:
-    def __init__(self, *, db: Database, engine: Engine, max_message_chars: int = 4000, history_turns: int = 6) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        engine: Engine,
+        max_message_chars: int = 4000,
+        history_turns: int = 6,
+        router: TurnRouter | None = None,
+    ) -> None:
         self.db = db
         self.engine = engine
+        self.router = router
         self.max_message_chars = max_message_chars
         self.history_turns = history_turns
 
@@ -223,6 +248,10 @@ class ChatService:
         done = self.answers_to(conversation_id, message.seq)
         if done:
             return done
+        if self.router is not None:
+            routed = self.router.route(caller=caller, conversation_id=conversation_id, message=message)
+            if routed is not None:
+                return () if routed.reply is None else self._store_reply(conversation_id, message.seq, routed.reply)
         profile, history = self._context(conversation_id)
         reply = self.engine.handle(text=str(message.payload["text"]), profile=profile, caller=caller, history=history)
         return self._store_reply(conversation_id, message.seq, reply)

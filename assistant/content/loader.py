@@ -17,6 +17,7 @@ them before raising :class:`CorpusError`, so an editor fixes a file in one pass.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,7 @@ def load_corpus(root: Path | str) -> Corpus:
         sources=sources,
     )
     problems.extend(_check_references(corpus))
+    problems.extend(_check_units(corpus))
     if problems:
         raise CorpusError(problems)
     return corpus
@@ -222,4 +224,21 @@ def _check_references(corpus: Corpus) -> list[str]:
             problems.append(
                 f"{where(lesson.id)}: {lesson.id}.product_line: unknown product line {lesson.product_line!r}"
             )
+    return problems
+
+
+# A measured quantity written as a range or a tolerance ("-20~70", "9～36", "±0.3") is as numeric as
+# "24" and needs a unit too; the schema only sees plain numbers.
+_NUMERIC_RANGE = re.compile(r"^\s*[±+\-]?\d+(?:\.\d+)?(?:\s*[~～–/\-]\s*[±+\-]?\d+(?:\.\d+)?)?\s*$")
+
+
+def _check_units(corpus: Corpus) -> list[str]:
+    problems: list[str] = []
+    for p in corpus.products:
+        for index, param in enumerate(p.params):
+            if isinstance(param.value, str) and _NUMERIC_RANGE.match(param.value) and not param.unit.strip():
+                problems.append(
+                    f"{corpus.sources.get(p.id, '?')}: {p.id}.params.{index}: parameter {param.name!r} "
+                    f"has numeric value {param.value!r} without a unit"
+                )
     return problems

@@ -138,11 +138,10 @@ class DialogueEngine:
                 patch[key] = Decimal(value)
             else:
                 patch[key] = value
-        model = patch.get("product_model")
-        if isinstance(model, str) and "product_line" not in patch:
-            product = self.corpus.product(model)
-            if product is not None:
-                patch["product_line"] = product.line
+        # The profile keeps what the user stated: a model named in passing does not
+        # overwrite the product line they said they are selling ("想推云眸平台" then
+        # "2100功耗多少").  The recommender reads the line off the model when no line
+        # was stated.
         return patch
 
     # -- skills ---------------------------------------------------------------------

@@ -80,16 +80,10 @@ PERSONA_CUES: dict[str, tuple[str, ...]] = {
         "生产副总",
         "副总",
         "运营总监",
-        "投资回报",
-        "roi",
-        "回本",
-        "算账",
-        "算投入产出",
-        "看回报",
         "董事长",
         "一把手",
     ),
-    "procurement": ("采购", "供应链", "招标", "采招", "商务经理", "压价", "比价"),
+    "procurement": ("采购", "供应链", "招标", "采招", "商务经理"),
     "operator": (
         "操作工",
         "操作员",
@@ -127,8 +121,6 @@ PERSONA_CUES: dict[str, tuple[str, ...]] = {
         "网管",
         "安全负责人",
         "安全审核",
-        "数据安全",
-        "等保",
     ),
 }
 
@@ -302,21 +294,37 @@ PROVINCE_CITIES: dict[str, tuple[str, ...]] = {
     "黑龙江": ("大庆", "齐齐哈尔", "牡丹江", "佳木斯", "鸡西", "鹤岗", "双鸭山", "七台河"),
 }
 
-# Generic words for a product line.  STRONG words name the line wherever they
-# appear; SCRIPT words are broader and count only when asking for a script.
-LINE_WORDS_STRONG: dict[str, tuple[str, ...]] = {
+# Words that name a product line (eval/data/README.md, "product_line"): a line is read off
+# them only when the text names no product of ours.  Technologies several lines use
+# (LoRa, 环网, 无线) name none.
+LINE_WORDS: dict[str, tuple[str, ...]] = {
     "EG": ("网关", "边缘网关", "工业网关"),
     "SN": ("传感器", "传感气", "工业传感器"),
-    "EC": ("控制器", "边缘控制器"),
-    "MP": ("监测平台", "云眸", "平台", "云平台"),
-    "AR": ("ar", "ar眼镜", "ar远程协助"),
-    "CM": ("工业通信",),
+    "EC": ("控制器", "边缘控制器", "io模块", "ec系列"),
+    "MP": ("监测平台", "云眸", "平台", "云平台", "saas"),
+    "AR": ("ar", "ar眼镜", "眼镜", "ar远程协助"),
+    "CM": ("交换机", "工业通信", "网络方案", "网络设备"),
 }
-LINE_WORDS_SCRIPT: dict[str, tuple[str, ...]] = {
-    "CM": ("交换机", "网络设备", "通信", "环网", "无线ap", "lora基站"),
-    "SN": ("振动传感", "点检仪"),
-    "EC": ("plc", "远程io"),
+
+# Names only one catalogue product has (README, "product_model"), keyed by product id.
+NAME_ALIASES: dict[str, tuple[str, ...]] = {
+    "AR-H5": ("ar安全帽", "安全帽式ar", "安全帽式", "安全帽ar"),
+    "SN-CU120": ("电流传感器",),
+    "CM-LR1": ("基站", "lora基站"),
+    "CM-SW16-PoE": ("16口poe交换机", "16口交换机", "16口网管交换机"),
+    "CM-SW8": ("8口交换机", "8口工业交换机"),
+    "CM-AP5": ("ap", "无线ap"),
+    "EG-3200-5G": ("5g网关",),
+    "MP-CLD-STD": ("标准版",),
+    "MP-ONP": ("私有化",),
+    "MP-OEE": ("oee模块",),
+    "MP-PDM": ("pdm模块",),
+    "MP-EMS": ("ems模块",),
 }
+
+# Vocabulary synonyms that name equipment, a gas or a regulation rather than the customer's
+# industry (README, "industry").
+NOT_INDUSTRY: frozenset[str] = frozenset({"机床", "天然气", "gmp", "风机", "管道"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +333,6 @@ class Lexicon:
 
     products: tuple[tuple[str, str], ...]
     product_lines: tuple[tuple[str, str], ...]
-    script_lines: tuple[tuple[str, str], ...]  # product_lines plus broader words used in script requests
     industries: tuple[tuple[str, str], ...]
     regions: tuple[tuple[str, str], ...]
     competitors: tuple[tuple[str, str], ...]
@@ -335,6 +342,7 @@ class Lexicon:
     param_words: tuple[tuple[str, str], ...]  # colloquial word -> concept contained in row names
     param_names: frozenset[str]  # squashed row names of every product
     product_line_of: dict[str, str]  # product id -> line id
+    competitor_lines: dict[str, frozenset[str]]  # competitor name -> the lines of ours it competes with
     mask_terms: tuple[str, ...]  # squashed domain words that hide industry words inside them
 
     @classmethod
@@ -360,7 +368,7 @@ class Lexicon:
             products[alias] = pid
             priority[alias] = prio
 
-        generic = {squash(w) for words in (*LINE_WORDS_STRONG.values(), *LINE_WORDS_SCRIPT.values()) for w in words}
+        generic = {squash(w) for words in LINE_WORDS.values() for w in words}
         for p in corpus.products:
             add(p.id, p.id, 0)
             add(p.name, p.id, 0)
@@ -370,25 +378,21 @@ class Lexicon:
             for alias in _name_variants(p.name):
                 if alias not in generic:
                     add(alias, p.id, 3)
+            for alias in NAME_ALIASES.get(p.id, ()):
+                add(alias, p.id, 1)
 
         lines: dict[str, str] = {}
-        script_lines: dict[str, str] = {}
-        line_ids = {line.id for line in corpus.product_lines}
         for line in corpus.product_lines:
             for alias in (line.name, line.name_en, f"{line.id}系列", f"{line.id}产品线", line.id):
                 lines.setdefault(squash(alias), line.id)
-            for alias in LINE_WORDS_STRONG.get(line.id, ()):
+            for alias in LINE_WORDS.get(line.id, ()):
                 lines.setdefault(squash(alias), line.id)
-        script_lines.update(lines)
-        for line_id, words in LINE_WORDS_SCRIPT.items():
-            if line_id in line_ids:
-                for alias in words:
-                    script_lines.setdefault(squash(alias), line_id)
 
         industries: dict[str, str] = {}
         for t in corpus.vocab.industries:
             for alias in (t.name, *t.synonyms, *EXTRA_INDUSTRY_SYNONYMS.get(t.name, ())):
-                industries.setdefault(squash(alias), t.name)
+                if squash(alias) not in NOT_INDUSTRY:
+                    industries.setdefault(squash(alias), t.name)
         regions: dict[str, str] = {}
         for t in corpus.vocab.regions:
             for alias in (t.name, *t.synonyms):
@@ -423,7 +427,6 @@ class Lexicon:
         return cls(
             products=_longest_first(products),
             product_lines=_longest_first(lines),
-            script_lines=_longest_first(script_lines),
             industries=_longest_first(industries),
             regions=_longest_first(regions),
             competitors=_longest_first(competitors),
@@ -433,8 +436,17 @@ class Lexicon:
             param_words=_longest_first(param_words),
             param_names=param_names,
             product_line_of={p.id: p.line for p in corpus.products},
+            competitor_lines=_competitor_lines(corpus),
             mask_terms=tuple(sorted((m for m in masks if len(m) >= 2), key=lambda m: (-len(m), m))),
         )
+
+
+def _competitor_lines(corpus: Corpus) -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for p in corpus.products:
+        for c in p.competitors:
+            out.setdefault(c.competitor, set()).add(p.line)
+    return {name: frozenset(lines) for name, lines in out.items()}
 
 
 def _longest_first(table: dict[str, str]) -> tuple[tuple[str, str], ...]:

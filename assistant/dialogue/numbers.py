@@ -55,6 +55,7 @@ UNITS: tuple[str, ...] = (
     "月",
 )
 
+_APPROX_RANGE = re.compile(r"^(?:一二|两三|二三|三四|三五|四五|五六|六七|七八|八九)(?:[十百千万]|$)")
 _NUMBER = re.compile(
     r"(?P<cur>[¥￥$])?\s*"
     r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_CHARS + r"]+(?:点[" + _CN_CHARS + r"]+)?)"
@@ -138,6 +139,8 @@ def find_numbers(text: str) -> list[NumberMention]:
             continue
         # A lone "个"/"十"-less Chinese word such as "一下", "一个": skip numerals that
         # are just "一" followed by a measure word unless a unit makes them a quantity.
+        if _APPROX_RANGE.match(raw):
+            continue  # "四五十台", "三五个人": a rough range, not a figure anyone stated
         value = parse_plain_number(raw)
         if value is None:
             continue

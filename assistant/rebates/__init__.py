@@ -5,6 +5,7 @@ Pure domain code (no HTTP).  Money is :class:`decimal.Decimal` yuan throughout.
 """
 
 from assistant.rebates.engine import (
+    LINE_LABELS,
     BaselineInfo,
     BaselineSource,
     Explanation,
@@ -57,6 +58,7 @@ from assistant.rebates.ranking import (
 )
 
 __all__ = [
+    "LINE_LABELS",
     "BaselineInfo",
     "BaselineRule",
     "BaselineSource",

@@ -43,6 +43,14 @@ class LineKind(StrEnum):
     SUBSIDY_CSAT = "subsidy_csat"
 
 
+LINE_LABELS: dict[LineKind, str] = {
+    LineKind.BASE: "基础返利",
+    LineKind.INCREMENTAL: "增量激励",
+    LineKind.SUBSIDY_NEW_MARKET: "新市场开拓补贴",
+    LineKind.SUBSIDY_CSAT: "客户满意度提升补贴",
+}
+
+
 class StatementStatus(StrEnum):
     ACCRUED = "accrued"  # during the quarter: to date, may change
     FINAL = "final"  # the quarter is closed
@@ -195,8 +203,7 @@ class RebateEngine:
     def statement(self, *, partner_id: str, quarter: str | Quarter, as_of: date | None = None) -> Statement:
         """The partner's statement for ``quarter`` as known on ``as_of`` (default: today)."""
         q, day = self._resolve(partner_id, quarter, as_of)
-        orders = self._ledger.orders(partner_id, q, until=min(day, q.end))
-        return self._statement(partner_id, q, day, orders)
+        return self._statement(partner_id, q, day, self._ledger.sales(partner_id, q, until=min(day, q.end)))
 
     def what_if(
         self,
@@ -231,8 +238,9 @@ class RebateEngine:
             city=city,
         )
         position = bisect.bisect_right([o.date for o in orders], order_day)
-        before = self._statement(partner_id, q, day, orders)
-        after = self._statement(partner_id, q, day, (*orders[:position], extra, *orders[position:]))
+        before = self._statement(partner_id, q, day, self._ledger.sales(partner_id, q, until=min(day, q.end)))
+        with_extra = (*orders[:position], extra, *orders[position:])
+        after = self._statement(partner_id, q, day, summarize(partner_id, q, with_extra))
         deltas = tuple(
             LineDelta(kind=b.kind, before=b.amount, after=a.amount, delta=a.amount - b.amount)
             for b, a in zip(before.lines, after.lines, strict=True)
@@ -334,10 +342,9 @@ class RebateEngine:
             raise QuarterNotFoundError(f"{partner_id} joined in {profile.first_quarter}; no statement for {q}")
         return q, self._day(as_of)
 
-    def _statement(self, partner_id: str, q: Quarter, day: date, orders: Sequence[Order]) -> Statement:
+    def _statement(self, partner_id: str, q: Quarter, day: date, sales: QuarterSales) -> Statement:
         version = self._policy.version_for(q)
         profile = self.profile(partner_id)
-        sales = summarize(partner_id, q, orders)
         baseline = self.baseline(partner_id=partner_id, quarter=q)
         notes: list[str] = []
         status = StatementStatus.FINAL if day > q.end else StatementStatus.ACCRUED
@@ -503,13 +510,6 @@ def _incremental_line(
     return line, tuple(why)
 
 
-def _matches(order: Order, claims: Sequence[SubsidyClaim]) -> bool:
-    return any(
-        (c.industry is not None and order.industry == c.industry) or (c.city is not None and order.city == c.city)
-        for c in claims
-    )
-
-
 def _new_market_line(
     version: PolicyVersion, sales: QuarterSales, claims: Sequence[SubsidyClaim], day: date
 ) -> tuple[StatementLine, list[str]]:
@@ -522,8 +522,10 @@ def _new_market_line(
         return line, notes
     ids: list[str] = []
     market_sales = ZERO
-    for order in sales.orders:
-        if order.new_customer and _matches(order, approved):
+    industries = {c.industry for c in approved if c.industry is not None}
+    cities = {c.city for c in approved if c.city is not None}
+    for order in sales.new_customer_orders:
+        if order.industry in industries or order.city in cities:
             market_sales += order.signed_amount
             ids.append(order.order_id)
     basis = max(market_sales, ZERO)

@@ -72,3 +72,22 @@ class NetworkChangeError(RebateError):
     """A change to the channel tree would break it (cycle, wrong level, duplicate id, ...)."""
 
     code = "invalid_network_change"
+
+
+class PartnerRequiredError(RebateError):
+    """The node asked about (by default the caller's own) is not a leaf partner, so it has no
+    statement of its own: name one of the partners below it."""
+
+    code = "partner_required"
+
+
+class ForbiddenError(RebateError):
+    """The caller's role may not make this change (channel-network changes are for admins)."""
+
+    code = "forbidden"
+
+
+class OrderNotFoundError(RebateError):
+    """No order with that id among the partners the caller may read."""
+
+    code = "order_not_found"

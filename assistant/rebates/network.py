@@ -87,6 +87,27 @@ class ChannelNetwork:
         for user in users:
             self.add_user(user)
 
+    @classmethod
+    def from_nodes(cls, nodes: Iterable[ChannelNode], users: Iterable[User] = ()) -> ChannelNetwork:
+        """Rebuild a network from stored nodes, inactive ones included (as a database holds them).
+
+        Nodes are added active, then the inactive ones are deactivated leaves first, so the
+        result is exactly what the same add / deactivate calls would have produced.
+        """
+        stored = list(nodes)
+        network = cls((dataclasses.replace(n, active=True) for n in stored), users)
+        for node in sorted((n for n in stored if not n.active), key=lambda n: -n.level.depth):
+            network.deactivate(node.id)
+        return network
+
+    def copy(self) -> ChannelNetwork:
+        """An independent copy: change it, then swap it in, so readers never see a half-done change."""
+        clone = ChannelNetwork()
+        clone._nodes = dict(self._nodes)
+        clone._children = {k: list(v) for k, v in self._children.items()}
+        clone._users = dict(self._users)
+        return clone
+
     # ----------------------------------------------------------------- reading
 
     def __contains__(self, node_id: object) -> bool:

@@ -201,3 +201,18 @@ def test_fault_question_answers_with_cause_and_fix(engine: DialogueEngine) -> No
     assert reply.citations[0].doc_id == "EG-2100#fault-1"
     assert "原因：波特率或 RS485 A/B 线接反" in reply.text
     assert "处理方法：在 Web 配置页核对波特率并对调 A/B 线" in reply.text
+
+
+def test_a_model_named_later_does_not_overwrite_the_stated_line(engine: DialogueEngine) -> None:
+    # eval/data/README.md: the profile is the running merge of what was stated.
+    first = engine.handle(text="客户想上振动传感器", profile=CustomerProfile(), caller=CALLER)
+    assert first.profile.product_line == "SN"
+    reply = engine.handle(text="2100的功耗是多少", profile=first.profile, caller=CALLER)
+    assert reply.profile.product_model == "EG-2100"
+    assert reply.profile.product_line == "SN"
+
+
+def test_a_model_alone_leaves_the_line_unset(engine: DialogueEngine) -> None:
+    reply = engine.handle(text="EG-2100的功耗是多少", profile=CustomerProfile(), caller=CALLER)
+    assert reply.profile.product_model == "EG-2100"
+    assert reply.profile.product_line is None

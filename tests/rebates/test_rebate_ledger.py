@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rebate_helpers import PARTNER, make_order
 
-from assistant.rebates import InvalidAmountError, InvalidOrderError, Ledger, Order, Quarter
+from assistant.rebates import InvalidAmountError, InvalidOrderError, Ledger, Order, OrderStatus, Quarter, summarize
 
 Q1, Q2 = Quarter.parse("2026Q1"), Quarter.parse("2026Q2")
 D = Decimal
@@ -40,6 +42,13 @@ def test_cut_off_date_is_inclusive() -> None:
     assert ledger.net_sales(PARTNER, Q1, until=date(2026, 1, 31)) == D("0")
     assert ledger.net_sales(PARTNER, Q1, until=date(2026, 2, 1)) == D("100.00")
     assert ledger.net_sales(PARTNER, Q1, until=date(2026, 2, 2)) == D("300.00")
+
+
+def test_cut_off_in_a_quarter_without_orders() -> None:
+    """A partner with no orders yet (e.g. just added) has an empty, not a failing, accrued quarter."""
+    ledger = Ledger([make_order("SO-1", "100.00", "2026-02-01")])
+    assert ledger.orders(PARTNER, Q2, until=date(2026, 5, 1)) == ()
+    assert ledger.net_sales("P-NEW", Q1, until=date(2026, 2, 15)) == D("0")
 
 
 def test_late_window_is_the_last_fourteen_days() -> None:
@@ -99,3 +108,44 @@ def test_with_orders_leaves_the_original_unchanged() -> None:
     bigger = ledger.with_orders([make_order("SO-2", "50.00", "2026-01-06")])
     assert (ledger.net_sales(PARTNER, Q1), bigger.net_sales(PARTNER, Q1)) == (D("100.00"), D("150.00"))
     assert len(ledger) == 1 and len(bigger) == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 10_000_000), st.booleans(), st.integers(0, 89)), max_size=25),
+    st.sets(st.integers(0, 24)),
+    st.lists(st.integers(-5, 95), min_size=1, max_size=6),
+)
+def test_sales_at_any_cut_off_match_a_plain_recount(
+    rows: list[tuple[int, bool, int]], returned: set[int], cut_offs: list[int]
+) -> None:
+    """The ledger's running totals give what counting the orders up to the cut-off gives."""
+    start = date(2026, 1, 1)
+    orders = []
+    for i, (cents, new, day) in enumerate(rows):
+        amount = str(Decimal(cents) / 100)
+        orders.append(make_order(f"SO-{i:02d}", amount, str(start + timedelta(days=day)), new=new, customer=f"C-{i}"))
+        if i in returned:
+            back = start + timedelta(days=min(89, day + 3))
+            orders.append(
+                make_order(f"RT-{i:02d}", amount, str(back), new=new, customer=f"C-{i}", reverses=f"SO-{i:02d}")
+            )
+    ledger = Ledger(orders)
+    late_from = Q1.end - timedelta(days=13)
+    for offset in cut_offs:
+        until = start + timedelta(days=offset)
+        counted = sorted(
+            (o for o in orders if o.date <= until), key=lambda o: (o.date, o.status is OrderStatus.RETURNED, o.order_id)
+        )
+        sales = ledger.sales(PARTNER, Q1, until=until)
+        booked = sum((o.amount for o in counted if not o.is_return), D(0))
+        back = sum((o.amount for o in counted if o.is_return), D(0))
+        assert (sales.booked, sales.returned, sales.net) == (booked, back, booked - back)
+        assert sales.new_customer_net == sum((o.signed_amount for o in counted if o.new_customer), D(0))
+        late = [o for o in counted if not o.is_return and o.date >= late_from]
+        assert sales.late_booked == sum((o.amount for o in late), D(0))
+        assert sales.late_booked_existing_customers == sum((o.amount for o in late if not o.new_customer), D(0))
+        assert sales.order_ids == tuple(o.order_id for o in counted)
+        assert sales.new_customer_order_ids == tuple(o.order_id for o in counted if o.new_customer)
+        assert sales.new_customer_orders == tuple(o for o in counted if o.new_customer)
+        assert sales == summarize(PARTNER, Q1, counted)

@@ -1,0 +1,56 @@
+"""Handoff errors.  Each carries a stable ``code``; the API maps codes to HTTP status
+(``STATUS_BY_CODE`` in ``assistant/api/app.py``) and messages (``assistant/i18n.py``)."""
+
+from __future__ import annotations
+
+from assistant.errors import AssistantError
+
+
+class HandoffError(AssistantError):
+    code = "handoff_error"
+
+
+class HandoffNotFoundError(HandoffError):
+    """Unknown session, or one the caller may not see (never a hint that it exists)."""
+
+    code = "handoff_not_found"
+
+
+class ExpertOnlyError(HandoffError):
+    code = "expert_only"
+
+
+class AlreadyTakenError(HandoffError):
+    code = "handoff_already_taken"
+
+
+class InvalidStateError(HandoffError):
+    code = "handoff_invalid_state"
+
+
+class AtCapacityError(HandoffError):
+    code = "expert_at_capacity"
+
+
+class TransferTargetError(HandoffError):
+    code = "transfer_target_invalid"
+
+
+class JoinCodeInvalidError(HandoffError):
+    code = "join_code_invalid"
+
+
+class JoinCodeUsedError(HandoffError):
+    code = "join_code_used"
+
+
+class JoinCodeExpiredError(HandoffError):
+    code = "join_code_expired"
+
+
+class HandoffInputError(HandoffError):
+    code = "handoff_invalid_input"
+
+
+class ExpertsFileError(HandoffError):
+    code = "experts_file_invalid"

@@ -1,0 +1,125 @@
+"""The context packet: what the expert reads before saying a word (pure functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from assistant.content.loader import Corpus
+from assistant.content.schema import Product
+from assistant.handoff.texts import text
+from assistant.handoff.types import ChannelLevel, ContextPacket, FaultHint, ShownDocument, SlotValues
+from assistant.rebates.network import ChannelNetwork
+
+MAX_RECENT_MESSAGES = 8
+MAX_DOCUMENTS = 8
+MAX_FAULTS = 4
+_LEVEL_NAMES = {"national": "全国总代", "regional": "区域代理", "alliance": "城市蜂窝联盟", "partner": "合作伙伴"}
+
+
+def _bigrams(value: str) -> set[str]:
+    squashed = "".join(ch for ch in value.lower() if not ch.isspace())
+    return {squashed[i : i + 2] for i in range(len(squashed) - 1)}
+
+
+def fault_match(symptom: str, fault_text: str) -> float:
+    """Share of the reported symptom's character bigrams found in the fault's text."""
+    mine = _bigrams(symptom)
+    if not mine:
+        return 0.0
+    return round(len(mine & _bigrams(fault_text)) / len(mine), 3)
+
+
+def known_faults(corpus: Corpus | None, slots: SlotValues) -> tuple[FaultHint, ...]:
+    """The device's known faults and fixes, best match to the symptom first; without a
+    known model, the best matches across the product line."""
+    if corpus is None:
+        return ()
+    product = corpus.product(slots.product_model) if slots.product_model else None
+    products: Iterable[Product]
+    if product is not None:
+        products = (product,)
+    elif slots.product_line:
+        products = [p for p in corpus.products if p.line == slots.product_line]
+    else:
+        return ()
+    hints = [
+        FaultHint(
+            citation=f"{p.id}#fault-{i}",
+            symptom=f.symptom,
+            cause=f.cause,
+            fix=f.fix,
+            match=fault_match(slots.symptom, f.symptom + f.cause),
+        )
+        for p in products
+        for i, f in enumerate(p.faults, start=1)
+    ]
+    hints.sort(key=lambda h: -h.match)
+    return tuple(hints[:MAX_FAULTS])
+
+
+def channel_level(network: ChannelNetwork | None, partner_id: str) -> ChannelLevel:
+    node = network.find(partner_id) if network is not None else None
+    if network is None or node is None:
+        return ChannelLevel(partner_id=partner_id, partner_name=partner_id, level="unknown", path=(partner_id,))
+    chain = [*reversed(network.ancestors(node.id)), node]
+    return ChannelLevel(
+        partner_id=node.id,
+        partner_name=node.name,
+        level=str(node.level),
+        path=tuple(f"{n.name}（{_LEVEL_NAMES.get(str(n.level), str(n.level))}）" for n in chain),
+    )
+
+
+def shown_documents(citations: Iterable[Mapping[str, Any]]) -> tuple[ShownDocument, ...]:
+    """Documents the bot already cited in this conversation, newest first, once each."""
+    seen: dict[str, ShownDocument] = {}
+    for c in citations:
+        doc_id = str(c.get("doc_id", ""))
+        if doc_id and doc_id not in seen:
+            seen[doc_id] = ShownDocument(
+                doc_id=doc_id,
+                title=str(c.get("title", "")),
+                snippet=str(c.get("snippet", ""))[:240],
+                kind=str(c.get("kind", "")),
+            )
+    return tuple(seen.values())[:MAX_DOCUMENTS]
+
+
+def build_packet(
+    *,
+    slots: SlotValues,
+    requester: str,
+    partner_id: str,
+    profile: Mapping[str, Any],
+    user_messages: Sequence[str],
+    citations_newest_first: Iterable[Mapping[str, Any]],
+    corpus: Corpus | None,
+    network: ChannelNetwork | None,
+    line_name: str,
+    language: str = "zh",
+) -> ContextPacket:
+    channel = channel_level(network, partner_id)
+    unknown = text(language, "unknown")
+    model = slots.product_model or line_name or text(language, "model_unknown")
+    summary = text(
+        language,
+        "summary_head",
+        requester=requester or unknown,
+        partner=channel.partner_name,
+        site=slots.site or unknown,
+        model=model,
+        symptom=slots.symptom or unknown,
+        urgency=text(language, f"urgency_label_{slots.urgency}"),
+    )
+    recent = tuple(m[:300] for m in user_messages[-MAX_RECENT_MESSAGES:])
+    return ContextPacket(
+        summary=summary,
+        requester=requester,
+        slots=slots,
+        profile=dict(profile),
+        recent_messages=recent,
+        documents=shown_documents(citations_newest_first),
+        faults=known_faults(corpus, slots),
+        channel=channel,
+    )

@@ -1,0 +1,519 @@
+# ruff: noqa: E501  (message templates read best one per line)
+"""The chat side of rebates: the dialogue engine's :class:`RebateSkill`.
+
+Answers the caller's own rebate questions from :class:`RebateService` (the same
+engine and access rules as REST):
+
+================================  ===============================================
+"我这季度返利多少" / "上季度返了多少"  the statement of that quarter
+"离下一档还差多少"                  tier progress
+"再卖 30 万能拿多少"                what-if (new and existing customer when unsaid)
+"我的排名"                          composite ranking (others stay anonymous)
+"为什么这笔没算增量" (+ order id)    the incremental line and its reasons
+"今年每个季度返了多少"              history
+================================  ===============================================
+
+The partner is always the caller's own (from the verified caller the engine passes
+in); an order id in the text is looked up only among partners the caller may read.
+Every number in a reply is copied from the :class:`RebateCard` sent with it (its
+lines, total or progress); replies without a card carry no digits at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from enum import StrEnum
+
+from assistant.dialogue.skills import SkillResult
+from assistant.dialogue.types import Caller, RebateCard, StatementLineView
+from assistant.rebates.engine import LINE_LABELS, LineKind, Statement, StatementStatus, WhatIf
+from assistant.rebates.errors import (
+    InvalidAmountError,
+    OrderNotFoundError,
+    PartnerNotFoundError,
+    PartnerRequiredError,
+    QuarterNotFoundError,
+)
+from assistant.rebates.ledger import Order
+from assistant.rebates.money import percent, yuan
+from assistant.rebates.network import ChannelNode, Level
+from assistant.rebates.quarter import Quarter
+from assistant.rebates.service import Ranking, RebateService
+
+log = logging.getLogger(__name__)
+
+MAX_CARD_ORDERS = 200  # order ids listed per card line (the asked-about order is always kept)
+
+ORDER_ID = re.compile(r"(?<![A-Za-z0-9])(?:SO|RT)-[A-Z0-9][A-Z0-9\-]{2,30}(?<!-)(?![A-Za-z0-9])", re.IGNORECASE)
+_NEGATIVE = re.compile(r"(?:(?<![A-Za-z0-9])[-−－]\s*\d|负\s*[\d一二三四五六七八九十])")  # not the "-" of "P-HZ-02"
+_WHY = ("为什么", "为啥", "怎么没", "没算", "不算", "没计", "没有算", "没被算", "why")
+_INCREMENT = ("增量",)
+_RANK = ("排名", "排第", "第几名", "排老几", "名次", "rank")
+_WHAT_IF = ("再卖", "再签", "多卖", "再做", "再来一单", "能拿多少", "多拿", "能多", "what if")
+_PROGRESS = ("下一档", "还差", "差多少", "升档", "跨档", "档位", "第几档", "哪一档", "哪档", "next tier")
+_HISTORY = ("历史", "每个季度", "各季度", "各个季度", "今年", "全年", "这几个季度", "history")
+_PREVIOUS = ("上季度", "上个季度", "上一季度", "上一个季度", "last quarter")
+_NEW_CUSTOMER = ("新客户", "新客", "new customer")
+_EXISTING_CUSTOMER = ("老客户", "老客", "现有客户", "存量客户", "existing customer")
+
+_SCOPE = {
+    "zh": {Level.ALLIANCE: "联盟", Level.REGIONAL: "区域", Level.NATIONAL: "全国网络", Level.PARTNER: "上级节点"},
+    "en": {Level.ALLIANCE: "alliance", Level.REGIONAL: "region", Level.NATIONAL: "network", Level.PARTNER: "group"},
+}
+_STATUS = {
+    "zh": {StatementStatus.ACCRUED: "预提，季度结束前可能变化", StatementStatus.FINAL: "已结算"},
+    "en": {StatementStatus.ACCRUED: "accrued, may still change", StatementStatus.FINAL: "final"},
+}
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "zh": {
+        "statement": "{quarter} 你的返利（{status}）合计 {total}：基础返利 {base}（{tier} 档，返利率 {rate}），增量激励 {incremental}，新市场开拓补贴 {new_market}，客户满意度提升补贴 {csat}。{progress}。",
+        "progress": "{quarter} 目前净销售额 {net}，在 {tier} 档（返利率 {rate}）。{progress}。",
+        "what_if_both": "{quarter} 再增加一笔 {amount} 的订单：如果是新客户，返利合计 {before} → {after_new}，多拿 {delta_new}；如果是老客户，多拿 {delta_old}（增量激励只算新客户销售）。{tier}",
+        "what_if_one": "{quarter} 再增加一笔 {amount} 的{who}订单：返利合计 {before} → {after}，多拿 {delta}。{tier}",
+        "tier_up": "档位从 {before} 升到 {after}。",
+        "tier_same": "档位保持 {tier}。",
+        "new": "新客户",
+        "existing": "老客户",
+        "rank_partner": "{quarter} 你在所在{scope}的 {size} 家伙伴中排第 {rank} 名，综合得分 {score}（达成率 {attainment}，满意度 {satisfaction}，风险分 {risk}）。",
+        "rank_progress": "{scope}内共 {size} 家伙伴，你排第 {rank} 名。综合得分 = 0.6 × 达成率 + 0.3 × 满意度/100 + 0.1 × (1 − 风险分/100)。",
+        "rank_node": "{quarter} {name}下 {size} 家伙伴的综合排名前 {top}：{rows}。",
+        "rank_node_row": "第 {rank} 名 {name}（{score}）",
+        "rank_node_progress": "{name}下共 {size} 家伙伴。综合得分 = 0.6 × 达成率 + 0.3 × 满意度/100 + 0.1 × (1 − 风险分/100)。",
+        "rank_other": "其他伙伴",
+        "rank_reasons": "风险提示：{reasons}。",
+        "no_score": "暂无",
+        "rank_empty": "目前没有可以排名的伙伴。",
+        "why_order_return": "订单 {order} 是一笔退货（冲减 {original}），在退货所在季度冲减净销售额，也相应冲减新客户销售额。",
+        "why_order_existing": "订单 {order}（客户 {customer}，{amount}）是老客户订单：按防套利规则，增量只有包含新客户的部分才算，这笔只计入基础返利的净销售额。",
+        "why_order_counted": "订单 {order}（客户 {customer}，{amount}）是新客户订单，已计入可计增量，增量激励 {incremental}。",
+        "why_order_no_increment": "订单 {order}（客户 {customer}，{amount}）是新客户订单，但本季度没有可计的增量。",
+        "why_quarter": "{quarter} 增量激励 {incremental}。{reasons}",
+        "why_counted": "增量已全部计入：{rule}。",
+        "history": "各季度返利：{rows}；合计 {total}。",
+        "history_row": "{quarter} {total}（{status}）",
+        "history_progress": "合计 {total}",
+        "ask_amount": "想按多少金额算？告诉我金额，比如“再卖三十万能拿多少”，我按新客户和老客户分别算给你。",
+        "positive_amount": "金额需要是正数，请换一个金额再问我。",
+        "no_partner": "你的账号目前没有关联可以查询返利的合作伙伴，请联系管理员。",
+        "not_partner": "你的账号属于{scope}层级，这一层不直接计返利。可以问我“我的排名”看下属伙伴的综合排名，或在看板里查看每个伙伴的对账单。",
+        "no_quarter": "这个季度不在返利政策覆盖的范围内（或你的公司那时还没有加入），可以问本季度或上季度的返利。",
+        "no_order": "没有找到这笔订单，请核对订单号。也可以直接问“为什么没算增量”，我按本季度的对账单解释。",
+        "sep": "；",
+        "list_sep": "，",
+    },
+    "en": {
+        "statement": "{quarter} rebate ({status}) totals {total}: base {base} (tier {tier}, rate {rate}), incremental {incremental}, new-market subsidy {new_market}, satisfaction subsidy {csat}. {progress}.",
+        "progress": "{quarter} net sales so far {net}, tier {tier} (rate {rate}). {progress}.",
+        "what_if_both": "{quarter} one more order of {amount}: with a new customer the rebate goes {before} → {after_new}, +{delta_new}; with an existing customer +{delta_old} (the incremental incentive counts new customers only). {tier}",
+        "what_if_one": "{quarter} one more {who} order of {amount}: rebate {before} → {after}, +{delta}. {tier}",
+        "tier_up": "Tier moves from {before} to {after}.",
+        "tier_same": "Tier stays {tier}.",
+        "new": "new-customer",
+        "existing": "existing-customer",
+        "rank_partner": "{quarter} you rank {rank} of {size} partners in your {scope}, composite score {score} (attainment {attainment}, satisfaction {satisfaction}, risk {risk}).",
+        "rank_progress": "{size} partners in the {scope}; you rank {rank}. Composite = 0.6 × attainment + 0.3 × satisfaction/100 + 0.1 × (1 − risk/100).",
+        "rank_node": "{quarter} top {top} of {size} partners under {name}: {rows}.",
+        "rank_node_row": "#{rank} {name} ({score})",
+        "rank_node_progress": "{size} partners under {name}. Composite = 0.6 × attainment + 0.3 × satisfaction/100 + 0.1 × (1 − risk/100).",
+        "rank_other": "another partner",
+        "rank_reasons": "Risk signals: {reasons}.",
+        "no_score": "n/a",
+        "rank_empty": "There are no partners to rank yet.",
+        "why_order_return": "Order {order} is a return (reversing {original}); it reduces net sales in the quarter it is booked.",
+        "why_order_existing": "Order {order} (customer {customer}, {amount}) is to an existing customer: incremental sales count only with new customers, so it counts for the base rebate only.",
+        "why_order_counted": "Order {order} (customer {customer}, {amount}) is to a new customer and counts towards the increment; incremental incentive {incremental}.",
+        "why_order_no_increment": "Order {order} (customer {customer}, {amount}) is to a new customer, but there is no eligible increment this quarter.",
+        "why_quarter": "{quarter} incremental incentive {incremental}. {reasons}",
+        "why_counted": "The whole increment counts: {rule}.",
+        "history": "Rebate by quarter: {rows}; total {total}.",
+        "history_row": "{quarter} {total} ({status})",
+        "history_progress": "Total {total}",
+        "ask_amount": "Which amount should I use? Tell me the amount and I will work it out for a new and an existing customer.",
+        "positive_amount": "The amount must be positive; please ask again with another amount.",
+        "no_partner": "Your account is not linked to a partner with rebates; please contact an administrator.",
+        "not_partner": "Your account belongs to the {scope} level, which earns no rebate itself. Ask me for the ranking, or open a partner's statement in the dashboard.",
+        "no_quarter": "That quarter is not covered by the rebate policy (or your company had not joined yet); ask about this or last quarter.",
+        "no_order": "I could not find that order; please check the order number, or ask why the increment was not counted this quarter.",
+        "sep": "; ",
+        "list_sep": ", ",
+    },
+}
+
+SUGGESTIONS = {
+    "zh": ("离下一档还差多少", "再卖 30 万能拿多少", "我的排名"),
+    "en": ("How far to the next tier?", "What if I sell 300,000 more?", "My ranking"),
+}
+
+
+def _t(lang: str, key: str, **values: object) -> str:
+    table = MESSAGES.get(lang, MESSAGES["zh"])
+    return (table.get(key) or MESSAGES["zh"][key]).format(**values)
+
+
+class Ask(StrEnum):
+    STATEMENT = "statement"
+    PROGRESS = "progress"
+    WHAT_IF = "what_if"
+    ASK_AMOUNT = "ask_amount"
+    NEGATIVE_AMOUNT = "negative_amount"
+    RANKING = "ranking"
+    WHY_INCREMENT = "why_increment"
+    HISTORY = "history"
+
+
+def classify(text: str, amount: Decimal | None) -> Ask:
+    """Which rebate question this is (the NLU already decided it is one)."""
+    low = text.lower()
+
+    def has(words: Sequence[str]) -> bool:
+        return any(w in low for w in words)
+
+    if (has(_WHY) and (has(_INCREMENT) or ORDER_ID.search(text))) or (has(_INCREMENT) and has(("没", "不"))):
+        return Ask.WHY_INCREMENT
+    if has(_RANK):
+        return Ask.RANKING
+    if _NEGATIVE.search(text) and (has(_WHAT_IF) or amount is not None):
+        return Ask.NEGATIVE_AMOUNT
+    if amount is not None:
+        return Ask.WHAT_IF if amount > 0 else Ask.NEGATIVE_AMOUNT
+    if has(_PROGRESS):
+        return Ask.PROGRESS
+    if has(_WHAT_IF):
+        return Ask.ASK_AMOUNT
+    if has(_HISTORY):
+        return Ask.HISTORY
+    return Ask.STATEMENT
+
+
+def customer_kind(text: str) -> bool | None:
+    """True for a new customer, False for an existing one, None when unsaid."""
+    low = text.lower()
+    if any(w in low for w in _EXISTING_CUSTOMER):
+        return False
+    if any(w in low for w in _NEW_CUSTOMER):
+        return True
+    return None
+
+
+def _score(value: Decimal | None) -> str:
+    return "—" if value is None else format(value.normalize(), "f")
+
+
+class RebateChatSkill:
+    """:class:`assistant.dialogue.skills.RebateSkill` over a :class:`RebateService`."""
+
+    def __init__(self, service: RebateService) -> None:
+        self.service = service
+
+    def answer(self, *, caller: Caller, text: str, quarter: str | None, amount: Decimal | None) -> SkillResult:
+        lang = caller.language
+        ask = classify(text, amount)
+        label = quarter
+        if label is None and any(w in text.lower() for w in _PREVIOUS):
+            label = str(self.service.current_quarter().previous())
+        log.info("rebate question ask=%s quarter=%s partner=%s", ask, label, caller.partner_id)
+        try:
+            node = self.service.viewer_node(caller)
+            if ask is Ask.RANKING:
+                return self._ranking(caller, node, label)
+            if ask is Ask.ASK_AMOUNT:
+                return self._plain(lang, "ask_amount")
+            if ask is Ask.NEGATIVE_AMOUNT:
+                return self._plain(lang, "positive_amount")
+            if node.level is not Level.PARTNER and not (ask is Ask.WHY_INCREMENT and ORDER_ID.search(text)):
+                return self._plain(lang, "not_partner", scope=_SCOPE.get(lang, _SCOPE["zh"])[node.level])
+            if ask is Ask.WHAT_IF:
+                assert amount is not None
+                return self._what_if(caller, label, amount, customer_kind(text))
+            if ask is Ask.WHY_INCREMENT:
+                return self._why(caller, text, label)
+            if ask is Ask.HISTORY:
+                return self._history(caller)
+            return self._statement(caller, label, progress_only=ask is Ask.PROGRESS)
+        except PartnerNotFoundError:
+            return self._plain(lang, "no_partner")
+        except PartnerRequiredError:
+            return self._plain(lang, "not_partner", scope=_SCOPE.get(lang, _SCOPE["zh"])[Level.ALLIANCE])
+        except QuarterNotFoundError:
+            return self._plain(lang, "no_quarter")
+        except InvalidAmountError:
+            return self._plain(lang, "positive_amount")
+        except OrderNotFoundError:
+            return self._plain(lang, "no_order")
+
+    # ----------------------------------------------------------------- answers
+
+    def _plain(self, lang: str, key: str, **values: object) -> SkillResult:
+        return SkillResult(text=_t(lang, key, **values), suggestions=SUGGESTIONS.get(lang, SUGGESTIONS["zh"]))
+
+    def _result(self, lang: str, text: str, card: RebateCard) -> SkillResult:
+        return SkillResult(text=text, cards=(card,), suggestions=SUGGESTIONS.get(lang, SUGGESTIONS["zh"]))
+
+    def _statement(self, caller: Caller, label: str | None, *, progress_only: bool) -> SkillResult:
+        lang = caller.language
+        result = self.service.statement(viewer=caller, quarter=label)
+        st = result.statement
+        p = st.tier_progress
+        card = statement_card(result.node, st, progress=p.sentence)
+        if progress_only:
+            text = _t(
+                lang,
+                "progress",
+                quarter=st.quarter,
+                net=yuan(st.net_sales),
+                tier=p.current_tier,
+                rate=percent(p.current_rate),
+                progress=p.sentence,
+            )
+        else:
+            text = _t(
+                lang,
+                "statement",
+                quarter=st.quarter,
+                status=_STATUS.get(lang, _STATUS["zh"])[st.status],
+                total=yuan(st.total),
+                base=yuan(st.line(LineKind.BASE).amount),
+                tier=p.current_tier,
+                rate=percent(p.current_rate),
+                incremental=yuan(st.line(LineKind.INCREMENTAL).amount),
+                new_market=yuan(st.line(LineKind.SUBSIDY_NEW_MARKET).amount),
+                csat=yuan(st.line(LineKind.SUBSIDY_CSAT).amount),
+                progress=p.sentence,
+            )
+        return self._result(lang, text, card)
+
+    def _what_if(self, caller: Caller, label: str | None, amount: Decimal, new_customer: bool | None) -> SkillResult:
+        lang = caller.language
+        main = self.service.what_if(viewer=caller, amount=amount, new_customer=new_customer is not False, quarter=label)
+        w = main.what_if
+        alt: WhatIf | None = None
+        if new_customer is None:
+            alt = self.service.what_if(viewer=caller, amount=amount, new_customer=False, quarter=label).what_if
+        before, after = w.before.tier_progress.current_tier, w.after.tier_progress.current_tier
+        tier = _t(lang, "tier_up", before=before, after=after) if before != after else _t(lang, "tier_same", tier=after)
+        if alt is None:
+            text = _t(
+                lang,
+                "what_if_one",
+                quarter=w.quarter,
+                amount=yuan(w.extra_amount),
+                who=_t(lang, "new" if w.new_customer else "existing"),
+                before=yuan(w.before.total),
+                after=yuan(w.after.total),
+                delta=yuan(w.total_delta),
+                tier=tier,
+            )
+        else:
+            text = _t(
+                lang,
+                "what_if_both",
+                quarter=w.quarter,
+                amount=yuan(w.extra_amount),
+                before=yuan(w.before.total),
+                after_new=yuan(w.after.total),
+                delta_new=yuan(w.total_delta),
+                delta_old=yuan(alt.total_delta),
+                tier=tier,
+            )
+        # The card shows the statement after the extra order, each line with its change;
+        # its progress repeats every figure of the reply.
+        progress = f"{text} {w.after.tier_progress.sentence}"
+        card = statement_card(main.node, w.after, progress=progress, deltas=w)
+        return self._result(lang, text, card)
+
+    def _why(self, caller: Caller, text: str, label: str | None) -> SkillResult:
+        lang = caller.language
+        match = ORDER_ID.search(text)
+        order: Order | None = None
+        partner_id: str | None = None
+        if match is not None:
+            order = self.service.find_order(viewer=caller, order_id=match.group(0))
+            label, partner_id = str(Quarter.of(order.date)), order.partner_id
+        result = self.service.statement(viewer=caller, quarter=label, partner_id=partner_id)
+        st = result.statement
+        line = st.line(LineKind.INCREMENTAL)
+        reasons = _t(lang, "sep").join(r.text for r in st.why_not_incremental)
+        if reasons:
+            reasons += "。" if lang != "en" else "."
+        else:
+            reasons = _t(lang, "why_counted", rule=line.rule)
+        parts: list[str] = []
+        if order is not None:
+            values = {"order": order.order_id, "customer": order.customer_id, "amount": yuan(order.amount)}
+            if order.is_return:
+                parts.append(_t(lang, "why_order_return", order=order.order_id, original=order.reverses or "—"))
+            elif not order.new_customer:
+                parts.append(_t(lang, "why_order_existing", **values))
+            elif line.amount > 0:
+                parts.append(_t(lang, "why_order_counted", incremental=yuan(line.amount), **values))
+            else:
+                parts.append(_t(lang, "why_order_no_increment", **values))
+        parts.append(_t(lang, "why_quarter", quarter=st.quarter, incremental=yuan(line.amount), reasons=reasons))
+        reply = " ".join(parts)
+        focus = (order.order_id,) if order is not None else ()
+        card = statement_card(result.node, st, progress=f"{reply} {st.tier_progress.sentence}", focus=focus)
+        return self._result(lang, reply, card)
+
+    def _history(self, caller: Caller) -> SkillResult:
+        lang = caller.language
+        result = self.service.history(viewer=caller)
+        statuses = _STATUS.get(lang, _STATUS["zh"])
+        if not result.statements:
+            raise QuarterNotFoundError("no quarter has started")
+        total = sum((st.total for st in result.statements), Decimal("0.00"))
+        rows = _t(lang, "list_sep").join(
+            _t(lang, "history_row", quarter=st.quarter, total=yuan(st.total), status=statuses[st.status])
+            for st in result.statements
+        )
+        lines = tuple(
+            StatementLineView(
+                kind="quarter",
+                description=str(st.quarter),
+                amount=yuan(st.total),
+                rule=f"净销售额 {yuan(st.net_sales)}，{st.tier_progress.current_tier} 档，{statuses[st.status]}",
+                orders=(),
+            )
+            for st in result.statements
+        )
+        last = result.statements[-1]
+        card = RebateCard(
+            partner_id=result.node.id,
+            partner_name=result.node.name,
+            quarter=str(last.quarter),
+            status=last.status.value,
+            total=yuan(total),
+            lines=lines,
+            progress=_t(lang, "history_progress", total=yuan(total)),
+        )
+        return self._result(lang, _t(lang, "history", rows=rows, total=yuan(total)), card)
+
+    def _ranking(self, caller: Caller, node: ChannelNode, label: str | None) -> SkillResult:
+        lang = caller.language
+        ranking = self.service.ranking(viewer=caller, quarter=label)
+        if not ranking.rows:
+            return self._plain(lang, "rank_empty")
+        scope = _SCOPE.get(lang, _SCOPE["zh"])[ranking.scope_level]
+        status = StatementStatus.FINAL if self.service.today() > ranking.quarter.end else StatementStatus.ACCRUED
+        lines = ranking_lines(lang, ranking)
+        own = ranking.own()
+        if own is not None and own.score is not None:
+            s = own.score
+            text = _t(
+                lang,
+                "rank_partner",
+                quarter=ranking.quarter,
+                scope=scope,
+                size=ranking.size,
+                rank=own.rank,
+                score=_score(s.composite),
+                attainment=percent(s.attainment),
+                satisfaction=s.satisfaction if s.satisfaction is not None else _t(lang, "no_score"),
+                risk=_score(s.risk.score),
+            )
+            if s.risk.reasons:
+                text += _t(lang, "rank_reasons", reasons=_t(lang, "sep").join(r.text for r in s.risk.reasons))
+            progress = _t(lang, "rank_progress", scope=scope, size=ranking.size, rank=own.rank)
+        else:
+            top = [r for r in ranking.rows if r.node is not None and r.score is not None][:3]
+            rows = _t(lang, "list_sep").join(
+                _t(lang, "rank_node_row", rank=r.rank, name=r.node.name, score=_score(r.score.composite))
+                for r in top
+                if r.node is not None and r.score is not None
+            )
+            text = _t(
+                lang, "rank_node", quarter=ranking.quarter, name=node.name, size=ranking.size, top=len(top), rows=rows
+            )
+            progress = _t(lang, "rank_node_progress", name=node.name, size=ranking.size)
+        card = RebateCard(
+            partner_id=node.id,
+            partner_name=node.name,
+            quarter=str(ranking.quarter),
+            status=status.value,
+            total="",
+            lines=lines,
+            progress=progress,
+        )
+        return self._result(lang, text, card)
+
+
+# --------------------------------------------------------------------------- cards
+
+
+def _card_orders(ids: Sequence[str], focus: Sequence[str]) -> tuple[str, ...]:
+    if len(ids) <= MAX_CARD_ORDERS:
+        return tuple(ids)
+    shown = list(ids[:MAX_CARD_ORDERS])
+    shown.extend(f for f in focus if f in ids and f not in shown)
+    return tuple(shown)
+
+
+def statement_card(
+    node: ChannelNode,
+    st: Statement,
+    *,
+    progress: str,
+    focus: Sequence[str] = (),
+    deltas: WhatIf | None = None,
+) -> RebateCard:
+    """A statement as a chat card: each line with amount, rule and orders (a what-if's
+    lines also say how they changed)."""
+    changes = {d.kind: d for d in deltas.lines} if deltas is not None else {}
+    lines = []
+    for line in st.lines:
+        description = LINE_LABELS[line.kind]
+        change = changes.get(line.kind)
+        if change is not None:
+            description += f"：{yuan(change.before)} → {yuan(change.after)}（+{yuan(change.delta)}）"
+        lines.append(
+            StatementLineView(
+                kind=line.kind.value,
+                description=description,
+                amount=yuan(line.amount),
+                rule=line.rule,
+                orders=_card_orders(line.order_ids, focus),
+            )
+        )
+    return RebateCard(
+        partner_id=node.id,
+        partner_name=node.name,
+        quarter=str(st.quarter),
+        status=st.status.value,
+        total=yuan(st.total),
+        lines=tuple(lines),
+        progress=progress,
+    )
+
+
+def ranking_lines(lang: str, ranking: Ranking) -> tuple[StatementLineView, ...]:
+    """One card line per place; places of partners the caller may not read stay anonymous."""
+    lines = []
+    for row in ranking.rows:
+        if row.node is None or row.score is None:
+            lines.append(
+                StatementLineView(
+                    kind="ranking",
+                    description=f"#{row.rank} {_t(lang, 'rank_other')}",
+                    amount="—",
+                    rule="",
+                    orders=(),
+                )
+            )
+            continue
+        s = row.score
+        satisfaction = s.satisfaction if s.satisfaction is not None else _t(lang, "no_score")
+        reasons = "；".join(r.text for r in s.risk.reasons)
+        rule = f"达成率 {percent(s.attainment)}，满意度 {satisfaction}，风险分 {_score(s.risk.score)}"
+        lines.append(
+            StatementLineView(
+                kind="ranking",
+                description=f"#{row.rank} {row.node.name}",
+                amount=_score(s.composite),
+                rule=f"{rule}；{reasons}" if reasons else rule,
+                orders=(),
+            )
+        )
+    return tuple(lines)

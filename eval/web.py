@@ -1,0 +1,160 @@
+"""``python -m eval web --json OUT [--url http://host:port] [--runs N]``
+
+The chat page in headless Chromium (Debian's ``/usr/bin/chromium``, driven by
+Playwright; no browser download): first paint and first contentful paint on a cold
+load in a fresh browser context, and the bytes of JavaScript and CSS the page loads
+(uncompressed, from the Resource Timing API).  Without ``--url`` it starts its own
+server on a free port over the configured corpus and index and a throw-away database.
+The same figures for the dashboard and the widget page are reported alongside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+ASSET_BUDGET_BYTES = 150 * 1000  # JavaScript + CSS of the chat page, uncompressed
+
+# Evaluated in the page (Runtime.callFunctionOn, not subject to the page's CSP).
+METRICS_JS = """() => {
+  const paint = Object.fromEntries(performance.getEntriesByType('paint').map(e => [e.name, e.startTime]));
+  const nav = performance.getEntriesByType('navigation')[0];
+  const assets = performance.getEntriesByType('resource')
+    .filter(r => /\\.(js|css)(\\?|$)/.test(new URL(r.name).pathname))
+    .map(r => ({url: new URL(r.name).pathname, bytes: r.decodedBodySize, transferred: r.transferSize}));
+  return {
+    first_paint_ms: paint['first-paint'] ?? null,
+    first_contentful_paint_ms: paint['first-contentful-paint'] ?? null,
+    dom_content_loaded_ms: nav ? nav.domContentLoadedEventEnd : null,
+    load_ms: nav ? nav.loadEventEnd : null,
+    assets,
+  };
+}"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", help="an already running service (default: start one)")
+    parser.add_argument("--runs", type=int, default=5, help="cold loads per page")
+
+
+def launch_browser(playwright: Any) -> Any:
+    """Headless Debian Chromium.  Playwright gives each launch a fresh, empty user-data dir."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def page_metrics(browser: Any, url: str, *, viewport: tuple[int, int] = (360, 740)) -> dict[str, Any]:
+    """One cold load of ``url`` in a new context: paint timings and JS/CSS bytes."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="load")
+        page.wait_for_timeout(100)  # paint entries are queued right after the first frame
+        metrics: dict[str, Any] = page.evaluate(METRICS_JS)
+        metrics["js_css_bytes"] = sum(int(a["bytes"]) for a in metrics["assets"])
+        return metrics
+    finally:
+        context.close()
+
+
+def _summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    def stat(key: str) -> dict[str, float | None]:
+        values = [float(s[key]) for s in samples if s.get(key) is not None]
+        if not values:
+            return {"median": None, "max": None}
+        return {"median": round(statistics.median(values), 1), "max": round(max(values), 1)}
+
+    last = samples[-1]
+    return {
+        "first_paint_ms": stat("first_paint_ms"),
+        "first_contentful_paint_ms": stat("first_contentful_paint_ms"),
+        "dom_content_loaded_ms": stat("dom_content_loaded_ms"),
+        "js_css_bytes": last["js_css_bytes"],
+        "assets": last["assets"],
+    }
+
+
+def _start_server() -> tuple[str, Any, tempfile.TemporaryDirectory[str]]:
+    import uvicorn
+
+    from assistant.api.app import create_app
+    from assistant.retrieval.embedders import make_embedder
+    from assistant.settings import Settings
+    from eval.load import _free_port
+    from indexer.build import build_from_corpus, corpus_is_stale
+
+    settings = Settings()
+    embedder = make_embedder(settings.embedder)
+    if corpus_is_stale(settings.corpus_dir, settings.index_dir, model=embedder.name):
+        build_from_corpus(settings.corpus_dir, out=settings.index_dir, settings=settings, embedder=embedder)
+    tmp = tempfile.TemporaryDirectory(prefix="eval-web-")
+    port = _free_port()
+    settings = settings.model_copy(
+        update={"database_url": f"sqlite:///{Path(tmp.name) / 'web.db'}", "port": port, "public_url": ""}
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, ws="websockets", log_level="warning")
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return url, server, tmp
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    server = tmp = None
+    url = args.url
+    if not url:
+        url, server, tmp = _start_server()
+    try:
+        with sync_playwright() as pw:
+            browser = launch_browser(pw)
+            try:
+                httpx.get(f"{url}/", timeout=10)  # the server's first request pays for imports, not the page
+                pages = {
+                    "chat": f"{url}/",
+                    "dashboard": f"{url}/dashboard",
+                    "widget_frame": f"{url}/widget/frame?portal=demo",
+                }
+                result: dict[str, Any] = {"url": url, "runs": args.runs}
+                for name, page_url in pages.items():
+                    result[name] = _summary([page_metrics(browser, page_url) for _ in range(max(1, args.runs))])
+                chat = result["chat"]
+                result["targets"] = {
+                    "chat_first_paint_under_1s": (chat["first_paint_ms"]["max"] or 1e9) < 1000,
+                    "chat_js_css_at_most_150kb": chat["js_css_bytes"] <= ASSET_BUDGET_BYTES,
+                }
+            finally:
+                browser.close()
+    finally:
+        if server is not None:
+            server.should_exit = True
+        if tmp is not None:
+            time.sleep(0.5)
+            tmp.cleanup()
+    return result

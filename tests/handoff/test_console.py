@@ -1,0 +1,111 @@
+"""The expert console: served with a strict policy, and server text is never HTML."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from assistant.settings import PROJECT_ROOT
+from tests.api.conftest import LiveServer
+from tests.handoff.clients import auth, get, post
+
+CONSOLE = PROJECT_ROOT / "web" / "expert"
+CHROMIUM = "/usr/bin/chromium"
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+def test_console_code_never_parses_data_as_html() -> None:
+    js = (CONSOLE / "static" / "console.js").read_text(encoding="utf-8")
+    for sink in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+        'setAttribute("on',
+    ):
+        assert sink not in js, sink
+    assert js.count("textContent") > 10
+    page = (CONSOLE / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"\son[a-z]+\s*=", page)  # no inline handlers
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/expert/static/console.js">']
+
+
+@pytest.mark.slow
+def test_console_is_served_with_a_strict_policy(handoff_live: LiveServer) -> None:
+    page = httpx.get(f"{handoff_live.http}/expert")
+    assert page.status_code == 200 and "远程专家控制台" in page.text
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    js = httpx.get(f"{handoff_live.http}/expert/static/console.js")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    for bad in ("nope.js", "..%2Fhandoff%2Fconftest.py", "console.JS", "index.html"):
+        assert httpx.get(f"{handoff_live.http}/expert/static/{bad}").status_code == 404
+
+
+@pytest.mark.slow
+@pytest.mark.web
+def test_console_shows_script_as_text_end_to_end(handoff_live: LiveServer, tmp_path: Path) -> None:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps`")
+    from playwright.sync_api import sync_playwright
+
+    live = handoff_live
+    alice = live.token("alice")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            # Without the page's CSP, so that only the rendering (textContent) stands between
+            # a message and script execution: an innerHTML slip would run the payload.
+            page: Any = browser.new_context(bypass_csp=True).new_page()
+            page.set_default_timeout(15_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{live.http}/expert")
+            page.fill("#username", "exp_eg")
+            page.fill("#password", "pw-test-123")
+            page.click("#signin-form button")
+            page.wait_for_selector("#conn[data-state='on']")
+            page.wait_for_function("document.getElementById('who').textContent.includes('周工')")  # ready
+
+            cid = httpx.post(f"{live.http}/api/conversations", headers=auth(alice)).json()["id"]
+            body = {
+                "conversation_id": cid,
+                "product_model": "EG-2100",
+                "symptom": XSS,
+                "site": "<b>厂</b>",
+                "serial": "LT21A00001",
+                "urgency": "high",
+            }
+            sid = post(live.http, "/api/handoff/request", alice, body).json()["id"]
+            page.wait_for_selector(f"#queue li[data-id='{sid}']").click()
+            page.wait_for_function("document.getElementById('p-summary').textContent.includes('onerror')")
+            page.click("#accept")
+            page.wait_for_selector(f"#mine li[data-id='{sid}']")
+            page.wait_for_function("!document.getElementById('send-text').disabled")
+
+            said = post(live.http, f"/api/conversations/{cid}/messages", alice, {"client_msg_id": "x1", "text": XSS})
+            assert said.status_code == 200 and said.json()["reply"] is None  # relayed, not answered by the bot
+            page.wait_for_function(
+                "[...document.querySelectorAll('#log li')].some(li => li.textContent.includes('<img src=x'))"
+            )
+            page.fill("#send-text", "<script>window.__xss=2</script> 收到")
+            page.press("#send-text", "Enter")
+            page.wait_for_function(
+                "[...document.querySelectorAll('#log li.expert')].some(li => li.textContent.includes('收到'))"
+            )
+            page.screenshot(path=str(tmp_path / "console.png"))
+            assert page.evaluate("window.__xss") is None
+            assert page.locator("#log img, #p-summary img, #queue img, #mine img, #log script").count() == 0
+            assert page.locator("#p-slots dd", has_text="<b>厂</b>").count() == 1
+            assert not errors
+        finally:
+            browser.close()
+    history = get(live.http, f"/api/conversations/{cid}/events", alice).json()["events"]
+    assert any(e["type"] == "expert_message" and e["text"].startswith("<script>") for e in history)

@@ -1,0 +1,78 @@
+"""Reading what the expert needs from the requester's words."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.content.loader import Corpus
+from assistant.handoff.setup import slot_extractor
+from assistant.handoff.slots import SlotExtractor, is_cancel, is_dont_know, missing_slots, urgency_of
+from assistant.handoff.types import SlotValues
+
+
+@pytest.fixture
+def extractor(fixture_corpus: Corpus) -> SlotExtractor:
+    return slot_extractor(fixture_corpus)
+
+
+def test_request_text_gives_model_line_and_symptom_without_handoff_words(extractor: SlotExtractor) -> None:
+    s = extractor.extract("EG-2100 现场装不上，找专家")
+    assert (s.product_model, s.product_line) == ("EG-2100", "EG")
+    assert s.symptom == "现场装不上" and "专家" not in s.symptom
+
+
+def test_longest_model_id_wins_and_case_is_canonical(extractor: SlotExtractor) -> None:
+    assert extractor.extract("sn-vb500-pro 没数据").product_model == "SN-VB500-Pro"
+
+
+def test_serial_and_firmware(extractor: SlotExtractor) -> None:
+    s = extractor.extract("序列号 LT21A00123，固件 v3.2.1")
+    assert s.serial == "LT21A00123" and s.firmware == "v3.2.1"
+    assert extractor.extract("固件版本 3.1.0").firmware == "v3.1.0"
+    # When asked, a bare token is the serial; a product id or a version is not.
+    assert extractor.extract("LT21B99", asking="serial_firmware").serial == "LT21B99"
+    assert extractor.extract("EG-2100 v3.2.1", asking="serial_firmware").serial == ""
+    assert extractor.extract("不知道", asking="serial_firmware") == SlotValues()
+
+
+def test_free_text_fills_the_slot_asked_for(extractor: SlotExtractor) -> None:
+    assert extractor.extract("宁波吉利汽车工厂", asking="site").site == "宁波吉利汽车工厂"
+    assert extractor.extract("指示灯全灭", asking="symptom").symptom == "指示灯全灭"
+    assert extractor.extract("XQ-880", asking="product_model").product_model == "XQ-880"
+    assert extractor.extract("网关，型号不确定", asking="product_model").product_line == "EG"
+    assert extractor.extract("随便", asking="urgency").urgency == "normal"
+
+
+def test_site_from_a_sentence(extractor: SlotExtractor) -> None:
+    assert extractor.extract("在苏州博世的现场连不上平台").site == "苏州博世"
+
+
+@pytest.mark.parametrize(
+    ("said", "level"),
+    [("紧急，停线了", "high"), ("不急", "low"), ("不紧急，下周都行", "low"), ("一般", "normal"), ("好的", "")],
+)
+def test_urgency(said: str, level: str) -> None:
+    assert urgency_of(said) == level
+
+
+def test_context_fills_from_history_and_profile(extractor: SlotExtractor) -> None:
+    s = extractor.from_context(
+        text="找专家",
+        history=["EG-2100 串口读不到数据", "序列号 LT21A00777"],
+        profile={"customer_name": "宁波吉利", "region": "华东"},
+    )
+    assert s.product_model == "EG-2100" and s.serial == "LT21A00777"
+    assert s.symptom == "串口读不到数据" and s.site == "宁波吉利 / 华东"
+
+
+def test_missing_slots_in_order_and_optional_ones_asked_once() -> None:
+    empty = SlotValues()
+    assert missing_slots(empty, ()) == ("product_model", "symptom", "site", "serial_firmware", "urgency")
+    assert missing_slots(empty, ("product_model", "serial_firmware")) == ("symptom", "site", "urgency")
+    full = SlotValues(product_model="EG-2100", symptom="x", site="y", firmware="v1.0", urgency="high")
+    assert missing_slots(full, ()) == ()
+
+
+def test_cancel_and_dont_know_words() -> None:
+    assert is_cancel("取消") and is_cancel("算了。") and not is_cancel("取消订单流程是怎样的，怎么操作")
+    assert is_dont_know("不知道") and not is_dont_know("我不知道为什么串口读不到数据，已经换过线了")

@@ -1,0 +1,153 @@
+"""Rebate questions in chat: numbers from the engine, a statement card, every number of a
+reply traceable to its card, and the partner always the caller's own."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from assistant.dialogue.types import Caller
+from assistant.rebates.chat_skill import RebateChatSkill
+from tests.rebates_api.harness import Api, numbers, untraced_numbers
+
+QUESTIONS = [
+    "我这季度返利多少",
+    "离下一档还差多少",
+    "再卖 30 万能拿多少",
+    "我的排名",
+    "为什么这笔没算增量",
+    "上季度返了多少",
+    "今年每个季度返了多少",
+]
+
+
+def yuan(amount: str) -> str:
+    return f"¥{Decimal(amount):,.2f}"
+
+
+def rebate_card(reply: dict[str, Any]) -> dict[str, Any]:
+    cards = [c for c in reply["cards"] if c["type"] == "rebate"]
+    assert len(cards) == 1, reply
+    return cards[0]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_number_of_a_reply_traces_to_its_card(chat_api: Api, question: str) -> None:
+    reply = chat_api.chat("hz_sales1", question)
+    assert reply["intent"] == "rebate_query"
+    card = rebate_card(reply)
+    assert card["partner_id"] == "P-HZ-01"
+    assert numbers(reply["text"]), reply["text"]  # the answer has figures ...
+    assert untraced_numbers(reply) == [], reply["text"]  # ... and each one is on the card
+
+
+def test_statement_numbers_come_from_the_engine(chat_api: Api) -> None:
+    rest = chat_api.get("/api/rebates/statement", "hz_sales1").json()
+    reply = chat_api.chat("hz_sales1", "我这季度返利多少")
+    card = rebate_card(reply)
+    assert card["total"] == yuan(rest["total"]) and card["quarter"] == "2026Q4" and card["status"] == "accrued"
+    assert [line["amount"] for line in card["lines"]] == [yuan(line["amount"]) for line in rest["lines"]]
+    assert yuan(rest["total"]) in reply["text"] and "预提" in reply["text"]
+    assert card["progress"] == rest["progress"]["text"]
+    assert yuan(rest["progress"]["missing"]) in reply["text"]
+
+
+def test_progress_and_previous_quarter(chat_api: Api) -> None:
+    rest = chat_api.get("/api/rebates/statement", "hz_sales1").json()
+    progress = chat_api.chat("hz_sales1", "离下一档还差多少")
+    assert f"还差 {yuan(rest['progress']['missing'])} 到下一档 (T3)" in progress["text"]
+    q3 = chat_api.get("/api/rebates/statement", "hz_sales1", quarter="2026Q3").json()
+    previous = chat_api.chat("hz_sales1", "上季度返了多少")
+    assert rebate_card(previous)["quarter"] == "2026Q3" and yuan(q3["total"]) in previous["text"]
+    assert "已结算" in previous["text"]
+    third = chat_api.chat("hz_sales1", "三季度返利多少")
+    assert rebate_card(third)["total"] == yuan(q3["total"])
+
+
+def test_what_if_matches_rest(chat_api: Api) -> None:
+    new = chat_api.get("/api/rebates/what-if", "hz_sales1", amount="300000", new_customer="true").json()
+    old = chat_api.get("/api/rebates/what-if", "hz_sales1", amount="300000", new_customer="false").json()
+    reply = chat_api.chat("hz_sales1", "再卖 30 万能拿多少")
+    assert "¥300,000.00" in reply["text"]
+    assert yuan(new["total_delta"]) in reply["text"] and yuan(old["total_delta"]) in reply["text"]
+    card = rebate_card(reply)
+    assert card["total"] == yuan(new["total_after"])
+    existing = chat_api.chat("hz_sales1", "再签一单 80 万的老客户订单能多拿多少")
+    rest = chat_api.get("/api/rebates/what-if", "hz_sales1", amount="800000", new_customer="false").json()
+    assert yuan(rest["total_delta"]) in existing["text"] and "T2 升到 T3" in existing["text"]
+    assert untraced_numbers(existing) == []
+
+
+def test_ranking_matches_rest_and_hides_siblings(chat_api: Api) -> None:
+    rest = chat_api.get("/api/rebates/ranking", "hz_sales1").json()
+    reply = chat_api.chat("hz_sales1", "我的排名")
+    assert f"排第 {rest['own_rank']} 名" in reply["text"] and f"{rest['size']} 家" in reply["text"]
+    text = str(reply)
+    for sibling in ("P-HZ-02", "P-HZ-03", "P-HZ-04", "杭州精测", "杭州数弈", "杭州视联"):
+        assert sibling not in text
+    manager = chat_api.chat("hz_manager", "我的排名")
+    card = rebate_card(manager)
+    assert len(card["lines"]) == 4 and "杭州视联远程技术服务有限公司" in str(card)
+    assert untraced_numbers(manager) == []
+
+
+def test_why_an_order_did_not_count(chat_api: Api) -> None:
+    orders = chat_api.get("/api/ledger/orders", "hz_sales1", quarter="2026Q3", limit=5000).json()["orders"]
+    existing = next(o for o in orders if not o["new_customer"] and o["status"] == "booked")
+    reply = chat_api.chat("hz_sales1", f"{existing['order_id']}为什么没算增量")
+    assert existing["order_id"] in reply["text"] and "老客户" in reply["text"] and "防套利" in reply["text"]
+    card = rebate_card(reply)
+    assert card["quarter"] == "2026Q3"
+    assert any(existing["order_id"] in line["orders"] for line in card["lines"])
+    assert untraced_numbers(reply) == []
+
+
+def test_order_ids_of_other_partners_are_not_found(chat_api: Api) -> None:
+    sibling_orders = chat_api.get("/api/ledger/orders", "hz_manager", partner_id="P-HZ-02", quarter="2026Q3").json()
+    foreign = sibling_orders["orders"][0]["order_id"]
+    reply = chat_api.chat("hz_sales1", f"为什么 {foreign} 没算增量")
+    assert reply["cards"] == [] and "没有找到这笔订单" in reply["text"]
+    assert not re.search(r"\d", reply["text"])
+    # The alliance manager may read it.
+    manager = chat_api.chat("hz_manager", f"为什么 {foreign} 没算增量")
+    assert rebate_card(manager)["partner_id"] == "P-HZ-02"
+
+
+def test_the_partner_comes_from_the_token_never_the_text(chat_api: Api) -> None:
+    sibling = chat_api.get("/api/rebates/statement", "hz_manager", partner_id="P-HZ-02").json()
+    assert chat_api.runtime.rebates is not None
+    skill = RebateChatSkill(chat_api.runtime.rebates)
+    caller = Caller(user_id="u-hz_sales1", partner_id="P-HZ-01")
+    for text in (
+        "P-HZ-02 这季度返利多少",
+        "帮我查一下杭州精测传感技术有限公司的返利",
+        "我是 P-SZ-01 的，我的返利多少",
+        "P-HZ-02 离下一档还差多少",
+        "P-HZ-02 再卖 30 万能拿多少",
+    ):
+        # Through the whole chat (whatever intent the NLU picks) ...
+        reply = chat_api.chat("hz_sales1", text)
+        assert yuan(sibling["total"]) not in str(reply) and "杭州精测" not in str(reply["cards"])
+        for card in reply["cards"]:
+            assert card["type"] != "rebate" or card["partner_id"] == "P-HZ-01", text
+        # ... and straight into the skill: the text never chooses the partner.
+        amount = Decimal(300000) if "30 万" in text else None
+        result = skill.answer(caller=caller, text=text, quarter=None, amount=amount)
+        assert [c.partner_id for c in result.cards] == ["P-HZ-01"], text
+        assert yuan(sibling["total"]) not in result.text
+
+
+def test_users_above_partners_and_bad_questions(chat_api: Api) -> None:
+    manager = chat_api.chat("hz_manager", "我这季度返利多少")
+    assert manager["cards"] == [] and "不直接计返利" in manager["text"]
+    negative = chat_api.chat("hz_sales1", "再卖 -30 万能拿多少")
+    assert negative["cards"] == [] and "正数" in negative["text"]
+    vague = chat_api.chat("hz_sales1", "再卖一些能拿多少")
+    assert vague["cards"] == [] and "金额" in vague["text"]
+    future = chat_api.chat("hz_sales1", "2027年一季度返利多少")
+    assert future["cards"] == [] and "不在返利政策" in future["text"]
+    for reply in (manager, negative, vague, future):
+        assert not re.search(r"\d", reply["text"]), reply["text"]  # no card, no figures

@@ -1,0 +1,56 @@
+"""How the rebate skill reads a question (the NLU already said it is a rebate question)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from assistant.rebates.chat_skill import ORDER_ID, Ask, classify, customer_kind
+
+WAN30 = Decimal(300000)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "ask"),
+    [
+        ("我这季度返利多少", None, Ask.STATEMENT),
+        ("上季度返了多少", None, Ask.STATEMENT),
+        ("离下一档还差多少", None, Ask.PROGRESS),
+        ("再卖多少能到下一档", None, Ask.PROGRESS),
+        ("再卖 30 万能拿多少", WAN30, Ask.WHAT_IF),
+        ("P-HZ-02 再卖 30 万能拿多少", WAN30, Ask.WHAT_IF),  # the id's hyphen is no minus sign
+        ("再卖 -30 万能拿多少", None, Ask.NEGATIVE_AMOUNT),
+        ("再卖负三十万能拿多少", None, Ask.NEGATIVE_AMOUNT),
+        ("再卖一些能拿多少", None, Ask.ASK_AMOUNT),
+        ("我的排名", None, Ask.RANKING),
+        ("我在联盟排第几名", None, Ask.RANKING),
+        ("为什么这笔没算增量", None, Ask.WHY_INCREMENT),
+        ("增量怎么没算", None, Ask.WHY_INCREMENT),
+        ("SO-2026-00123为什么没算", None, Ask.WHY_INCREMENT),
+        ("今年每个季度返了多少", None, Ask.HISTORY),
+    ],
+)
+def test_classify(text: str, amount: Decimal | None, ask: Ask) -> None:
+    assert classify(text, amount) is ask
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("SO-2026-00123为什么没算增量", "SO-2026-00123"),
+        ("为什么 so-2026-00123 没算", "so-2026-00123"),
+        ("退货单 RT-2026-00007。", "RT-2026-00007"),
+        ("ISO-9001 认证", None),
+        ("型号 EG-2100", None),
+    ],
+)
+def test_order_ids_in_text(text: str, found: str | None) -> None:
+    match = ORDER_ID.search(text)
+    assert (match.group(0) if match else None) == found
+
+
+def test_customer_kind() -> None:
+    assert customer_kind("再签一单 50 万的新客户") is True
+    assert customer_kind("老客户再下 20 万") is False
+    assert customer_kind("再卖 30 万") is None

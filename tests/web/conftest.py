@@ -1,0 +1,306 @@
+"""Browser tests: a real uvicorn server on a free port and Debian's Chromium, driven by
+Playwright for Python (``executable_path=/usr/bin/chromium``; never ``playwright install``).
+
+The service is reached as http://127.0.0.1:<port>; the demo partner portal is opened as
+http://localhost:<port>, which the browser treats as another origin.  A second tiny server
+(:class:`PortalSite`) plays a partner's own web site: http://127.0.0.1:<site port> is an
+origin the test portal allows, http://localhost:<site port> one it does not.  (Pages made
+up by Playwright's request interception count as public sites, which Chromium's Private
+Network Access rules stop from loading anything from 127.0.0.1 at all, so they cannot
+stand in for a foreign portal.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from assistant.api.app import create_app, event_out
+from assistant.api.runtime import Runtime
+from assistant.portals.tokens import sign_identity
+from assistant.retrieval.embedders import HashEmbedder
+from assistant.settings import Settings
+from eval.web import CHROMIUM, launch_browser
+from indexer.build import build_from_corpus
+from tests.api.conftest import LiveServer, free_port
+from tests.conftest import FIXTURE_CORPUS
+
+PASSWORD = "pw-test-123"
+DEMO_SECRET = "web-test-demo-portal-secret-" + "d" * 20
+OTHER_SECRET = "web-test-other-portal-secret-" + "o" * 20
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+CHANNELS = """\
+users:
+  - {username: alice, display_name: 王丽, partner: P-1, role: sales}
+  - {username: carol, display_name: 陈静, partner: P-1, role: manager}
+  - {username: bob, display_name: 李博, partner: P-2, role: sales}
+"""
+
+
+def portals_yaml(port: int, site_port: int) -> str:
+    return f"""\
+portals:
+  - id: demo
+    name: 测试门户
+    allowed_origins: [http://localhost:{port}, http://127.0.0.1:{site_port}]
+    partners: [P-1]
+    demo_secret: {DEMO_SECRET}
+  - id: other
+    name: 另一个门户
+    allowed_origins: [http://other.test]
+    partners: [P-2]
+    demo_secret: {OTHER_SECRET}
+"""
+
+
+def make_settings(root: Path, port: int, site_port: int) -> Settings:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "channels.yaml").write_text(CHANNELS, encoding="utf-8")
+    (root / "portals.yaml").write_text(portals_yaml(port, site_port), encoding="utf-8")
+    settings = Settings(
+        corpus_dir=FIXTURE_CORPUS,
+        index_dir=root / "index",
+        database_url=f"sqlite:///{root / 'web.db'}",
+        embedder="hash-64",
+        secret_key="web-test-secret-" + "x" * 40,
+        channels_file=root / "channels.yaml",
+        demo_password=PASSWORD,
+        portals_file=root / "portals.yaml",
+        public_url=f"http://127.0.0.1:{port}",
+        port=port,
+    )
+    if not (root / "index").exists():
+        build_from_corpus(
+            FIXTURE_CORPUS, out=settings.index_dir, settings=settings, embedder=HashEmbedder(64), progress=False
+        )
+    return settings
+
+
+class WebServer(LiveServer):
+    def start(self, timeout: float = 180) -> None:
+        """Like LiveServer.start, with a longer wait (a loaded CI machine) and the load error shown."""
+        self.app = create_app(self.settings)
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            ws="websockets",
+            log_level="warning",
+            timeout_graceful_shutdown=3,
+        )
+        self.server = uvicorn.Server(config)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.server.serve(),), daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.http}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.runtime.load_error:
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not become ready: {self.runtime.load_error or 'timeout'}")
+
+    @property
+    def portal_origin(self) -> str:
+        """The demo portal's origin: same server, another host name."""
+        return f"http://localhost:{self.port}"
+
+    @property
+    def runtime(self) -> Runtime:
+        assert self.app is not None
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+    def token(self, username: str = "alice", password: str = PASSWORD) -> str:
+        return super().token(username, password)
+
+    def identity(self, *, user: str = "alice", partner: str = "P-1", ttl: int = 120, **kw: Any) -> str:
+        """An identity token as the demo portal's server would sign it."""
+        return sign_identity(
+            secret=kw.pop("secret", DEMO_SECRET),
+            portal=kw.pop("portal", "demo"),
+            user=user,
+            partner=partner,
+            expires_at=int(time.time()) + ttl,
+            **kw,
+        )
+
+    def push(self, conversation_id: str, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A server-pushed chat event (as the handoff feature sends): stored, then published."""
+        chat = self.runtime.require_chat()
+        stored = chat.append_event(conversation_id=conversation_id, event_type=event_type, payload=payload)
+        event = event_out(stored)
+        assert self.loop is not None
+        asyncio.run_coroutine_threadsafe(self.runtime.hub.publish(conversation_id, event), self.loop).result(10)
+        return event
+
+    def get(self, path: str, token: str | None = None, **kw: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.get(f"{self.http}{path}", headers=headers, timeout=10, **kw)
+
+
+class PortalSite:
+    """A partner's own web site on another port: pages and an identity endpoint, set per test."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.routes: dict[str, tuple[str, str]] = {}  # path -> (content type, body)
+        self.hits: list[tuple[str, str, str]] = []  # (method, host, path)
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                path = self.path.split("?")[0]
+                site.hits.append((self.command, self.headers.get("host", ""), path))
+                kind, body = site.routes.get(path, ("text/plain", ""))
+                data = body.encode("utf-8")
+                self.send_response(200 if path in site.routes else 404)
+                self.send_header("Content-Type", kind + "; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._answer()
+
+            def do_POST(self) -> None:
+                self._answer()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def allowed(self) -> str:
+        """An origin the test portal allows."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def foreign(self) -> str:
+        """The same site under a host name the portal does not allow."""
+        return f"http://localhost:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[PortalSite]:
+    s = PortalSite(free_port())
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory, site: PortalSite) -> Iterator[WebServer]:
+    """One server for a test module (each test signs in and gets its own conversation)."""
+    port = free_port()
+    srv = WebServer(make_settings(tmp_path_factory.mktemp("web"), port, site.port), port)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch_browser(pw)
+        yield b
+        b.close()
+
+
+# Installed before any page script: records the typing indicator being shown, and any
+# script that an injected payload might run (window.__xss).
+INIT_SCRIPT = """
+window.__typingShown = 0;
+document.addEventListener('DOMContentLoaded', () => {
+  const t = document.getElementById('typing');
+  if (t) new MutationObserver(() => { if (!t.hidden) window.__typingShown += 1; })
+    .observe(t, {attributes: true, attributeFilter: ['hidden']});
+});
+"""
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 390, "height": 800}, locale="zh-CN")
+    ctx.add_init_script(INIT_SCRIPT)
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    pg = context.new_page()
+    pg.errors = []  # type: ignore[attr-defined]
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.on("dialog", lambda d: (pg.errors.append(f"dialog: {d.message}"), d.dismiss()))
+    return pg
+
+
+def sign_in(page: Any, server: WebServer, username: str = "alice", path: str = "/") -> None:
+    page.goto(f"{server.http}{path}")
+    page.fill("#signin-form [name=username]", username)
+    page.fill("#signin-form [name=password]", PASSWORD)
+    page.click("#signin-form button[type=submit]")
+
+
+def ask(page_or_frame: Any, text: str) -> Any:
+    """Send a message and wait for a new assistant reply; returns the reply's locator."""
+    replies = page_or_frame.locator(".msg.bot[data-seq]:not(.welcome)")
+    before = replies.count()
+    page_or_frame.locator("#input").fill(text)
+    page_or_frame.locator("#input").press("Enter")
+    reply = replies.nth(before)
+    reply.wait_for()
+    return reply
+
+
+def eventually(check: Callable[[], object], timeout: float = 10.0) -> None:
+    """Poll until ``check()`` is truthy (server-side effects of a click land a moment later)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def portal_site(site: PortalSite) -> PortalSite:
+    """The partner site with no pages yet (each test sets its own)."""
+    site.routes.clear()
+    site.hits.clear()
+    return site

@@ -1,0 +1,860 @@
+/* The chat page (also the widget's iframe page, body[data-mode=widget]).
+ *
+ * Protocol: assistant/api/events.py.  One WebSocket to /ws/chat?token=&conversation_id=.
+ * Reliability: every event with a `seq` is applied once (dedupe by seq); messages are
+ * kept as pending until their `ack` and re-sent with the same client_msg_id after a
+ * reconnect, whose first frame is `resume` with the highest seq seen without a gap.
+ * Safety: server text only ever becomes text nodes (CA.el / textContent). */
+(function () {
+  'use strict';
+  var CA = window.CA, el = CA.el, t = CA.t;
+
+  CA.addStrings({
+    zh: {
+      'app.title': '渠道销售助手',
+      'chat.placeholder': '问产品参数、话术、案例或返利…',
+      'chat.send': '发送',
+      'chat.typing': '助手正在输入…',
+      'chat.expert': '找专家',
+      'chat.sending': '发送中',
+      'chat.failed': '未发送',
+      'chat.retry': '重试',
+      'chat.welcome': '你好！我可以查产品参数、推荐话术和案例、算返利，现场搞不定时帮你找远程专家。',
+      'chat.starter1': 'EG-2100 有几个串口',
+      'chat.starter2': '汽车制造客户的案例',
+      'chat.starter3': '给技术负责人的开场话术',
+      'chat.starter4': '我这季度返利多少',
+      'chat.sources': '来源',
+      'chat.you': '我',
+      'chat.assistant': '助手',
+      'conn.online': '在线',
+      'conn.connecting': '连接中…',
+      'conn.offline': '离线，恢复后自动重连',
+      'fb.up': '有帮助',
+      'fb.down': '没帮助',
+      'fb.comment': '补充说明（可选）',
+      'fb.submit': '提交',
+      'fb.saved': '谢谢反馈',
+      'card.params': '参数表',
+      'card.script': '话术',
+      'card.case': '案例',
+      'card.rebate': '返利对账单',
+      'card.why_case': '为什么匹配这个案例',
+      'card.why_script': '为什么推荐这段话术',
+      'card.missing': '待补充',
+      'card.results': '成效',
+      'card.products': '产品',
+      'card.roi': '投资回报',
+      'card.saving': '年节省',
+      'card.payback': '回本周期（月）',
+      'card.total': '合计',
+      'card.orders': '笔订单',
+      'card.status.accrued': '预估（季度进行中）',
+      'card.status.final': '已结算',
+      'card.copy': '复制话术',
+      'card.copied': '已复制',
+      'source.loading': '正在加载原文…',
+      'source.close': '关闭',
+      'source.failed': '原文加载失败',
+      'profile.title': '客户画像',
+      'profile.edit': '编辑',
+      'profile.save': '保存',
+      'profile.cancel': '取消',
+      'profile.empty': '还没有信息，聊天中会自动识别，也可以手动填写',
+      'profile.saved': '客户画像已更新',
+      'profile.next': '将随下一条消息一起更新',
+      'handoff.requested': '已发起远程专家请求，请按提示补充信息。',
+      'handoff.unavailable': '远程专家功能暂未开放，请稍后再试或直接联系区域技术支持。',
+      'handoff.need_conversation': '连接建立后才能找专家，请稍候。',
+      'handoff.expert': '专家',
+      'handoff.code': '远程协助码',
+      'handoff.open_link': '打开远程协助',
+      'widget.close': '关闭',
+      'widget.forbidden': '此页面无权嵌入助手。',
+      'widget.signing': '正在通过门户登录…',
+      'widget.failed': '门户登录失败',
+      'auth.expired': '登录已失效，请重新登录。',
+      'scale.small': '小型', 'scale.medium': '中型', 'scale.large': '大型',
+      'persona.tech_decision_maker': '技术决策者', 'persona.roi_manager': '关注回报的管理者',
+      'persona.procurement': '采购', 'persona.operator': '一线操作人员', 'persona.it_security': 'IT/信息安全',
+      'pf.customer_name': '客户名称', 'pf.industry': '行业', 'pf.scale': '规模', 'pf.persona': '对接人',
+      'pf.region': '区域', 'pf.product_line': '产品线', 'pf.product_model': '型号', 'pf.quarter': '季度',
+      'pf.order_amount': '订单金额(元)', 'pf.device_count': '设备数', 'pf.downtime_hours_per_month': '月停机小时',
+      'pf.downtime_cost_per_hour': '每小时停机损失(元)', 'pf.labour_cost_per_month': '月人工成本(元)'
+    },
+    en: {
+      'app.title': 'Channel Sales Assistant',
+      'chat.placeholder': 'Ask about specs, scripts, cases or rebates…',
+      'chat.send': 'Send',
+      'chat.typing': 'The assistant is typing…',
+      'chat.expert': 'Expert',
+      'chat.sending': 'sending',
+      'chat.failed': 'not sent',
+      'chat.retry': 'Retry',
+      'chat.welcome': 'Hi! I look up product specs, suggest sales scripts and case studies, compute rebates, and find you a remote expert when something will not work on site.',
+      'chat.starter1': 'EG-2100 有几个串口',
+      'chat.starter2': '汽车制造客户的案例',
+      'chat.starter3': '给技术负责人的开场话术',
+      'chat.starter4': '我这季度返利多少',
+      'chat.sources': 'Sources',
+      'chat.you': 'Me',
+      'chat.assistant': 'Assistant',
+      'conn.online': 'online',
+      'conn.connecting': 'connecting…',
+      'conn.offline': 'offline; will reconnect',
+      'fb.up': 'Helpful',
+      'fb.down': 'Not helpful',
+      'fb.comment': 'Comment (optional)',
+      'fb.submit': 'Submit',
+      'fb.saved': 'Thanks for the feedback',
+      'card.params': 'Specifications',
+      'card.script': 'Script',
+      'card.case': 'Case study',
+      'card.rebate': 'Rebate statement',
+      'card.why_case': 'Why this case matches',
+      'card.why_script': 'Why this script',
+      'card.missing': 'Still needed',
+      'card.results': 'Results',
+      'card.products': 'Products',
+      'card.roi': 'ROI',
+      'card.saving': 'Annual saving',
+      'card.payback': 'Payback (months)',
+      'card.total': 'Total',
+      'card.orders': 'orders',
+      'card.status.accrued': 'Accrued (quarter in progress)',
+      'card.status.final': 'Final',
+      'card.copy': 'Copy script',
+      'card.copied': 'Copied',
+      'source.loading': 'Loading the passage…',
+      'source.close': 'Close',
+      'source.failed': 'Could not load the passage',
+      'profile.title': 'Customer',
+      'profile.edit': 'Edit',
+      'profile.save': 'Save',
+      'profile.cancel': 'Cancel',
+      'profile.empty': 'Nothing yet: picked up from the chat, or fill it in',
+      'profile.saved': 'Customer profile updated',
+      'profile.next': 'Will be sent with your next message',
+      'handoff.requested': 'Remote expert requested; please answer the questions that follow.',
+      'handoff.unavailable': 'Remote experts are not available yet; please contact your regional support.',
+      'handoff.need_conversation': 'Please wait until the chat is connected.',
+      'handoff.expert': 'Expert',
+      'handoff.code': 'Remote-assist code',
+      'handoff.open_link': 'Open remote assist',
+      'widget.close': 'Close',
+      'widget.forbidden': 'This page may not embed the assistant.',
+      'widget.signing': 'Signing in through the portal…',
+      'widget.failed': 'Portal sign-in failed',
+      'auth.expired': 'Your sign-in has expired; please sign in again.',
+      'scale.small': 'small', 'scale.medium': 'medium', 'scale.large': 'large',
+      'persona.tech_decision_maker': 'technical decision maker', 'persona.roi_manager': 'ROI-minded manager',
+      'persona.procurement': 'procurement', 'persona.operator': 'operator', 'persona.it_security': 'IT / security',
+      'pf.customer_name': 'Customer', 'pf.industry': 'Industry', 'pf.scale': 'Size', 'pf.persona': 'Contact',
+      'pf.region': 'Region', 'pf.product_line': 'Product line', 'pf.product_model': 'Model', 'pf.quarter': 'Quarter',
+      'pf.order_amount': 'Order (CNY)', 'pf.device_count': 'Devices', 'pf.downtime_hours_per_month': 'Downtime h/month',
+      'pf.downtime_cost_per_hour': 'Downtime cost/h (CNY)', 'pf.labour_cost_per_month': 'Labour/month (CNY)'
+    }
+  });
+
+  var PROFILE_FIELDS = [
+    ['customer_name', 'text'], ['industry', 'text'], ['scale', 'select', ['small', 'medium', 'large']],
+    ['persona', 'select', ['tech_decision_maker', 'roi_manager', 'procurement', 'operator', 'it_security']],
+    ['region', 'text'], ['product_line', 'text'], ['product_model', 'text'], ['quarter', 'text'],
+    ['order_amount', 'number'], ['device_count', 'number'], ['downtime_hours_per_month', 'number'],
+    ['downtime_cost_per_hour', 'number'], ['labour_cost_per_month', 'number']
+  ];
+  var HANDOFF_TYPES = /^(handoff|handoff_.+|expert_.+|ar_join_code)$/;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var body = document.body;
+  var MODE = body.getAttribute('data-mode') === 'widget' ? 'widget' : 'page';
+  var ui = {
+    log: $('log'), input: $('input'), composer: $('composer'), typing: $('typing'), notice: $('notice'),
+    conn: $('conn'), signin: $('signin-view'), profile: $('profile'), profileSummary: $('profile-summary'),
+    profileForm: $('profile-form'), profileEdit: $('btn-profile-edit'), dialog: $('source-dialog')
+  };
+  var st = {
+    ws: null, conversationId: null, boundTo: null, seen: {}, contig: 0, retry: 0, timer: null, started: false,
+    pending: [], profile: {}, profileSeq: -1, profilePatch: null, replies: {}, queueNotes: {},
+    widget: null
+  };
+
+  /* ------------------------------------------------------------------ utilities */
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return 'c' + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+  }
+  function store() { try { return MODE === 'page' ? window.sessionStorage : null; } catch (e) { return null; } }
+  function saveLocal() {
+    var s = store();
+    if (!s) return;
+    s.setItem('ca.conversation', st.conversationId || '');
+    s.setItem('ca.pending', JSON.stringify(st.pending.map(function (p) { return { id: p.id, text: p.text, profile: p.profile }; })));
+  }
+  function notice(text, kind) {
+    ui.notice.textContent = text || '';
+    ui.notice.className = 'notice' + (kind ? ' ' + kind : '');
+    ui.notice.hidden = !text;
+    clearTimeout(notice.timer);
+    if (text && kind !== 'sticky') notice.timer = setTimeout(function () { ui.notice.hidden = true; }, 6000);
+  }
+  function setConn(state) {
+    ui.conn.textContent = t('conn.' + state);
+    ui.conn.className = 'conn ' + state;
+    ui.conn.dataset.state = state;
+  }
+  function scrollDown() { ui.log.scrollTop = ui.log.scrollHeight; }
+
+  /* Place a node by seq; unacknowledged messages (no seq yet) stay at the end. */
+  function place(node, seq) {
+    node.dataset.seq = String(seq);
+    var kids = ui.log.children;
+    for (var i = 0; i < kids.length; i++) {
+      var k = kids[i];
+      if (k === node) continue;
+      if (k.dataset.pending === '1' || (k.dataset.seq && +k.dataset.seq > seq)) { ui.log.insertBefore(node, k); return; }
+    }
+    ui.log.appendChild(node);
+  }
+  function markSeen(seq) {
+    st.seen[seq] = true;
+    while (st.seen[st.contig + 1]) st.contig += 1;
+  }
+
+  /* Text with [n] citation markers: the markers become buttons that open the passage. */
+  function textWithCitations(text, citations) {
+    var p = el('p', { class: 'text' });
+    var parts = String(text || '').split(/(\[\d{1,2}\])/);
+    parts.forEach(function (part) {
+      var m = /^\[(\d{1,2})\]$/.exec(part);
+      var cite = m && citations[+m[1] - 1];
+      if (cite) p.appendChild(el('button', { type: 'button', class: 'cite-ref', onclick: function () { openSource(cite); } }, part));
+      else if (part) p.appendChild(document.createTextNode(part));
+    });
+    return p;
+  }
+
+  /* ------------------------------------------------------------------ rendering */
+
+  function bubble(kind, who) {
+    var node = el('div', { class: 'msg ' + kind });
+    if (who) node.appendChild(el('div', { class: 'who', text: who }));
+    return node;
+  }
+
+  function renderUser(text, id, pending) {
+    var node = bubble('user');
+    node.appendChild(el('p', { class: 'text', text: text }));
+    node.appendChild(el('span', { class: 'state', text: pending ? t('chat.sending') : '' }));
+    if (id) node.dataset.cmid = id;
+    if (pending) { node.dataset.pending = '1'; ui.log.appendChild(node); }
+    return node;
+  }
+
+  function settle(node, seq) {
+    delete node.dataset.pending;
+    node.classList.remove('failed');
+    var s = node.querySelector('.state');
+    if (s) s.textContent = '';
+    place(node, seq);
+  }
+
+  function onAck(ev) {
+    var idx = -1;
+    for (var i = 0; i < st.pending.length; i++) if (st.pending[i].id === ev.client_msg_id) idx = i;
+    var node = ev.client_msg_id ? ui.log.querySelector('[data-cmid="' + CSS.escape(ev.client_msg_id) + '"]') : null;
+    if (idx >= 0) { st.pending.splice(idx, 1); saveLocal(); }
+    if (node) { settle(node, ev.seq); return; }
+    if (st.seen[ev.seq] && ui.log.querySelector('[data-seq="' + ev.seq + '"]')) return;
+    var n = renderUser(ev.text || '', ev.client_msg_id, false);
+    place(n, ev.seq);
+  }
+
+  function renderReply(ev) {
+    var node = bubble('bot');
+    var citations = Array.isArray(ev.citations) ? ev.citations : [];
+    var box = el('div', { class: 'bubble' }, textWithCitations(ev.text, citations));
+    (Array.isArray(ev.cards) ? ev.cards : []).forEach(function (card) {
+      var c = renderCard(card);
+      if (c) box.appendChild(c);
+    });
+    if (citations.length) {
+      var list = el('ol', { class: 'cites', 'aria-label': t('chat.sources') });
+      citations.forEach(function (c) {
+        list.appendChild(el('li', null, el('button', {
+          type: 'button', class: 'cite', dataset: { doc: String(c.doc_id || '') },
+          onclick: function () { openSource(c); }
+        }, el('span', { class: 'cite-title', text: c.title || c.doc_id }), c.snippet ? el('span', { class: 'cite-snippet', text: c.snippet }) : null)));
+      });
+      box.appendChild(el('div', { class: 'sources' }, el('div', { class: 'sources-label', text: t('chat.sources') }), list));
+    }
+    node.appendChild(box);
+    var chips = renderChips(ev.suggestions);
+    if (chips) node.appendChild(chips);
+    node.appendChild(renderFeedback(ev.seq));
+    place(node, ev.seq);
+    st.replies[ev.seq] = node;
+  }
+
+  function renderChips(suggestions) {
+    if (!Array.isArray(suggestions) || !suggestions.length) return null;
+    var row = el('div', { class: 'chips' });
+    suggestions.forEach(function (s) {
+      if (typeof s !== 'string' || !s) return;
+      row.appendChild(el('button', { type: 'button', class: 'chip', onclick: function () { sendText(s); } }, s));
+    });
+    return row;
+  }
+
+  function renderFeedback(seq) {
+    var row = el('div', { class: 'feedback', dataset: { seq: String(seq) } });
+    var comment = el('textarea', { class: 'fb-comment', rows: '2', maxlength: '1000', placeholder: t('fb.comment') });
+    var form = el('form', { class: 'fb-form', hidden: true }, comment, el('button', { type: 'submit', class: 'btn small', text: t('fb.submit') }));
+    var saved = el('span', { class: 'fb-saved', role: 'status' });
+    function rate(rating) {
+      row.dataset.rating = rating;
+      up.setAttribute('aria-pressed', String(rating === 'up'));
+      down.setAttribute('aria-pressed', String(rating === 'down'));
+      form.hidden = false;
+      sendFeedback(seq, rating, '');
+    }
+    var up = el('button', { type: 'button', class: 'thumb up', 'aria-pressed': 'false', 'aria-label': t('fb.up'), title: t('fb.up'), onclick: function () { rate('up'); } }, thumbIcon(false));
+    var down = el('button', { type: 'button', class: 'thumb down', 'aria-pressed': 'false', 'aria-label': t('fb.down'), title: t('fb.down'), onclick: function () { rate('down'); } }, thumbIcon(true));
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (!row.dataset.rating) return;
+      sendFeedback(seq, row.dataset.rating, comment.value.trim());
+      form.hidden = true;
+    });
+    row.appendChild(up); row.appendChild(down); row.appendChild(saved); row.appendChild(form);
+    return row;
+  }
+
+  var THUMB = 'M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z';
+  function thumbIcon(down) {
+    var ns = 'http://www.w3.org/2000/svg';
+    var s = document.createElementNS(ns, 'svg');
+    s.setAttribute('viewBox', '0 0 24 24'); s.setAttribute('width', '18'); s.setAttribute('height', '18'); s.setAttribute('aria-hidden', 'true');
+    var p = document.createElementNS(ns, 'path');
+    p.setAttribute('d', THUMB);
+    if (down) p.setAttribute('transform', 'rotate(180 12 12)');
+    s.appendChild(p);
+    return s;
+  }
+
+  function onFeedbackSaved(seq) {
+    var node = st.replies[seq];
+    var s = node && node.querySelector('.fb-saved');
+    if (s) s.textContent = t('fb.saved');
+  }
+
+  function kv(label, value) { return el('div', { class: 'kv' }, el('span', { class: 'k', text: label }), el('span', { class: 'v', text: value })); }
+  function list(cls, items) {
+    var ul = el('ul', { class: cls });
+    (items || []).forEach(function (x) { ul.appendChild(el('li', { text: String(x) })); });
+    return ul;
+  }
+  function label(prefix, value) {
+    var key = prefix + '.' + value;
+    var s = t(key);
+    return s === key ? String(value) : s;
+  }
+
+  function renderCard(card) {
+    if (!card || typeof card !== 'object') return null;
+    var type = card.type;
+    var node = el('section', { class: 'card ' + (type || 'unknown'), dataset: { card: String(type || '') } });
+    if (type === 'params') {
+      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t('card.params') }), ' ', String(card.product_name || ''), ' ', el('small', { text: card.product_id || '' })));
+      var hl = {};
+      (card.highlight || []).forEach(function (h) { hl[h] = true; });
+      var tb = el('tbody');
+      (card.rows || []).forEach(function (r) {
+        tb.appendChild(el('tr', { class: hl[r.name] ? 'hl' : null }, el('th', { scope: 'row', text: r.name }), el('td', { text: [r.value, r.unit].filter(Boolean).join(' ') })));
+      });
+      node.appendChild(el('table', { class: 'params' }, tb));
+    } else if (type === 'script') {
+      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t('card.script') }), ' ', String(card.title || '')));
+      node.appendChild(el('div', { class: 'meta' }, [label('persona', card.persona), card.stage, card.product_line].filter(Boolean).join(' · ')));
+      var scriptText = el('blockquote', { class: 'script-text', text: card.text || '' });
+      node.appendChild(scriptText);
+      if (card.roi && typeof card.roi === 'object') {
+        node.appendChild(el('div', { class: 'roi' }, el('strong', { text: t('card.roi') }), kv(t('card.saving'), '¥' + card.roi.annual_saving), kv(t('card.payback'), String(card.roi.payback_months))));
+      }
+      if (card.missing_slots && card.missing_slots.length) {
+        node.appendChild(el('p', { class: 'missing' }, t('card.missing') + '：', card.missing_slots.map(function (s) { return label('pf', s); }).join('、')));
+      }
+      if (card.why && card.why.length) node.appendChild(el('details', null, el('summary', { text: t('card.why_script') }), list('why', card.why)));
+      node.appendChild(el('button', {
+        type: 'button', class: 'btn small copy', text: t('card.copy'),
+        onclick: function (e) {
+          var b = e.currentTarget;
+          if (navigator.clipboard) navigator.clipboard.writeText(card.text || '').then(function () { b.textContent = t('card.copied'); }, function () {});
+        }
+      }));
+    } else if (type === 'case') {
+      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t('card.case') }), ' ', String(card.title || '')));
+      node.appendChild(el('div', { class: 'meta' }, [card.customer, card.industry, label('scale', card.scale), card.region].filter(Boolean).join(' · ')));
+      if (card.results && card.results.length) node.appendChild(el('div', { class: 'results' }, el('strong', { text: t('card.results') }), list('', card.results)));
+      if (card.products && card.products.length) node.appendChild(kv(t('card.products'), card.products.join('、')));
+      if (card.why && card.why.length) node.appendChild(el('div', { class: 'why-box' }, el('strong', { text: t('card.why_case') }), list('why', card.why)));
+    } else if (type === 'rebate') {
+      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t('card.rebate') }), ' ', String(card.partner_name || ''), ' ', el('small', { text: card.quarter || '' })));
+      node.appendChild(el('div', { class: 'meta', text: label('card.status', card.status) }));
+      var rows = el('tbody');
+      (card.lines || []).forEach(function (line) {
+        rows.appendChild(el('tr', null,
+          el('th', { scope: 'row' }, String(line.description || line.kind || ''), el('div', { class: 'rule', text: line.rule || '' })),
+          el('td', { class: 'num' }, String(line.amount || ''), line.orders && line.orders.length ? el('div', { class: 'rule', text: line.orders.length + ' ' + t('card.orders') }) : null)));
+      });
+      rows.appendChild(el('tr', { class: 'total' }, el('th', { scope: 'row', text: t('card.total') }), el('td', { class: 'num', text: String(card.total || '') })));
+      node.appendChild(el('table', { class: 'rebate-lines' }, rows));
+      if (card.progress) node.appendChild(el('p', { class: 'progress', text: card.progress }));
+    } else {
+      return null;
+    }
+    return node;
+  }
+
+  function renderSystem(text, seq, cls) {
+    var node = bubble('system ' + (cls || ''));
+    node.appendChild(el('p', { class: 'text', text: text }));
+    place(node, seq);
+    return node;
+  }
+
+  function renderHandoff(ev) {
+    var type = ev.type;
+    var expert = typeof ev.expert === 'string' ? ev.expert : (ev.expert_name || '');
+    var text = typeof ev.text === 'string' ? ev.text : (typeof ev.message === 'string' ? ev.message : '');
+    if (type === 'expert_message' || (type === 'handoff' && ev.sender === 'expert')) {
+      var node = bubble('expert', (expert || t('handoff.expert')) + ' · ' + t('handoff.expert'));
+      node.appendChild(el('div', { class: 'bubble' }, el('p', { class: 'text', text: text })));
+      place(node, ev.seq);
+      return;
+    }
+    if (type === 'ar_join_code') {
+      var n = renderSystem(text || t('handoff.code'), ev.seq, 'handoff');
+      if (ev.code) n.appendChild(el('p', { class: 'join-code' }, t('handoff.code') + '：', el('strong', { text: String(ev.code) })));
+      if (typeof ev.link === 'string' && /^https?:\/\//i.test(ev.link)) {
+        n.appendChild(el('a', { href: ev.link, target: '_blank', rel: 'noopener noreferrer', class: 'btn small', text: t('handoff.open_link') }));
+      }
+      return;
+    }
+    if (type === 'handoff_queue' && ev.session_id && st.queueNotes[ev.session_id]) {
+      var old = st.queueNotes[ev.session_id];
+      old.querySelector('.text').textContent = text;
+      place(old, ev.seq);
+      return;
+    }
+    var note = renderSystem(text || type, ev.seq, 'handoff ' + type);
+    if (type === 'handoff_queue' && ev.session_id) st.queueNotes[ev.session_id] = note;
+    var chips = renderChips(ev.suggestions);
+    if (chips) note.appendChild(chips);
+  }
+
+  /* ------------------------------------------------------------------ citations */
+
+  function openSource(cite) {
+    var d = ui.dialog;
+    $('source-title').textContent = cite.title || cite.doc_id || '';
+    $('source-meta').textContent = [cite.kind, cite.doc_id].filter(Boolean).join(' · ');
+    var text = $('source-text');
+    text.textContent = cite.snippet || t('source.loading');
+    d.dataset.doc = String(cite.doc_id || '');
+    if (typeof d.showModal === 'function') { if (!d.open) d.showModal(); } else d.setAttribute('open', '');
+    CA.api('/api/documents/' + encodeURIComponent(cite.doc_id)).then(function (res) {
+      if (d.dataset.doc !== String(cite.doc_id || '')) return;
+      if (res.ok && res.data) {
+        $('source-title').textContent = res.data.title || cite.title || '';
+        text.textContent = res.data.text || '';
+        d.dataset.loaded = '1';
+      } else {
+        text.textContent = (cite.snippet ? cite.snippet + '\n\n' : '') + t('source.failed') + '：' + CA.errorText(res);
+      }
+    });
+  }
+  $('source-close').addEventListener('click', function () { ui.dialog.close(); });
+  ui.dialog.addEventListener('click', function (e) { if (e.target === ui.dialog) ui.dialog.close(); });
+
+  /* ------------------------------------------------------------------ profile */
+
+  function renderProfile() {
+    var known = PROFILE_FIELDS.filter(function (f) { var v = st.profile[f[0]]; return v !== null && v !== undefined && v !== ''; });
+    CA.clear(ui.profileSummary);
+    if (!known.length) ui.profileSummary.appendChild(el('span', { class: 'muted', text: t('profile.empty') }));
+    known.forEach(function (f) {
+      var v = st.profile[f[0]];
+      var shown = f[0] === 'scale' ? label('scale', v) : f[0] === 'persona' ? label('persona', v) : String(v);
+      ui.profileSummary.appendChild(el('span', { class: 'pchip', dataset: { field: f[0] } }, el('span', { class: 'k', text: t('pf.' + f[0]) }), shown));
+    });
+  }
+
+  function buildProfileForm() {
+    var f = ui.profileForm;
+    CA.clear(f);
+    var grid = el('div', { class: 'pgrid' });
+    PROFILE_FIELDS.forEach(function (def) {
+      var name = def[0], type = def[1], value = st.profile[name];
+      var input;
+      if (type === 'select') {
+        input = el('select', { name: name }, el('option', { value: '', text: '—' }));
+        def[2].forEach(function (opt) { input.appendChild(el('option', { value: opt, text: label(name === 'scale' ? 'scale' : 'persona', opt) })); });
+      } else {
+        input = el('input', { name: name, type: type === 'number' ? 'text' : 'text', inputmode: type === 'number' ? 'decimal' : null, maxlength: '100', autocomplete: 'off' });
+      }
+      input.value = value === null || value === undefined ? '' : String(value);
+      grid.appendChild(el('label', null, el('span', { text: t('pf.' + name) }), input));
+    });
+    f.appendChild(grid);
+    f.appendChild(el('div', { class: 'row' },
+      el('button', { type: 'submit', class: 'btn primary small', text: t('profile.save') }),
+      el('button', { type: 'button', class: 'btn small', text: t('profile.cancel'), onclick: function () { toggleProfileForm(false); } }),
+      el('span', { class: 'error', 'data-role': 'error', role: 'alert' })));
+  }
+
+  function toggleProfileForm(open) {
+    if (open) buildProfileForm();
+    ui.profileForm.hidden = !open;
+    ui.profileEdit.setAttribute('aria-expanded', String(open));
+  }
+
+  ui.profileEdit.addEventListener('click', function () { toggleProfileForm(ui.profileForm.hidden); });
+  ui.profileForm.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var patch = {}, changed = false;
+    PROFILE_FIELDS.forEach(function (def) {
+      var v = ui.profileForm.elements[def[0]].value.trim();
+      var old = st.profile[def[0]];
+      old = old === null || old === undefined ? '' : String(old);
+      if (v !== old) { patch[def[0]] = v === '' ? null : v; changed = true; }
+    });
+    if (!changed) { toggleProfileForm(false); return; }
+    var err = ui.profileForm.querySelector('[data-role=error]');
+    if (!st.conversationId) {
+      st.profilePatch = Object.assign(st.profilePatch || {}, patch);
+      Object.keys(patch).forEach(function (k) { if (patch[k] === null) delete st.profile[k]; else st.profile[k] = patch[k]; });
+      renderProfile(); toggleProfileForm(false); notice(t('profile.next'));
+      return;
+    }
+    CA.api('/api/conversations/' + encodeURIComponent(st.conversationId) + '/profile', { method: 'PATCH', body: patch }).then(function (res) {
+      if (res.ok && res.data) {
+        st.profile = res.data;
+        renderProfile(); toggleProfileForm(false); notice(t('profile.saved'));
+      } else if (res.status === 401) {
+        authExpired();
+      } else {
+        err.textContent = CA.errorText(res);
+      }
+    });
+  });
+
+  function applyProfile(profile, seq) {
+    if (seq < st.profileSeq || !profile || typeof profile !== 'object') return;
+    st.profileSeq = seq;
+    st.profile = profile;
+    renderProfile();
+  }
+
+  /* ------------------------------------------------------------------ sending */
+
+  function sendFrame(obj) {
+    if (!st.ws || st.ws.readyState !== WebSocket.OPEN) return false;
+    st.ws.send(JSON.stringify(obj));
+    return true;
+  }
+
+  function sendText(text) {
+    text = String(text || '').trim();
+    if (!text) return;
+    var item = { id: newId(), text: text, profile: st.profilePatch };
+    st.profilePatch = null;
+    st.pending.push(item);
+    saveLocal();
+    renderUser(text, item.id, true);
+    scrollDown();
+    flushOne(item);
+  }
+
+  function flushOne(item) {
+    var frame = { type: 'message', client_msg_id: item.id, text: item.text };
+    if (item.profile) frame.profile = item.profile;
+    sendFrame(frame);
+  }
+
+  function sendFeedback(seq, rating, comment) {
+    var frame = { type: 'feedback', message_seq: seq, rating: rating, comment: comment || '' };
+    if (sendFrame(frame)) return;
+    if (!st.conversationId) return;
+    CA.api('/api/conversations/' + encodeURIComponent(st.conversationId) + '/feedback', {
+      method: 'POST', body: { message_seq: seq, rating: rating, comment: comment || '' }
+    }).then(function (res) { if (res.ok) onFeedbackSaved(seq); else notice(CA.errorText(res)); });
+  }
+
+  ui.composer.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var text = ui.input.value;
+    if (!text.trim()) return;
+    ui.input.value = '';
+    autosize();
+    sendText(text);
+  });
+  ui.input.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); ui.composer.requestSubmit(); }
+  });
+  function autosize() { ui.input.style.height = 'auto'; ui.input.style.height = Math.min(ui.input.scrollHeight, 140) + 'px'; }
+  ui.input.addEventListener('input', autosize);
+
+  /* ------------------------------------------------------------------ connection */
+
+  function wsUrl() {
+    var u = new URL('/ws/chat', location.href);
+    u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.searchParams.set('token', CA.session.token() || '');
+    if (st.conversationId) u.searchParams.set('conversation_id', st.conversationId);
+    return u.toString();
+  }
+
+  function connect() {
+    clearTimeout(st.timer);
+    if (st.ws) return;
+    if (!CA.session.token()) { authExpired(); return; }
+    setConn('connecting');
+    var ws = new WebSocket(wsUrl());
+    var opened = false;
+    st.ws = ws;
+    ws.onopen = function () { opened = true; };
+    ws.onmessage = function (e) {
+      var ev;
+      try { ev = JSON.parse(e.data); } catch (err) { return; }
+      if (ev && typeof ev === 'object') onEvent(ev);
+    };
+    ws.onclose = function (e) {
+      if (st.ws === ws) st.ws = null;
+      showTyping(false);
+      setConn('offline');
+      if (e.code === 1008) { onRefused(opened); return; }
+      scheduleReconnect();
+    };
+  }
+
+  function scheduleReconnect(delay) {
+    clearTimeout(st.timer);
+    if (delay === undefined) delay = Math.min(8000, 250 * Math.pow(2, st.retry)) * (0.75 + Math.random() * 0.5);
+    st.retry += 1;
+    st.timer = setTimeout(connect, delay);
+  }
+
+  /* 1008: the token was refused, or the conversation is not ours (e.g. a new database). */
+  function onRefused() {
+    CA.api('/api/me').then(function (res) {
+      if (res.status === 401 || res.status === 403) { authExpired(); return; }
+      if (res.ok && st.conversationId) { st.conversationId = null; saveLocal(); }
+      scheduleReconnect();
+    });
+  }
+
+  /* A different conversation than the one on screen (the old one was not accessible any
+   * more): start a clean log, since its seqs start again from 1. */
+  function resetConversation() {
+    st.seen = {}; st.contig = 0; st.replies = {}; st.queueNotes = {}; st.profile = {}; st.profileSeq = -1;
+    Array.prototype.slice.call(ui.log.children).forEach(function (n) {
+      if (n.dataset.seq && n.dataset.seq !== '0' && n.dataset.pending !== '1') ui.log.removeChild(n);
+    });
+    renderProfile();
+  }
+
+  function onReady(ev) {
+    st.retry = 0;
+    if (st.boundTo && st.boundTo !== ev.conversation_id) resetConversation();
+    st.boundTo = ev.conversation_id;
+    st.conversationId = ev.conversation_id;
+    saveLocal();
+    setConn('online');
+    sendFrame({ type: 'resume', last_seq: st.contig });
+    st.pending.forEach(flushOne);
+  }
+
+  function showTyping(on) { ui.typing.hidden = !on; if (on) scrollDown(); }
+
+  function onEvent(ev) {
+    switch (ev.type) {
+      case 'ready': onReady(ev); return;
+      case 'typing': showTyping(!!ev.on); return;
+      case 'feedback_saved': onFeedbackSaved(ev.message_seq); return;
+      case 'error': onError(ev); return;
+    }
+    if (typeof ev.seq !== 'number') return;
+    if (ev.type === 'ack') onAck(ev);  // an ack settles its pending message even when seen before
+    if (st.seen[ev.seq]) return;
+    markSeen(ev.seq);
+    if (ev.type === 'reply') renderReply(ev);
+    else if (ev.type === 'profile') applyProfile(ev.profile, ev.seq);
+    else if (HANDOFF_TYPES.test(ev.type)) renderHandoff(ev);
+    scrollDown();
+  }
+
+  function onError(ev) {
+    if (ev.client_msg_id) {
+      var idx = -1;
+      for (var i = 0; i < st.pending.length; i++) if (st.pending[i].id === ev.client_msg_id) idx = i;
+      if (idx >= 0) { st.pending.splice(idx, 1); saveLocal(); }
+      var node = ui.log.querySelector('[data-cmid="' + CSS.escape(ev.client_msg_id) + '"]');
+      if (node) {
+        node.classList.add('failed');
+        delete node.dataset.pending;
+        node.querySelector('.state').textContent = t('chat.failed') + '：' + (ev.message || ev.code);
+      }
+    } else {
+      notice(ev.message || ev.code);
+    }
+  }
+
+  window.addEventListener('online', function () { if (!st.ws) { st.retry = 0; connect(); } });
+  window.addEventListener('offline', function () { if (st.ws) st.ws.close(); setConn('offline'); });
+
+  /* ------------------------------------------------------------------ handoff button */
+
+  $('btn-expert').addEventListener('click', function () {
+    if (!st.conversationId) { notice(t('handoff.need_conversation')); return; }
+    var btn = $('btn-expert');
+    btn.disabled = true;
+    CA.api('/api/handoff/request', { method: 'POST', body: { conversation_id: st.conversationId } }).then(function (res) {
+      btn.disabled = false;
+      if (res.ok) notice(t('handoff.requested'));
+      else if (res.status === 404 || res.status === 501 || res.status === 405) notice(t('handoff.unavailable'), 'warn');
+      else if (res.status === 401) authExpired();
+      else notice(CA.errorText(res), 'warn');
+    });
+  });
+
+  /* ------------------------------------------------------------------ start, sign-in */
+
+  function welcome() {
+    if (ui.log.querySelector('.welcome')) return;
+    var node = bubble('bot welcome');
+    node.appendChild(el('div', { class: 'bubble' }, el('p', { class: 'text', text: t('chat.welcome') })));
+    var chips = renderChips([t('chat.starter1'), t('chat.starter2'), t('chat.starter3'), t('chat.starter4')]);
+    if (chips) { chips.classList.add('starters'); node.appendChild(chips); }
+    node.dataset.seq = '0';
+    ui.log.insertBefore(node, ui.log.firstChild);
+  }
+
+  function start() {
+    ui.signin.hidden = true;
+    ui.composer.hidden = false;
+    ui.profile.hidden = false;
+    var so = $('btn-signout');
+    if (so) so.hidden = MODE !== 'page';
+    if (st.started) { connect(); return; }
+    st.started = true;
+    var s = store();
+    if (s) {
+      st.conversationId = s.getItem('ca.conversation') || null;
+      try {
+        (JSON.parse(s.getItem('ca.pending') || '[]') || []).forEach(function (p) {
+          if (p && p.id && p.text) { st.pending.push(p); renderUser(p.text, p.id, true); }
+        });
+      } catch (e) { /* ignore a damaged entry */ }
+    }
+    welcome();
+    renderProfile();
+    connect();
+    ui.input.focus();
+  }
+
+  function authExpired() {
+    if (st.ws) { st.ws.onclose = null; st.ws.close(); st.ws = null; }
+    CA.session.clear();
+    if (MODE === 'widget') { requestIdentity(); return; }
+    st.started = false;
+    st.conversationId = null;
+    st.pending = [];
+    ui.log.querySelectorAll('[data-pending="1"]').forEach(function (n) {
+      delete n.dataset.pending;
+      n.classList.add('failed');
+      n.querySelector('.state').textContent = t('chat.failed');
+    });
+    notice(t('auth.expired'), 'sticky');
+    showSignIn();
+  }
+
+  function showSignIn() {
+    ui.signin.hidden = false;
+    ui.composer.hidden = true;
+    ui.profile.hidden = true;
+    setConn('offline');
+    var f = $('signin-form');
+    if (f.elements.username) f.elements.username.focus();
+  }
+
+  $('btn-signout').addEventListener('click', function () {
+    if (st.ws) { st.ws.onclose = null; st.ws.close(); st.ws = null; }
+    CA.session.clear();
+    location.reload();
+  });
+
+  CA.bindLangButton($('btn-lang'), function () { renderProfile(); if (!ui.profileForm.hidden) buildProfileForm(); });
+
+  /* ------------------------------------------------------------------ widget mode */
+
+  /* The iframe talks only to its parent, and only if the parent's origin is one the
+   * portal allows (the server also sends frame-ancestors with the same list). */
+  function parentOrigin() {
+    var allowed = (body.getAttribute('data-origins') || '').split(/\s+/).filter(Boolean);
+    var o = null;
+    if (location.ancestorOrigins && location.ancestorOrigins.length) o = location.ancestorOrigins[0];
+    else if (document.referrer) { try { o = new URL(document.referrer).origin; } catch (e) { o = null; } }
+    return o && allowed.indexOf(o) >= 0 ? o : null;
+  }
+
+  function requestIdentity() {
+    if (!st.widget) return;
+    notice(t('widget.signing'));
+    window.parent.postMessage({ type: 'cas:need-identity' }, st.widget.origin);
+  }
+
+  function exchangeIdentity(token) {
+    CA.api('/api/widget/session', { method: 'POST', token: null, body: { portal_id: st.widget.portal, identity_token: String(token || '') } }).then(function (res) {
+      if (!res.ok || !res.data || !res.data.access_token) {
+        notice(t('widget.failed') + '：' + CA.errorText(res), 'sticky');
+        return;
+      }
+      notice('');
+      CA.session.set(res.data.access_token, res.data.expires_in, { name: res.data.display_name });
+      start();
+    });
+  }
+
+  function startWidget() {
+    body.classList.add('widget');
+    CA.session.persist = false;  // the access token lives in this frame's memory only
+    var origin = window.parent !== window ? parentOrigin() : null;
+    if (!origin) { notice(t('widget.forbidden'), 'sticky'); ui.composer.hidden = true; return; }
+    st.widget = { origin: origin, portal: body.getAttribute('data-portal') || '' };
+    var color = new URLSearchParams(location.search).get('color');
+    if (color && /^#[0-9a-fA-F]{3,8}$/.test(color)) document.documentElement.style.setProperty('--accent', color);
+    window.addEventListener('message', function (e) {
+      if (e.source !== window.parent || e.origin !== st.widget.origin) return;
+      var m = e.data;
+      if (!m || typeof m !== 'object') return;
+      if (m.type === 'cas:identity' && typeof m.token === 'string') exchangeIdentity(m.token);
+      else if (m.type === 'cas:identity-error') notice(t('widget.failed'), 'sticky');
+    });
+    $('btn-close').addEventListener('click', function () { window.parent.postMessage({ type: 'cas:close' }, st.widget.origin); });
+    requestIdentity();
+  }
+
+  /* ------------------------------------------------------------------ boot */
+
+  CA.applyI18n(document);
+  setConn('offline');
+  if (MODE === 'widget') {
+    startWidget();
+  } else {
+    CA.bindSignIn($('signin-form'), start);
+    if (CA.session.token()) start(); else showSignIn();
+  }
+  window.CAChat = { state: st };  // for tests and debugging (read-only use)
+})();

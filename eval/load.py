@@ -3,8 +3,9 @@
 End-to-end turn latency over real WebSockets: N concurrent sessions each send M
 messages one after another; a turn's latency runs from sending the message to
 receiving its ``reply`` (ack, typing and the engine included).  Without
-``--url`` it starts its own uvicorn server on a free port, on the configured
-corpus and index (built first if missing or stale) and a throw-away database.
+``--url`` it starts ``python -m assistant serve`` in its own process on a free
+port, on the configured corpus and index (built first if missing or stale) and a
+throw-away database.
 """
 
 from __future__ import annotations
@@ -12,20 +13,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import socket
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 import yaml
 from websockets.asyncio.client import connect
 
-from assistant.api.app import create_app
 from assistant.retrieval.embedders import make_embedder
 from assistant.settings import PROJECT_ROOT, Settings
 from eval.metrics import percentiles
@@ -96,42 +97,56 @@ async def _drive(url: str, token: str, sessions: int, turns: int, seed: int) -> 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings()
     password = args.password or settings.demo_password
-    server: uvicorn.Server | None = None
-    tmp: tempfile.TemporaryDirectory[str] | None = None
     url = args.url
-    if not url:
-        embedder = make_embedder(settings.embedder)
-        if corpus_is_stale(settings.corpus_dir, settings.index_dir, model=embedder.name):
-            build_from_corpus(
-                settings.corpus_dir, out=settings.index_dir, settings=settings, embedder=embedder, progress=False
-            )
-        tmp = tempfile.TemporaryDirectory(prefix="eval-load-")
-        settings = settings.model_copy(update={"database_url": f"sqlite:///{Path(tmp.name) / 'load.db'}"})
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, ws="websockets", log_level="warning")
+    if url:
+        return _measure(url, args, password)
+    embedder = make_embedder(settings.embedder)
+    if corpus_is_stale(settings.corpus_dir, settings.index_dir, model=embedder.name):
+        build_from_corpus(
+            settings.corpus_dir, out=settings.index_dir, settings=settings, embedder=embedder, progress=False
         )
-        threading.Thread(target=server.run, daemon=True).start()
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    try:
-        token = httpx.post(f"{url}/api/auth/token", json={"username": args.username, "password": password}).json()[
-            "access_token"
-        ]
-        latencies, errors = asyncio.run(_drive(url, token, args.sessions, args.turns, args.seed))
-    finally:
-        if server is not None:
-            server.should_exit = True
-        if tmp is not None:
-            time.sleep(0.5)
-            tmp.cleanup()
+    # The service runs in its own process, as in production: the load generator's
+    # 50 clients must not share the server's interpreter lock.
+    with tempfile.TemporaryDirectory(prefix="eval-load-") as tmp:
+        port = _free_port()
+        env = {
+            **os.environ,
+            "ASSISTANT_DATABASE_URL": f"sqlite:///{Path(tmp) / 'load.db'}",
+            "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_ready(url, server)
+            return _measure(url, args, password)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the service exited with code {server.returncode}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the service did not become ready")
+
+
+def _measure(url: str, args: argparse.Namespace, password: str) -> dict[str, Any]:
+    response = httpx.post(f"{url}/api/auth/token", json={"username": args.username, "password": password})
+    response.raise_for_status()
+    latencies, errors = asyncio.run(_drive(url, response.json()["access_token"], args.sessions, args.turns, args.seed))
     return {
         "sessions": args.sessions,
         "turns": args.turns,

@@ -245,14 +245,13 @@ class ChatService:
     def answer(self, *, caller: Caller, conversation_id: str, message: StoredEvent) -> tuple[StoredEvent, ...]:
         """Step 2: run the engine on a stored message and commit its reply and profile.
         If the message was answered meanwhile (a concurrent duplicate), return that answer."""
-        done = self.answers_to(conversation_id, message.seq)
+        profile, history, done = self._context(conversation_id, message.seq)
         if done:
             return done
         if self.router is not None:
             routed = self.router.route(caller=caller, conversation_id=conversation_id, message=message)
             if routed is not None:
                 return () if routed.reply is None else self._store_reply(conversation_id, message.seq, routed.reply)
-        profile, history = self._context(conversation_id)
         reply = self.engine.handle(text=str(message.payload["text"]), profile=profile, caller=caller, history=history)
         return self._store_reply(conversation_id, message.seq, reply)
 
@@ -295,18 +294,27 @@ class ChatService:
                 ).one()
                 return _stored(existing), True
 
-    def _context(self, conversation_id: str) -> tuple[CustomerProfile, list[str]]:
+    def _context(
+        self, conversation_id: str, message_seq: int
+    ) -> tuple[CustomerProfile, list[str], tuple[StoredEvent, ...]]:
+        """In one read: the profile, the recent user messages before this one, and the
+        stored answer to this message if a concurrent duplicate already gave one."""
         with self.db.read() as s:
             conversation = s.get(Conversation, conversation_id)
             assert conversation is not None
-            texts = s.scalars(
-                select(Event.payload)
-                .where(Event.conversation_id == conversation_id, Event.type == "message")
+            rows = s.scalars(
+                select(Event)
+                .where(
+                    Event.conversation_id == conversation_id,
+                    (Event.type == "message") | (Event.reply_to == message_seq),
+                )
                 .order_by(Event.seq.desc())
-                .limit(self.history_turns + 1)
+                .limit(self.history_turns + 3)
             ).all()
-            history = [str(p.get("text", "")) for p in reversed(texts)][:-1]
-            return profile_from_json(conversation.profile), history
+            done = tuple(_stored(e) for e in sorted(rows, key=lambda e: e.seq) if e.reply_to == message_seq)
+            texts = [str(e.payload.get("text", "")) for e in rows if e.type == "message" and e.seq < message_seq]
+            history = list(reversed(texts[: self.history_turns]))
+            return profile_from_json(conversation.profile), history, done
 
     def _store_reply(self, conversation_id: str, message_seq: int, reply: Reply) -> tuple[StoredEvent, ...]:
         with self.db.write() as s:

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 # High frequency so user words beat the default dictionary's segmentation.
 _USER_WORD_FREQ = 200_000
+_CACHE_SIZE = 20_000  # memoised texts per tokenizer
 _ASCII_RUN = re.compile(r"[a-z0-9]+(?:[-_./+][a-z0-9]+)*")
 _ASCII_COMPOUND = re.compile(r"^[a-z0-9]+(?:[-_./][a-z0-9]+)+$")
 _SPLIT_COMPOUND = re.compile(r"[-_./]")
@@ -155,6 +156,7 @@ class Tokenizer:
             for part in word.split(" "):
                 if part and not _ASCII_RUN.fullmatch(part):
                     self._jieba.add_word(part, freq=_USER_WORD_FREQ)
+        self._cache: dict[str, tuple[str, ...]] = {}
         self._aliases = model_aliases(self.user_dict.words)
         self._synonyms = dict(self.user_dict.synonyms)
         for synonym in self._synonyms:
@@ -162,6 +164,20 @@ class Tokenizer:
                 self._jieba.add_word(synonym, freq=_USER_WORD_FREQ)
 
     def tokenize(self, text: str) -> list[str]:
+        """Tokens of ``text``.  One turn tokenises the same strings several times
+        (understanding, retrieval, grounding), so results are memoised."""
+        return list(self._tokenize_cached(text))
+
+    def _tokenize_cached(self, text: str) -> tuple[str, ...]:
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = tuple(self._tokenize(text))
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()  # simple and bounded; hot strings come straight back
+            self._cache[text] = cached
+        return cached
+
+    def _tokenize(self, text: str) -> list[str]:
         tokens: list[str] = []
         text = normalize(text)
         pos = 0

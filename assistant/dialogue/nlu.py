@@ -72,7 +72,7 @@ MAX_UTTERANCE_CHARS = 2000
 # sentence-vector model in the intent probabilities and its regularisation; the sparse
 # model's options.  UNANCHORED_IS_OFF_TOPIC turns the no-domain-anchor rule on.
 CORPUS_PHRASE_WEIGHT = 0.2
-DENSE_MIX = 0.3
+DENSE_MIX = 0.35
 DENSE_C = 10.0
 UNANCHORED_IS_OFF_TOPIC = True
 CLASSIFIER_OPTIONS: dict[str, Any] = {"l2": 1e-4, "steps": 1500, "learning_rate": 8.0, "group_weights": {}}

@@ -71,6 +71,7 @@ class UseEmbedder:
         self.threads = threads
         self._model: Any = None
         self._lock = threading.Lock()
+        self._recent: dict[str, FloatMatrix] = {}
 
     def warm_up(self) -> None:
         with self._lock:
@@ -87,6 +88,16 @@ class UseEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         self.warm_up()
+        if len(texts) == 1:
+            # One turn encodes its query twice (understanding and retrieval): memoise singles.
+            cached = self._recent.get(texts[0])
+            if cached is None:
+                cached = _normalise(self._model.encode([texts[0]]))
+                cached.setflags(write=False)
+                if len(self._recent) >= 2048:
+                    self._recent.clear()
+                self._recent[texts[0]] = cached
+            return cached
         return _normalise(self._model.encode(list(texts)))
 
 

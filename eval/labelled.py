@@ -12,28 +12,22 @@ tokenises exactly like the service.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from assistant.content.documents import chunk_corpus
 from assistant.content.loader import load_corpus
+from assistant.dialogue.training import Split, split_of
 from assistant.settings import PROJECT_ROOT
 from indexer.build import corpus_user_dictionary
 
 DATA = PROJECT_ROOT / "eval" / "data"
 LABELLED = DATA / "labelled"
-Split = Literal["dev", "test"]
-
-
-def split_of(item_id: str) -> Split:
-    """The rule written in eval/data/README.md: first hex digit of sha256(id) 0-7 -> test."""
-    return "test" if hashlib.sha256(item_id.encode("utf-8")).hexdigest()[0] in "01234567" else "dev"
 
 
 @dataclass(frozen=True)

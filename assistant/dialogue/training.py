@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -22,7 +22,11 @@ _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 LABELLED_DIR = Path(__file__).resolve().parents[2] / "eval" / "data" / "labelled"
 
 
-def split_of(item_id: str) -> str:
+Split = Literal["dev", "test"]
+
+
+def split_of(item_id: str) -> Split:
+    """The one place the split rule lives (eval/data/README.md): sha256(id) 0-7 -> test."""
     return "test" if hashlib.sha256(item_id.encode("utf-8")).hexdigest()[0] in "01234567" else "dev"
 
 

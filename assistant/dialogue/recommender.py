@@ -197,7 +197,9 @@ def _pain_words(query: str | None, retriever: HybridRetriever | None) -> list[st
     for w in words:
         if w not in seen:
             seen.append(w)
-    return seen
+    # The tokenizer also emits the dictionary words inside a long word ("预测性维护" ->
+    # "预测", "测性"); as reasons shown to people, only the whole words make sense.
+    return [w for w in seen if not any(w != other and w in other for other in seen)]
 
 
 # Words of a case request that say nothing about the customer's problem.

@@ -76,3 +76,11 @@ def test_pain_words_from_the_query(corpus: Corpus, retriever: HybridRetriever) -
 def test_unknown_kind(corpus: Corpus) -> None:
     with pytest.raises(UnknownRecommendationKindError):
         get_recommendation(CustomerProfile(), corpus=corpus, kind="faq", k=1)  # type: ignore[arg-type]
+
+
+def test_pain_words_are_whole_words_not_tokenizer_fragments() -> None:
+    from assistant.dialogue.recommender import _pain_words
+
+    words = _pain_words("有没有钢厂做预测性维护的案例", None)
+    assert "预测性维护" in words or "预测性" in words
+    assert "测性" not in words and "预测" not in words

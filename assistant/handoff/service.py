@@ -129,6 +129,14 @@ class _Effects:
     def say(self, conversation_id: str, event_type: str, payload: dict[str, Any], *, publish: bool = True) -> None:
         self.chat.append((conversation_id, event_type, payload, publish))
 
+    def expert_left(self, conversation_id: str, *, session_id: str, expert: str, lang: str) -> None:
+        """Tell the requester the expert left (on transfer and on resolve alike)."""
+        self.say(
+            conversation_id,
+            "expert_left",
+            {"session_id": session_id, "expert": expert, "text": text(lang, "expert_left", expert=expert)},
+        )
+
 
 def iso(value: datetime | None) -> str | None:
     """UTC times in JSON, marked as such."""
@@ -690,15 +698,7 @@ class HandoffService:
                     text=_clean_text(note, MAX_TEXT_CHARS),
                 )
             lang = self._requester_language(s, row)
-            fx.say(
-                row.conversation_id,
-                "expert_left",
-                {
-                    "session_id": row.id,
-                    "expert": expert.display_name,
-                    "text": text(lang, "expert_left", expert=expert.display_name),
-                },
-            )
+            fx.expert_left(row.conversation_id, session_id=row.id, expert=expert.display_name, lang=lang)
             fx.say(
                 row.conversation_id,
                 "expert_joined",
@@ -750,15 +750,7 @@ class HandoffService:
                 data={"summary": body},
             )
             lang = self._requester_language(s, row)
-            fx.say(
-                row.conversation_id,
-                "expert_left",
-                {
-                    "session_id": row.id,
-                    "expert": expert.display_name,
-                    "text": text(lang, "expert_left", expert=expert.display_name),
-                },
-            )
+            fx.expert_left(row.conversation_id, session_id=row.id, expert=expert.display_name, lang=lang)
             view = self._view(s, row)
             key = "resolved" if resolved else "closed_unresolved"
             fx.say(

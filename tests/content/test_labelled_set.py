@@ -12,20 +12,10 @@ import pytest
 from assistant.content.documents import chunk_corpus
 from assistant.content.loader import Corpus, load_corpus
 from assistant.content.schema import PROFILE_FIELDS, Persona, Scale
+from assistant.dialogue.types import INTENTS
 from assistant.settings import PROJECT_ROOT
 from eval.labelled import DATA, Conversation, Turn, load_conversations, load_questions, split_of
 
-INTENTS = {
-    "knowledge_qa",
-    "product_params",
-    "script_request",
-    "case_request",
-    "rebate_query",
-    "handoff_request",
-    "profile_update",
-    "greeting",
-    "out_of_scope",
-}
 SLOT_NAMES = (PROFILE_FIELDS - {"order_amount"}) | {"amount"}
 
 

@@ -9,6 +9,7 @@ import sys
 import uvicorn
 
 from assistant.api.app import create_app
+from assistant.api.server import uvicorn_config
 from assistant.settings import Settings
 
 
@@ -19,18 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     args = parser.parse_args(argv)
-    settings = Settings()
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+    settings = Settings(**overrides)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # uvicorn closes open WebSockets with 1012 (service restart) on shutdown.
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        ws="websockets",
-        timeout_graceful_shutdown=5,
-        log_level="info",
-    )
-    return 0
+    server = uvicorn.Server(uvicorn_config(create_app(settings), settings))
+    server.run()
+    return 0 if server.started else 3
 
 
 if __name__ == "__main__":

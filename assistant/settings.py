@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     secret_file: Path = PROJECT_ROOT / "var" / "secret.key"
     token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
     max_message_chars: int = Field(default=4000, ge=100)
+    # Threads that run chat turns (Runtime.in_turn_lane); more only adds lock contention.
+    turn_workers: int = Field(default=2, ge=1, le=32)
+    # A WebSocket frame above this many bytes closes the connection with 1009; it is far
+    # above the largest valid frame (max_message_chars escaped as \\uXXXX plus a profile),
+    # so an over-long message still gets its `message_too_long` error event.
+    ws_max_frame_bytes: int = Field(default=256 * 1024, ge=64 * 1024)
     # Demo users from corpus/rebates/channels.yaml are created with this password.
     seed_demo_users: bool = True
     demo_password: str = "demo1234"

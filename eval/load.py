@@ -1,8 +1,10 @@
 """``python -m eval load --sessions N --turns M --json OUT [--url http://host:port]``
 
-End-to-end turn latency over real WebSockets: N concurrent sessions each send M
-messages one after another; a turn's latency runs from sending the message to
-receiving its ``reply`` (ack, typing and the engine included).  Without
+End-to-end turn latency over real WebSockets: N sessions connect, then each sends M
+messages one after another, the next as soon as the reply is in (``--think-ms T``
+pauses a random 0.5T-1.5T before each message instead, as people do).  A turn's
+latency runs from sending the message to receiving its ``reply`` (ack, typing and
+the engine included).  Without
 ``--url`` it starts ``python -m assistant serve`` in its own process on a free
 port, on the configured corpus and index (built first if missing or stale) and a
 throw-away database.
@@ -25,7 +27,8 @@ from typing import Any
 
 import httpx
 import yaml
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from assistant.retrieval.embedders import make_embedder
 from assistant.settings import PROJECT_ROOT, Settings
@@ -42,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--username", default="ec_sales1")
     parser.add_argument("--password", default=None, help="default: the demo password from settings")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="mean pause before each message, uniform in [0.5, 1.5] x this (default 0: back to back)",
+    )
 
 
 def _questions() -> list[str]:
@@ -57,40 +66,62 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def _connect(url: str, token: str) -> ClientConnection:
+    ws = await connect(url.replace("http", "ws", 1) + f"/ws/chat?token={token}", max_size=2**22)
+    await ws.recv()  # ready
+    return ws
+
+
 async def _session(
-    url: str, token: str, questions: list[str], *, turns: int, latencies: list[float], errors: list[str]
+    ws: ClientConnection,
+    questions: list[str],
+    *,
+    turns: int,
+    think: tuple[float, float],
+    rng: random.Random,
+    latencies: list[float],
+    errors: list[str],
 ) -> None:
-    ws_url = url.replace("http", "ws", 1) + f"/ws/chat?token={token}"
     try:
-        async with connect(ws_url, max_size=2**22) as ws:
-            await ws.recv()  # ready
-            for i in range(turns):
-                start = time.perf_counter()
-                await ws.send(
-                    json.dumps({"type": "message", "client_msg_id": f"t{i}", "text": questions[i % len(questions)]})
-                )
-                while True:
-                    event = json.loads(await asyncio.wait_for(ws.recv(), 30))
-                    if event["type"] == "reply":
-                        latencies.append((time.perf_counter() - start) * 1000)
-                        break
-                    if event["type"] == "error":
-                        errors.append(event["code"])
-                        break
-    except (OSError, TimeoutError, ValueError) as exc:  # connection-level failures count as errors
+        for i in range(turns):
+            if think[1] > 0:
+                await asyncio.sleep(rng.uniform(*think) / 1000)
+            start = time.perf_counter()
+            await ws.send(
+                json.dumps({"type": "message", "client_msg_id": f"t{i}", "text": questions[i % len(questions)]})
+            )
+            while True:
+                event = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if event["type"] == "reply":
+                    latencies.append((time.perf_counter() - start) * 1000)
+                    break
+                if event["type"] == "error":
+                    errors.append(event["code"])
+                    break
+    except (OSError, TimeoutError, ValueError, ConnectionClosed) as exc:  # connection-level failures count
         errors.append(type(exc).__name__)
 
 
-async def _drive(url: str, token: str, sessions: int, turns: int, seed: int) -> tuple[list[float], list[str]]:
+async def _drive(url: str, token: str, args: argparse.Namespace) -> tuple[list[float], list[str]]:
+    """Every session connects first; then all send their turns at once (a turn's latency
+    is the message's, not the connection set-up's)."""
     questions = _questions()
     latencies: list[float] = []
     errors: list[str] = []
+    opened = await asyncio.gather(*(_connect(url, token) for _ in range(args.sessions)), return_exceptions=True)
+    sockets = [ws for ws in opened if isinstance(ws, ClientConnection)]
+    errors += [type(ws).__name__ for ws in opened if not isinstance(ws, ClientConnection)]
+    think = (args.think_ms / 2, args.think_ms * 3 / 2)  # people-paced: uniform around the mean
     tasks = []
-    for n in range(sessions):
+    for n, ws in enumerate(sockets):
         mine = questions[:]
-        random.Random(seed + n).shuffle(mine)
-        tasks.append(_session(url, token, mine, turns=turns, latencies=latencies, errors=errors))
-    await asyncio.gather(*tasks)
+        rng = random.Random(args.seed + n)
+        rng.shuffle(mine)
+        tasks.append(_session(ws, mine, turns=args.turns, think=think, rng=rng, latencies=latencies, errors=errors))
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     return latencies, errors
 
 
@@ -146,10 +177,11 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
 def _measure(url: str, args: argparse.Namespace, password: str) -> dict[str, Any]:
     response = httpx.post(f"{url}/api/auth/token", json={"username": args.username, "password": password})
     response.raise_for_status()
-    latencies, errors = asyncio.run(_drive(url, response.json()["access_token"], args.sessions, args.turns, args.seed))
+    latencies, errors = asyncio.run(_drive(url, response.json()["access_token"], args))
     return {
         "sessions": args.sessions,
         "turns": args.turns,
+        "think_ms": args.think_ms,
         "errors": len(errors),
         "latency_ms": percentiles(latencies),
         "n_replies": len(latencies),

@@ -27,7 +27,7 @@ from assistant.api.routers import feature_routers
 from assistant.api.routes_web import widget_origin_refused
 from assistant.api.runtime import Runtime
 from assistant.auth import AuthError
-from assistant.chat.service import ChatService, StoredEvent
+from assistant.chat.service import StoredEvent
 from assistant.dialogue.types import Caller
 from assistant.errors import AssistantError
 from assistant.i18n import error_message
@@ -195,7 +195,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         conversation_id: str, body: ev.MessageRequest, caller: CallerDep, runtime: RuntimeDep
     ) -> ev.TurnResponse:
         chat = runtime.require_chat()
-        result = await run_in_threadpool(
+        result = await runtime.in_turn_lane(
             lambda: chat.post_message(
                 caller=caller,
                 conversation_id=conversation_id,
@@ -275,7 +275,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         await rt.hub.join(cid, websocket)
         try:
             while True:
-                await _handle_frame(websocket, chat, caller, cid, await websocket.receive_text())
+                await _handle_frame(websocket, rt, caller, cid, await websocket.receive_text())
         except WebSocketDisconnect:
             return
         except RuntimeError:  # sending on a socket the server is closing (shutdown)
@@ -298,8 +298,9 @@ async def _send_error(websocket: WebSocket, code: str, client_msg_id: str | None
     )
 
 
-async def _handle_frame(websocket: WebSocket, chat: ChatService, caller: Caller, cid: str, frame: str) -> None:
+async def _handle_frame(websocket: WebSocket, rt: Runtime, caller: Caller, cid: str, frame: str) -> None:
     """One client frame.  Bad input gets an ``error`` event; the connection stays usable."""
+    chat = rt.require_chat()
     try:
         data = json.loads(frame)
     except (json.JSONDecodeError, RecursionError):
@@ -316,7 +317,7 @@ async def _handle_frame(websocket: WebSocket, chat: ChatService, caller: Caller,
         return
     try:
         if isinstance(event, ev.MessageIn):
-            await _on_message(websocket, chat, caller, cid, event)
+            await _on_message(websocket, rt, caller, cid, event)
         elif isinstance(event, ev.FeedbackIn):
             await run_in_threadpool(
                 lambda: chat.add_feedback(
@@ -338,8 +339,9 @@ async def _handle_frame(websocket: WebSocket, chat: ChatService, caller: Caller,
         await _send_error(websocket, exc.code, client_msg_id)
 
 
-async def _on_message(websocket: WebSocket, chat: ChatService, caller: Caller, cid: str, event: ev.MessageIn) -> None:
-    stored, duplicate = await run_in_threadpool(
+async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: str, event: ev.MessageIn) -> None:
+    chat = rt.require_chat()
+    accepted = await rt.in_turn_lane(
         lambda: chat.accept_message(
             caller=caller,
             conversation_id=cid,
@@ -348,12 +350,11 @@ async def _on_message(websocket: WebSocket, chat: ChatService, caller: Caller, c
             profile_patch=event.profile,
         )
     )
-    await websocket.send_json({**event_out(stored), "duplicate": duplicate})
-    if duplicate:
-        answers = await run_in_threadpool(lambda: chat.answers_to(cid, stored.seq))
-    else:
+    await websocket.send_json({**event_out(accepted.message), "duplicate": accepted.duplicate})
+    if not accepted.duplicate:
         await websocket.send_json(ev.TypingOut(on=True).model_dump())
-        answers = await run_in_threadpool(lambda: chat.answer(caller=caller, conversation_id=cid, message=stored))
+    answers = await rt.in_turn_lane(lambda: chat.answer(caller=caller, conversation_id=cid, accepted=accepted))
+    if not accepted.duplicate:
         await websocket.send_json(ev.TypingOut(on=False).model_dump())
     for item in answers:
         await websocket.send_json(event_out(item))

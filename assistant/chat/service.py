@@ -3,7 +3,8 @@
 A turn is two short write transactions around the dialogue engine:
 
 1. store the user's message with the next ``seq`` (or find it, when the same
-   ``client_msg_id`` was seen before) -> the ``ack`` may be sent;
+   ``client_msg_id`` was seen before) and read the profile and recent history the
+   engine needs -> the ``ack`` may be sent;
 2. run the engine (no transaction open), then store the reply and the updated
    profile -> the ``reply`` and ``profile`` events may be sent.
 
@@ -21,14 +22,14 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.dialogue.types import PROFILE_KEYS, Caller, CustomerProfile, Reply
 from assistant.errors import AssistantError
 from assistant.storage.db import Database
-from assistant.storage.models import Conversation, Event, Feedback, utcnow
+from assistant.storage.models import Base, Conversation, Event, Feedback, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,24 @@ class TurnResult:
     message: StoredEvent  # the user's message (its seq is the ack's seq)
     events: tuple[StoredEvent, ...]  # reply then profile
     duplicate: bool  # True when this client_msg_id had been answered before
+
+
+@dataclass(frozen=True, slots=True)
+class TurnContext:
+    """What the engine needs besides the text, read in the transaction that stored it."""
+
+    profile: CustomerProfile  # the conversation's profile with the message's patch applied
+    history: tuple[str, ...]  # the recent user messages before this one, oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A user message after step 1: stored (``duplicate`` False, with the context the
+    engine needs) or found stored before under the same ``client_msg_id``."""
+
+    message: StoredEvent
+    duplicate: bool
+    context: TurnContext | None
 
 
 # -- profile (de)serialisation -------------------------------------------------------
@@ -212,17 +231,15 @@ class ChatService:
         profile_patch: dict[str, Any] | None = None,
     ) -> TurnResult:
         """Store and answer one message (both steps; the REST mirror uses this)."""
-        stored, duplicate = self.accept_message(
+        accepted = self.accept_message(
             caller=caller,
             conversation_id=conversation_id,
             client_msg_id=client_msg_id,
             text=text,
             profile_patch=profile_patch,
         )
-        if duplicate:
-            return TurnResult(conversation_id, stored, self.answers_to(conversation_id, stored.seq), True)
-        events = self.answer(caller=caller, conversation_id=conversation_id, message=stored)
-        return TurnResult(conversation_id, stored, events, False)
+        events = self.answer(caller=caller, conversation_id=conversation_id, accepted=accepted)
+        return TurnResult(conversation_id, accepted.message, events, accepted.duplicate)
 
     def accept_message(
         self,
@@ -232,131 +249,96 @@ class ChatService:
         client_msg_id: str,
         text: str,
         profile_patch: dict[str, Any] | None = None,
-    ) -> tuple[StoredEvent, bool]:
-        """Step 1: validate and commit the user's message.  Returns (event, duplicate)."""
+    ) -> Accepted:
+        """Step 1: validate and commit the user's message; the ``ack`` may be sent."""
         text = text.strip()
         if not text:
             raise EmptyMessageError("message is empty")
         if len(text) > self.max_message_chars:
             raise MessageTooLongError(f"message longer than {self.max_message_chars} characters")
         patch = parse_profile_patch(profile_patch) if profile_patch else {}
-        return self._store_user_message(caller, conversation_id, client_msg_id, text, patch)
+        try:
+            return self._store_user_message(caller, conversation_id, client_msg_id, text, patch)
+        except IntegrityError:
+            # A concurrent connection stored the same client_msg_id first: it answers.
+            with self.db.read() as s:
+                params = {"cid": conversation_id, "client_msg_id": client_msg_id}
+                row = s.connection().execute(_EVENT_BY_CLIENT_ID, params).one()
+                return Accepted(_stored(row), duplicate=True, context=None)
 
-    def answer(self, *, caller: Caller, conversation_id: str, message: StoredEvent) -> tuple[StoredEvent, ...]:
-        """Step 2: run the engine on a stored message and commit its reply and profile.
-        If the message was answered meanwhile (a concurrent duplicate), return that answer."""
-        profile, history, done = self._context(conversation_id, message.seq)
-        if done:
-            return done
+    def answer(self, *, caller: Caller, conversation_id: str, accepted: Accepted) -> tuple[StoredEvent, ...]:
+        """Step 2: run the engine on an accepted message and commit its reply and profile
+        (a duplicate gets the answer stored the first time instead)."""
+        message = accepted.message
+        if accepted.context is None:
+            return self.answers_to(conversation_id, message.seq)
         if self.router is not None:
             routed = self.router.route(caller=caller, conversation_id=conversation_id, message=message)
             if routed is not None:
                 return () if routed.reply is None else self._store_reply(conversation_id, message.seq, routed.reply)
-        reply = self.engine.handle(text=str(message.payload["text"]), profile=profile, caller=caller, history=history)
+        reply = self.engine.handle(
+            text=str(message.payload["text"]),
+            profile=accepted.context.profile,
+            caller=caller,
+            history=accepted.context.history,
+        )
         return self._store_reply(conversation_id, message.seq, reply)
+
+    # A turn is on the hot path: its transactions run the prebuilt Core statements below
+    # (no unit of work, no identity map, no statement building per call).
 
     def _store_user_message(
         self, caller: Caller, conversation_id: str, client_msg_id: str, text: str, patch: dict[str, Any]
-    ) -> tuple[StoredEvent, bool]:
-        try:
-            with self.db.write() as s:
-                conversation = self._owned(s, caller, conversation_id)
-                existing = s.scalars(
-                    select(Event).where(Event.conversation_id == conversation_id, Event.client_msg_id == client_msg_id)
-                ).first()
-                if existing is not None:
-                    return _stored(existing), True
-                seq = conversation.last_seq + 1
-                payload: dict[str, Any] = {"text": text}
-                if patch:
-                    merged = profile_from_json(conversation.profile).merged(patch)
-                    conversation.profile = profile_to_json(merged)
-                    payload["profile_patch"] = {k: (str(v) if v is not None else None) for k, v in patch.items()}
-                event = Event(
-                    conversation_id=conversation_id,
-                    seq=seq,
-                    type="message",
-                    client_msg_id=client_msg_id,
-                    payload=payload,
-                )
-                s.add(event)
-                conversation.last_seq = seq
-                conversation.updated_at = utcnow()
-                if not conversation.title:
-                    conversation.title = text[:40]
-                s.flush()
-                return _stored(event), False
-        except IntegrityError:
-            # A concurrent connection stored the same client_msg_id first: it answers.
-            with self.db.read() as s:
-                existing = s.scalars(
-                    select(Event).where(Event.conversation_id == conversation_id, Event.client_msg_id == client_msg_id)
-                ).one()
-                return _stored(existing), True
-
-    def _context(
-        self, conversation_id: str, message_seq: int
-    ) -> tuple[CustomerProfile, list[str], tuple[StoredEvent, ...]]:
-        """In one read: the profile, the recent user messages before this one, and the
-        stored answer to this message if a concurrent duplicate already gave one."""
-        with self.db.read() as s:
-            conversation = s.get(Conversation, conversation_id)
-            assert conversation is not None
-            rows = s.scalars(
-                select(Event)
-                .where(
-                    Event.conversation_id == conversation_id,
-                    (Event.type == "message") | (Event.reply_to == message_seq),
-                )
-                .order_by(Event.seq.desc())
-                .limit(self.history_turns + 3)
-            ).all()
-            done = tuple(_stored(e) for e in sorted(rows, key=lambda e: e.seq) if e.reply_to == message_seq)
-            texts = [str(e.payload.get("text", "")) for e in rows if e.type == "message" and e.seq < message_seq]
-            history = list(reversed(texts[: self.history_turns]))
-            return profile_from_json(conversation.profile), history, done
+    ) -> Accepted:
+        with self.db.write() as s:
+            db = s.connection()
+            conversation = db.execute(_CONVERSATION, {"cid": conversation_id}).first()
+            if conversation is None or conversation.user_id != caller.user_id:
+                raise ConversationNotFoundError("conversation not found")
+            existing = db.execute(_EVENT_BY_CLIENT_ID, {"cid": conversation_id, "client_msg_id": client_msg_id}).first()
+            if existing is not None:
+                return Accepted(_stored(existing), duplicate=True, context=None)
+            seq = conversation.last_seq + 1
+            payload: dict[str, Any] = {"text": text}
+            changes: dict[str, Any] = {"cid": conversation_id, "last_seq": seq, "updated_at": utcnow()}
+            profile = profile_from_json(conversation.profile)
+            if patch:
+                profile = profile.merged(patch)
+                changes["profile"] = profile_to_json(profile)
+                payload["profile_patch"] = {k: (str(v) if v is not None else None) for k, v in patch.items()}
+            if not conversation.title:
+                changes["title"] = text[:40]
+            recent = db.execute(_RECENT_MESSAGES, {"cid": conversation_id, "n": self.history_turns}).scalars().all()
+            message = StoredEvent(seq=seq, type="message", payload=payload, client_msg_id=client_msg_id)
+            db.execute(_INSERT_EVENT, _event_row(conversation_id, message))
+            db.execute(_UPDATE_CONVERSATION, changes)
+            history = tuple(str(p.get("text", "")) for p in reversed(recent))  # oldest first
+            return Accepted(message, duplicate=False, context=TurnContext(profile=profile, history=history))
 
     def _store_reply(self, conversation_id: str, message_seq: int, reply: Reply) -> tuple[StoredEvent, ...]:
         with self.db.write() as s:
-            answered = s.scalars(
-                select(Event)
-                .where(Event.conversation_id == conversation_id, Event.reply_to == message_seq)
-                .order_by(Event.seq)
-            ).all()
+            db = s.connection()
+            answered = db.execute(_ANSWERS, {"cid": conversation_id, "reply_to": message_seq}).all()
             if answered:  # a concurrent duplicate stored its answer first; keep exactly one
-                return tuple(_stored(e) for e in answered)
-            conversation = s.get(Conversation, conversation_id)
-            assert conversation is not None
+                return tuple(_stored(row) for row in answered)
+            conversation = db.execute(_CONVERSATION, {"cid": conversation_id}).one()
             seq = conversation.last_seq
-            reply_event = Event(
-                conversation_id=conversation_id,
-                seq=seq + 1,
-                type="reply",
-                reply_to=message_seq,
-                payload=reply_to_payload(reply),
+            profile = profile_to_json(reply.profile)
+            events = (
+                StoredEvent(seq=seq + 1, type="reply", payload=reply_to_payload(reply), reply_to=message_seq),
+                StoredEvent(seq=seq + 2, type="profile", payload={"profile": profile}, reply_to=message_seq),
             )
-            conversation.profile = profile_to_json(reply.profile)
-            profile_event = Event(
-                conversation_id=conversation_id,
-                seq=seq + 2,
-                type="profile",
-                reply_to=message_seq,
-                payload={"profile": conversation.profile},
+            db.execute(_INSERT_EVENT, [_event_row(conversation_id, e) for e in events])
+            db.execute(
+                _UPDATE_CONVERSATION,
+                {"cid": conversation_id, "last_seq": seq + 2, "profile": profile, "updated_at": utcnow()},
             )
-            s.add_all([reply_event, profile_event])
-            conversation.last_seq = seq + 2
-            conversation.updated_at = utcnow()
-            s.flush()
-            return _stored(reply_event), _stored(profile_event)
+            return events
 
     def answers_to(self, conversation_id: str, message_seq: int) -> tuple[StoredEvent, ...]:
         with self.db.read() as s:
-            rows = s.scalars(
-                select(Event)
-                .where(Event.conversation_id == conversation_id, Event.reply_to == message_seq)
-                .order_by(Event.seq)
-            ).all()
-            return tuple(_stored(e) for e in rows)
+            rows = s.connection().execute(_ANSWERS, {"cid": conversation_id, "reply_to": message_seq}).all()
+            return tuple(_stored(row) for row in rows)
 
     def append_event(self, *, conversation_id: str, event_type: str, payload: dict[str, Any]) -> StoredEvent:
         """Store a server-initiated event (e.g. ``handoff``: an expert joined) with the
@@ -374,7 +356,7 @@ class ChatService:
             conversation.last_seq = seq
             conversation.updated_at = utcnow()
             s.flush()
-            return _stored(event)
+            return StoredEvent(seq=seq, type=event_type, payload=payload)
 
     # -- history, resume, feedback, profile -------------------------------------------
 
@@ -383,13 +365,8 @@ class ChatService:
     ) -> list[StoredEvent]:
         with self.db.read() as s:
             self._owned(s, caller, conversation_id)
-            rows = s.scalars(
-                select(Event)
-                .where(Event.conversation_id == conversation_id, Event.seq > after_seq)
-                .order_by(Event.seq)
-                .limit(limit)
-            ).all()
-            return [_stored(e) for e in rows]
+            rows = s.connection().execute(_EVENTS_AFTER, {"cid": conversation_id, "after": after_seq, "n": limit}).all()
+            return [_stored(row) for row in rows]
 
     def add_feedback(
         self, *, caller: Caller, conversation_id: str, message_seq: int, rating: str, comment: str = ""
@@ -439,11 +416,52 @@ class ChatService:
             return dict(conversation.profile)
 
 
-def _stored(event: Event) -> StoredEvent:
+# -- the turn's statements, built once ----------------------------------------------
+
+_conversations = Base.metadata.tables[Conversation.__tablename__]
+_events = Base.metadata.tables[Event.__tablename__]
+_CONVERSATION = select(
+    _conversations.c.user_id, _conversations.c.last_seq, _conversations.c.profile, _conversations.c.title
+).where(_conversations.c.id == bindparam("cid"))
+_EVENT_COLUMNS = (_events.c.seq, _events.c.type, _events.c.payload, _events.c.client_msg_id, _events.c.reply_to)
+_EVENT_BY_CLIENT_ID = select(*_EVENT_COLUMNS).where(
+    _events.c.conversation_id == bindparam("cid"), _events.c.client_msg_id == bindparam("client_msg_id")
+)
+_ANSWERS = (
+    select(*_EVENT_COLUMNS)
+    .where(_events.c.conversation_id == bindparam("cid"), _events.c.reply_to == bindparam("reply_to"))
+    .order_by(_events.c.seq)
+)
+_EVENTS_AFTER = (
+    select(*_EVENT_COLUMNS)
+    .where(_events.c.conversation_id == bindparam("cid"), _events.c.seq > bindparam("after"))
+    .order_by(_events.c.seq)
+    .limit(bindparam("n"))
+)
+_RECENT_MESSAGES = (
+    select(_events.c.payload)
+    .where(_events.c.conversation_id == bindparam("cid"), _events.c.type == "message")
+    .order_by(_events.c.seq.desc())
+    .limit(bindparam("n"))
+)
+_INSERT_EVENT = insert(_events)
+# The SET clause is the parameters' keys other than ``cid``.
+_UPDATE_CONVERSATION = update(_conversations).where(_conversations.c.id == bindparam("cid"))
+
+
+def _event_row(conversation_id: str, event: StoredEvent) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "seq": event.seq,
+        "type": event.type,
+        "client_msg_id": event.client_msg_id,
+        "reply_to": event.reply_to,
+        "payload": event.payload,
+        "created_at": utcnow(),
+    }
+
+
+def _stored(row: Row[Any, Any, Any, Any, Any]) -> StoredEvent:  # a row of _EVENT_COLUMNS
     return StoredEvent(
-        seq=event.seq,
-        type=event.type,
-        payload=dict(event.payload),
-        client_msg_id=event.client_msg_id,
-        reply_to=event.reply_to,
+        seq=row.seq, type=row.type, payload=dict(row.payload), client_msg_id=row.client_msg_id, reply_to=row.reply_to
     )

@@ -88,10 +88,17 @@ class SparseBM25:
         rows, counts = self.query_vector(tokens)
         if len(rows) == 0:
             return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-        sub = self.weights[rows]  # CSR row gather: only the query's terms
-        result = sp.csr_matrix(counts.reshape(1, -1)) @ sub
-        result.sum_duplicates()
-        return result.indices.astype(np.int32), result.data.astype(np.float32)
+        # Gather the query terms' rows straight from the CSR arrays (scipy's fancy
+        # indexing and sparse product cost more than the scoring on a short query).
+        w = self.weights
+        starts, ends = w.indptr[rows], w.indptr[rows + 1]
+        docs = np.concatenate([w.indices[a:b] for a, b in zip(starts, ends, strict=True)])
+        if len(docs) == 0:
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+        values = np.concatenate([w.data[a:b] * c for a, b, c in zip(starts, ends, counts, strict=True)])
+        unique, inverse = np.unique(docs, return_inverse=True)
+        totals = np.bincount(inverse, weights=values, minlength=len(unique))
+        return unique.astype(np.int32), totals.astype(np.float32)
 
     # -- persistence -----------------------------------------------------------------
 

@@ -16,6 +16,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from assistant.api.app import create_app
+from assistant.api.runtime import Runtime
+from assistant.api.server import uvicorn_config
 from assistant.retrieval.embedders import HashEmbedder
 from assistant.settings import Settings
 from indexer.build import build_from_corpus
@@ -51,29 +53,31 @@ class LiveServer:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/chat"
 
-    def start(self) -> None:
+    def start(self, timeout: float = 120) -> None:
+        """Serve in a thread with the production uvicorn configuration; wait until ready."""
         self.app = create_app(self.settings)
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=self.port,
-            ws="websockets",
-            log_level="warning",
-            timeout_graceful_shutdown=3,
-        )
-        self.server = uvicorn.Server(config)
+        settings = self.settings.model_copy(update={"host": "127.0.0.1", "port": self.port})
+        self.server = uvicorn.Server(uvicorn_config(self.app, settings, log_level="warning"))
         self.loop = asyncio.new_event_loop()  # kept, so tests can schedule work on the server's loop
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.server.serve(),), daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.http}/readyz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
+            if self.runtime.load_error:
+                break
             time.sleep(0.05)
-        raise RuntimeError("server did not become ready")
+        raise RuntimeError(f"server did not become ready: {self.runtime.load_error or 'timeout'}")
+
+    @property
+    def runtime(self) -> Runtime:
+        assert self.app is not None
+        runtime: Runtime = self.app.state.runtime
+        return runtime
 
     def stop(self) -> None:
         assert self.server is not None and self.thread is not None

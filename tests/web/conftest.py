@@ -23,10 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from assistant.api.app import create_app, event_out
-from assistant.api.runtime import Runtime
+from assistant.api.app import event_out
 from assistant.portals.tokens import sign_identity
 from assistant.retrieval.embedders import HashEmbedder
 from assistant.settings import Settings
@@ -88,43 +86,13 @@ def make_settings(root: Path, port: int, site_port: int) -> Settings:
 
 
 class WebServer(LiveServer):
-    def start(self, timeout: float = 180) -> None:
-        """Like LiveServer.start, with a longer wait (a loaded CI machine) and the load error shown."""
-        self.app = create_app(self.settings)
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=self.port,
-            ws="websockets",
-            log_level="warning",
-            timeout_graceful_shutdown=3,
-        )
-        self.server = uvicorn.Server(config)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.server.serve(),), daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.http}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.runtime.load_error:
-                break
-            time.sleep(0.05)
-        raise RuntimeError(f"server did not become ready: {self.runtime.load_error or 'timeout'}")
+    def start(self, timeout: float = 180) -> None:  # a loaded CI machine: wait longer
+        super().start(timeout)
 
     @property
     def portal_origin(self) -> str:
         """The demo portal's origin: same server, another host name."""
         return f"http://localhost:{self.port}"
-
-    @property
-    def runtime(self) -> Runtime:
-        assert self.app is not None
-        runtime: Runtime = self.app.state.runtime
-        return runtime
 
     def token(self, username: str = "alice", password: str = PASSWORD) -> str:
         return super().token(username, password)

@@ -22,10 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import yaml
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -102,12 +104,20 @@ async def _session(
         errors.append(type(exc).__name__)
 
 
-async def _drive(url: str, token: str, args: argparse.Namespace) -> tuple[list[float], list[str]]:
+@dataclass
+class _Run:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    cpu_s: tuple[float, float] = (0.0, 0.0)  # server CPU while the turns ran: serving, engine processes
+    load_avg_1m: float = 0.0
+
+
+async def _drive(url: str, token: str, args: argparse.Namespace, server: psutil.Process | None) -> _Run:
     """Every session connects first; then all send their turns at once (a turn's latency
     is the message's, not the connection set-up's)."""
     questions = _questions()
-    latencies: list[float] = []
-    errors: list[str] = []
+    run = _Run()
+    latencies, errors = run.latencies, run.errors
     opened = await asyncio.gather(*(_connect(url, token) for _ in range(args.sessions)), return_exceptions=True)
     sockets = [ws for ws in opened if isinstance(ws, ClientConnection)]
     errors += [type(ws).__name__ for ws in opened if not isinstance(ws, ClientConnection)]
@@ -118,11 +128,31 @@ async def _drive(url: str, token: str, args: argparse.Namespace) -> tuple[list[f
         rng = random.Random(args.seed + n)
         rng.shuffle(mine)
         tasks.append(_session(ws, mine, turns=args.turns, think=think, rng=rng, latencies=latencies, errors=errors))
+    run.load_avg_1m = os.getloadavg()[0]
+    before = _cpu_seconds(server)
     try:
         await asyncio.gather(*tasks)
     finally:
+        after = _cpu_seconds(server)
+        run.cpu_s = (after[0] - before[0], after[1] - before[1])
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    return latencies, errors
+    return run
+
+
+def _cpu_seconds(server: psutil.Process | None) -> tuple[float, float]:
+    """CPU seconds used so far by the serving process and by its children (the engine
+    processes) -- a figure the machine's other load does not inflate much."""
+    if server is None:
+        return 0.0, 0.0
+
+    def used(p: psutil.Process) -> float:
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            return 0.0
+        return float(t.user + t.system)
+
+    return used(server), sum(used(c) for c in server.children(recursive=True))
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -130,7 +160,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     password = args.password or settings.demo_password
     url = args.url
     if url:
-        return _measure(url, args, password)
+        return _measure(url, args, password, server=None)
     embedder = make_embedder(settings.embedder)
     if corpus_is_stale(settings.corpus_dir, settings.index_dir, model=embedder.name):
         build_from_corpus(
@@ -154,7 +184,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_ready(url, server)
-            return _measure(url, args, password)
+            return _measure(url, args, password, server=psutil.Process(server.pid))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -174,16 +204,26 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the service did not become ready")
 
 
-def _measure(url: str, args: argparse.Namespace, password: str) -> dict[str, Any]:
+def _measure(url: str, args: argparse.Namespace, password: str, *, server: psutil.Process | None) -> dict[str, Any]:
     response = httpx.post(f"{url}/api/auth/token", json={"username": args.username, "password": password})
     response.raise_for_status()
-    latencies, errors = asyncio.run(_drive(url, response.json()["access_token"], args))
+    run = asyncio.run(_drive(url, response.json()["access_token"], args, server))
+    n = len(run.latencies)
     return {
         "sessions": args.sessions,
         "turns": args.turns,
         "think_ms": args.think_ms,
-        "errors": len(errors),
-        "latency_ms": percentiles(latencies),
-        "n_replies": len(latencies),
-        "error_codes": sorted(set(errors)),
+        "errors": len(run.errors),
+        "latency_ms": percentiles(run.latencies),
+        "n_replies": n,
+        "error_codes": sorted(set(run.errors)),
+        # Own server only: CPU per reply in the serving process and in its engine
+        # processes; with the 1-minute load average before the run and the core count.
+        "server_cpu_ms_per_turn": (
+            {"serving": round(run.cpu_s[0] * 1000 / n, 3), "engines": round(run.cpu_s[1] * 1000 / n, 3)}
+            if server is not None and n
+            else None
+        ),
+        "load_avg_1m": round(run.load_avg_1m, 2),
+        "cpu_count": os.cpu_count(),
     }

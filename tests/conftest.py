@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,10 @@ from assistant.settings import Settings
 from indexer.build import build_from_corpus
 
 FIXTURE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+
+# Test servers answer in process: a worker process per server would add seconds to each
+# of the many server start-ups.  tests/api/test_engine_pool.py covers the pool itself.
+os.environ.setdefault("ASSISTANT_ENGINE_PROCESSES", "0")
 
 
 @pytest.fixture

@@ -16,21 +16,20 @@ from sqlalchemy import select
 
 from assistant.api.hub import ConversationHub
 from assistant.auth import InvalidCredentialsError, TokenService, hash_password, load_or_create_secret, verify_password
-from assistant.chat.service import ChatService
-from assistant.content.loader import load_corpus
+from assistant.chat.service import ChatService, Engine
 from assistant.errors import AssistantError
 from assistant.handoff.bridge import HandoffBridge
 from assistant.handoff.service import HandoffService
 from assistant.handoff.setup import build_handoff, seed_demo_experts
 from assistant.portals.service import WidgetService, build_widget_service
 from assistant.rebates.service import RebateService
-from assistant.retrieval.embedders import make_embedder
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.settings import Settings
 from assistant.storage.db import Database, migrate
 from assistant.storage.models import User
 
 if TYPE_CHECKING:
+    from assistant.dialogue.pool import EnginePool
     from assistant.rebates.chat_skill import RebateChatSkill
 
 log = logging.getLogger(__name__)
@@ -56,6 +55,7 @@ class Runtime:
         self._ready = threading.Event()
         self._loader: threading.Thread | None = None
         self._turn_lane: anyio.CapacityLimiter | None = None
+        self.engine_pool: EnginePool | None = None  # settings.engine_processes > 0
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -80,14 +80,18 @@ class Runtime:
     def _load(self) -> None:
         try:
             s = self.settings
-            corpus = load_corpus(s.corpus_dir)
-            embedder = make_embedder(s.embedder, threads=s.embed_threads, batch_size=s.embed_batch_size)
-            retriever = HybridRetriever(s.index_dir, settings=s, embedder=embedder)
-            retriever.load()
-            from assistant.dialogue.factory import build_engine
+            from assistant.dialogue.factory import build_engine, load_components
 
+            corpus, retriever = load_components(s)
             handoff = HandoffBridge()  # the engine's handoff skill and the chat's turn router
-            engine = build_engine(corpus=corpus, retriever=retriever, rebates=self.rebate_skill(), handoff=handoff)
+            local = build_engine(corpus=corpus, retriever=retriever, rebates=self.rebate_skill(), handoff=handoff)
+            engine: Engine = local
+            if s.engine_processes > 0:
+                from assistant.dialogue.pool import EnginePool
+
+                self.engine_pool = EnginePool(local=local, settings=s, processes=s.engine_processes)
+                self.engine_pool.start()
+                engine = self.engine_pool
             assert self.db is not None
             self.retriever = retriever
             self.chat = ChatService(db=self.db, engine=engine, max_message_chars=s.max_message_chars, router=handoff)
@@ -118,6 +122,8 @@ class Runtime:
         return RebateChatSkill(self.rebates) if self.rebates is not None and self.rebates.available else None
 
     def close(self) -> None:
+        if self.engine_pool is not None:
+            self.engine_pool.close()
         if self.db is not None:
             self.db.dispose()
 

@@ -14,7 +14,7 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, log_level: str = "info")
         app,
         host=settings.host,
         port=settings.port,
-        ws="websockets",
+        ws="websockets-sansio",
         # Chat frames are small: per-message deflate cost more CPU per turn (about 2 ms
         # across a turn's five frames) than it saved on the wire.
         ws_per_message_deflate=False,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -69,6 +70,8 @@ _KNOWLEDGE_K = 5
 _MAX_CITED_HITS = 2
 _SECOND_HIT_MARGIN = 0.15
 _INTENTS_KEEPING_AMOUNT_OUT = frozenset({"rebate_query"})  # "再卖 30 万" is a what-if, not the order size
+# Intents answered by services of the serving process (rebates, handoff), not by the corpus.
+SERVICE_INTENTS: frozenset[Intent] = frozenset({"rebate_query", "handoff_request"})
 
 
 class DialogueEngine:
@@ -96,6 +99,11 @@ class DialogueEngine:
     # -- entry point ----------------------------------------------------------------
 
     def handle(self, *, text: str, profile: CustomerProfile, caller: Caller, history: Sequence[str] = ()) -> Reply:
+        return self.respond(self.understand(text=text, profile=profile, caller=caller, history=history))
+
+    def understand(
+        self, *, text: str, profile: CustomerProfile, caller: Caller, history: Sequence[str] = ()
+    ) -> TurnPlan:
         analysis = self.nlu.analyse(text, profile=profile)
         intent = analysis.intent
         new_profile = profile.merged(self._patch(analysis))
@@ -104,7 +112,9 @@ class DialogueEngine:
                 "low intent confidence %.2f for %s; answering as knowledge", analysis.understanding.confidence, intent
             )
             intent = "knowledge_qa"
-        turn = _Turn(analysis=analysis, intent=intent, profile=new_profile, caller=caller, history=tuple(history))
+        return TurnPlan(analysis=analysis, intent=intent, profile=new_profile, caller=caller, history=tuple(history))
+
+    def respond(self, turn: TurnPlan) -> Reply:
         handler = {
             "knowledge_qa": self._knowledge,
             "product_params": self._product_params,
@@ -115,14 +125,14 @@ class DialogueEngine:
             "profile_update": self._profile_update,
             "greeting": self._greeting,
             "out_of_scope": self._out_of_scope,
-        }[intent]
+        }[turn.intent]
         reply = handler(turn)
-        log.info(
+        log.debug(  # every turn is on record in the conversation's event log already
             "turn intent=%s confidence=%.2f grounded=%s partner=%s",
             reply.intent,
             reply.confidence,
             reply.grounded,
-            caller.partner_id,
+            turn.caller.partner_id,
         )
         return reply
 
@@ -146,7 +156,7 @@ class DialogueEngine:
 
     # -- skills ---------------------------------------------------------------------
 
-    def _knowledge(self, turn: _Turn) -> Reply:
+    def _knowledge(self, turn: TurnPlan) -> Reply:
         a = turn.analysis
         product = a.products[0] if a.products else turn.profile.product_model
         query = a.text
@@ -186,7 +196,7 @@ class DialogueEngine:
             confidence_floor=max(g.score for g in passing),
         )
 
-    def _dont_know(self, turn: _Turn) -> Reply:
+    def _dont_know(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
         return self._reply(
             turn,
@@ -196,7 +206,7 @@ class DialogueEngine:
             suggestions=(text(lang, "sg_handoff"), *self._suggest(turn)[:2]),
         )
 
-    def _product_params(self, turn: _Turn) -> Reply:
+    def _product_params(self, turn: TurnPlan) -> Reply:
         a = turn.analysis
         lang = turn.caller.language
         pid = a.products[0] if a.products else turn.profile.product_model
@@ -269,7 +279,7 @@ class DialogueEngine:
             citation=f"{product.id}#params",
         )
 
-    def _script(self, turn: _Turn) -> Reply:
+    def _script(self, turn: TurnPlan) -> Reply:
         a = turn.analysis
         lang = turn.caller.language
         recs = get_recommendation(
@@ -347,7 +357,7 @@ class DialogueEngine:
             suggestions=self._suggest(turn, roi_missing=roi is None and script.roi is not None),
         )
 
-    def _case(self, turn: _Turn) -> Reply:
+    def _case(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
         recs = get_recommendation(
             turn.profile,
@@ -396,7 +406,7 @@ class DialogueEngine:
             suggestions=self._suggest(turn),
         )
 
-    def _rebate(self, turn: _Turn) -> Reply:
+    def _rebate(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
         if self.rebates is None:
             return self._reply(
@@ -419,7 +429,7 @@ class DialogueEngine:
             return self._reply(turn, text=text(lang, "skill_failed", what=text(lang, "skill_rebate")), grounded=False)
         return self._from_skill(turn, result)
 
-    def _handoff(self, turn: _Turn) -> Reply:
+    def _handoff(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
         if self.handoff is None:
             return self._reply(turn, text=text(lang, "handoff_unavailable"), suggestions=self._suggest(turn)[:2])
@@ -432,7 +442,7 @@ class DialogueEngine:
             return self._reply(turn, text=text(lang, "skill_failed", what=text(lang, "skill_handoff")), grounded=False)
         return self._from_skill(turn, result)
 
-    def _from_skill(self, turn: _Turn, result: SkillResult) -> Reply:
+    def _from_skill(self, turn: TurnPlan, result: SkillResult) -> Reply:
         return self._reply(
             turn,
             text=result.text,
@@ -442,7 +452,7 @@ class DialogueEngine:
             handoff_offered=result.handoff_offered,
         )
 
-    def _profile_update(self, turn: _Turn) -> Reply:
+    def _profile_update(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
         slots = turn.analysis.understanding.slots.values
         facts = [
@@ -461,7 +471,7 @@ class DialogueEngine:
         )
         return self._reply(turn, text=body, suggestions=self._suggest(turn))
 
-    def _greeting(self, turn: _Turn) -> Reply:
+    def _greeting(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
         thanks = any(w in turn.analysis.text for w in ("谢", "thank", "辛苦"))
         return self._reply(
@@ -470,7 +480,7 @@ class DialogueEngine:
             suggestions=(text(lang, "sg_profile"), text(lang, "sg_cases"), text(lang, "sg_rebate")),
         )
 
-    def _out_of_scope(self, turn: _Turn) -> Reply:
+    def _out_of_scope(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
         return self._reply(
             turn,
@@ -483,7 +493,7 @@ class DialogueEngine:
 
     def _reply(
         self,
-        turn: _Turn,
+        turn: TurnPlan,
         *,
         text: str,
         cards: tuple[Any, ...] = (),
@@ -508,7 +518,7 @@ class DialogueEngine:
             grounded=grounded,
         )
 
-    def _suggest(self, turn: _Turn, *, product: str | None = None, roi_missing: bool = False) -> tuple[str, ...]:
+    def _suggest(self, turn: TurnPlan, *, product: str | None = None, roi_missing: bool = False) -> tuple[str, ...]:
         lang = turn.caller.language
         p = turn.profile
         product = product or p.product_model
@@ -532,17 +542,16 @@ class DialogueEngine:
         return tuple(out[:3])
 
 
-class _Turn:
-    __slots__ = ("analysis", "caller", "history", "intent", "profile")
+@dataclass(frozen=True, slots=True)
+class TurnPlan:
+    """A turn understood, not yet answered: what :meth:`DialogueEngine.respond` needs.
+    Picklable, so a worker process can understand a turn and hand it back (pool.py)."""
 
-    def __init__(
-        self, *, analysis: Analysis, intent: Intent, profile: CustomerProfile, caller: Caller, history: tuple[str, ...]
-    ) -> None:
-        self.analysis = analysis
-        self.intent = intent
-        self.profile = profile
-        self.caller = caller
-        self.history = history
+    analysis: Analysis
+    intent: Intent  # the intent answered (the classifier's, or knowledge_qa when unsure)
+    profile: CustomerProfile  # with this turn's slots merged in
+    caller: Caller
+    history: tuple[str, ...]
 
 
 def _matching_rows(product: Product, concepts: Sequence[str]) -> list[Param]:

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assistant.chat.service import Engine
-from assistant.content.loader import Corpus
-from assistant.retrieval.embedders import Embedder
+from assistant.content.loader import Corpus, load_corpus
+from assistant.retrieval.embedders import Embedder, make_embedder
 from assistant.retrieval.retriever import HybridRetriever
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.dialogue.engine import DialogueEngine
 
 
-def build_engine(*, corpus: Corpus, retriever: HybridRetriever, **skills: Any) -> Engine:
+def load_components(settings: Settings) -> tuple[Corpus, HybridRetriever]:
+    """The corpus and the loaded hybrid index the settings name."""
+    corpus = load_corpus(settings.corpus_dir)
+    embedder = make_embedder(settings.embedder, threads=settings.embed_threads, batch_size=settings.embed_batch_size)
+    retriever = HybridRetriever(settings.index_dir, settings=settings, embedder=embedder)
+    retriever.load()
+    return corpus, retriever
+
+
+def build_engine(*, corpus: Corpus, retriever: HybridRetriever, **skills: Any) -> DialogueEngine:
     from assistant.dialogue.engine import DialogueEngine
     from assistant.dialogue.nlu import Nlu
     from assistant.dialogue.training import dev_examples
 
-    engine: Engine = DialogueEngine(
+    return DialogueEngine(
         corpus=corpus,
         retriever=retriever,
         nlu=Nlu(
@@ -28,13 +40,10 @@ def build_engine(*, corpus: Corpus, retriever: HybridRetriever, **skills: Any) -
         ),
         **skills,
     )
-    return engine
 
 
 def nlu_encoder(retriever: HybridRetriever) -> Embedder | None:
     """The sentence embedder the NLU mixes in: the retriever's own when it is the same model."""
-    from assistant.retrieval.embedders import make_embedder
-
     name = retriever.settings.nlu_encoder
     if not name:
         return None

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -152,6 +152,14 @@ def ticket_id(session_id: str) -> str:
     return "T-" + session_id.replace("-", "")[:8].upper()
 
 
+# Asked on every chat turn (route_turn): built once, run on the session's connection.
+_ACTIVE_FOR_CONVERSATION = (
+    select(HandoffSession.id, HandoffSession.state)
+    .where(HandoffSession.conversation_id == bindparam("cid"), HandoffSession.state.in_(ACTIVE_STATES))
+    .limit(1)
+)
+
+
 class HandoffService:
     def __init__(
         self,
@@ -253,11 +261,7 @@ class HandoffService:
         fx = _Effects()
         now = self.clock()
         with self.db.read() as s:  # most turns: no handoff, and no write lock taken
-            found = s.execute(
-                select(HandoffSession.id, HandoffSession.state)
-                .where(HandoffSession.conversation_id == conversation_id, HandoffSession.state.in_(ACTIVE_STATES))
-                .limit(1)
-            ).first()
+            found = s.connection().execute(_ACTIVE_FOR_CONVERSATION, {"cid": conversation_id}).first()
         if found is None:
             return None
         if found.state != State.COLLECTING and not is_cancel(text_said):

@@ -215,7 +215,7 @@ class RebateChatSkill:
         label = quarter
         if label is None and any(w in text.lower() for w in _PREVIOUS):
             label = str(self.service.current_quarter().previous())
-        log.info("rebate question ask=%s quarter=%s partner=%s", ask, label, caller.partner_id)
+        log.debug("rebate question ask=%s quarter=%s partner=%s", ask, label, caller.partner_id)
         try:
             node = self.service.viewer_node(caller)
             if ask is Ask.RANKING:

@@ -8,6 +8,7 @@ The schema is created and upgraded by Alembic (:func:`migrate`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,12 +55,17 @@ class Database:
         else:  # e.g. PostgreSQL: its own locking is enough
             self.write_engine = self.read_engine = create_engine(url, pool_pre_ping=True)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        # Writers of this process queue on a lock: SQLite's own busy handler would make a
+        # second writer sleep and poll (1, 2, 5, 10 ms ...) instead of waking when the
+        # first commits.  Re-entrant, so a nested write fails on SQLite's busy timeout as
+        # before instead of deadlocking here.  Other processes still meet busy_timeout.
+        self._write_lock = threading.RLock()
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any error."""
-        with self._write.begin() as session:
+        with self._write_lock, self._write.begin() as session:
             yield session
 
     @contextmanager

@@ -15,7 +15,7 @@ questions the parameter table answers.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass
 
 from assistant.content.loader import Corpus
@@ -56,6 +56,12 @@ class Prototypes:
             faq.append(bigrams(entry.question))
             faq.extend(bigrams(v) for v in entry.variants)
         self._faq = tuple(b for b in faq if b)
+        # bigram -> the FAQ phrasings holding it: a lookup counts shared bigrams per
+        # phrasing from the utterance's few postings instead of intersecting every set.
+        self._faq_postings: dict[str, list[int]] = {}
+        for i, grams in enumerate(self._faq):
+            for gram in grams:
+                self._faq_postings.setdefault(gram, []).append(i)
 
     def param_match(self, grams: frozenset[str], squashed: str, product: str | None) -> tuple[float, bool]:
         """(best row-name coverage, a value token hit) for the product's rows."""
@@ -73,7 +79,8 @@ class Prototypes:
         """Best share of the utterance's bigrams found in one FAQ phrasing or fault symptom."""
         if not grams:
             return 0.0
-        pools: Iterable[frozenset[str]] = self._faq
-        if product and product in self._faults:
-            pools = (*self._faq, *self._faults[product])
-        return max((len(grams & b) / len(grams) for b in pools), default=0.0)
+        shared = Counter(i for gram in grams for i in self._faq_postings.get(gram, ()))
+        best = max(shared.values(), default=0)
+        for symptom in self._faults.get(product, ()) if product else ():
+            best = max(best, len(grams & symptom))
+        return best / len(grams)

@@ -13,8 +13,8 @@ and the separators ``- _ . / ·`` removed, so "EG 2100 Pro", "eg-2100pro" and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from assistant.content.loader import Corpus
 from assistant.retrieval.tokenizer import normalize
@@ -328,18 +328,51 @@ NOT_INDUSTRY: frozenset[str] = frozenset({"机床", "天然气", "gmp", "风机"
 
 
 @dataclass(frozen=True, slots=True)
-class Lexicon:
-    """Squashed alias -> canonical value, one table per slot; longest alias first."""
+class AliasTable:
+    """Squashed alias -> canonical value, longest alias first (ties by alias), indexed by
+    the alias's first character: a lookup tries only the aliases that can start in the text."""
 
-    products: tuple[tuple[str, str], ...]
-    product_lines: tuple[tuple[str, str], ...]
-    industries: tuple[tuple[str, str], ...]
-    regions: tuple[tuple[str, str], ...]
-    competitors: tuple[tuple[str, str], ...]
-    personas: tuple[tuple[str, str], ...]
-    stages: tuple[tuple[str, str], ...]
-    scales: tuple[tuple[str, str], ...]
-    param_words: tuple[tuple[str, str], ...]  # colloquial word -> concept contained in row names
+    entries: tuple[tuple[str, str], ...]
+    _by_first: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[int]] = {}
+        for i, (alias, _) in enumerate(self.entries):
+            index.setdefault(alias[0], []).append(i)
+        object.__setattr__(self, "_by_first", {ch: tuple(rows) for ch, rows in index.items()})
+
+    @classmethod
+    def of(cls, table: Mapping[str, str]) -> AliasTable:
+        return cls(tuple(sorted(((k, v) for k, v in table.items() if k), key=lambda kv: (-len(kv[0]), kv[0]))))
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def candidates(self, text: str) -> list[tuple[str, str]]:
+        """The entries whose first character occurs in ``text``, in table order."""
+        rows: list[int] = []
+        for ch in set(text):
+            rows.extend(self._by_first.get(ch, ()))
+        rows.sort()
+        return [self.entries[i] for i in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Squashed alias -> canonical value, one table per slot."""
+
+    products: AliasTable
+    product_lines: AliasTable
+    industries: AliasTable
+    regions: AliasTable
+    competitors: AliasTable
+    personas: AliasTable
+    stages: AliasTable
+    scales: AliasTable
+    param_words: AliasTable  # colloquial word -> concept contained in row names
     param_names: frozenset[str]  # squashed row names of every product
     product_line_of: dict[str, str]  # product id -> line id
     competitor_lines: dict[str, frozenset[str]]  # competitor name -> the lines of ours it competes with
@@ -425,15 +458,15 @@ class Lexicon:
             "仓位",
         }
         return cls(
-            products=_longest_first(products),
-            product_lines=_longest_first(lines),
-            industries=_longest_first(industries),
-            regions=_longest_first(regions),
-            competitors=_longest_first(competitors),
-            personas=_longest_first({squash(w): k for k, ws in PERSONA_CUES.items() for w in ws}),
-            stages=_longest_first({squash(w): k for k, ws in STAGE_CUES.items() for w in ws}),
-            scales=_longest_first({squash(w): k for k, ws in SCALE_CUES.items() for w in ws}),
-            param_words=_longest_first(param_words),
+            products=AliasTable.of(products),
+            product_lines=AliasTable.of(lines),
+            industries=AliasTable.of(industries),
+            regions=AliasTable.of(regions),
+            competitors=AliasTable.of(competitors),
+            personas=AliasTable.of({squash(w): k for k, ws in PERSONA_CUES.items() for w in ws}),
+            stages=AliasTable.of({squash(w): k for k, ws in STAGE_CUES.items() for w in ws}),
+            scales=AliasTable.of({squash(w): k for k, ws in SCALE_CUES.items() for w in ws}),
+            param_words=AliasTable.of(param_words),
             param_names=param_names,
             product_line_of={p.id: p.line for p in corpus.products},
             competitor_lines=_competitor_lines(corpus),
@@ -447,10 +480,6 @@ def _competitor_lines(corpus: Corpus) -> dict[str, frozenset[str]]:
         for c in p.competitors:
             out.setdefault(c.competitor, set()).add(p.line)
     return {name: frozenset(lines) for name, lines in out.items()}
-
-
-def _longest_first(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(((k, v) for k, v in table.items() if k), key=lambda kv: (-len(kv[0]), kv[0])))
 
 
 def _product_aliases(pid: str) -> Iterable[tuple[str, int]]:
@@ -489,7 +518,7 @@ def _name_variants(name: str) -> Iterable[str]:
 
 def find_all(
     squashed: str,
-    table: tuple[tuple[str, str], ...],
+    table: AliasTable,
     *,
     ascii_boundary: bool = True,
     breaks: frozenset[int] = frozenset(),
@@ -500,7 +529,7 @@ def find_all(
     the user typed a space or separator there (``breaks``: squashed indices after one)."""
     taken = [False] * len(squashed)
     found: list[tuple[str, int, int]] = []
-    for alias, value in table:
+    for alias, value in table.candidates(squashed):
         start = squashed.find(alias)
         while start >= 0:
             end = start + len(alias)

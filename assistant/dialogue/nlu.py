@@ -42,7 +42,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -53,12 +53,20 @@ import numpy.typing as npt
 from assistant.content.loader import Corpus
 from assistant.dialogue import cues as cue_patterns
 from assistant.dialogue.classifier import DenseIntentModel, IntentClassifier, TrainingExample
-from assistant.dialogue.cues import OFFTOPIC_WORDS, OTHER_BRANDS
+from assistant.dialogue.cues import (
+    EXTRA_INDUSTRY_WORDS,
+    EXTRA_PERSONA_WORDS,
+    EXTRA_REGION_WORDS,
+    EXTRA_SCALE_WORDS,
+    OFFTOPIC_WORDS,
+    OTHER_BRANDS,
+    TRADE_WORDS,
+)
 from assistant.dialogue.errors import EmptyUtteranceError, UtteranceTooLongError
-from assistant.dialogue.lexicon import Lexicon, find_all, squash
-from assistant.dialogue.numbers import NumberMention, find_numbers, find_quarter
+from assistant.dialogue.lexicon import NOT_INDUSTRY, AliasTable, Lexicon, find_all, squash
+from assistant.dialogue.numbers import NumberMention, find_numbers, find_quarter, parse_plain_number
 from assistant.dialogue.prototypes import Prototypes, bigrams
-from assistant.dialogue.seeds import SEEDS, SEEDS_MORE
+from assistant.dialogue.seeds import SEEDS, SEEDS_EXTRA, SEEDS_MORE
 from assistant.dialogue.synthetic import corpus_phrases
 from assistant.dialogue.types import INTENTS, CustomerProfile, Intent, Slots, Understanding
 from assistant.retrieval.embedders import Embedder
@@ -89,7 +97,15 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"安全帽(?:那种|那款|式的|的)\s*ar(?![a-z])"), "ar安全帽"),
 )
 
-_NEGATION = re.compile(r"(?:不是|而非|并非|并不是|不算)$")
+_NEGATION = re.compile(r"(?:不是|而非|并非|并不是|不算|不在)$")
+# Asking for a course or training material.
+_COURSE = re.compile(r"课|培训|教程|学习资料")
+# Wording that sets a competitor against us ("比锐拓的贵多少", "跟博远比优势在哪").
+_VERSUS_OURS = re.compile(r"比|优势|劣势|差多少|差在|便宜|贵|强在|好在")
+# A figure right after "不是" (not "是不是": a question) is the one being corrected away.
+_NUMBER_NEGATED = re.compile(r"(?<!是)(?:不是|并不是|而非|并非)\s*$")
+# "两三百", "五六十": a range of two digits, read as its lower end.
+_APPROX_PAIR = re.compile(r"(?:一二|两三|二三|三四|三五|四五|五六|六七|七八|八九)(?=[十百千万])")
 _PRONOUN = re.compile(r"(?:^|[，,\s])(?:它|它的|这个|这款|这台|那个|那款|该型号|这个型号|这型号)")
 
 # Cue words that feed the classifier as flags (and, for a few, rules).
@@ -189,6 +205,11 @@ CUES: dict[str, tuple[str, ...]] = {
         "怎么跟",
         "跟他讲",
         "聊什么",
+        "问啥",
+        "问什么",
+        "问哪些",
+        "该问",
+        "得问",
     ),
     "greeting": (
         "你好",
@@ -290,11 +311,47 @@ CUES: dict[str, tuple[str, ...]] = {
         "空白",
         "卡",
         "故障",
+        "瘫",
+        "死机",
+        "挂了",
+        "漂",
+        "不稳",
+        "老是",
+        "总是",
+        "动不动",
+        "时好时坏",
+        "断断续续",
+        "没数据",
+        "乱码",
+        "发烫",
+        "烧了",
+    ),
+    # Installation and wiring: how to fit a device, not a value of its table.
+    "install": (
+        "安装",
+        "装在",
+        "装多高",
+        "装哪",
+        "装到",
+        "怎么装",
+        "要留",
+        "直管段",
+        "接线",
+        "布线",
+        "走线",
+        "屏蔽",
+        "接地",
+        "打孔",
+        "固定",
+        "并联",
+        "串联",
+        "并出来",
+        "选型",
     ),
     "compare": ("和", "跟", "比", "区别", "差多少", "不一样", "对比", "哪个好", "还是", "vs", "pk"),
     "compat": ("能不能", "能否", "兼容", "能配", "能插", "能接", "能用", "可以用", "支持不", "能跑"),
     "price": ("多少钱", "多钱", "价格", "报价", "目录价", "标价", "啥价", "售价", "价钱", "一年多少", "几块钱"),
-    "warranty": ("保修", "质保"),
+    "warranty": ("保修", "质保", "保几年", "保多久", "保多长", "包修", "包换", "保固"),
     "question": (
         "吗",
         "?",
@@ -321,6 +378,7 @@ CUES: dict[str, tuple[str, ...]] = {
     "statement": ("客户", "他们", "对方", "对接", "厂里", "是个", "那边", "其实", "说错", "不对", "改成", "主要", "叫"),
     "offtopic": OFFTOPIC_WORDS,
     "brand": OTHER_BRANDS,
+    "trade": TRADE_WORDS,
 }
 
 # Words that put a number in a slot.
@@ -345,6 +403,8 @@ _STANDALONE_NAME = re.compile(
     r"(?:^|\s)(?P<name>[\u4e00-\u9fff]{2,4}(?:食品|科技|精密|机械|电子|制药|化工|水务|纺织|物流|集团|股份|实业|能源))(?=\s|$)"
 )
 _NOT_A_NAME = re.compile(r"^(?:个|人|一|几|我|你|他|她|它|专家|工程师|技术|现场|售前|售后|客服)")
+# "叫" also means calling someone ("怎么叫原厂远程专家"): a role is not a name.
+_A_ROLE = re.compile(r"(?:专家|工程师|技术支持|技术|客服|人工|售后|售前|师傅|同事|经理)$")
 _NAME_SUFFIX = re.compile(
     r"(?:有限公司|股份公司|集团|科技|精密|机械|电子|制药|化工|水务|食品|纺织|物流|股份|实业|能源)(?:有限公司)?$"
 )
@@ -376,6 +436,13 @@ _CLAUSE_BREAK = re.compile(r"[，,。；;！!？?、]")
 _SMALL_WORDING = re.compile(r"小(?:厂|企业|公司|项目|站|工厂|作坊)|人很少|人不多|几十个?人|就几个人")
 _MEDIUM_WORDING = re.compile(r"[几一二三四五六七八九两]百(?:多)?个?人|百来人")
 _LARGE_WORDING = re.compile(r"上千人|几千人|[一二三四五六七八九两]千(?:多)?个?人|上万人")
+# A head count ("三百来号人", "1200多人", "员工五百多"): under 100 small, under 1000 medium, else large.
+_HEADCOUNT = re.compile(
+    r"(?P<num>\d+|[一二两三四五六七八九十百千万几]+)(?:多|来|余)?(?:个|号)?(?:人|员工|职工)"
+    r"|(?:员工|职工|人数|总人数)(?:有|大概|大约|约|差不多|将近)?(?P<num2>\d+|[一二两三四五六七八九十百千万几]+)"
+)
+# A crew rather than the company ("巡检班组5个人", "运维就两个人").
+_CREW_BEFORE = re.compile(r"(?:班组?|巡检|运维|维修|值班|团队|it|技术|工程师|专家|派)[^，,。]{0,4}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,7 +498,10 @@ class Nlu:
         from indexer.build import corpus_terms  # the index and the NLU share one user dictionary
 
         self.corpus = corpus
-        self.lexicon = Lexicon.from_corpus(corpus)
+        self.lexicon = _with_extra_words(Lexicon.from_corpus(corpus))
+        # Domain words that hide a job title inside them ("16口网管型poe交换机"); other
+        # mask terms ("车间") must not hide one ("车间主任").
+        self._persona_masks = tuple(t for t in self.lexicon.mask_terms if find_all(t, self.lexicon.personas))
         self.tokenizer = tokenizer or Tokenizer(UserDictionary.from_terms(corpus_terms(corpus)))
         self.current_year = current_year
         self._classifier = IntentClassifier(labels=INTENTS, **CLASSIFIER_OPTIONS)
@@ -449,7 +519,7 @@ class Nlu:
         }
         empty = CustomerProfile()
         training: list[tuple[str, Intent, CustomerProfile, float]] = [
-            (t, i, empty, 1.0) for t, i in (*SEEDS, *SEEDS_MORE)
+            (t, i, empty, 1.0) for t, i in (*SEEDS, *SEEDS_MORE, *SEEDS_EXTRA)
         ]
         if CORPUS_PHRASE_WEIGHT > 0:
             training.extend((t, i, empty, CORPUS_PHRASE_WEIGHT) for t, i in corpus_phrases(corpus))
@@ -534,7 +604,7 @@ class Nlu:
         breaks = frozenset(i for i in range(1, len(pos)) if pos[i] > pos[i - 1] + 1)
         lx = self.lexicon
 
-        def matches(table: tuple[tuple[str, str], ...], masked: str = sq) -> list[tuple[str, int, int]]:
+        def matches(table: AliasTable, masked: str = sq) -> list[tuple[str, int, int]]:
             return [m for m in find_all(masked, table, breaks=breaks) if not _negated(masked, m[1])]
 
         # Competitor names and models ("锐拓rt-g1", "博远的ap") are hidden from our product names.
@@ -550,9 +620,13 @@ class Nlu:
         for term in lx.mask_terms:
             if term in masked:
                 masked = masked.replace(term, "\u25a1" * len(term))
+        persona_text = sq
+        for term in self._persona_masks:
+            persona_text = persona_text.replace(term, "\u25a1" * len(term))
         line_text = prod_text
         for _, s, e in products:
             masked = masked[:s] + "\u25a1" * (e - s) + masked[e:]
+            persona_text = persona_text[:s] + "\u25a1" * (e - s) + persona_text[e:]
             line_text = line_text[:s] + "\u25a0" * (e - s) + line_text[e:]
         line_matches = [
             m
@@ -560,10 +634,14 @@ class Nlu:
             if not _SOMEONE_ELSES.search(line_text[max(0, m[1] - 5) : m[1]])
         ]
         model, line = self._resolve_product(sq, breaks, products, line_matches, competitor_spans)
+        personas = matches(lx.personas, persona_text)
+        # A job title hides the industry words inside it ("自动化工程师" is no 化工).
+        for _, s, e in personas:
+            if e - s >= 3:
+                masked = masked[:s] + "\u25a1" * (e - s) + masked[e:]
         industries = matches(lx.industries, masked)
         regions = matches(lx.regions, masked)
         competitors = find_all(sq, lx.competitors)
-        personas = matches(lx.personas, masked)
         scales = matches(lx.scales, masked)
         extra_scale = _scale_from_wording(masked, industries)
         if extra_scale and not scales:
@@ -580,7 +658,7 @@ class Nlu:
         for s, e in hidden:
             num_text = num_text[:s] + " " * (e - s) + num_text[e:]
         numbers = find_numbers(num_text)
-        cue = {name: any(_cue_in(w, norm, sq) for w in words) for name, words in CUES.items()}
+        cue = {name: matcher.search(norm, sq) for name, matcher in _CUE_MATCHERS.items()}
         hints = [v for _, v, *_ in ((0, p[0]) for p in personas)]
         for persona, words in _PERSONA_HINTS.items():
             if any(w in sq for w in words):
@@ -710,7 +788,7 @@ class Nlu:
         ours = flags["product"] or flags["line"]
         flags["domain"] = any(
             flags[k] for k in ("product", "line", "competitor", "param", "industry", "region", "persona", "scale")
-        ) or any(cue[k] for k in ("rebate", "case", "script"))
+        ) or any(cue[k] for k in ("rebate", "case", "script", "trade"))
         flags["anchored"] = flags["domain"] or n_specific > 0
         flags["profile_facts"] = (
             sum(bool(x) for x in (ents.industries, ents.regions, ents.personas, ents.scales, ents.customer_name)) >= 1
@@ -729,9 +807,11 @@ class Nlu:
         flags["rebate_rule"] = cue["rebate"] and flags["rule_q"] and not flags["account_q"]
         flags["product_value"] = (ours or "product_model" in known) and flags["value_q"]
         # A competitor on its own ("锐拓的网关怎么刷固件") vs set against ours ("比锐拓的贵多少").
-        versus = cue["compare"] or "比" in norm or "优势" in norm or "差" in norm
+        # A line word right after a competitor's name ("锐拓的网关") is their product, so only a
+        # product of ours, "我们" or comparison wording ("比", "便宜") sets the two against each other.
+        versus = cue["compare"] or any(w in norm for w in ("比", "优势", "差", "便宜", "贵"))
         flags["competitor_only"] = flags["competitor"] and not flags["product"] and not versus and not flags["mine"]
-        flags["vs_competitor"] = flags["competitor"] and (versus or ours)
+        flags["vs_competitor"] = flags["competitor"] and (versus or flags["product"] or flags["mine"])
         feats.extend(f"f:{k}" for k, v in flags.items() if v)
         if flags["product"] and flags["param"]:
             feats.append("f:product+param")
@@ -749,6 +829,8 @@ class Nlu:
             ("handoff", "mine"),
             ("handoff", "imperative"),
             ("param", "fault"),
+            ("param", "install"),
+            ("product", "install"),
             ("param", "compare"),
             ("param", "compat"),
             ("product", "fault"),
@@ -771,11 +853,49 @@ class Nlu:
             and intent in ("knowledge_qa", "product_params")
             and "f:unanchored" in features
             and not profile.known()
-            and not any(ents.cue[k] for k in ("handoff", "greeting", "rebate", "case", "script", "fault"))
+            and not any(ents.cue[k] for k in ("handoff", "greeting", "rebate", "case", "script", "fault", "trade"))
+            and not _COURSE.search(ents.norm)
         ):
             # Nothing in the text is ours: no product, line, competitor, customer fact, domain
-            # word or task cue, and no conversation it could be following up.
+            # word or task cue (a course counts: the academy is ours), and no conversation it
+            # could be following up.
             return "out_of_scope"
+        if ents.competitors:
+            if intent == "product_params":
+                # Our figures set against a competitor's ("ap5和博远的比漫游差多少") are answered from
+                # the product's competitor notes, not from a row of its parameter table.
+                return "knowledge_qa"
+            if intent == "out_of_scope" and (ents.products or _VERSUS_OURS.search(ents.norm)):
+                # A competitor set against us ("比锐拓的贵多少") is a sales question, never off-topic.
+                return "knowledge_qa"
+        elif intent == "knowledge_qa" and ents.products and (ents.cue["price"] or ents.cue["warranty"]):
+            # The price or warranty of a named model is a row of its table ("2100目录价多少").
+            return "product_params"
+        if intent == "product_params" and ents.cue["warranty"] and not ents.products and not profile.product_model:
+            # Warranty without a model ("eg系列保几年", "雷击坏了保修吗") is the warranty policy.
+            return "knowledge_qa"
+        if intent == "product_params" and ents.cue["trade"] and not ents.params:
+            # Delivery, invoices, repairs and payment terms are business rules, not a table row.
+            return "knowledge_qa"
+        if intent == "greeting" and (ents.cue["price"] or cue_patterns.VALUE_QUESTION.search(ents.norm)):
+            # A short follow-up asking for a value ("那价格呢", "要多少钱") is no greeting.
+            return max((i for i in INTENTS if i != "greeting"), key=lambda i: (scores[i], -INTENTS.index(i)))
+        if intent == "handoff_request" and cue_patterns.PROCESS_QUESTION.search(ents.norm):
+            # How the support process works ("远程支持晚上有人吗", "叫专家前要备好啥"), not a
+            # request for a person now.
+            return "knowledge_qa"
+        if intent == "script_request" and _COURSE.search(ents.norm):
+            # Asking for a course or training ("有没有讲守价的课") is a question for the academy.
+            return "knowledge_qa"
+        if (
+            intent == "out_of_scope"
+            and profile.known()
+            and not ents.cue["offtopic"]
+            and not ents.cue["brand"]
+            and not ents.competitors
+        ):
+            # A follow-up in a customer conversation with nothing off-topic in it ("那咋知道机器开没开").
+            return max((i for i in INTENTS if i != "out_of_scope"), key=lambda i: (scores[i], -INTENTS.index(i)))
         return intent
 
     # -- slots --------------------------------------------------------------------
@@ -867,6 +987,8 @@ def _joined(sq: str, breaks: frozenset[int], a: _Mention, b: _Mention) -> bool:
     if gap in _ALTERNATIVE_JOINERS:
         return True
     if gap in ("", "|"):
+        if a[0] != b[0] and a[1] == b[1] and gap == "":
+            return False  # a product and its own line word, space or not ("mini-s 网关", "网关 2100")
         return gap == "|" or b[2] in breaks or (a[0] == "p" and b[0] == "p")
     return False
 
@@ -966,6 +1088,32 @@ def _general_frequencies() -> dict[str, int]:
 _GENERAL: dict[str, int] | None = None
 
 
+def _with_extra_words(lx: Lexicon) -> Lexicon:
+    """The corpus lexicon plus the customer-fact words of :mod:`cues` (area words like
+    "珠三角", more cities, industry and job-title words); a word the corpus already maps
+    keeps its corpus value, and a canonical value the corpus does not know is skipped."""
+
+    def extend(table: AliasTable, extra: dict[str, tuple[str, ...]]) -> AliasTable:
+        known = {value for _, value in table} or set(extra)
+        merged = dict(table)
+        for value, words in extra.items():
+            if value in known:
+                for word in words:
+                    merged.setdefault(squash(word), value)
+        return AliasTable.of(merged)
+
+    return replace(
+        lx,
+        regions=extend(lx.regions, EXTRA_REGION_WORDS),
+        industries=extend(lx.industries, EXTRA_INDUSTRY_WORDS),
+        personas=extend(lx.personas, EXTRA_PERSONA_WORDS),
+        scales=extend(lx.scales, EXTRA_SCALE_WORDS),
+        # Equipment and gas words that are not an industry also hide the industry words inside
+        # them ("天然气" holds "燃气").
+        mask_terms=tuple(sorted({*lx.mask_terms, *NOT_INDUSTRY, "可燃气"}, key=lambda m: (-len(m), m))),
+    )
+
+
 def _gap(a: tuple[str, int, int], b: tuple[str, int, int]) -> int:
     return max(a[1] - b[2], b[1] - a[2], 0)
 
@@ -977,6 +1125,23 @@ def _scale_from_wording(text: str, industries: Sequence[tuple[str, int, int]]) -
         return "large"
     if _MEDIUM_WORDING.search(text):
         return "medium"
+    return _scale_from_headcount(text)
+
+
+def _scale_from_headcount(text: str) -> str | None:
+    for m in _HEADCOUNT.finditer(text):
+        raw = m.group("num") or m.group("num2")
+        if _CREW_BEFORE.search(text[max(0, m.start() - 6) : m.start()]):
+            continue
+        raw = _APPROX_PAIR.sub(lambda p: p.group(0)[0], raw).replace("几", "三")
+        if raw[0] in "百千万":
+            raw = "一" + raw  # "上千号人"
+        value = parse_plain_number(raw)
+        if value is None:
+            continue
+        if value < 20:
+            continue
+        return "small" if value < 100 else "medium" if value < 1000 else "large"
     return None
 
 
@@ -992,10 +1157,33 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _cue_in(word: str, norm: str, squashed: str) -> bool:
-    if word.isascii() and word.isalpha():
-        return bool(re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", norm))
-    return word in squashed or word in norm
+@dataclass(frozen=True, slots=True)
+class _CueMatcher:
+    """Whether any of a cue's words occurs: an English word as a whole word of the
+    normalised text, any other word in the squashed or the normalised text."""
+
+    words: re.Pattern[str] | None
+    english: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, words: Iterable[str]) -> _CueMatcher:
+        def alternation(ws: list[str]) -> str:
+            return "|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))
+
+        english = [w for w in words if w.isascii() and w.isalpha()]
+        other = [w for w in words if w not in english]
+        return cls(
+            words=re.compile(alternation(other)) if other else None,
+            english=re.compile(rf"(?<![a-z])(?:{alternation(english)})(?![a-z])") if english else None,
+        )
+
+    def search(self, norm: str, squashed: str) -> bool:
+        if self.english is not None and self.english.search(norm):
+            return True
+        return self.words is not None and bool(self.words.search(squashed) or self.words.search(norm))
+
+
+_CUE_MATCHERS = {name: _CueMatcher.of(words) for name, words in CUES.items()}
 
 
 def _customer_name(norm: str, raw: str) -> str | None:
@@ -1004,7 +1192,8 @@ def _customer_name(norm: str, raw: str) -> str | None:
         name = m.group("name")
         called = norm[m.start() : m.start("name")]
         shouted = m.start() > 0 and norm[m.start() - 1] in "呼喊大尖" and called.startswith("叫")
-        if name not in {"什么", "啥", "啥名", "什么名字"} and not shouted and not _NOT_A_NAME.match(name):
+        a_word = name in {"什么", "啥", "啥名", "什么名字"} or _NOT_A_NAME.match(name) or _A_ROLE.search(name)
+        if not a_word and not shouted:
             # Keep the user's own casing for Latin letters.
             start = norm.find(name)
             return _original_span(raw, norm, start, len(name)) or name
@@ -1039,6 +1228,8 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
         after = _CLAUSE_BREAK.split(text[n.end : n.end + 8])[0]
         if n.is_money:
             last_money_end = n.end
+        if _NUMBER_NEGATED.search(before):
+            continue  # "不是六十万 是九十万": the figure being corrected away
         if n.unit in ("小时", "个小时", "钟头", "h", "hour", "hours", "hrs"):
             rate = re.match(r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚)", after) or re.search(r"每\s*$", before)
             if rate or (n.value <= 1 and not _MONTH.search(before)):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -156,20 +156,24 @@ def parse_profile_patch(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def reply_to_payload(reply: Reply) -> dict[str, Any]:
-    """The reply as JSON-ready data (Decimals as strings, tuples as lists)."""
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return str(value)
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [convert(v) for v in value]
-        return value
-
-    data = convert(asdict(reply))
-    data.pop("profile", None)  # sent as its own `profile` event
+    """The reply as JSON-ready data (dataclasses as dicts, Decimals as strings, tuples as
+    lists); the profile is left out, it is sent as its own ``profile`` event."""
+    data = _json_ready(reply)
+    data.pop("profile", None)
     return dict(data)
+
+
+def _json_ready(value: Any) -> Any:
+    # dataclasses.asdict would deep-copy every leaf on the way; the leaves here are immutable.
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _json_ready(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value
 
 
 class ChatService:

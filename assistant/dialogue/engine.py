@@ -163,7 +163,9 @@ class DialogueEngine:
         if product and not a.products:
             query = f"{product} {query}"  # a follow-up about the product in the profile
         try:
-            hits = self.retriever.search(query, k=_KNOWLEDGE_K)
+            # The model number is a lexical hint, for BM25; the sentence encoder gets the
+            # user's words, whose vector the understanding step has already computed.
+            hits = self.retriever.search(query, k=_KNOWLEDGE_K, dense_query=a.text)
         except RetrievalError as exc:
             log.warning("retrieval failed (%s): %s", exc.code, exc)
             hits = []

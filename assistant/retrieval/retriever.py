@@ -164,7 +164,18 @@ class HybridRetriever:
             raise EmptyQueryError("query is empty")
         return text[: self.settings.retrieval.max_query_chars]
 
-    def search(self, query: str, *, filters: Filters | None = None, k: int = 10, mode: Mode = "hybrid") -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        *,
+        filters: Filters | None = None,
+        k: int = 10,
+        mode: Mode = "hybrid",
+        dense_query: str | None = None,
+    ) -> list[Hit]:
+        """The k best chunks for ``query``.  ``dense_query``, when given, is what the
+        sentence encoder sees instead (the dialogue engine passes the user's own words
+        while BM25 also gets the product a follow-up is about)."""
         if mode not in MODES:
             raise RetrievalError(f"unknown mode {mode!r}")
         if k < 1:
@@ -181,7 +192,8 @@ class HybridRetriever:
         if mode in ("hybrid", "bm25"):
             bm25 = self._bm25(state, text, allowed, n_cand if mode == "hybrid" else k)
         if mode in ("hybrid", "dense"):
-            dense = self._dense(state, text, allowed, n_cand if mode == "hybrid" else k)
+            dense_text = self.prepare_query(dense_query) if dense_query else text
+            dense = self._dense(state, dense_text, allowed, n_cand if mode == "hybrid" else k)
         if mode == "bm25":
             return [self._hit(state, row, s, bm25_rank=i, bm25_score=s) for i, (row, s) in enumerate(bm25, 1)]
         if mode == "dense":

@@ -100,3 +100,14 @@ def test_empty_corpus_builds_an_index_with_no_hits(
     r.load()
     for mode in ("hybrid", "bm25", "dense"):
         assert r.search("网关", mode=mode) == []  # type: ignore[arg-type]
+
+
+def test_dense_query_feeds_only_the_dense_side(retriever: HybridRetriever) -> None:
+    words, other = "EG-2100 串口数量", "质保期多久"
+    assert retriever.search(other, mode="dense", dense_query=words) == retriever.search(words, mode="dense")
+    assert retriever.search(other, mode="bm25", dense_query=words) == retriever.search(other, mode="bm25")
+    fused = retriever.search(other, dense_query=words)
+    dense_ids = [h.document.id for h in retriever.search(words, mode="dense", k=50)]
+    for hit in fused:
+        if hit.dense_rank is not None:
+            assert dense_ids[hit.dense_rank - 1] == hit.document.id

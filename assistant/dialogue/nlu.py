@@ -66,7 +66,7 @@ from assistant.dialogue.errors import EmptyUtteranceError, UtteranceTooLongError
 from assistant.dialogue.lexicon import NOT_INDUSTRY, AliasTable, Lexicon, find_all, squash
 from assistant.dialogue.numbers import NumberMention, find_numbers, find_quarter, parse_plain_number
 from assistant.dialogue.prototypes import Prototypes, bigrams
-from assistant.dialogue.seeds import SEEDS, SEEDS_EXTRA, SEEDS_MORE
+from assistant.dialogue.seeds import SEEDS, SEEDS_EXTRA, SEEDS_MORE, shipped_utterances
 from assistant.dialogue.synthetic import corpus_phrases
 from assistant.dialogue.types import INTENTS, CustomerProfile, Intent, Slots, Understanding
 from assistant.retrieval.embedders import Embedder
@@ -521,6 +521,7 @@ class Nlu:
         training: list[tuple[str, Intent, CustomerProfile, float]] = [
             (t, i, empty, 1.0) for t, i in (*SEEDS, *SEEDS_MORE, *SEEDS_EXTRA)
         ]
+        training.extend((u.text, u.intent, empty, 1.0) for u in shipped_utterances())
         if CORPUS_PHRASE_WEIGHT > 0:
             training.extend((t, i, empty, CORPUS_PHRASE_WEIGHT) for t, i in corpus_phrases(corpus))
         for ex in examples:

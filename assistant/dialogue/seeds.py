@@ -3,11 +3,71 @@
 Written for this module (not copied from the labelled evaluation set), in the
 register sales staff use on a phone.  The classifier trains on these plus the
 dev split of ``eval/data/labelled`` when it is given.
+
+:func:`load_utterances` reads a larger, independently written set of the same kind
+from ``data/utterances.yaml`` (shipped as package data) and validates it.
 """
 
 from __future__ import annotations
 
-from assistant.dialogue.types import Intent
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+from assistant.dialogue.errors import DialogueError
+from assistant.dialogue.types import INTENTS, Intent
+
+UTTERANCES_PATH = Path(__file__).resolve().parent / "data" / "utterances.yaml"
+
+
+class UtteranceDataError(DialogueError):
+    """A training-utterance file is malformed: unknown intent, empty or duplicate text."""
+
+    code = "utterance_data_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    text: str
+    intent: Intent
+
+
+def load_utterances(path: Path = UTTERANCES_PATH) -> tuple[Utterance, ...]:
+    """Reads a YAML list of ``{text, intent}`` mappings.  Raises :class:`UtteranceDataError`
+    naming the file and entry when an intent is not in ``INTENTS``, a text is empty or a
+    text occurs twice."""
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise UtteranceDataError(f"{path}: cannot read utterances: {exc}") from exc
+    if not isinstance(raw, list):
+        raise UtteranceDataError(f"{path}: expected a YAML list of {{text, intent}} mappings")
+    out: list[Utterance] = []
+    seen: dict[str, int] = {}
+    for n, entry in enumerate(raw, start=1):
+        if not isinstance(entry, dict) or set(entry) != {"text", "intent"}:
+            raise UtteranceDataError(f"{path}: entry {n}: expected exactly the keys text and intent, got {entry!r}")
+        text, intent = entry["text"], entry["intent"]
+        if not isinstance(text, str) or not text.strip():
+            raise UtteranceDataError(f"{path}: entry {n}: text must be a non-empty string")
+        if intent not in INTENTS:
+            raise UtteranceDataError(f"{path}: entry {n} ({text!r}): unknown intent {intent!r}")
+        text = text.strip()
+        if text in seen:
+            raise UtteranceDataError(f"{path}: entry {n}: duplicate text {text!r} (first at entry {seen[text]})")
+        seen[text] = n
+        out.append(Utterance(text=text, intent=cast(Intent, intent)))
+    return tuple(out)
+
+
+@functools.cache
+def shipped_utterances() -> tuple[Utterance, ...]:
+    """The package's own ``data/utterances.yaml``, read once per process."""
+    return load_utterances(UTTERANCES_PATH)
+
 
 SEEDS: tuple[tuple[str, Intent], ...] = (
     # knowledge_qa: how-to, faults, compatibility, warranty, competitors, policy

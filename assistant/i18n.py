@@ -59,6 +59,11 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "这个渠道网络调整不被允许（编号重复、层级不对或还有下属节点）。",
         "That change to the channel network is not allowed (duplicate id, wrong level or active children).",
     ),
+    "alliance_size": (
+        "城市联盟需保持 3 到 5 家活跃伙伴：这个调整会超过 5 家，或让已成形的联盟少于 3 家。",
+        "A city alliance keeps 3 to 5 active partners: this change would add a sixth"
+        " or leave a complete one with fewer than 3.",
+    ),
     "handoff_not_found": ("找不到这个专家协助会话。", "No such handoff session."),
     "expert_only": ("只有远程专家可以使用这个功能。", "Only remote experts may do this."),
     "handoff_already_taken": ("这个会话已被其他专家接入。", "Another expert has already taken this session."),

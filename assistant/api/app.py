@@ -57,6 +57,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "order_not_found": 404,
     "forbidden": 403,
     "invalid_network_change": 409,
+    "alliance_size": 409,
     "handoff_not_found": 404,
     "expert_only": 403,
     "handoff_already_taken": 409,

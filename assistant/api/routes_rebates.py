@@ -5,7 +5,7 @@ made by :class:`assistant.rebates.service.RebateService`.  Money, rates and scor
 are decimal strings (``"12345.67"``, ``"0.03"``), never floats.  Errors are the
 service's codes: ``partner_not_found`` (404, also for ids the caller may not see),
 ``quarter_not_found`` (404), ``partner_required`` (422), ``invalid_amount`` (422),
-``forbidden`` (403), ``invalid_network_change`` (409).
+``forbidden`` (403), ``invalid_network_change`` and ``alliance_size`` (409).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from assistant.rebates.engine import (
     base_rebate,
 )
 from assistant.rebates.errors import (
+    AllianceSizeError,
     InvalidAmountError,
     InvalidOrderError,
     InvalidQuarterError,
@@ -59,6 +60,7 @@ from assistant.rebates.ranking import (
 
 __all__ = [
     "LINE_LABELS",
+    "AllianceSizeError",
     "BaselineInfo",
     "BaselineRule",
     "BaselineSource",

@@ -74,6 +74,13 @@ class NetworkChangeError(RebateError):
     code = "invalid_network_change"
 
 
+class AllianceSizeError(NetworkChangeError):
+    """A change would put a sixth active partner in a city alliance, or take a complete
+    one below three (see ``network.ALLIANCE_PARTNERS``)."""
+
+    code = "alliance_size"
+
+
 class PartnerRequiredError(RebateError):
     """The node asked about (by default the caller's own) is not a leaf partner, so it has no
     statement of its own: name one of the partners below it."""

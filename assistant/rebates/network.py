@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from assistant.rebates.errors import NetworkChangeError, PartnerNotFoundError
+from assistant.rebates.errors import AllianceSizeError, NetworkChangeError, PartnerNotFoundError
 
 
 class Level(StrEnum):
@@ -33,6 +33,12 @@ class Level(StrEnum):
 
 
 _DEPTH = {Level.NATIONAL: 0, Level.REGIONAL: 1, Level.ALLIANCE: 2, Level.PARTNER: 3}
+
+# A city alliance is 3 to 5 complementary partners.  Adding, moving or reactivating may
+# not put a sixth active partner in one, and a move may not take a complete alliance
+# below three (an alliance still forming, under three, may grow).  Deactivating a partner
+# records that it left, so it is allowed even when its alliance then falls short.
+ALLIANCE_PARTNERS = (3, 5)
 
 
 class Role(StrEnum):
@@ -203,6 +209,8 @@ class ChannelNetwork:
         if not node.id.strip():
             raise NetworkChangeError("node id must not be empty")
         self._check_parent(node, node.parent_id)
+        if node.active:
+            self._check_room(node, node.parent_id)
         self._nodes[node.id] = node
         self._children[node.id] = []
         if node.parent_id is not None:
@@ -217,6 +225,9 @@ class ChannelNetwork:
             raise NetworkChangeError(f"moving {node_id} under {new_parent_id} would create a cycle")
         moved = dataclasses.replace(node, parent_id=new_parent_id)
         self._check_parent(moved, new_parent_id)
+        if node.active and new_parent_id != node.parent_id:
+            self._check_room(moved, new_parent_id)
+            self._check_not_breaking(node, node.parent_id)
         self._children[node.parent_id].remove(node_id)
         self._children[new_parent_id].append(node_id)
         self._nodes[node_id] = moved
@@ -237,6 +248,8 @@ class ChannelNetwork:
         node = self.get(node_id)
         if node.parent_id is not None and not self._nodes[node.parent_id].active:
             raise NetworkChangeError(f"parent {node.parent_id} of {node_id} is inactive")
+        if not node.active:
+            self._check_room(node, node.parent_id)
         updated = dataclasses.replace(node, active=True)
         self._nodes[node_id] = updated
         return updated
@@ -254,6 +267,31 @@ class ChannelNetwork:
         if node.level.depth <= parent.level.depth:
             raise NetworkChangeError(
                 f"{node.id}: a {node.level} node cannot sit under a {parent.level} node ({parent_id})"
+            )
+
+    def _alliance_size(self, parent_id: str | None) -> int | None:
+        """Active partners of ``parent_id`` when it is an alliance (else None)."""
+        parent = self._nodes.get(parent_id) if parent_id is not None else None
+        if parent is None or parent.level is not Level.ALLIANCE:
+            return None
+        return sum(
+            1 for c in self._children[parent.id] if self._nodes[c].active and self._nodes[c].level is Level.PARTNER
+        )
+
+    def _check_room(self, node: ChannelNode, parent_id: str | None) -> None:
+        size = self._alliance_size(parent_id)
+        if node.level is Level.PARTNER and size is not None and size >= ALLIANCE_PARTNERS[1]:
+            raise AllianceSizeError(
+                f"{node.id}: alliance {parent_id} already has {size} active partners (at most {ALLIANCE_PARTNERS[1]})"
+            )
+
+    def _check_not_breaking(self, node: ChannelNode, parent_id: str | None) -> None:
+        size = self._alliance_size(parent_id)
+        low = ALLIANCE_PARTNERS[0]
+        if node.level is Level.PARTNER and size is not None and size - 1 < low <= size:
+            raise AllianceSizeError(
+                f"{node.id}: alliance {parent_id} would keep {size - 1} active partners (at least {low}); "
+                "move another partner in first"
             )
 
     # ----------------------------------------------------------------- users

@@ -15,6 +15,7 @@ from assistant.rebates import (
     Role,
     User,
 )
+from assistant.rebates.network import ALLIANCE_PARTNERS
 
 LEVELS = [Level.NATIONAL, Level.REGIONAL, Level.ALLIANCE, Level.PARTNER]
 
@@ -205,6 +206,21 @@ def model_can_read(parents: dict[str, str | None], viewer: str, target: str) -> 
     return False
 
 
+def alliance_rule_allows(parents: dict[str, str | None], levels: dict[str, Level], moved: str, parent: str) -> bool:
+    """3 to 5 partners an alliance: no sixth in, and a complete alliance keeps three."""
+    if levels[moved] is not Level.PARTNER or parent == parents[moved]:
+        return True
+
+    def size(alliance: str | None) -> int | None:
+        if alliance is None or levels[alliance] is not Level.ALLIANCE:
+            return None
+        return sum(1 for n, p in parents.items() if p == alliance and levels[n] is Level.PARTNER)
+
+    low, high = ALLIANCE_PARTNERS
+    into, out_of = size(parent), size(parents[moved])
+    return not (into is not None and into >= high) and not (out_of is not None and out_of - 1 < low <= out_of)
+
+
 @settings(max_examples=150, deadline=None)
 @given(trees_and_moves())
 def test_can_read_matches_a_parent_pointer_model(
@@ -228,6 +244,7 @@ def test_can_read_matches_a_parent_pointer_model(
             parents[moved] is not None
             and levels[parent].depth < levels[moved].depth
             and not model_can_read(parents, moved, parent)  # parent not in moved's subtree
+            and alliance_rule_allows(parents, levels, moved, parent)
         )
         if allowed:
             network.move(moved, new_parent_id=parent)
@@ -236,3 +253,46 @@ def test_can_read_matches_a_parent_pointer_model(
             with pytest.raises(NetworkChangeError):
                 network.move(moved, new_parent_id=parent)
         check()
+
+
+# ----------------------------------------------------------------------------- alliance size
+
+
+def alliance_of(n: int) -> ChannelNetwork:
+    """N -> R1 -> A1 with n partners, and an empty alliance A2 under R1."""
+    nodes = [node("N", Level.NATIONAL, None), node("R1", Level.REGIONAL, "N")]
+    nodes += [node("A1", Level.ALLIANCE, "R1"), node("A2", Level.ALLIANCE, "R1")]
+    nodes += [node(f"P{i}", Level.PARTNER, "A1") for i in range(1, n + 1)]
+    return ChannelNetwork(nodes)
+
+
+def test_an_alliance_takes_no_sixth_active_partner() -> None:
+    network = alliance_of(5)
+    with pytest.raises(NetworkChangeError, match="already has 5 active partners") as info:
+        network.add(node("P9", Level.PARTNER, "A1"))
+    assert info.value.code == "alliance_size"
+    network.add(node("P9", Level.PARTNER, "A2"))
+    with pytest.raises(NetworkChangeError, match="at most 5"):
+        network.move("P9", new_parent_id="A1")
+    network.deactivate("P5")  # a partner leaves: allowed, and makes room
+    network.move("P9", new_parent_id="A1")
+    with pytest.raises(NetworkChangeError, match="at most 5"):
+        network.reactivate("P5")
+    assert len(network.partners_under("A1")) == 5
+
+
+def test_a_move_does_not_break_up_a_complete_alliance() -> None:
+    network = alliance_of(3)
+    with pytest.raises(NetworkChangeError, match="would keep 2 active partners"):
+        network.move("P1", new_parent_id="A2")
+    assert network.get("P1").parent_id == "A1"  # unchanged
+    network.add(node("P4", Level.PARTNER, "A1"))
+    network.move("P1", new_parent_id="A2")  # 4 -> 3 is fine; A2 is forming and may grow
+    assert {p.id for p in network.partners_under("A1")} == {"P2", "P3", "P4"}
+
+
+def test_a_forming_alliance_may_lose_and_gain_partners() -> None:
+    network = alliance_of(2)
+    network.move("P1", new_parent_id="A2")  # 2 -> 1: never was complete
+    network.move("P1", new_parent_id="A1")
+    assert len(network.partners_under("A1")) == 2

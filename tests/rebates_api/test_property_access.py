@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.rebates import Order
+from assistant.rebates.network import ALLIANCE_PARTNERS
 from tests.rebates_api.harness import REBATES, Api, make_settings
 
 DEPTH = {"national": 0, "regional": 1, "alliance": 2, "partner": 3}
@@ -241,6 +242,17 @@ def expected_move(model: Model, user: str, node: str, new_parent: str) -> int:
         return 409
     if not model.active[new_parent] or DEPTH[model.level[node]] <= DEPTH[model.level[new_parent]]:
         return 409
+    if model.level[node] == "partner" and model.active[node] and model.parent[node] != new_parent:
+        low, high = ALLIANCE_PARTNERS
+
+        def size(alliance: str | None) -> int | None:
+            if alliance is None or model.level[alliance] != "alliance":
+                return None
+            return sum(1 for c in model.children(alliance) if model.level[c] == "partner" and model.active[c])
+
+        into, out_of = size(new_parent), size(model.parent[node])
+        if (into is not None and into >= high) or (out_of is not None and out_of - 1 < low <= out_of):
+            return 409
     return 200
 
 

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -39,8 +38,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from assistant.content.loader import load_corpus
 from assistant.retrieval.embedders import HashEmbedder
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import Settings
 from eval.metrics import percentiles
+from eval.service import cpu_seconds, running_service
 from indexer.build import build_from_corpus
 
 RELAY_TIMEOUT_S = 10.0
@@ -184,7 +184,7 @@ async def _drive(
                 readers.append(asyncio.create_task(_reader(ws, run, expert=False)))
                 pairs.append((ws, expert_ws[name], session["id"]))
             await asyncio.sleep(1.0)  # let the queue pushes of the accepts settle
-            cpu_start = _cpu_seconds(server)
+            cpu_start = sum(cpu_seconds(server))
             await asyncio.gather(
                 *(
                     _session(
@@ -193,7 +193,7 @@ async def _drive(
                     for n, pair in enumerate(pairs)
                 )
             )
-            run.relay_cpu_s = _cpu_seconds(server) - cpu_start
+            run.relay_cpu_s = sum(cpu_seconds(server)) - cpu_start
             for n, (_, _, sid) in enumerate(pairs):
                 await http.post(
                     f"/api/handoff/sessions/{sid}/resolve",
@@ -214,22 +214,8 @@ def _token(url: str, username: str, password: str) -> str:
     return str(r.json()["access_token"])
 
 
-def _cpu_seconds(process: psutil.Process | None) -> float:
-    if process is None:
-        return 0.0
-    times = process.cpu_times()
-    return float(times.user + times.system)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_service(tmp: Path, settings: Settings, sessions: int) -> tuple[subprocess.Popen[bytes], str, list[str]]:
+def _service_env(tmp: Path, settings: Settings, sessions: int) -> tuple[dict[str, str], list[str]]:
+    """Settings for a throw-away service with enough eval experts for ``sessions``."""
     corpus = load_corpus(settings.corpus_dir)
     lines = [line.id for line in corpus.product_lines]
     count = max(1, math.ceil(sessions / PER_EXPERT))
@@ -240,9 +226,7 @@ def _start_service(tmp: Path, settings: Settings, sessions: int) -> tuple[subpro
     (tmp / "experts.yaml").write_text(yaml.safe_dump({"experts": experts}, allow_unicode=True), encoding="utf-8")
     index = tmp / "index"
     build_from_corpus(settings.corpus_dir, out=index, settings=settings, embedder=HashEmbedder(64), progress=False)
-    port = _free_port()
     env = {
-        **os.environ,
         "ASSISTANT_DATABASE_URL": f"sqlite:///{tmp / 'handoff.db'}",
         "ASSISTANT_INDEX_DIR": str(index),
         "ASSISTANT_EMBEDDER": "hash-64",
@@ -250,50 +234,25 @@ def _start_service(tmp: Path, settings: Settings, sessions: int) -> tuple[subpro
         "ASSISTANT_SECRET_KEY": "eval-handoff-" + "k" * 40,
         "ASSISTANT_HANDOFF_QUEUE_TIMEOUT_SECONDS": "3600",
     }
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=PROJECT_ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"service exited; see {tmp / 'server.log'}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return proc, url, [str(e["username"]) for e in experts]
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("service did not become ready")
+    return env, [str(e["username"]) for e in experts]
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings()
     password = args.password or settings.demo_password
-    proc: subprocess.Popen[bytes] | None = None
-    with tempfile.TemporaryDirectory(prefix="eval-handoff-") as tmp:
-        url = args.url
+    with tempfile.TemporaryDirectory(prefix="eval-handoff-") as tmp, contextlib.ExitStack() as stack:
+        url: str = args.url
         expert_names = [e for e in args.experts.split(",") if e]
+        server: psutil.Process | None = None
         if not url:
-            proc, url, expert_names = _start_service(Path(tmp), settings, args.sessions)
-        try:
-            requester = _token(url, args.username, password)
-            experts = {name: _token(url, name, password) for name in expert_names}
-            server = psutil.Process(proc.pid) if proc is not None else None
-            load_before = os.getloadavg()[0]
-            started = time.perf_counter()
-            result = asyncio.run(_drive(url, requester, experts, args, server))
-            elapsed = time.perf_counter() - started
-        finally:
-            if proc is not None:
-                proc.terminate()
-                proc.wait(timeout=30)
+            env, expert_names = _service_env(Path(tmp), settings, args.sessions)
+            url, server = stack.enter_context(running_service(env, log=Path(tmp) / "server.log"))
+        requester = _token(url, args.username, password)
+        experts = {name: _token(url, name, password) for name in expert_names}
+        load_before = os.getloadavg()[0]
+        started = time.perf_counter()
+        result = asyncio.run(_drive(url, requester, experts, args, server))
+        elapsed = time.perf_counter() - started
     both = result.r2e + result.e2r
     return {
         "sessions": args.sessions,
@@ -308,7 +267,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "elapsed_s": round(elapsed, 2),
         # Server CPU per relayed message during the relay phase (own server only), and
         # the machine's load: relay times grow when the CPUs are shared.
-        "server_cpu_ms_per_message": round(result.relay_cpu_s * 1000 / len(both), 3) if both and proc else None,
+        "server_cpu_ms_per_message": round(result.relay_cpu_s * 1000 / len(both), 3) if both and server else None,
         "load_avg_1m": round(load_before, 2),
         "error_codes": sorted(set(result.errors)),
         "cpu_count": os.cpu_count(),

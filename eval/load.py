@@ -17,9 +17,6 @@ import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -36,6 +33,7 @@ from websockets.exceptions import ConnectionClosed
 from assistant.retrieval.embedders import make_embedder
 from assistant.settings import PROJECT_ROOT, Settings
 from eval.metrics import percentiles
+from eval.service import cpu_seconds, running_service
 from indexer.build import build_from_corpus, corpus_is_stale
 
 FALLBACK_QUESTIONS = ["EG-2100 有几个串口", "网关质保多久", "有没有汽车厂的案例", "厂长关心回本 怎么开场", "你好"]
@@ -61,12 +59,6 @@ def _questions() -> list[str]:
     for path in sorted((PROJECT_ROOT / "eval" / "data" / "labelled").glob("questions-*.yaml")):
         texts += [str(q["text"]) for q in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
     return texts or FALLBACK_QUESTIONS
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _connect(url: str, token: str) -> ClientConnection:
@@ -130,30 +122,14 @@ async def _drive(url: str, token: str, args: argparse.Namespace, server: psutil.
         rng.shuffle(mine)
         tasks.append(_session(ws, mine, turns=args.turns, think=think, rng=rng, latencies=latencies, errors=errors))
     run.load_avg_1m = os.getloadavg()[0]
-    before = _cpu_seconds(server)
+    before = cpu_seconds(server)
     try:
         await asyncio.gather(*tasks)
     finally:
-        after = _cpu_seconds(server)
+        after = cpu_seconds(server)
         run.cpu_s = (after[0] - before[0], after[1] - before[1])
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     return run
-
-
-def _cpu_seconds(server: psutil.Process | None) -> tuple[float, float]:
-    """CPU seconds used so far by the serving process and by its children (the engine
-    processes) -- a figure the machine's other load does not inflate much."""
-    if server is None:
-        return 0.0, 0.0
-
-    def used(p: psutil.Process) -> float:
-        try:
-            t = p.cpu_times()
-        except psutil.NoSuchProcess:
-            return 0.0
-        return float(t.user + t.system)
-
-    return used(server), sum(used(c) for c in server.children(recursive=True))
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -167,42 +143,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         build_from_corpus(
             settings.corpus_dir, out=settings.index_dir, settings=settings, embedder=embedder, progress=False
         )
-    # The service runs in its own process, as in production: the load generator's
-    # 50 clients must not share the server's interpreter lock.
     with tempfile.TemporaryDirectory(prefix="eval-load-") as tmp:
-        port = _free_port()
         env = {
-            **os.environ,
             "ASSISTANT_DATABASE_URL": f"sqlite:///{Path(tmp) / 'load.db'}",
             "ASSISTANT_INDEX_DIR": str(settings.index_dir),
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_ready(url, server)
-            return _measure(url, args, password, server=psutil.Process(server.pid))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the service exited with code {server.returncode}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the service did not become ready")
+        with running_service(env, log=Path(tmp) / "server.log") as (url, server):
+            return _measure(url, args, password, server=server)
 
 
 def _measure(url: str, args: argparse.Namespace, password: str, *, server: psutil.Process | None) -> dict[str, Any]:

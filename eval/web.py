@@ -94,9 +94,10 @@ def _start_server() -> tuple[str, Any, tempfile.TemporaryDirectory[str]]:
     import uvicorn
 
     from assistant.api.app import create_app
+    from assistant.api.server import uvicorn_config
     from assistant.retrieval.embedders import make_embedder
     from assistant.settings import Settings
-    from eval.load import _free_port
+    from eval.service import free_port
     from indexer.build import build_from_corpus, corpus_is_stale
 
     settings = Settings()
@@ -104,13 +105,16 @@ def _start_server() -> tuple[str, Any, tempfile.TemporaryDirectory[str]]:
     if corpus_is_stale(settings.corpus_dir, settings.index_dir, model=embedder.name):
         build_from_corpus(settings.corpus_dir, out=settings.index_dir, settings=settings, embedder=embedder)
     tmp = tempfile.TemporaryDirectory(prefix="eval-web-")
-    port = _free_port()
+    port = free_port()
     settings = settings.model_copy(
-        update={"database_url": f"sqlite:///{Path(tmp.name) / 'web.db'}", "port": port, "public_url": ""}
+        update={
+            "database_url": f"sqlite:///{Path(tmp.name) / 'web.db'}",
+            "host": "127.0.0.1",
+            "port": port,
+            "public_url": "",
+        }
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, ws="websockets", log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180

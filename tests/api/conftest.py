@@ -92,6 +92,11 @@ class LiveServer:
 
 @pytest.fixture
 def server_settings(tmp_path: Path) -> Settings:
+    return make_server_settings(tmp_path)
+
+
+def make_server_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Fixture corpus, its index built with the hash embedder, alice (P-1) and bob (P-2)."""
     channels = tmp_path / "channels.yaml"
     channels.write_text(CHANNELS, encoding="utf-8")
     settings = Settings(
@@ -102,6 +107,7 @@ def server_settings(tmp_path: Path) -> Settings:
         secret_key="test-secret-" + "x" * 40,
         channels_file=channels,
         demo_password="pw-test-123",
+        **overrides,
     )
     build_from_corpus(
         FIXTURE_CORPUS, out=settings.index_dir, settings=settings, embedder=HashEmbedder(64), progress=False

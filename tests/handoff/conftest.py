@@ -17,12 +17,10 @@ from assistant.handoff.experts import seed_experts
 from assistant.handoff.outbox import Outbox, Presence
 from assistant.handoff.service import HandoffConfig, HandoffService
 from assistant.handoff.setup import slot_extractor
-from assistant.retrieval.embedders import HashEmbedder
 from assistant.settings import Settings
 from assistant.storage.db import Database, migrate
 from assistant.storage.models import User
-from indexer.build import build_from_corpus
-from tests.api.conftest import CHANNELS, LiveServer, free_port
+from tests.api.conftest import CHANNELS, LiveServer, free_port, make_server_settings
 from tests.conftest import FIXTURE_CORPUS
 
 EXPERTS = """\
@@ -119,27 +117,12 @@ def domain(tmp_path: Path, fixture_corpus: Corpus) -> Iterator[Domain]:
 
 @pytest.fixture
 def handoff_settings(tmp_path: Path) -> Settings:
-    """Like the API tests' server settings, plus the experts and a fast timeout sweep."""
-    channels = tmp_path / "channels.yaml"
-    channels.write_text(CHANNELS, encoding="utf-8")
+    """The API tests' server settings, plus the experts and a fast timeout sweep."""
     experts = tmp_path / "experts.yaml"
     experts.write_text(EXPERTS, encoding="utf-8")
-    settings = Settings(
-        corpus_dir=FIXTURE_CORPUS,
-        index_dir=tmp_path / "index",
-        database_url=f"sqlite:///{tmp_path / 'chat.db'}",
-        embedder="hash-64",
-        secret_key="test-secret-" + "x" * 40,
-        channels_file=channels,
-        demo_password=PASSWORD,
-        handoff_experts_file=experts,
-        handoff_sweep_seconds=0.1,
-        handoff_queue_timeout_seconds=60,
+    return make_server_settings(
+        tmp_path, handoff_experts_file=experts, handoff_sweep_seconds=0.1, handoff_queue_timeout_seconds=60
     )
-    build_from_corpus(
-        FIXTURE_CORPUS, out=settings.index_dir, settings=settings, embedder=HashEmbedder(64), progress=False
-    )
-    return settings
 
 
 @pytest.fixture

@@ -1,0 +1,77 @@
+"""The service under measurement, started as production runs it: ``python -m assistant
+serve`` in its own process on a free port (the load generator must not share its
+interpreter lock), with the benchmark's settings passed as ``ASSISTANT_*`` variables."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psutil
+
+from assistant.settings import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_service(env: Mapping[str, str], *, log: Path, timeout: float = 180) -> Iterator[tuple[str, psutil.Process]]:
+    """Start the service with ``env`` added to this process's environment, wait until
+    ``/readyz`` answers 200, yield (base URL, the server process), stop it after."""
+    port = free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_ready(url, proc, log=log, timeout=timeout)
+            yield url, psutil.Process(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], *, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the service exited with code {proc.returncode}; see {log}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the service did not become ready within {timeout:.0f} s; see {log}")
+
+
+def cpu_seconds(server: psutil.Process | None) -> tuple[float, float]:
+    """CPU seconds used so far by the serving process and by its children (the engine
+    processes): a figure the machine's other load inflates far less than latency."""
+    if server is None:
+        return 0.0, 0.0
+
+    def used(p: psutil.Process) -> float:
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            return 0.0
+        return float(t.user + t.system)
+
+    return used(server), sum(used(c) for c in server.children(recursive=True))

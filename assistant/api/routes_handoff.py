@@ -81,6 +81,11 @@ _PAGE_HEADERS = {
 # -- bodies and responses ----------------------------------------------------------------
 
 
+# Field types shared by the REST bodies and the expert WebSocket frames.
+_SessionId = Annotated[str, Field(min_length=1, max_length=64)]
+_Text = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -97,11 +102,11 @@ class HandoffRequestBody(_Body):
 
 class ExpertMessageBody(_Body):
     client_msg_id: str = Field(min_length=1, max_length=64)
-    text: str = Field(min_length=1, max_length=4000)
+    text: _Text
 
 
 class NoteBody(_Body):
-    text: str = Field(min_length=1, max_length=4000)
+    text: _Text
 
 
 class TransferBody(_Body):
@@ -277,43 +282,43 @@ class _Frame(BaseModel):
 
 class ResumeFrame(_Frame):
     type: Literal["resume"]
-    session_id: str = Field(min_length=1, max_length=64)
+    session_id: _SessionId
     last_seq: int = Field(ge=0)
 
 
 class MessageFrame(_Frame):
     type: Literal["message"]
-    session_id: str = Field(min_length=1, max_length=64)
+    session_id: _SessionId
     client_msg_id: str = Field(min_length=1, max_length=64)
-    text: str = Field(min_length=1, max_length=4000)
+    text: _Text
 
 
 class AcceptFrame(_Frame):
     type: Literal["accept"]
-    session_id: str = Field(min_length=1, max_length=64)
+    session_id: _SessionId
 
 
 class NoteFrame(_Frame):
     type: Literal["note"]
-    session_id: str = Field(min_length=1, max_length=64)
-    text: str = Field(min_length=1, max_length=4000)
+    session_id: _SessionId
+    text: _Text
 
 
 class JoinCodeFrame(_Frame):
     type: Literal["join_code"]
-    session_id: str = Field(min_length=1, max_length=64)
+    session_id: _SessionId
 
 
 class TransferFrame(_Frame):
     type: Literal["transfer"]
-    session_id: str = Field(min_length=1, max_length=64)
+    session_id: _SessionId
     to: str = Field(min_length=1, max_length=64)
     note: str = Field(default="", max_length=4000)
 
 
 class ResolveFrame(_Frame):
     type: Literal["resolve"]
-    session_id: str = Field(min_length=1, max_length=64)
+    session_id: _SessionId
     summary: str = Field(min_length=1, max_length=2000)
     resolved: bool = True
 

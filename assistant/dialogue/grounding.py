@@ -29,7 +29,7 @@ from typing import Any
 
 from assistant.content.documents import Document
 from assistant.retrieval.retriever import Hit, HybridRetriever, RetrievalError
-from assistant.retrieval.tokenizer import STOPWORDS, Tokenizer, normalize
+from assistant.retrieval.tokenizer import STOPWORDS, normalize
 
 # Calibrated on dev (see module docstring): share of the question's content words found in the chunk.
 DEFAULT_MIN_GROUNDING = 0.3
@@ -72,17 +72,17 @@ def grounding_scores(
             about = product is not None and doc.doc_id == product
             out.append(GroundedHit(hit, 1.0 if about else 0.0))
             continue
-        haystack, doc_tokens = _haystack(tokenizer, doc.title_field(), doc.text)
+        haystack = _haystack(doc.title_field(), doc.text)
+        doc_tokens = retriever.chunk_terms(doc)
         found = sum(1 for w in words if w in doc_tokens or w in haystack)
         out.append(GroundedHit(hit, round(found / len(words), 4)))
     return out
 
 
 @functools.lru_cache(maxsize=8192)
-def _haystack(tokenizer: Tokenizer, title: str, text: str) -> tuple[str, frozenset[str]]:
-    """A chunk's normalised text and its tokens: the same for every question that finds it."""
-    haystack = normalize(f"{title} {text}")
-    return haystack, frozenset(tokenizer.tokenize(haystack))
+def _haystack(title: str, text: str) -> str:
+    """A chunk's normalised text: the same for every question that finds it."""
+    return normalize(f"{title} {text}")
 
 
 def answer_sentences(doc: Document, query_words: Sequence[str], *, limit: int = 2) -> list[str]:

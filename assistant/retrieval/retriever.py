@@ -97,8 +97,28 @@ class _State:
             self.dense_index = flat
         else:
             self.dense_index = None
+        self.row_of = {doc.id: row for row, doc in enumerate(self.documents)}
+        # Each chunk's terms, read back from the BM25 matrices (columns are chunks):
+        # the index already tokenised every chunk, so no question re-tokenises one.
+        self._term_columns = [
+            (bm25.weights.tocsc(), sorted(bm25.vocabulary, key=bm25.vocabulary.__getitem__))
+            for bm25 in (art.bm25_title, art.bm25_body)
+        ]
+        self._terms: dict[int, frozenset[str]] = {}
         # How many vectors a document has at most: search that many more to fill k docs.
         self.max_vectors_per_doc = int(np.bincount(art.vector_doc).max()) if len(art.vector_doc) else 1
+
+
+    def terms(self, row: int) -> frozenset[str]:
+        """The tokens of chunk ``row``'s title and text (computed once per chunk)."""
+        found = self._terms.get(row)
+        if found is None:
+            words: set[str] = set()
+            for columns, names in self._term_columns:
+                start, end = columns.indptr[row], columns.indptr[row + 1]
+                words.update(names[i] for i in columns.indices[start:end].tolist())
+            found = self._terms[row] = frozenset(words)
+        return found
 
 
 class HybridRetriever:
@@ -155,6 +175,14 @@ class HybridRetriever:
         if self._state is None:
             raise RetrievalError("retriever not loaded: call load() first")
         return self._state
+
+    def chunk_terms(self, document: Document) -> frozenset[str]:
+        """The tokens of a chunk's title and text, as the index has them."""
+        state = self._require()
+        row = state.row_of.get(document.id)
+        if row is None or state.documents[row] is not document:  # from an index since replaced
+            return frozenset(state.tokenizer.tokenize(f"{document.title_field()} {document.text}"))
+        return state.terms(row)
 
     # -- search ---------------------------------------------------------------------
 

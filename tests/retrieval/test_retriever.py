@@ -111,3 +111,10 @@ def test_dense_query_feeds_only_the_dense_side(retriever: HybridRetriever) -> No
     for hit in fused:
         if hit.dense_rank is not None:
             assert dense_ids[hit.dense_rank - 1] == hit.document.id
+
+
+def test_chunk_terms_are_the_tokens_of_title_and_text(retriever: HybridRetriever) -> None:
+    """Grounding reads a chunk's tokens back from the index instead of re-tokenising it."""
+    for doc in retriever.documents:
+        expected = frozenset(retriever.tokenizer.tokenize(f"{doc.title_field()} {doc.text}"))
+        assert retriever.chunk_terms(doc) == expected, doc.id

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 import queue
 import threading
 from collections.abc import Sequence
@@ -61,9 +62,19 @@ def _serve(conn: Connection, settings: Settings) -> None:
             plan = engine.understand(text=text, profile=profile, caller=caller, history=history)
             answer: Reply | TurnPlan = plan if plan.intent in SERVICE_INTENTS else engine.respond(plan)
         except Exception as exc:  # raised again in the serving process, as it would be in process
-            conn.send((False, exc))
+            conn.send((False, sendable(exc)))
         else:
             conn.send((True, answer))
+
+
+def sendable(exc: Exception) -> Exception:
+    """The error itself if it survives the pipe (pickled and rebuilt), else a RuntimeError
+    with its text: an error that cannot be rebuilt must not take the worker down."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 class EnginePool:

@@ -108,7 +108,6 @@ class _State:
         # How many vectors a document has at most: search that many more to fill k docs.
         self.max_vectors_per_doc = int(np.bincount(art.vector_doc).max()) if len(art.vector_doc) else 1
 
-
     def terms(self, row: int) -> frozenset[str]:
         """The tokens of chunk ``row``'s title and text (computed once per chunk)."""
         found = self._terms.get(row)

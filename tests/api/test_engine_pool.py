@@ -15,8 +15,10 @@ import pytest
 from websockets.sync.client import connect
 
 from assistant.dialogue.engine import DialogueEngine
+from assistant.dialogue.errors import UtteranceTooLongError
 from assistant.dialogue.factory import build_engine, load_components
-from assistant.dialogue.pool import EnginePool
+from assistant.dialogue.nlu import MAX_UTTERANCE_CHARS
+from assistant.dialogue.pool import EnginePool, sendable
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.types import Caller, CustomerProfile
 from assistant.settings import Settings
@@ -76,6 +78,32 @@ def test_service_intents_are_answered_by_the_serving_process(
     assert reply.text.startswith("返利问题已收到")
     assert rebates.pids == [os.getpid()]  # the skill ran here, not in the worker
     assert os.getpid() not in pool.worker_pids
+
+
+def test_a_turn_error_in_a_worker_is_raised_here_and_the_worker_stays(
+    local_and_pool: tuple[DialogueEngine, EnginePool, RecordingRebates],
+) -> None:
+    local, pool, _ = local_and_pool
+    too_long = "串口" * MAX_UTTERANCE_CHARS
+    with pytest.raises(UtteranceTooLongError):
+        local.handle(text=too_long, profile=CustomerProfile(), caller=CALLER)
+    with pytest.raises(UtteranceTooLongError) as raised:
+        pool.handle(text=too_long, profile=CustomerProfile(), caller=CALLER)
+    assert raised.value.code == "utterance_too_long"
+    assert not pool.broken
+    assert pool.handle(text="你好", profile=CustomerProfile(), caller=CALLER).intent == "greeting"
+
+
+class _NeedsKeywordsError(Exception):
+    def __init__(self, *, detail: str) -> None:
+        super().__init__(detail)
+
+
+def test_an_error_that_cannot_cross_the_pipe_becomes_a_runtime_error() -> None:
+    assert isinstance(sendable(UtteranceTooLongError("too long")), UtteranceTooLongError)
+    replaced = sendable(_NeedsKeywordsError(detail="坏了"))  # pickles, but cannot be rebuilt
+    assert isinstance(replaced, RuntimeError)
+    assert str(replaced) == "_NeedsKeywordsError: 坏了"
 
 
 def test_a_killed_worker_costs_speed_not_answers(

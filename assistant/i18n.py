@@ -53,6 +53,10 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "The amount must be a positive number with at most two decimals.",
     ),
     "invalid_order": ("订单数据不一致，未能记账。", "Inconsistent order data; nothing was booked."),
+    "duplicate_order": (
+        "订单号已存在或在本批中重复，本批订单均未记账。",
+        "An order id is already recorded or repeated in the batch; nothing was booked.",
+    ),
     "order_not_found": ("找不到这笔订单。", "No such order."),
     "forbidden": ("你没有权限执行这个操作。", "You are not allowed to do this."),
     "invalid_network_change": (

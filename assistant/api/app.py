@@ -54,6 +54,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "partner_required": 422,
     "invalid_amount": 422,
     "invalid_order": 422,
+    "duplicate_order": 409,
     "order_not_found": 404,
     "forbidden": 403,
     "invalid_network_change": 409,

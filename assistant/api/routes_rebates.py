@@ -5,25 +5,28 @@ made by :class:`assistant.rebates.service.RebateService`.  Money, rates and scor
 are decimal strings (``"12345.67"``, ``"0.03"``), never floats.  Errors are the
 service's codes: ``partner_not_found`` (404, also for ids the caller may not see),
 ``quarter_not_found`` (404), ``partner_required`` (422), ``invalid_amount`` (422),
-``forbidden`` (403), ``invalid_network_change`` and ``alliance_size`` (409).
+``invalid_order`` (422), ``forbidden`` (403), ``invalid_network_change``,
+``alliance_size`` and ``duplicate_order`` (409); a malformed body or query is
+``validation_error`` (422).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool, StringConstraints
 
 from assistant.api.deps import CallerDep, RuntimeDep
 from assistant.api.runtime import NotReadyError
 from assistant.dialogue.types import Caller
 from assistant.rebates.engine import LINE_LABELS, Statement, StatementLine, TierProgress
-from assistant.rebates.ledger import Order
+from assistant.rebates.ledger import Order, OrderStatus
 from assistant.rebates.network import ChannelNode, Level
-from assistant.rebates.service import RebateService, TreeNode
+from assistant.rebates.service import MAX_AMOUNT, RebateService, TreeNode
 
 router = APIRouter(tags=["rebates"])
 
@@ -258,6 +261,50 @@ class MoveIn(BaseModel):
     new_parent_id: NodeId
 
 
+MAX_ORDERS = 1000  # per request; a bigger import goes in several batches
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    """Only ``YYYY-MM-DD`` (no timestamps, no ``20261120``); pydantic then checks the calendar."""
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+class OrderIn(BaseModel):
+    """One order or return, as the seed file has it (ids like ``SO-2026-03582``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: NodeId
+    partner_id: NodeId
+    customer_id: NodeId
+    new_customer: StrictBool
+    product_id: Label
+    amount: Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=2, description="yuan, at most two decimals")]
+    date: IsoDate
+    status: Literal["booked", "returned"] = "booked"
+    reverses: NodeId | None = None
+    industry: Label | None = None
+    city: Label | None = None
+
+
+class OrdersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    orders: Annotated[list[OrderIn], Field(min_length=1, max_length=MAX_ORDERS)]
+
+
+class RecordedOut(BaseModel):
+    recorded: int
+    orders: list[OrderOut]
+
+
 # --------------------------------------------------------------------------- translation
 
 
@@ -331,6 +378,22 @@ def node_out(node: ChannelNode) -> NodeOut:
 
 def tree_out(tree: TreeNode) -> TreeOut:
     return TreeOut(**node_out(tree.node).model_dump(), children=[tree_out(c) for c in tree.children])
+
+
+def order_in(o: OrderIn) -> Order:
+    return Order(
+        order_id=o.order_id,
+        partner_id=o.partner_id,
+        customer_id=o.customer_id,
+        new_customer=o.new_customer,
+        product_id=o.product_id,
+        amount=o.amount,
+        date=o.date,
+        status=OrderStatus(o.status),
+        reverses=o.reverses,
+        industry=o.industry,
+        city=o.city,
+    )
 
 
 def order_out(o: Order) -> OrderOut:
@@ -540,3 +603,20 @@ def move_partner(node_id: AdminNodeId, body: MoveIn, caller: AdminDep, runtime: 
 def deactivate_partner(node_id: AdminNodeId, caller: AdminDep, runtime: RuntimeDep) -> NodeOut:
     """Deactivate a node without active children; its users read nothing from then on."""
     return node_out(service(runtime).deactivate_node(viewer=caller, node_id=node_id))
+
+
+@router.post("/api/admin/orders", response_model=RecordedOut, status_code=201, tags=["admin"])
+def record_orders(body: OrdersIn, caller: AdminDep, runtime: RuntimeDep) -> RecordedOut:
+    """Record 1..1000 booked orders and returns, all or nothing; statements count them at once.
+
+    Only for partners the admin can read (404 ``partner_not_found`` otherwise; 422
+    ``invalid_order`` for a node that is not a partner).  Dates are the booking dates:
+    the policy counts sales to date, so an order or return dated after today is refused
+    (422 ``invalid_order``), as is one outside the partner's policy quarters.  An id
+    already in the ledger or twice in the batch is 409 ``duplicate_order``; a return
+    must name (``reverses``) a booked order of the same partner and customer, dated on
+    or before it, and the returns of an order never exceed it (422 ``invalid_order``).
+    Every order is checked before anything is written: a refused batch records nothing.
+    """
+    recorded = service(runtime).add_orders(viewer=caller, orders=[order_in(o) for o in body.orders])
+    return RecordedOut(recorded=len(recorded), orders=[order_out(o) for o in recorded])

@@ -68,6 +68,13 @@ class InvalidOrderError(RebateError):
     code = "invalid_order"
 
 
+class DuplicateOrderError(InvalidOrderError):
+    """Orders added to a ledger reuse an id already in it, or the same id twice in one batch
+    (a conflict with what is recorded, unlike a malformed order)."""
+
+    code = "duplicate_order"
+
+
 class NetworkChangeError(RebateError):
     """A change to the channel tree would break it (cycle, wrong level, duplicate id, ...)."""
 

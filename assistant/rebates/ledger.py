@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from assistant.rebates.errors import InvalidOrderError
+from assistant.rebates.errors import DuplicateOrderError, InvalidOrderError
 from assistant.rebates.money import ZERO, check_money
 from assistant.rebates.quarter import Quarter
 
@@ -231,6 +231,8 @@ class Ledger:
         check_money(order.amount, what=f"{where}: amount", positive=True)
         if order.status is OrderStatus.BOOKED and order.reverses is not None:
             raise InvalidOrderError(f"{where}: a booked order cannot reverse another order")
+        if order.status is OrderStatus.RETURNED and not order.reverses:
+            raise InvalidOrderError(f"{where}: a return must name the order it reverses")
 
     def _validate_return(self, order: Order, returned_so_far: dict[str, Decimal]) -> None:
         where = f"order {order.order_id}"
@@ -263,8 +265,21 @@ class Ledger:
         return frozenset(partner for partner, _ in self._buckets)
 
     def with_orders(self, extra: Iterable[Order]) -> Ledger:
-        """A new ledger with ``extra`` orders added (this one is unchanged)."""
-        return Ledger([*self._by_id.values(), *extra])
+        """A new ledger with ``extra`` orders added (this one is unchanged).
+
+        An id already in this ledger or repeated within ``extra`` raises
+        :class:`DuplicateOrderError`; every other rule is checked as for any ledger
+        (:class:`InvalidOrderError`: returns of unknown orders, over-returns, amounts, ...).
+        """
+        added = list(extra)
+        seen: set[str] = set()
+        for order in added:
+            if order.order_id in self._by_id:
+                raise DuplicateOrderError(f"order {order.order_id}: already in the ledger")
+            if order.order_id in seen:
+                raise DuplicateOrderError(f"order {order.order_id}: twice in the batch")
+            seen.add(order.order_id)
+        return Ledger([*self._by_id.values(), *added])
 
     def orders(self, partner_id: str, quarter: Quarter, *, until: date | None = None) -> tuple[Order, ...]:
         """The partner's orders and returns dated in ``quarter`` (up to ``until`` inclusive)."""

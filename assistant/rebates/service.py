@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -460,21 +460,88 @@ class RebateService:
     # ----------------------------------------------------------------- ledger writes
 
     def record_orders(self, orders: Iterable[Order]) -> int:
-        """Append orders (and returns) to the ledger: validated, written, then served."""
+        """Append orders (and returns) to the ledger: validated, written, then served.
+
+        The trusted bulk path (tests, imports): no caller, any date.  Admins recording
+        orders use :meth:`add_orders`.
+        """
         new = list(orders)
         with self._write_lock:
             state = self.state
             for order in new:
-                node = state.network.find(order.partner_id)
-                if node is None or node.level is not Level.PARTNER or order.partner_id not in state.profiles:
-                    raise InvalidOrderError(f"order {order.order_id}: {order.partner_id!r} is not a partner")
-            ledger = state.ledger.with_orders(new)  # validates ids, returns, amounts
-            count = self.store.insert_orders(new)
-            self._state = build_state(
-                policy=state.policy,
-                network=state.network,
-                ledger=ledger,
-                profiles=state.profiles,
-                today=self._today,
+                self._check_partner(state, order)
+            self._append(state, new)
+        return len(new)
+
+    def add_orders(self, *, viewer: Viewer, orders: Iterable[Order]) -> tuple[Order, ...]:
+        """An admin records a batch of booked orders and returns: all of it or nothing.
+
+        Every order is checked before anything is written: the admin must be able to
+        read its partner (:class:`PartnerNotFoundError` otherwise, as for any unreadable
+        id), which must be a leaf partner; its date must not be after today (the policy
+        counts booked orders and returns *to date*: an order is recorded once it is
+        booked, and a return is dated the day it is booked) nor outside the partner's
+        policy quarters; then the ledger's rules (:meth:`Ledger.with_orders`): ids new
+        and unique in the batch (:class:`DuplicateOrderError`), returns of known booked
+        orders of the same partner and customer, dated on or after them, never more than
+        was booked (:class:`InvalidOrderError`).  Amounts are kept as stored (cents).
+        Returns the orders as recorded, in the order given.
+        """
+        self.require_admin(viewer)
+        batch = [self._as_stored(order) for order in orders]
+        if not batch:
+            raise InvalidOrderError("no orders to record")
+        with self._write_lock:
+            state = self.state
+            today = self._today()
+            try:
+                for order in batch:
+                    self._readable(state, viewer, order.partner_id)
+                for order in batch:
+                    self._check_partner(state, order)
+                    self._check_date(state, order, today)
+                self._append(state, batch)
+            except InvalidOrderError as exc:
+                log.info("orders rejected by=%s: %s", viewer.partner_id, exc)
+                raise
+        log.info("orders recorded count=%d by=%s", len(batch), viewer.partner_id)
+        return tuple(batch)
+
+    @staticmethod
+    def _as_stored(order: Order) -> Order:
+        """The order with its amount checked and as the database keeps it (``100.00``, not ``1E+2``)."""
+        amount = check_money(order.amount, what=f"order {order.order_id}: amount", positive=True)
+        if amount > MAX_AMOUNT:
+            raise InvalidAmountError(f"order {order.order_id}: amount {amount} is implausibly large")
+        return replace(order, amount=from_cents(to_cents(amount)))
+
+    @staticmethod
+    def _check_partner(state: RebateState, order: Order) -> None:
+        node = state.network.find(order.partner_id)
+        if node is None or node.level is not Level.PARTNER or order.partner_id not in state.profiles:
+            raise InvalidOrderError(f"order {order.order_id}: {order.partner_id!r} is not a partner")
+
+    @staticmethod
+    def _check_date(state: RebateState, order: Order, today: date) -> None:
+        where = f"order {order.order_id}"
+        if order.date > today:
+            raise InvalidOrderError(f"{where}: dated {order.date}, in the future (today is {today})")
+        q = Quarter.of(order.date)
+        first = state.profiles[order.partner_id].first_quarter
+        if not state.policy.covers(q) or q < first:
+            raise InvalidOrderError(
+                f"{where}: dated in {q}, outside {order.partner_id}'s policy quarters"
+                f" ({max(first, state.policy.first_quarter)}..{state.policy.last_quarter})"
             )
-        return count
+
+    def _append(self, state: RebateState, orders: list[Order]) -> None:
+        """Validate on a new ledger, write in one transaction, then swap in (under the write lock)."""
+        ledger = state.ledger.with_orders(orders)  # validates ids, returns, amounts
+        self.store.insert_orders(orders)
+        self._state = build_state(
+            policy=state.policy,
+            network=state.network,
+            ledger=ledger,
+            profiles=state.profiles,
+            today=self._today,
+        )

@@ -1,8 +1,9 @@
 """Staff sign-in: argon2 password hashes and short-lived signed access tokens.
 
 A token carries the user id, partner id and role, signed with HS256 and an
-expiry.  Identity is always taken from a verified token, never from ids the
-client puts in a request body.
+expiry; a token issued to an embedded widget also names its portal (``portal``).
+Identity is always taken from a verified token, never from ids the client puts in
+a request body.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class TokenClaims:
     partner_id: str
     role: str
     expires_at: datetime
+    portal: str | None = None  # the embedding portal of a widget session; None for staff sign-ins
 
 
 class TokenService:
@@ -63,10 +65,21 @@ class TokenService:
         self._secret = secret
         self.ttl = ttl
 
-    def issue(self, *, user_id: str, partner_id: str, role: str, now: datetime | None = None) -> tuple[str, datetime]:
+    def issue(
+        self, *, user_id: str, partner_id: str, role: str, portal: str | None = None, now: datetime | None = None
+    ) -> tuple[str, datetime]:
         issued = now or datetime.now(UTC)
         expires = issued + self.ttl
-        claims = {"sub": user_id, "partner": partner_id, "role": role, "iat": issued, "exp": expires, "typ": "access"}
+        claims: dict[str, object] = {
+            "sub": user_id,
+            "partner": partner_id,
+            "role": role,
+            "iat": issued,
+            "exp": expires,
+            "typ": "access",
+        }
+        if portal is not None:
+            claims["portal"] = portal
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), expires
 
     def verify(self, token: str) -> TokenClaims:
@@ -76,13 +89,17 @@ class TokenService:
             raise InvalidTokenError("token expired") from exc
         except jwt.PyJWTError as exc:
             raise InvalidTokenError("invalid token") from exc
+        portal = data.get("portal")
         if data.get("typ") != "access" or not isinstance(data.get("partner"), str):
+            raise InvalidTokenError("invalid token")
+        if portal is not None and not isinstance(portal, str):
             raise InvalidTokenError("invalid token")
         return TokenClaims(
             user_id=str(data["sub"]),
             partner_id=str(data["partner"]),
             role=str(data.get("role", "sales")),
             expires_at=datetime.fromtimestamp(int(data["exp"]), UTC),
+            portal=portal,
         )
 
 

@@ -255,7 +255,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         except AuthError:
             await websocket.close(code=1008)
             return
-        if await widget_origin_refused(rt, websocket, raw):  # widget sessions: portal's origins only
+        if widget_origin_refused(rt, websocket, caller):  # widget sessions: the portal's origins only
             await websocket.close(code=1008)
             return
         if not rt.ready:

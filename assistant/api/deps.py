@@ -35,7 +35,13 @@ def caller_from_token(runtime: Runtime, token: str | None) -> Caller:
         if user is None or not user.active:
             raise InvalidTokenError("user no longer active")
         # The partner comes from the database, so moving a user takes effect at once.
-        return Caller(user_id=user.id, partner_id=user.partner_id, display_name=user.display_name, role=user.role)
+        return Caller(
+            user_id=user.id,
+            partner_id=user.partner_id,
+            display_name=user.display_name,
+            role=user.role,
+            portal=claims.portal,
+        )
 
 
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

@@ -41,6 +41,7 @@ from assistant.api.deps import CallerDep, RuntimeDep
 from assistant.api.runtime import NotReadyError, Runtime
 from assistant.content.documents import Document
 from assistant.dashboard.feedback import Network, feedback_scope, recent_feedback
+from assistant.dialogue.types import Caller
 from assistant.errors import AssistantError
 from assistant.portals.errors import PortalError, PortalNotFoundError
 from assistant.portals.registry import Portal, normalize_origin, same_host
@@ -386,15 +387,14 @@ def get_recent_feedback(
 # --------------------------------------------------------------------------- WebSocket check
 
 
-async def widget_origin_refused(runtime: Runtime, websocket: WebSocket, token: str | None) -> bool:
-    """True when ``token`` belongs to a widget session and the handshake's Origin is
-    neither the service itself nor one of the portal's allowed origins."""
+def widget_origin_refused(runtime: Runtime, websocket: WebSocket, caller: Caller) -> bool:
+    """True when the caller signed in through a portal's widget and the handshake's
+    Origin is neither the service itself nor one of that portal's allowed origins."""
     service = runtime.portals
-    if service is None or not token:
+    if service is None or caller.portal is None:
         return False
     origin = websocket.headers.get("origin")
-    host = _host(websocket)
-    allowed = await run_in_threadpool(lambda: service.ws_origin_allowed(access_token=token, origin=origin, host=host))
+    allowed = service.ws_origin_allowed(portal_id=caller.portal, origin=origin, host=_host(websocket))
     if not allowed:
         log.warning("widget WebSocket refused: origin=%s", origin)
     return not allowed

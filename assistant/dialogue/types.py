@@ -201,3 +201,4 @@ class Caller:
     display_name: str = ""
     role: str = "sales"
     language: Literal["zh", "en"] = "zh"
+    portal: str | None = None  # signed in through this portal's widget (from the token)

@@ -5,13 +5,12 @@ a small clock skew, a lifetime no longer than allowed), consumes its nonce exact
 once (a row in ``portal_nonces``; a replay hits the primary key), and maps the user
 to a partner: the user must exist, be active, belong to the partner the token names,
 and that partner must be one the portal serves.  The access token it returns is the
-same kind staff get from ``/api/auth/token``; its hash is remembered with the portal,
-so the WebSocket handshake can require an Origin the portal allows.
+same kind staff get from ``/api/auth/token`` plus a ``portal`` claim, so the WebSocket
+handshake can require an Origin that portal allows.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -25,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from assistant.auth import TokenService
 from assistant.portals.errors import IdentityTokenInvalidError, IdentityTokenReplayedError, WidgetUserRejectedError
 from assistant.portals.registry import Portal, PortalRegistry, load_portals, same_host
-from assistant.portals.tables import PortalNonce, WidgetSession
+from assistant.portals.tables import PortalNonce
 from assistant.portals.tokens import peek_portal, verify_identity
 from assistant.settings import Settings
 from assistant.storage.db import Database
@@ -42,10 +41,6 @@ class WidgetSessionGrant:
     user_id: str
     partner_id: str
     display_name: str
-
-
-def token_hash(access_token: str) -> str:
-    return hashlib.sha256(access_token.encode("utf-8")).hexdigest()
 
 
 def _naive_utc(unix: float) -> datetime:
@@ -102,19 +97,7 @@ class WidgetService:
                 log.info("widget sign-in refused: portal=%s does not serve partner=%s", portal.id, user.partner_id)
                 raise WidgetUserRejectedError("partner not served by this portal")
             user_id, partner_id, role, name = user.id, user.partner_id, user.role, user.display_name
-        access, expires = self.tokens.issue(user_id=user_id, partner_id=partner_id, role=role)
-        with self.db.write() as s:
-            # sessions whose access token has expired (by the token service's own clock)
-            s.execute(delete(WidgetSession).where(WidgetSession.expires_at < datetime.now(UTC).replace(tzinfo=None)))
-            if s.get(WidgetSession, token_hash(access)) is None:
-                s.add(
-                    WidgetSession(
-                        token_hash=token_hash(access),
-                        portal_id=portal.id,
-                        user_id=user_id,
-                        expires_at=expires.astimezone(UTC).replace(tzinfo=None),
-                    )
-                )
+        access, _ = self.tokens.issue(user_id=user_id, partner_id=partner_id, role=role, portal=portal.id)
         log.info("widget session: portal=%s user=%s partner=%s", portal.id, user_id, partner_id)
         return WidgetSessionGrant(
             access_token=access,
@@ -134,16 +117,10 @@ class WidgetService:
             log.warning("identity token replayed: portal=%s", portal_id)
             raise IdentityTokenReplayedError("nonce already used") from exc
 
-    def session_portal(self, access_token: str) -> str | None:
-        """The portal an access token was issued to (None: not a widget session)."""
-        with self.db.read() as s:
-            row = s.get(WidgetSession, token_hash(access_token))
-            return row.portal_id if row is not None else None
-
-    def ws_origin_allowed(self, *, access_token: str, origin: str | None, host: str | None) -> bool:
-        """For a widget session, the WebSocket's Origin must be the service itself (the
-        widget page) or one of the portal's allowed origins.  Other tokens pass."""
-        portal_id = self.session_portal(access_token)
+    def ws_origin_allowed(self, *, portal_id: str | None, origin: str | None, host: str | None) -> bool:
+        """For a widget session (``portal_id``: the token's portal claim), the WebSocket's
+        Origin must be the service itself (the widget page) or one of the portal's
+        allowed origins.  Staff sessions (no portal) pass."""
         if portal_id is None:
             return True
         portal = self.registry.find(portal_id)
@@ -155,12 +132,8 @@ class WidgetService:
 def build_widget_service(*, settings: Settings, db: Database, secret: str) -> WidgetService:
     """The widget service from ``settings.portals_file``; secrets are resolved from the
     environment variables the file names (the one place this feature reads them).
-
-    Widget access tokens are signed with the service's token secret like staff tokens, but
-    live one second less: a token carries only user, partner, role and whole-second times,
-    so with the same lifetime a widget token and a staff sign-in in the same second would be
-    the very same string, and the staff token would count as a widget session."""
-    tokens = TokenService(secret, ttl=timedelta(minutes=settings.token_ttl_minutes) - timedelta(seconds=1))
+    Widget access tokens are signed with the service's token secret like staff tokens."""
+    tokens = TokenService(secret, ttl=timedelta(minutes=settings.token_ttl_minutes))
     registry = load_portals(settings.portals_file, environ=os.environ)
     log.info("portals loaded: %s", ", ".join(p.id for p in registry if p.enabled) or "none")
     return WidgetService(

@@ -89,8 +89,10 @@ def test_exchange_maps_the_user_and_issues_an_access_token(service: WidgetServic
     claims = service.tokens.verify(grant.access_token)
     assert (claims.user_id, claims.partner_id) == ("u-alice", "P-1")
     assert (grant.portal_id, grant.expires_in) == ("acme", 1800)
-    assert service.session_portal(grant.access_token) == "acme"
-    assert service.session_portal("some-staff-token") is None
+    assert claims.portal == "acme"  # a widget session, signed as such
+    staff, _ = service.tokens.issue(user_id="u-alice", partner_id="P-1", role="sales")
+    assert service.tokens.verify(staff).portal is None
+    assert staff != grant.access_token
 
 
 def test_a_token_is_accepted_once(service: WidgetService) -> None:
@@ -140,15 +142,16 @@ def test_portal_mismatches_and_disabled_portals_are_refused(service: WidgetServi
 def test_websocket_origin_rule_for_widget_sessions(service: WidgetService) -> None:
     grant = service.exchange(portal_id="acme", identity_token=identity())
     allowed = service.ws_origin_allowed
-    token = grant.access_token
-    assert allowed(access_token=token, origin="https://portal.acme.example", host="svc.example")
-    assert allowed(access_token=token, origin="https://svc.example", host="svc.example")  # the widget page
-    assert not allowed(access_token=token, origin="https://evil.example", host="svc.example")
-    assert not allowed(access_token=token, origin=None, host="svc.example")
-    assert allowed(access_token="a-staff-token", origin="https://evil.example", host="svc.example")
+    portal = service.tokens.verify(grant.access_token).portal
+    assert allowed(portal_id=portal, origin="https://portal.acme.example", host="svc.example")
+    assert allowed(portal_id=portal, origin="https://svc.example", host="svc.example")  # the widget page
+    assert not allowed(portal_id=portal, origin="https://evil.example", host="svc.example")
+    assert not allowed(portal_id=portal, origin=None, host="svc.example")
+    assert not allowed(portal_id="off", origin="https://portal.acme.example", host="svc.example")  # disabled
+    assert allowed(portal_id=None, origin="https://evil.example", host="svc.example")  # a staff session
 
 
-def test_widget_tokens_never_equal_a_staff_token_of_the_same_second(tmp_path: Path) -> None:
+def test_a_widget_token_differs_from_a_staff_token_of_the_same_second_by_its_portal(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
     from assistant.portals.service import build_widget_service
@@ -161,7 +164,8 @@ def test_widget_tokens_never_equal_a_staff_token_of_the_same_second(tmp_path: Pa
     widget = build_widget_service(settings=settings, db=Database(url), secret=secret)
     staff = TokenService(secret, ttl=timedelta(minutes=60))
     now = datetime.now(UTC).replace(microsecond=0)
-    ours, _ = widget.tokens.issue(user_id="u-alice", partner_id="P-1", role="sales", now=now)
+    ours, _ = widget.tokens.issue(user_id="u-alice", partner_id="P-1", role="sales", portal="acme", now=now)
     theirs, _ = staff.issue(user_id="u-alice", partner_id="P-1", role="sales", now=now)
     assert ours != theirs
     assert staff.verify(ours).user_id == "u-alice"  # an ordinary access token for everything else
+    assert (staff.verify(ours).portal, staff.verify(theirs).portal) == ("acme", None)

@@ -17,6 +17,15 @@ cross-validated too).  The NLU mixes in the sentence encoder named by
 
 Slot F1 is micro-averaged over the (slot, value) pairs stated in each turn.
 
+``--holdout PATH`` also scores the intents of a file of single utterances written
+apart from the labelled set (the ``{text, intent}`` schema of
+assistant/dialogue/data/utterances.yaml, e.g. ``eval/data/holdout/utterances.yaml``)
+with the NLU configured as the service configures it (seeds, shipped utterances,
+corpus phrases and the dev items; the same encoder): accuracy, per-intent scores
+and the confusions as a ``gold -> predicted: count`` list.  The file never trains
+anything, so it stays a fair model-selection signal next to ``--cv``.  With
+``--errors`` the misread holdout utterances are listed too.
+
 ``--calibrate`` also prints the retrieval-confidence statistics of the dev
 questions that the grounding threshold in assistant/dialogue/grounding.py was
 calibrated on.
@@ -147,6 +156,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", type=Path, help="corpus directory (default: settings.corpus_dir)")
     parser.add_argument("--cv", type=int, default=0, metavar="K", help="also K-fold cross-validate on dev")
     parser.add_argument("--errors", action="store_true", help="list the misclassified turns (dev only)")
+    parser.add_argument(
+        "--holdout",
+        type=Path,
+        metavar="PATH",
+        help="also score intents on a {text, intent} utterance file that never trains (e.g. eval/data/holdout)",
+    )
     parser.add_argument("--calibrate", action="store_true", help="print grounding-score statistics on dev")
     parser.add_argument("--embedder", default="hash", help="embedder for the engine's index (default: hash)")
     parser.add_argument(
@@ -183,6 +198,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 encoder=encoder,
                 engine_for=(lambda n: _engine_with(corpus, n, retriever)) if retriever is not None else None,
             )
+        if args.holdout is not None:
+            result["holdout"] = score_holdout(nlu, args.holdout, errors=args.errors)
         if args.calibrate:
             from assistant.dialogue.grounding import calibration_report
 
@@ -223,6 +240,40 @@ def evaluate(labelled: Labelled, *, nlu: Any, engine: Any) -> Score:
                 if wrong:
                     score.profile_errors.append({"id": turn.item_id, "text": turn.text, "wrong": wrong})
     return score
+
+
+def score_holdout(nlu: Any, path: Path, *, errors: bool = False) -> dict[str, Any]:
+    """Intent accuracy of ``nlu`` on a ``{text, intent}`` utterance file (each text a first
+    turn, empty profile); ``path`` may be a file or a directory of ``*.yaml`` files."""
+    from assistant.dialogue.seeds import load_utterances
+
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    score = Score()
+    for file in files:
+        for n, u in enumerate(load_utterances(file), start=1):
+            turn = Turn(item_id=f"{file.stem}#{n}", text=u.text, intent=u.intent, slots={})
+            score.add(turn, nlu.understand(u.text, profile=CustomerProfile()).intent, {})
+    res = score.result()
+    confusions = Counter(
+        {
+            f"{gold} -> {pred}": count
+            for gold, row in score.confusion.items()
+            for pred, count in row.items()
+            if gold != pred
+        }
+    )
+    out: dict[str, Any] = {
+        "path": str(path),
+        "intent_accuracy": res["intent_accuracy"],
+        "n": res["n_turns"],
+        "confusions": [f"{pair}: {count}" for pair, count in confusions.most_common()],
+        "per_intent": res["per_intent"],
+    }
+    if errors:
+        out["errors"] = [
+            {"text": e["text"], "gold": e["gold"], "pred": e["pred"]} for e in score.errors if e["gold"] != e["pred"]
+        ]
+    return out
 
 
 def cross_validate(

@@ -363,6 +363,14 @@ VALUE_QUESTION = re.compile(
     r"多少|几[个路口台种位档年秒度伏瓦米点]?|多大|多重|多长|多久|多远|多高|多宽|多快|多厚|哪些|哪几|是否支持|支持.{0,12}[吗不没]"
 )
 
+# Asking how to do something (a procedure), not for a value: "波特率怎么改", "在哪里设",
+# "户外装要注意啥".  Set against a product or a parameter word it marks a knowledge question.
+PROCEDURE = re.compile(
+    r"怎么(?:改|配|设|弄|装|接|调|处理|办|搞|做|操作|升级|刷|恢复|填|查|进|连|登|开|关|切|备份|排查)|"
+    r"咋(?:改|配|设|弄|装|接|调|办|整|搞|处理|切|刷)|如何|在哪(?:里|儿)?(?:改|设|配|填|看|调|开|切|下载)|"
+    r"要注意|注意(?:点|些)?(?:啥|什么)|步骤|要不要"
+)
+
 # -- customer-fact words the corpus vocabulary lacks ------------------------------------
 # The NLU adds these to the lexicon's tables (a word the corpus already maps keeps its
 # corpus value); canonical values as in corpus/vocab.yaml and eval/data/README.md.

@@ -91,6 +91,14 @@ VALUE_PHRASE_WEIGHT = 0.05
 DENSE_VALUE_PHRASES = False
 DENSE_MIX = 0.35
 DENSE_C = 10.0
+# The sentence-vector model is skipped (no encoder call, about 2 ms) when the sparse model
+# gives at least this probability to an intent whose answer does not encode the text anyway
+# (DENSE_FREE_INTENTS).  On the 430 holdout utterances no decision changed at any threshold
+# from 0.6 to 0.95; at 0.7 a third of them skip, and so do about a third of eval load's turns.
+DENSE_SKIP_CONFIDENCE = 0.7
+# Knowledge and parameter answers retrieve with the same sentence vector (DialogueEngine.
+# _knowledge), so for them the mix costs nothing extra and always runs.
+DENSE_FREE_INTENTS = frozenset(INTENTS) - {"knowledge_qa", "product_params"}
 UNANCHORED_IS_OFF_TOPIC = True
 CLASSIFIER_OPTIONS: dict[str, Any] = {"l2": 1e-4, "steps": 1500, "learning_rate": 8.0, "group_weights": {}}
 CURRENT_YEAR = 2026
@@ -613,7 +621,7 @@ class Nlu:
         if not ents.norm:
             raise EmptyUtteranceError("utterance is empty")
         scores = self._classifier.predict_proba(features)
-        if self._encoder is not None and self._dense.trained:
+        if self._encoder is not None and self._dense.trained and not _sure_without_dense(scores):
             dense = self._dense.predict_proba(self._encoder.encode([ents.norm])[0])
             scores = {i: (1 - DENSE_MIX) * scores[i] + DENSE_MIX * dense[i] for i in INTENTS}
         intent = self._decide(scores, ents, profile, features)
@@ -1042,6 +1050,13 @@ class Nlu:
 
 
 _Mention = tuple[str, str, int, int, str]  # kind ("p" product, "l" line word), line, start, end, value
+
+
+def _sure_without_dense(scores: dict[str, float]) -> bool:
+    """The sparse model alone decides: it is sure, and of an intent whose answer would
+    not encode the text anyway (see ``DENSE_SKIP_CONFIDENCE``)."""
+    best = max(scores, key=scores.__getitem__)
+    return best in DENSE_FREE_INTENTS and scores[best] >= DENSE_SKIP_CONFIDENCE
 
 
 def _joined(sq: str, breaks: frozenset[int], a: _Mention, b: _Mention) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,9 +76,16 @@ class RoutedTurn:
 class TurnRouter(Protocol):
     """Consulted before the engine on every turn (the handoff: while a human expert has
     the conversation, the requester's messages go to the expert, not the bot).
-    Returns None to let the engine answer."""
 
-    def route(self, *, caller: Caller, conversation_id: str, message: StoredEvent) -> RoutedTurn | None: ...
+    ``probe`` runs inside the transaction that stores the message (one query on its
+    connection, no transaction of its own) and says whether the router may want the
+    turn; ``route`` gets that answer and returns None to let the engine answer."""
+
+    def probe(self, db: Connection, conversation_id: str) -> object | None: ...
+
+    def route(
+        self, *, caller: Caller, conversation_id: str, message: StoredEvent, probed: object | None
+    ) -> RoutedTurn | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,7 @@ class TurnContext:
 
     profile: CustomerProfile  # the conversation's profile with the message's patch applied
     history: tuple[str, ...]  # the recent user messages before this one, oldest first
+    probed: object | None = None  # the turn router's probe (None: no router, or it wants no turn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +272,8 @@ class ChatService:
         try:
             return self._store_user_message(caller, conversation_id, client_msg_id, text, patch)
         except IntegrityError:
-            # A concurrent connection stored the same client_msg_id first: it answers.
+            # This client_msg_id was stored before (a retry, or a concurrent connection): the
+            # first one answers.
             with self.db.read() as s:
                 params = {"cid": conversation_id, "client_msg_id": client_msg_id}
                 row = s.connection().execute(_EVENT_BY_CLIENT_ID, params).one()
@@ -277,7 +286,9 @@ class ChatService:
         if accepted.context is None:
             return self.answers_to(conversation_id, message.seq)
         if self.router is not None:
-            routed = self.router.route(caller=caller, conversation_id=conversation_id, message=message)
+            routed = self.router.route(
+                caller=caller, conversation_id=conversation_id, message=message, probed=accepted.context.probed
+            )
             if routed is not None:
                 return () if routed.reply is None else self._store_reply(conversation_id, message.seq, routed.reply)
         reply = self.engine.handle(
@@ -299,9 +310,6 @@ class ChatService:
             conversation = db.execute(_CONVERSATION, {"cid": conversation_id}).first()
             if conversation is None or conversation.user_id != caller.user_id:
                 raise ConversationNotFoundError("conversation not found")
-            existing = db.execute(_EVENT_BY_CLIENT_ID, {"cid": conversation_id, "client_msg_id": client_msg_id}).first()
-            if existing is not None:
-                return Accepted(_stored(existing), duplicate=True, context=None)
             seq = conversation.last_seq + 1
             payload: dict[str, Any] = {"text": text}
             changes: dict[str, Any] = {"cid": conversation_id, "last_seq": seq, "updated_at": utcnow()}
@@ -314,10 +322,14 @@ class ChatService:
                 changes["title"] = text[:40]
             recent = db.execute(_RECENT_MESSAGES, {"cid": conversation_id, "n": self.history_turns}).scalars().all()
             message = StoredEvent(seq=seq, type="message", payload=payload, client_msg_id=client_msg_id)
+            # A repeated client_msg_id fails here (unique per conversation): accept_message
+            # then returns the message stored the first time.
             db.execute(_INSERT_EVENT, _event_row(conversation_id, message))
             db.execute(_UPDATE_CONVERSATION, changes)
             history = tuple(str(p.get("text", "")) for p in reversed(recent))  # oldest first
-            return Accepted(message, duplicate=False, context=TurnContext(profile=profile, history=history))
+            probed = self.router.probe(db, conversation_id) if self.router is not None else None
+            context = TurnContext(profile=profile, history=history, probed=probed)
+            return Accepted(message, duplicate=False, context=context)
 
     def _store_reply(self, conversation_id: str, message_seq: int, reply: Reply) -> tuple[StoredEvent, ...]:
         with self.db.write() as s:
@@ -325,18 +337,14 @@ class ChatService:
             answered = db.execute(_ANSWERS, {"cid": conversation_id, "reply_to": message_seq}).all()
             if answered:  # a concurrent duplicate stored its answer first; keep exactly one
                 return tuple(_stored(row) for row in answered)
-            conversation = db.execute(_CONVERSATION, {"cid": conversation_id}).one()
-            seq = conversation.last_seq
             profile = profile_to_json(reply.profile)
+            params = {"cid": conversation_id, "new_profile": profile, "now": utcnow()}
+            last = db.execute(_CLAIM_REPLY_SEQS, params).scalar_one()
             events = (
-                StoredEvent(seq=seq + 1, type="reply", payload=reply_to_payload(reply), reply_to=message_seq),
-                StoredEvent(seq=seq + 2, type="profile", payload={"profile": profile}, reply_to=message_seq),
+                StoredEvent(seq=last - 1, type="reply", payload=reply_to_payload(reply), reply_to=message_seq),
+                StoredEvent(seq=last, type="profile", payload={"profile": profile}, reply_to=message_seq),
             )
             db.execute(_INSERT_EVENT, [_event_row(conversation_id, e) for e in events])
-            db.execute(
-                _UPDATE_CONVERSATION,
-                {"cid": conversation_id, "last_seq": seq + 2, "profile": profile, "updated_at": utcnow()},
-            )
             return events
 
     def answers_to(self, conversation_id: str, message_seq: int) -> tuple[StoredEvent, ...]:
@@ -451,6 +459,13 @@ _RECENT_MESSAGES = (
 _INSERT_EVENT = insert(_events)
 # The SET clause is the parameters' keys other than ``cid``.
 _UPDATE_CONVERSATION = update(_conversations).where(_conversations.c.id == bindparam("cid"))
+# A reply and its profile take the conversation's next two seqs and set its profile.
+_CLAIM_REPLY_SEQS = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("cid"))
+    .values(last_seq=_conversations.c.last_seq + 2, profile=bindparam("new_profile"), updated_at=bindparam("now"))
+    .returning(_conversations.c.last_seq)
+)
 
 
 def _event_row(conversation_id: str, event: StoredEvent) -> dict[str, Any]:

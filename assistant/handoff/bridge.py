@@ -1,8 +1,10 @@
 """The handoff's two hooks into the chat.
 
-* :meth:`HandoffBridge.route` is ChatService's turn router: while a conversation has
-  an active handoff, the requester's message answers the bot's question (slot
-  collection) or is relayed to the expert's side, and the engine does not run.
+* :meth:`HandoffBridge.probe` and :meth:`HandoffBridge.route` are ChatService's turn
+  router: the probe reads the conversation's active handoff in the transaction that
+  stores the message; while there is one, the requester's message answers the bot's
+  question (slot collection) or is relayed to the expert's side, and the engine does
+  not run.
 * :meth:`HandoffBridge.request` is the dialogue engine's ``HandoffSkill``: on the
   ``handoff_request`` intent it opens the handoff for the conversation of the turn.
 
@@ -17,9 +19,12 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from assistant.chat.service import RoutedTurn, StoredEvent, profile_from_json
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.types import Caller, CustomerProfile, ProfilePatch, Reply
+from assistant.handoff.requester import ActiveHandoff
 from assistant.handoff.service import HandoffService
 from assistant.handoff.texts import text
 
@@ -42,15 +47,22 @@ class HandoffBridge:
 
     # -- ChatService TurnRouter ------------------------------------------------------
 
-    def route(self, *, caller: Caller, conversation_id: str, message: StoredEvent) -> RoutedTurn | None:
+    def probe(self, db: Connection, conversation_id: str) -> ActiveHandoff | None:
+        """In the transaction that stores the message: the conversation's active handoff."""
+        return None if self._service is None else self._service.active_handoff(db, conversation_id)
+
+    def route(
+        self, *, caller: Caller, conversation_id: str, message: StoredEvent, probed: object | None
+    ) -> RoutedTurn | None:
         _CURRENT_TURN.set(_Turn(conversation_id=conversation_id, user_id=caller.user_id))
-        if self._service is None:
+        if self._service is None or not isinstance(probed, ActiveHandoff):
             return None
-        outcome = self._service.route_turn(
+        outcome = self._service.take_turn(
             caller=caller,
             conversation_id=conversation_id,
             text_said=str(message.payload.get("text", "")),
             chat_seq=message.seq,
+            active=probed,
         )
         if outcome is None:
             return None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from assistant.chat.service import ConversationNotFoundError
@@ -42,6 +42,14 @@ class TurnOutcome:
     reply: str | None
     suggestions: tuple[str, ...] = ()
     profile_patch: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveHandoff:
+    """A conversation's handoff that takes its chat turns (collecting, queued or assigned)."""
+
+    session_id: str
+    state: State
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,19 +138,35 @@ class RequesterSide(HandoffCore):
         return RequestOutcome(session=view, text=reply, suggestions=suggestions, created=created)
 
     def route_turn(self, *, caller: Caller, conversation_id: str, text_said: str, chat_seq: int) -> TurnOutcome | None:
-        """A requester's chat message while a handoff is active: answer the bot's
-        question, or relay it to the expert's side.  None: no active handoff, the bot
-        answers.  The conversation's ownership was checked by the chat service."""
+        """A requester's chat message: while a handoff is active, answer the bot's
+        question or relay it to the expert's side (:meth:`take_turn`).  None: no active
+        handoff, the bot answers.  The conversation's ownership was checked by the chat
+        service.  (The chat's turn router asks :meth:`active_handoff` inside the
+        transaction that stores the message instead of reading it here.)"""
+        with self.db.read() as s:  # no write lock taken: most turns have no handoff
+            active = self.active_handoff(s.connection(), conversation_id)
+        if active is None:
+            return None
+        return self.take_turn(
+            caller=caller, conversation_id=conversation_id, text_said=text_said, chat_seq=chat_seq, active=active
+        )
+
+    def active_handoff(self, db: Connection, conversation_id: str) -> ActiveHandoff | None:
+        """The conversation's active handoff, read on the caller's connection (one query)."""
+        found = db.execute(_ACTIVE_FOR_CONVERSATION, {"cid": conversation_id}).first()
+        return None if found is None else ActiveHandoff(session_id=found.id, state=State(found.state))
+
+    def take_turn(
+        self, *, caller: Caller, conversation_id: str, text_said: str, chat_seq: int, active: ActiveHandoff
+    ) -> TurnOutcome | None:
+        """A requester's chat message while ``active`` was the conversation's handoff (it
+        may have ended since: then None, and the bot answers)."""
         lang = caller.language
         fx = Effects()
         now = self.clock()
-        with self.db.read() as s:  # most turns: no handoff, and no write lock taken
-            found = s.connection().execute(_ACTIVE_FOR_CONVERSATION, {"cid": conversation_id}).first()
-        if found is None:
-            return None
-        if found.state != State.COLLECTING and not is_cancel(text_said):
+        if active.state != State.COLLECTING and not is_cancel(text_said):
             relayed = self._relay_from_requester(
-                caller=caller, session_id=found.id, text_said=text_said, chat_seq=chat_seq, now=now
+                caller=caller, session_id=active.session_id, text_said=text_said, chat_seq=chat_seq, now=now
             )
             if relayed:
                 return TurnOutcome(reply=None)

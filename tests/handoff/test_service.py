@@ -331,3 +331,21 @@ def test_chat_turns_go_to_the_handoff_while_it_is_active(domain: Domain) -> None
     assert say("谢谢", 7) == ["reply:knowledge_qa", "profile:"]  # back to the bot
     profile = chat.get_profile(caller=ALICE, conversation_id=cid)
     assert profile.get("product_model") == "EG-2100"
+
+
+def test_a_handoff_that_ends_between_the_message_and_its_answer_leaves_the_turn_to_the_bot(domain: Domain) -> None:
+    d = domain
+    d.presence.connect(EXP_EG.user_id)
+    bridge = HandoffBridge(d.service)
+    chat = ChatService(db=d.db, engine=SkillEngine(bridge), router=bridge)
+    cid = chat.create_conversation(caller=ALICE)
+    for n, text in enumerate(("EG-2100 报错 找专家", "杭州某水厂", "v3.2.1", "一般"), start=1):
+        chat.post_message(caller=ALICE, conversation_id=cid, client_msg_id=f"m{n}", text=text)
+    view = d.service.active_session(caller=ALICE, conversation_id=cid)
+    assert view is not None and view.state == "queued"
+    accepted = chat.accept_message(caller=ALICE, conversation_id=cid, client_msg_id="m5", text="还在吗")
+    assert accepted.context is not None and accepted.context.probed is not None  # read with the message
+    d.service.cancel(caller=ALICE, session_id=view.id)  # ends before the turn is answered
+    answers = chat.answer(caller=ALICE, conversation_id=cid, accepted=accepted)
+    assert [e.type for e in answers] == ["reply", "profile"]
+    assert answers[0].payload["text"] == "机器人回答"

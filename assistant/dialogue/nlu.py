@@ -18,30 +18,26 @@ plus one encoder call with it):
   or the corpus's FAQ phrasings and fault symptoms match (:mod:`prototypes`), and
   whether the text names a word of the product's own parameter values ("北斗", "docker").
   With a sentence encoder a second model over sentence vectors is mixed in
-  (``DENSE_MIX``).  An utterance with nothing of ours in it -- no product, line,
-  competitor, customer fact, domain word or task cue, and no conversation before
-  it -- is out of scope.
+  (``DENSE_MIX``), unless the word model is already sure of an intent whose answer
+  does not encode the text anyway (``DENSE_SKIP_CONFIDENCE``).  An utterance with
+  nothing of ours in it -- no product, line, competitor, customer fact, domain word
+  or task cue, and no conversation before it -- is out of scope.
 
 Training uses the seed phrases in :mod:`seeds`, phrases generated from the corpus
 (:mod:`synthetic`, weighted down: FAQ questions, fault symptoms, parameter rows and
 "does <product> have <value>" capability questions) and the labelled examples passed in (only
 dev-split items: see ``eval/chat.py``).  It runs once per process for the same
 inputs and, with ``cache_dir``, once per machine: the weights are stored keyed by
-a hash of everything training depends on.  Options were chosen by 5-fold
+a hash of everything training depends on (:mod:`nlu_cache`).  Options were chosen by 5-fold
 cross-validation on dev (``python -m eval chat --split dev --cv 5``) together with a
 hand-written holdout set that never trains (``--holdout eval/data/holdout/utterances.yaml``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
-import os
 import re
-import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -50,20 +46,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from assistant.content.loader import Corpus
 from assistant.dialogue import cues as cue_patterns
+from assistant.dialogue import nlu_cache
 from assistant.dialogue.classifier import DenseIntentModel, IntentClassifier, TrainingExample
 from assistant.dialogue.cues import (
     EXTRA_INDUSTRY_WORDS,
     EXTRA_PERSONA_WORDS,
     EXTRA_REGION_WORDS,
     EXTRA_SCALE_WORDS,
-    OFFTOPIC_WORDS,
-    OTHER_BRANDS,
-    TRADE_WORDS,
 )
 from assistant.dialogue.errors import EmptyUtteranceError, UtteranceTooLongError
 from assistant.dialogue.lexicon import NOT_INDUSTRY, AliasTable, Lexicon, find_all, squash
@@ -125,282 +116,6 @@ _NUMBER_NEGATED = re.compile(r"(?<!是)(?:不是|并不是|而非|并非)\s*$")
 _APPROX_PAIR = re.compile(r"(?:一二|两三|二三|三四|三五|四五|五六|六七|七八|八九)(?=[十百千万])")
 _PRONOUN = re.compile(r"(?:^|[，,\s])(?:它|它的|这个|这款|这台|那个|那款|该型号|这个型号|这型号)")
 
-# Cue words that feed the classifier as flags (and, for a few, rules).
-CUES: dict[str, tuple[str, ...]] = {
-    "rebate": (
-        "返利",
-        "返点",
-        "返现",
-        "激励",
-        "补贴",
-        "档位",
-        "下一档",
-        "掉档",
-        "第几档",
-        "那档",
-        "基线",
-        "对账单",
-        "结算单",
-        "排名",
-        "排老几",
-        "增量",
-        "销售额",
-        "业绩",
-        "冲到",
-        "再卖",
-        "再签",
-        "返了",
-        "预提",
-    ),
-    "handoff": (
-        "转人工",
-        "人工客服",
-        "专家",
-        "工程师",
-        "技术支持",
-        "售前",
-        "售后",
-        "研发",
-        "原厂",
-        "远程帮",
-        "远程协助",
-        "远程看",
-        "派人",
-        "派个人",
-        "叫个人",
-        "叫人",
-        "找人",
-        "找个人",
-        "的人",
-        "真人",
-        "客服",
-        "支援",
-        "搞不定",
-        "回答不了",
-        "急",
-    ),
-    "case": (
-        "案例",
-        "样板",
-        "标杆",
-        "参考客户",
-        "成功",
-        "同行",
-        "用过",
-        "做过",
-        "例子",
-        "参考",
-        "落地",
-        "参观",
-        "效果",
-        "类似",
-        "项目",
-    ),
-    "script": (
-        "话术",
-        "怎么说",
-        "怎么讲",
-        "怎么回",
-        "怎么答",
-        "怎么开口",
-        "怎么聊",
-        "怎么介绍",
-        "咋说",
-        "咋回",
-        "开场",
-        "说服",
-        "说辞",
-        "说法",
-        "应对",
-        "逼单",
-        "促单",
-        "嫌贵",
-        "太贵",
-        "压价",
-        "打动",
-        "怎么接",
-        "怎么跟",
-        "跟他讲",
-        "聊什么",
-        "问啥",
-        "问什么",
-        "问哪些",
-        "该问",
-        "得问",
-    ),
-    "greeting": (
-        "你好",
-        "您好",
-        "在吗",
-        "在不在",
-        "早上好",
-        "晚上好",
-        "下午好",
-        "早安",
-        "谢",
-        "辛苦",
-        "拜拜",
-        "再见",
-        "哈喽",
-        "hello",
-        "hi",
-        "ok",
-        "好的",
-        "明白",
-        "收到",
-        "知道了",
-        "在线",
-    ),
-    "mine": ("我", "我们", "咱", "俺"),
-    "rule": (
-        "规则",
-        "怎么划",
-        "咋划",
-        "怎么定",
-        "咋定",
-        "算法",
-        "区别",
-        "政策",
-        "是什么",
-        "啥意思",
-        "什么意思",
-        "怎么算",
-        "最多能",
-        "规定",
-        "有啥不同",
-    ),
-    "learn": ("课", "培训", "学", "教程", "实训", "认证", "考试", "考多少", "资料", "文档", "手册", "视频"),
-    "howto": ("怎么", "如何", "咋", "哪些", "几点", "流程", "准备", "需要什么", "能不能", "能否", "多久"),
-    "imperative": (
-        "给我",
-        "帮我",
-        "找个",
-        "找人",
-        "叫个",
-        "叫人",
-        "派",
-        "转人工",
-        "接技术",
-        "约个",
-        "现在就要",
-        "来一个",
-        "安排",
-        "赶紧找",
-        "直接找",
-        "找原厂",
-        "找你们",
-        "给我个",
-        "帮看",
-        "帮忙看",
-        "远程帮",
-    ),
-    "fault": (
-        "不灵",
-        "不走",
-        "掉线",
-        "掉",
-        "报警",
-        "闪",
-        "不上",
-        "不了",
-        "断",
-        "失败",
-        "异常",
-        "报错",
-        "没输出",
-        "负数",
-        "坏",
-        "重启",
-        "离线",
-        "超时",
-        "不准",
-        "跳",
-        "误报",
-        "丢",
-        "不动",
-        "不亮",
-        "红灯",
-        "没反应",
-        "起不来",
-        "读不到",
-        "只读",
-        "反了",
-        "空白",
-        "卡",
-        "故障",
-        "瘫",
-        "死机",
-        "挂了",
-        "漂",
-        "不稳",
-        "老是",
-        "总是",
-        "动不动",
-        "时好时坏",
-        "断断续续",
-        "没数据",
-        "乱码",
-        "发烫",
-        "烧了",
-        "不好使",
-        "不正常",
-        "正常吗",
-        "不工作",
-    ),
-    # Installation and wiring: how to fit a device, not a value of its table.
-    "install": (
-        "安装",
-        "装在",
-        "装多高",
-        "装哪",
-        "装到",
-        "怎么装",
-        "要留",
-        "直管段",
-        "接线",
-        "布线",
-        "走线",
-        "屏蔽",
-        "接地",
-        "打孔",
-        "固定",
-        "并联",
-        "串联",
-        "并出来",
-        "选型",
-    ),
-    "compare": ("和", "跟", "比", "区别", "差多少", "不一样", "对比", "哪个好", "还是", "vs", "pk"),
-    "compat": ("能不能", "能否", "兼容", "能配", "能插", "能接", "能用", "可以用", "支持不", "能跑"),
-    "price": ("多少钱", "多钱", "价格", "报价", "目录价", "标价", "啥价", "售价", "价钱", "一年多少", "几块钱"),
-    "warranty": ("保修", "质保", "保几年", "保多久", "保多长", "包修", "包换", "保固"),
-    "question": (
-        "吗",
-        "?",
-        "？",
-        "怎么",
-        "咋",
-        "啥",
-        "什么",
-        "多少",
-        "几",
-        "有没有",
-        "能不能",
-        "是否",
-        "哪",
-        "呢",
-        "多大",
-        "多久",
-        "多长",
-        "多远",
-        "多重",
-        "多快",
-        "不",
-    ),
-    "statement": ("客户", "他们", "对方", "对接", "厂里", "是个", "那边", "其实", "说错", "不对", "改成", "主要", "叫"),
-    "offtopic": OFFTOPIC_WORDS,
-    "brand": OTHER_BRANDS,
-    "trade": TRADE_WORDS,
-}
 
 # Words that put a number in a slot.
 _PER_HOUR = re.compile(r"(?:每|一|1|/|每个|一个)\s*(?:小时|h|钟头)|小时\s*(?:损失|亏|成本|影响)")
@@ -571,8 +286,14 @@ class Nlu:
         skip = range(0) if DENSE_VALUE_PHRASES else range(start, start + len(templated))
         for ex in examples:
             training.append((ex[0], ex[1], ex[2] if len(ex) == 3 else empty, 1.0))
-        key = _training_key(corpus, self.tokenizer, training, current_year, encoder.name if encoder else "")
-        trained = _trained_model(key, cache_dir)
+        options = (
+            f"encoder={encoder.name if encoder else ''};dense_c={DENSE_C};"
+            f"dense_value_phrases={DENSE_VALUE_PHRASES};classifier={sorted(CLASSIFIER_OPTIONS.items())!r}"
+        )
+        key = nlu_cache.training_key(
+            corpus=corpus, tokenizer=self.tokenizer, training=training, year=current_year, options=options
+        )
+        trained = nlu_cache.load(key, cache_dir)
         if trained is None:
             started = time.perf_counter()
             counts = _corpus_word_counts(corpus, self.tokenizer)
@@ -590,7 +311,7 @@ class Nlu:
                 self._dense.fit(vectors, [i for _, i, _, _ in dense_training], [w for _, _, _, w in dense_training])
             vocab, weights, bias = self._classifier.state()
             dense_weights, dense_bias = self._dense.state()
-            trained = _Trained(
+            trained = nlu_cache.TrainedWeights(
                 vocab=vocab,
                 weights=weights,
                 bias=bias,
@@ -599,7 +320,7 @@ class Nlu:
                 dense_weights=dense_weights,
                 dense_bias=dense_bias,
             )
-            _remember(key, trained, cache_dir)
+            nlu_cache.store(key, trained, cache_dir)
             log.info("nlu trained on %d examples in %.1fs", len(training), time.perf_counter() - started)
         else:
             self._domain_words = frozenset(trained.words)
@@ -705,7 +426,7 @@ class Nlu:
         for s, e in hidden:
             num_text = num_text[:s] + " " * (e - s) + num_text[e:]
         numbers = find_numbers(num_text)
-        cue = {name: matcher.search(norm, sq) for name, matcher in _CUE_MATCHERS.items()}
+        cue = {name: matcher.search(norm, sq) for name, matcher in cue_patterns.CUE_MATCHERS.items()}
         hints = [v for _, v, *_ in ((0, p[0]) for p in personas)]
         for persona, words in _PERSONA_HINTS.items():
             if any(w in sq for w in words):
@@ -1238,35 +959,6 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-@dataclass(frozen=True, slots=True)
-class _CueMatcher:
-    """Whether any of a cue's words occurs: an English word as a whole word of the
-    normalised text, any other word in the squashed or the normalised text."""
-
-    words: re.Pattern[str] | None
-    english: re.Pattern[str] | None
-
-    @classmethod
-    def of(cls, words: Iterable[str]) -> _CueMatcher:
-        def alternation(ws: list[str]) -> str:
-            return "|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))
-
-        english = [w for w in words if w.isascii() and w.isalpha()]
-        other = [w for w in words if w not in english]
-        return cls(
-            words=re.compile(alternation(other)) if other else None,
-            english=re.compile(rf"(?<![a-z])(?:{alternation(english)})(?![a-z])") if english else None,
-        )
-
-    def search(self, norm: str, squashed: str) -> bool:
-        if self.english is not None and self.english.search(norm):
-            return True
-        return self.words is not None and bool(self.words.search(squashed) or self.words.search(norm))
-
-
-_CUE_MATCHERS = {name: _CueMatcher.of(words) for name, words in CUES.items()}
-
-
 def _customer_name(norm: str, raw: str) -> str | None:
     m = _CUSTOMER_NAME.search(norm)
     if m:
@@ -1345,113 +1037,3 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
         if is_device and n.value >= 2 and n.value == n.value.to_integral_value():
             out["device_count"] = int(n.value)
     return out
-
-
-# -- trained-model cache ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Trained:
-    vocab: tuple[str, ...]
-    weights: npt.NDArray[np.float64]
-    bias: npt.NDArray[np.float64]
-    words: tuple[str, ...]  # every corpus word (the domain vocabulary)
-    specificity: dict[str, float]  # corpus words rarer in general Chinese than in the corpus
-    dense_weights: npt.NDArray[np.float64]  # empty without an encoder
-    dense_bias: npt.NDArray[np.float64]
-
-
-_MEMO: dict[str, _Trained] = {}
-_MEMO_LOCK = threading.Lock()
-# Source files whose change changes the features or the training.
-_CODE_FILES = (
-    *sorted(Path(__file__).resolve().parent.glob("*.py")),
-    Path(__file__).resolve().parents[1] / "retrieval" / "tokenizer.py",
-)
-
-
-def _training_key(
-    corpus: Corpus,
-    tokenizer: Tokenizer,
-    training: Sequence[tuple[str, Intent, CustomerProfile, float]],
-    year: int,
-    encoder: str,
-) -> str:
-    h = hashlib.sha256()
-    h.update(f"encoder={encoder};dense_c={DENSE_C};dense_value_phrases={DENSE_VALUE_PHRASES}".encode())
-    for path in _CODE_FILES:
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    root = Path(corpus.root)
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            h.update(str(path.relative_to(root)).encode())
-            h.update(path.read_bytes())
-    h.update(tokenizer.user_dict.dumps().encode())
-    h.update(repr(sorted(CLASSIFIER_OPTIONS.items())).encode())
-    h.update(str(year).encode())
-    for text, intent, profile, weight in training:
-        known = sorted((k, str(v)) for k, v in profile.known().items())
-        h.update(json.dumps([text, intent, known, weight], ensure_ascii=False).encode())
-    return h.hexdigest()
-
-
-def _trained_model(key: str, cache_dir: Path | None) -> _Trained | None:
-    with _MEMO_LOCK:
-        memo = _MEMO.get(key)
-    if cache_dir is None:
-        return memo
-    path = cache_dir / f"nlu-{key[:32]}.npz"
-    if memo is not None:
-        if not path.is_file():
-            _remember(key, memo, cache_dir)  # trained earlier in this process for another cache dir
-        return memo
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["key"]) != key:
-                return None
-            specific = [str(w) for w in data["specific"]]
-            trained = _Trained(
-                vocab=tuple(str(f) for f in data["vocab"]),
-                weights=np.asarray(data["weights"], dtype=np.float64),
-                bias=np.asarray(data["bias"], dtype=np.float64),
-                words=tuple(str(w) for w in data["words"]),
-                specificity=dict(zip(specific, (float(x) for x in data["specificity"]), strict=True)),
-                dense_weights=np.asarray(data["dense_weights"], dtype=np.float64),
-                dense_bias=np.asarray(data["dense_bias"], dtype=np.float64),
-            )
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("ignoring unreadable nlu cache %s: %s", path, exc)
-        return None
-    with _MEMO_LOCK:
-        _MEMO[key] = trained
-    return trained
-
-
-def _remember(key: str, trained: _Trained, cache_dir: Path | None) -> None:
-    with _MEMO_LOCK:
-        _MEMO[key] = trained
-    if cache_dir is None:
-        return
-    path = cache_dir / f"nlu-{key[:32]}.npz"
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".nlu-", suffix=".npz", dir=cache_dir)
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(
-                fh,
-                key=np.array(key),
-                vocab=np.array(trained.vocab, dtype=str),
-                weights=trained.weights,
-                bias=trained.bias,
-                words=np.array(trained.words, dtype=str),
-                specific=np.array(list(trained.specificity), dtype=str),
-                specificity=np.array(list(trained.specificity.values()), dtype=np.float64),
-                dense_weights=trained.dense_weights,
-                dense_bias=trained.dense_bias,
-            )
-        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the new one
-    except OSError as exc:
-        log.warning("could not write nlu cache %s: %s", path, exc)

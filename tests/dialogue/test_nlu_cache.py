@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-import assistant.dialogue.nlu as nlu_module
 from assistant.content.loader import Corpus
+from assistant.dialogue import nlu_cache
 from assistant.dialogue.classifier import DenseIntentModel, IntentClassifier, TrainingExample
 from assistant.dialogue.nlu import Nlu
 from assistant.dialogue.types import INTENTS, CustomerProfile
@@ -26,11 +26,11 @@ def _predictions(nlu: Nlu) -> list[tuple[str, float]]:
 
 
 def test_weights_are_written_once_and_loaded_with_the_same_predictions(corpus: Corpus, tmp_path: Path) -> None:
-    nlu_module._MEMO.clear()
+    nlu_cache.MEMO.clear()
     first = Nlu(corpus=corpus, examples=EXAMPLES, cache_dir=tmp_path)
     files = list(tmp_path.glob("nlu-*.npz"))
     assert len(files) == 1
-    nlu_module._MEMO.clear()  # a new process: only the disk cache is left
+    nlu_cache.MEMO.clear()  # a new process: only the disk cache is left
     second = Nlu(corpus=corpus, examples=EXAMPLES, cache_dir=tmp_path)
     assert _predictions(second) == _predictions(first)
     assert list(tmp_path.glob("nlu-*.npz")) == files
@@ -43,20 +43,20 @@ def test_other_training_data_gets_another_cache_entry(corpus: Corpus, tmp_path: 
 
 
 def test_a_corrupt_cache_file_is_retrained(corpus: Corpus, tmp_path: Path) -> None:
-    nlu_module._MEMO.clear()
+    nlu_cache.MEMO.clear()
     Nlu(corpus=corpus, examples=EXAMPLES, cache_dir=tmp_path)
     (path,) = tmp_path.glob("nlu-*.npz")
     path.write_bytes(b"not an npz")
-    nlu_module._MEMO.clear()
+    nlu_cache.MEMO.clear()
     again = Nlu(corpus=corpus, examples=EXAMPLES, cache_dir=tmp_path)
     assert again.understand("转人工", profile=CustomerProfile()).intent == "handoff_request"
 
 
 def test_with_an_encoder_the_dense_model_is_cached_too(corpus: Corpus, tmp_path: Path) -> None:
-    nlu_module._MEMO.clear()
+    nlu_cache.MEMO.clear()
     encoder = HashEmbedder(64)
     first = Nlu(corpus=corpus, examples=EXAMPLES, cache_dir=tmp_path, encoder=encoder)
-    nlu_module._MEMO.clear()
+    nlu_cache.MEMO.clear()
     second = Nlu(corpus=corpus, examples=EXAMPLES, cache_dir=tmp_path, encoder=encoder)
     assert _predictions(second) == _predictions(first)
     without = Nlu(corpus=corpus, examples=EXAMPLES, cache_dir=tmp_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.content.loader import Corpus
-from assistant.dialogue import nlu as nlu_module
+from assistant.dialogue import nlu_cache
 from assistant.dialogue.nlu import DENSE_SKIP_CONFIDENCE, Nlu, _sure_without_dense
 from assistant.dialogue.types import INTENTS, CustomerProfile
 from assistant.retrieval.embedders import HashEmbedder
@@ -14,7 +14,7 @@ from assistant.retrieval.embedders import HashEmbedder
 @pytest.fixture(scope="module")
 def encoded(corpus: Corpus) -> tuple[Nlu, HashEmbedder]:
     encoder = HashEmbedder(64)
-    nlu_module._MEMO.clear()
+    nlu_cache.MEMO.clear()
     return Nlu(corpus=corpus, encoder=encoder), encoder
 
 

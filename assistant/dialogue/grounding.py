@@ -62,8 +62,9 @@ def grounding_scores(
     """Each hit with its grounding score, in the hits' order."""
     tokenizer = retriever.tokenizer
     words = content_words(tokenizer.tokenize(query))
+    present = retriever.words_in_chunks(words, [hit.document for hit in hits])
     out: list[GroundedHit] = []
-    for hit in hits:
+    for hit, tokens in zip(hits, present, strict=True):
         if hit.bm25_rank is None:
             out.append(GroundedHit(hit, 0.0))
             continue
@@ -73,8 +74,7 @@ def grounding_scores(
             out.append(GroundedHit(hit, 1.0 if about else 0.0))
             continue
         haystack = _haystack(doc.title_field(), doc.text)
-        doc_tokens = retriever.chunk_terms(doc)
-        found = sum(1 for w in words if w in doc_tokens or w in haystack)
+        found = sum(1 for w in words if w in tokens or w in haystack)
         out.append(GroundedHit(hit, round(found / len(words), 4)))
     return out
 

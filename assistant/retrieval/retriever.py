@@ -98,25 +98,25 @@ class _State:
         else:
             self.dense_index = None
         self.row_of = {doc.id: row for row, doc in enumerate(self.documents)}
-        # Each chunk's terms, read back from the BM25 matrices (columns are chunks):
-        # the index already tokenised every chunk, so no question re-tokenises one.
-        self._term_columns = [
-            (bm25.weights.tocsc(), sorted(bm25.vocabulary, key=bm25.vocabulary.__getitem__))
-            for bm25 in (art.bm25_title, art.bm25_body)
-        ]
-        self._terms: dict[int, frozenset[str]] = {}
+        for bm25 in (art.bm25_title, art.bm25_body):
+            bm25.weights.sort_indices()  # each term's chunk rows ascending (words_in_chunks searches them)
         # How many vectors a document has at most: search that many more to fill k docs.
         self.max_vectors_per_doc = int(np.bincount(art.vector_doc).max()) if len(art.vector_doc) else 1
 
-    def terms(self, row: int) -> frozenset[str]:
-        """The tokens of chunk ``row``'s title and text (computed once per chunk)."""
-        found = self._terms.get(row)
-        if found is None:
-            words: set[str] = set()
-            for columns, names in self._term_columns:
-                start, end = columns.indptr[row], columns.indptr[row + 1]
-                words.update(names[i] for i in columns.indices[start:end].tolist())
-            found = self._terms[row] = frozenset(words)
+    def rows_with(self, word: str, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """For each chunk row, whether ``word`` is one of its title or text tokens: read
+        from the BM25 matrices (a term's row lists the chunks that have it)."""
+        found = np.zeros(len(rows), dtype=bool)
+        for bm25 in (self.artifact.bm25_title, self.artifact.bm25_body):
+            term = bm25.vocabulary.get(word)
+            if term is None:
+                continue
+            w = bm25.weights
+            chunks = w.indices[w.indptr[term] : w.indptr[term + 1]]
+            if len(chunks) == 0:
+                continue
+            at = np.minimum(np.searchsorted(chunks, rows), len(chunks) - 1)
+            found |= chunks[at] == rows
         return found
 
 
@@ -175,13 +175,22 @@ class HybridRetriever:
             raise RetrievalError("retriever not loaded: call load() first")
         return self._state
 
-    def chunk_terms(self, document: Document) -> frozenset[str]:
-        """The tokens of a chunk's title and text, as the index has them."""
+    def words_in_chunks(self, words: Sequence[str], documents: Sequence[Document]) -> list[frozenset[str]]:
+        """For each chunk, which of ``words`` are tokens of its title or text.  The index
+        tokenised every chunk already: this reads its BM25 matrices, so no question
+        tokenises a chunk again and nothing is kept per chunk."""
         state = self._require()
-        row = state.row_of.get(document.id)
-        if row is None or state.documents[row] is not document:  # from an index since replaced
-            return frozenset(state.tokenizer.tokenize(f"{document.title_field()} {document.text}"))
-        return state.terms(row)
+        rows = np.array([state.row_of.get(d.id, -1) for d in documents], dtype=np.int64)
+        current = [row >= 0 and state.documents[row] is doc for row, doc in zip(rows.tolist(), documents, strict=True)]
+        found: list[set[str]] = [set() for _ in documents]
+        for word in words:
+            for n in np.flatnonzero(state.rows_with(word, rows)).tolist():
+                found[n].add(word)
+        for n, doc in enumerate(documents):
+            if not current[n]:  # a chunk of an index since replaced: tokenise it
+                tokens = set(state.tokenizer.tokenize(f"{doc.title_field()} {doc.text}"))
+                found[n] = {w for w in words if w in tokens}
+        return [frozenset(f) for f in found]
 
     # -- search ---------------------------------------------------------------------
 

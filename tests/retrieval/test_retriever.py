@@ -113,8 +113,11 @@ def test_dense_query_feeds_only_the_dense_side(retriever: HybridRetriever) -> No
             assert dense_ids[hit.dense_rank - 1] == hit.document.id
 
 
-def test_chunk_terms_are_the_tokens_of_title_and_text(retriever: HybridRetriever) -> None:
-    """Grounding reads a chunk's tokens back from the index instead of re-tokenising it."""
-    for doc in retriever.documents:
-        expected = frozenset(retriever.tokenizer.tokenize(f"{doc.title_field()} {doc.text}"))
-        assert retriever.chunk_terms(doc) == expected, doc.id
+def test_words_in_chunks_are_read_from_the_index_as_tokenising_would_find_them(retriever: HybridRetriever) -> None:
+    """Grounding asks the index which question words a chunk has instead of re-tokenising it."""
+    docs = retriever.documents
+    tokens = [set(retriever.tokenizer.tokenize(f"{d.title_field()} {d.text}")) for d in docs]
+    words = sorted(set().union(*tokens)) + ["并不存在的词"]
+    found = retriever.words_in_chunks(words, docs)
+    assert [set(f) for f in found] == [{w for w in words if w in t} for t in tokens]
+    assert retriever.words_in_chunks([], docs[:2]) == [frozenset(), frozenset()]

@@ -117,7 +117,7 @@ def test_words_in_chunks_are_read_from_the_index_as_tokenising_would_find_them(r
     """Grounding asks the index which question words a chunk has instead of re-tokenising it."""
     docs = retriever.documents
     tokens = [set(retriever.tokenizer.tokenize(f"{d.title_field()} {d.text}")) for d in docs]
-    words = sorted(set().union(*tokens)) + ["并不存在的词"]
+    words = [*sorted(set().union(*tokens)), "并不存在的词"]
     found = retriever.words_in_chunks(words, docs)
     assert [set(f) for f in found] == [{w for w in words if w in t} for t in tokens]
     assert retriever.words_in_chunks([], docs[:2]) == [frozenset(), frozenset()]

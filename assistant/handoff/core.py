@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from assistant.chat.service import StoredEvent
@@ -202,6 +202,46 @@ class HandoffCore:
         s.add(event)
         s.flush()
         return self._session_event(event, "")
+
+    def _insert_message(
+        self,
+        s: Session,
+        *,
+        session_id: str,
+        seq: int,
+        sender: str,
+        author: Caller,
+        text: str,
+        now: datetime,
+        client_msg_id: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> SessionEvent:
+        """Append a relayed message at a seq the caller already claimed with a conditional
+        UPDATE (the relay hot paths: one INSERT, no ORM unit of work)."""
+        extra = dict(data or {})
+        s.execute(
+            insert(HandoffEvent).values(
+                session_id=session_id,
+                seq=seq,
+                kind="message",
+                sender=sender,
+                author_id=author.user_id,
+                client_msg_id=client_msg_id,
+                payload={"text": text, **extra},
+                created_at=now,
+            )
+        )
+        return SessionEvent(
+            session_id=session_id,
+            seq=seq,
+            kind="message",
+            sender=sender,
+            author=author.display_name,
+            text=text,
+            created_at=now,
+            client_msg_id=client_msg_id,
+            data=extra,
+        )
 
     def _refresh_positions(self, s: Session, fx: Effects, *, quiet: Iterable[str] = ()) -> None:
         """Recompute every waiting session's position and estimate; tell the requesters

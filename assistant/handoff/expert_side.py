@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.dialogue.types import Caller
@@ -34,7 +34,6 @@ from assistant.handoff.types import (
     FaqCandidate,
     JoinCode,
     SessionDetail,
-    SessionEvent,
     SessionView,
     State,
 )
@@ -159,26 +158,14 @@ class ExpertSide(HandoffCore):
                     self._owned_by_expert(s, self._expert(s, caller), session_id)  # raises the right error
                     raise InvalidStateError("the session is not assigned to you")
                 seq, conversation_id = claimed
-                s.execute(
-                    insert(HandoffEvent).values(
-                        session_id=session_id,
-                        seq=seq,
-                        kind="message",
-                        sender="expert",
-                        author_id=caller.user_id,
-                        client_msg_id=client_msg_id,
-                        payload={"text": body},
-                        created_at=now,
-                    )
-                )
-                event = SessionEvent(
+                event = self._insert_message(
+                    s,
                     session_id=session_id,
                     seq=seq,
-                    kind="message",
                     sender="expert",
-                    author=caller.display_name,
+                    author=caller,
                     text=body,
-                    created_at=now,
+                    now=now,
                     client_msg_id=client_msg_id,
                 )
                 fx.say(

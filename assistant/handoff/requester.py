@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from assistant.chat.service import ConversationNotFoundError
@@ -19,13 +19,12 @@ from assistant.handoff.core import Effects, HandoffCore, hash_code, ticket_id
 from assistant.handoff.errors import InvalidStateError, JoinCodeExpiredError, JoinCodeInvalidError, JoinCodeUsedError
 from assistant.handoff.outbox import ToExpert
 from assistant.handoff.slots import is_cancel, is_dont_know, missing_slots
-from assistant.handoff.tables import HandoffEvent, HandoffJoinCode, HandoffSession
+from assistant.handoff.tables import HandoffJoinCode, HandoffSession
 from assistant.handoff.texts import text
 from assistant.handoff.types import (
     ACTIVE_STATES,
     SLOT_ORDER,
     JoinRedeemed,
-    SessionEvent,
     SessionView,
     Slot,
     SlotValues,
@@ -60,7 +59,7 @@ class RequestOutcome:
     created: bool
 
 
-# Asked on every chat turn (route_turn): built once, run on the session's connection.
+# Asked on every chat turn (active_handoff): built once, run on the chat's connection.
 _ACTIVE_FOR_CONVERSATION = (
     select(HandoffSession.id, HandoffSession.state)
     .where(HandoffSession.conversation_id == bindparam("cid"), HandoffSession.state.in_(ACTIVE_STATES))
@@ -137,30 +136,18 @@ class RequesterSide(HandoffCore):
         self._apply(fx)
         return RequestOutcome(session=view, text=reply, suggestions=suggestions, created=created)
 
-    def route_turn(self, *, caller: Caller, conversation_id: str, text_said: str, chat_seq: int) -> TurnOutcome | None:
-        """A requester's chat message: while a handoff is active, answer the bot's
-        question or relay it to the expert's side (:meth:`take_turn`).  None: no active
-        handoff, the bot answers.  The conversation's ownership was checked by the chat
-        service.  (The chat's turn router asks :meth:`active_handoff` inside the
-        transaction that stores the message instead of reading it here.)"""
-        with self.db.read() as s:  # no write lock taken: most turns have no handoff
-            active = self.active_handoff(s.connection(), conversation_id)
-        if active is None:
-            return None
-        return self.take_turn(
-            caller=caller, conversation_id=conversation_id, text_said=text_said, chat_seq=chat_seq, active=active
-        )
-
     def active_handoff(self, db: Connection, conversation_id: str) -> ActiveHandoff | None:
-        """The conversation's active handoff, read on the caller's connection (one query)."""
+        """The conversation's active handoff, read on the caller's connection (one query):
+        the chat's turn router asks inside the transaction that stores the message."""
         found = db.execute(_ACTIVE_FOR_CONVERSATION, {"cid": conversation_id}).first()
         return None if found is None else ActiveHandoff(session_id=found.id, state=State(found.state))
 
     def take_turn(
         self, *, caller: Caller, conversation_id: str, text_said: str, chat_seq: int, active: ActiveHandoff
     ) -> TurnOutcome | None:
-        """A requester's chat message while ``active`` was the conversation's handoff (it
-        may have ended since: then None, and the bot answers)."""
+        """A requester's chat message while ``active`` was the conversation's handoff:
+        answer the bot's question or relay it to the expert's side.  None: it has ended
+        since, and the bot answers.  The chat service checked the conversation's owner."""
         lang = caller.language
         fx = Effects()
         now = self.clock()
@@ -216,29 +203,17 @@ class RequesterSide(HandoffCore):
             if claimed is None:
                 return False
             seq, state, expert_id = claimed
-            payload = {"text": text_said, "chat_seq": chat_seq}
-            s.execute(
-                insert(HandoffEvent).values(
-                    session_id=session_id,
-                    seq=seq,
-                    kind="message",
-                    sender="requester",
-                    author_id=caller.user_id,
-                    payload=payload,
-                    created_at=now,
-                )
-            )
-        if state == State.ASSIGNED and expert_id:
-            event = SessionEvent(
+            event = self._insert_message(
+                s,
                 session_id=session_id,
                 seq=seq,
-                kind="message",
                 sender="requester",
-                author=caller.display_name,
+                author=caller,
                 text=text_said,
-                created_at=now,
+                now=now,
                 data={"chat_seq": chat_seq},
             )
+        if state == State.ASSIGNED and expert_id:
             self.outbox.put(ToExpert(expert_id, self._event_json(event)))
         return True
 

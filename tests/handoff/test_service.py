@@ -23,6 +23,7 @@ from assistant.handoff.errors import (
 )
 from assistant.handoff.outbox import QueueChanged, ToConversation, ToExpert
 from assistant.handoff.packet import channel_level
+from assistant.handoff.requester import TurnOutcome
 from assistant.handoff.setup import load_network
 from assistant.handoff.types import SlotValues
 from assistant.settings import PROJECT_ROOT
@@ -43,6 +44,16 @@ def open_session(d: Domain, caller: Caller = ALICE, slots: SlotValues = FULL) ->
     return d.service.request(caller=caller, conversation_id=cid, provided=slots).session.id
 
 
+def route_turn(d: Domain, cid: str, text: str, chat_seq: int) -> TurnOutcome | None:
+    """A requester's chat turn as the chat routes it: probe for the active handoff, then
+    let it take the turn (None: the bot answers)."""
+    with d.db.read() as s:
+        active = d.service.active_handoff(s.connection(), cid)
+    if active is None:
+        return None
+    return d.service.take_turn(caller=ALICE, conversation_id=cid, text_said=text, chat_seq=chat_seq, active=active)
+
+
 def chat_events(d: Domain, caller: Caller, cid: str, kind: str) -> list[dict[str, object]]:
     return [e.payload for e in d.chat.events_after(caller=caller, conversation_id=cid) if e.type == kind]
 
@@ -57,7 +68,7 @@ def test_no_expert_online_is_a_ticket_with_a_callback_promise(domain: Domain) ->
     assert "2026-11-28 14:00" in out.text and out.session.ticket_id in out.text
     [status] = chat_events(d, ALICE, cid, "handoff_status")
     assert status["state"] == "ticket" and status["ticket_id"] == out.session.ticket_id
-    assert d.service.route_turn(caller=ALICE, conversation_id=cid, text_said="在吗", chat_seq=1) is None  # bot's turn
+    assert route_turn(d, cid, "在吗", 1) is None  # bot's turn
 
 
 def test_positions_and_estimates_follow_the_queue(domain: Domain) -> None:
@@ -274,10 +285,10 @@ def test_cancel_by_saying_so_returns_the_conversation_to_the_bot(domain: Domain)
     d.presence.connect(EXP_EG.user_id)
     sid = open_session(d)
     cid = d.service.requester_view(caller=ALICE, session_id=sid).conversation_id
-    out = d.service.route_turn(caller=ALICE, conversation_id=cid, text_said="取消", chat_seq=5)
+    out = route_turn(d, cid, "取消", 5)
     assert out is not None and out.reply is not None and "取消" in out.reply
     assert d.service.requester_view(caller=ALICE, session_id=sid).state == "cancelled"
-    assert d.service.route_turn(caller=ALICE, conversation_id=cid, text_said="取消", chat_seq=6) is None
+    assert route_turn(d, cid, "取消", 6) is None
     with pytest.raises(InvalidStateError):
         d.service.cancel(caller=ALICE, session_id=sid)
 

@@ -36,6 +36,9 @@ class Conversation(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     profile: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # What the dialogue engine keeps between turns (the last task and its parameters), so a
+    # follow-up such as "那如果都是新客户呢" re-runs that task with one thing changed.
+    dialogue_state: Mapped[dict[str, object]] = mapped_column(JSON, default=dict, server_default="{}")
     last_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

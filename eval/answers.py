@@ -93,8 +93,10 @@ INTERNAL_MARKERS = (
     "discovery",
     "objection",
     "closing",
-    "None",
 )
+# A Python None printed as a value ("客户名称 None", "型号：None"); OPC UA's security policy
+# "None" in a fix is the corpus's own word.
+_NONE_VALUE = re.compile(r"(?:[：:]|名称|型号|客户)\s*None(?![A-Za-z])")
 
 
 class AnswerSetError(ValueError):
@@ -263,6 +265,8 @@ def universal_failures(body: str, profile: Mapping[str, Any]) -> list[str]:
         f"placeholder 【{m}】 though the profile has it" for m in _BRACKETED.findall(body) if m in known_labels
     ]
     failures += [f"internal field {m!r}" for m in INTERNAL_MARKERS if re.search(rf"(?<![A-Za-z]){m}(?![A-Za-z])", body)]
+    if _NONE_VALUE.search(body):
+        failures.append("internal field 'None'")
     return failures
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from assistant.dialogue.state import DialogueState
 from assistant.dialogue.types import PROFILE_KEYS, Caller, CustomerProfile, Reply
 from assistant.errors import AssistantError
 from assistant.storage.db import Database
@@ -62,7 +63,15 @@ class FeedbackTargetError(ChatError):
 
 
 class Engine(Protocol):
-    def handle(self, *, text: str, profile: CustomerProfile, caller: Caller, history: Sequence[str] = ()) -> Reply: ...
+    def handle(
+        self,
+        *,
+        text: str,
+        profile: CustomerProfile,
+        caller: Caller,
+        history: Sequence[str] = (),
+        state: DialogueState | None = None,
+    ) -> Reply: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +120,7 @@ class TurnContext:
 
     profile: CustomerProfile  # the conversation's profile with the message's patch applied
     history: tuple[str, ...]  # the recent user messages before this one, oldest first
+    state: DialogueState = field(default_factory=DialogueState)  # the engine's last task (dialogue/state.py)
     probed: object | None = None  # the turn router's probe (None: no router, or it wants no turn)
 
 
@@ -165,9 +175,11 @@ def parse_profile_patch(data: dict[str, Any]) -> dict[str, Any]:
 
 def reply_to_payload(reply: Reply) -> dict[str, Any]:
     """The reply as JSON-ready data (dataclasses as dicts, Decimals as strings, tuples as
-    lists); the profile is left out, it is sent as its own ``profile`` event."""
+    lists); the profile is left out, it is sent as its own ``profile`` event, and so is
+    the engine's state, which stays on the server."""
     data = _json_ready(reply)
     data.pop("profile", None)
+    data.pop("state", None)
     return dict(data)
 
 
@@ -290,14 +302,17 @@ class ChatService:
                 caller=caller, conversation_id=conversation_id, message=message, probed=accepted.context.probed
             )
             if routed is not None:
-                return () if routed.reply is None else self._store_reply(conversation_id, message.seq, routed.reply)
+                if routed.reply is None:
+                    return ()
+                return self._store_reply(conversation_id, message.seq, routed.reply, accepted.context.state)
         reply = self.engine.handle(
             text=str(message.payload["text"]),
             profile=accepted.context.profile,
             caller=caller,
             history=accepted.context.history,
+            state=accepted.context.state,
         )
-        return self._store_reply(conversation_id, message.seq, reply)
+        return self._store_reply(conversation_id, message.seq, reply, accepted.context.state)
 
     # A turn is on the hot path: its transactions run the prebuilt Core statements below
     # (no unit of work, no identity map, no statement building per call).
@@ -328,17 +343,23 @@ class ChatService:
             db.execute(_UPDATE_CONVERSATION, changes)
             history = tuple(str(p.get("text", "")) for p in reversed(recent))  # oldest first
             probed = self.router.probe(db, conversation_id) if self.router is not None else None
-            context = TurnContext(profile=profile, history=history, probed=probed)
+            state = DialogueState.from_json(conversation.dialogue_state)
+            context = TurnContext(profile=profile, history=history, state=state, probed=probed)
             return Accepted(message, duplicate=False, context=context)
 
-    def _store_reply(self, conversation_id: str, message_seq: int, reply: Reply) -> tuple[StoredEvent, ...]:
+    def _store_reply(
+        self, conversation_id: str, message_seq: int, reply: Reply, state: DialogueState
+    ) -> tuple[StoredEvent, ...]:
+        """Store the reply and the profile after it, and the engine's state (``state``
+        unless the reply carries a new one)."""
         with self.db.write() as s:
             db = s.connection()
             answered = db.execute(_ANSWERS, {"cid": conversation_id, "reply_to": message_seq}).all()
             if answered:  # a concurrent duplicate stored its answer first; keep exactly one
                 return tuple(_stored(row) for row in answered)
             profile = profile_to_json(reply.profile)
-            params = {"cid": conversation_id, "new_profile": profile, "now": utcnow()}
+            new_state = (reply.state if reply.state is not None else state).to_json()
+            params = {"cid": conversation_id, "new_profile": profile, "new_state": new_state, "now": utcnow()}
             last = db.execute(_CLAIM_REPLY_SEQS, params).scalar_one()
             events = (
                 StoredEvent(seq=last - 1, type="reply", payload=reply_to_payload(reply), reply_to=message_seq),
@@ -433,7 +454,11 @@ class ChatService:
 _conversations = Base.metadata.tables[Conversation.__tablename__]
 _events = Base.metadata.tables[Event.__tablename__]
 _CONVERSATION = select(
-    _conversations.c.user_id, _conversations.c.last_seq, _conversations.c.profile, _conversations.c.title
+    _conversations.c.user_id,
+    _conversations.c.last_seq,
+    _conversations.c.profile,
+    _conversations.c.title,
+    _conversations.c.dialogue_state,
 ).where(_conversations.c.id == bindparam("cid"))
 _EVENT_COLUMNS = (_events.c.seq, _events.c.type, _events.c.payload, _events.c.client_msg_id, _events.c.reply_to)
 _EVENT_BY_CLIENT_ID = select(*_EVENT_COLUMNS).where(
@@ -463,7 +488,12 @@ _UPDATE_CONVERSATION = update(_conversations).where(_conversations.c.id == bindp
 _CLAIM_REPLY_SEQS = (
     update(_conversations)
     .where(_conversations.c.id == bindparam("cid"))
-    .values(last_seq=_conversations.c.last_seq + 2, profile=bindparam("new_profile"), updated_at=bindparam("now"))
+    .values(
+        last_seq=_conversations.c.last_seq + 2,
+        profile=bindparam("new_profile"),
+        dialogue_state=bindparam("new_state"),
+        updated_at=bindparam("now"),
+    )
     .returning(_conversations.c.last_seq)
 )
 

@@ -29,13 +29,14 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from assistant.dialogue.engine import SERVICE_INTENTS, DialogueEngine, TurnPlan
+from assistant.dialogue.state import DialogueState
 from assistant.dialogue.types import Caller, CustomerProfile, Reply
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_Request = tuple[str, CustomerProfile, Caller, tuple[str, ...]]
+_Request = tuple[str, CustomerProfile, Caller, tuple[str, ...], DialogueState | None]
 
 
 class EnginePoolError(AssistantError):
@@ -57,9 +58,9 @@ def _serve(conn: Connection, settings: Settings) -> None:
             return
         if request is None:
             return
-        text, profile, caller, history = request
+        text, profile, caller, history, state = request
         try:
-            plan = engine.understand(text=text, profile=profile, caller=caller, history=history)
+            plan = engine.understand(text=text, profile=profile, caller=caller, history=history, state=state)
             answer: Reply | TurnPlan = plan if plan.intent in SERVICE_INTENTS else engine.respond(plan)
         except Exception as exc:  # raised again in the serving process, as it would be in process
             conn.send((False, sendable(exc)))
@@ -124,19 +125,27 @@ class EnginePool:
         """True once a worker died: turns are answered in the serving process since."""
         return self._broken.is_set()
 
-    def handle(self, *, text: str, profile: CustomerProfile, caller: Caller, history: Sequence[str] = ()) -> Reply:
+    def handle(
+        self,
+        *,
+        text: str,
+        profile: CustomerProfile,
+        caller: Caller,
+        history: Sequence[str] = (),
+        state: DialogueState | None = None,
+    ) -> Reply:
         conn = self._idle.get()
         if conn is None:  # broken: wake the next waiter too, and answer here
             self._idle.put(None)
-            return self.local.handle(text=text, profile=profile, caller=caller, history=history)
+            return self.local.handle(text=text, profile=profile, caller=caller, history=history, state=state)
         try:
-            conn.send((text, profile, caller, tuple(history)))
+            conn.send((text, profile, caller, tuple(history), state))
             ok, answer = conn.recv()
         except (EOFError, OSError):
             log.error("an engine process died; answering in the serving process from now on")
             self._broken.set()
             self._idle.put(None)
-            return self.local.handle(text=text, profile=profile, caller=caller, history=history)
+            return self.local.handle(text=text, profile=profile, caller=caller, history=history, state=state)
         self._idle.put(conn)
         if not ok:
             raise answer

@@ -41,7 +41,15 @@ class RecordingRebates:
 
     pids: list[int]
 
-    def answer(self, *, caller: Caller, text: str, quarter: str | None, amount: Decimal | None) -> SkillResult:
+    def answer(
+        self,
+        *,
+        caller: Caller,
+        text: str,
+        quarter: str | None,
+        amount: Decimal | None,
+        new_customer: bool | None = None,
+    ) -> SkillResult:
         self.pids.append(os.getpid())
         return SkillResult(text=f"返利问题已收到：{text}")
 

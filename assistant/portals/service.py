@@ -134,7 +134,7 @@ def build_widget_service(*, settings: Settings, db: Database, secret: str) -> Wi
     environment variables the file names (the one place this feature reads them).
     Widget access tokens are signed with the service's token secret like staff tokens."""
     tokens = TokenService(secret, ttl=timedelta(minutes=settings.token_ttl_minutes))
-    registry = load_portals(settings.portals_file, environ=os.environ)
+    registry = load_portals(settings.portals_file, environ=os.environ, demo_mode=settings.demo)
     log.info("portals loaded: %s", ", ".join(p.id for p in registry if p.enabled) or "none")
     return WidgetService(
         db=db,

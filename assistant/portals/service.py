@@ -91,7 +91,8 @@ class WidgetService:
         with self.db.read() as s:
             user = s.scalars(select(User).where(User.username == claims.user)).first()
             if user is None or not user.active or user.partner_id != claims.partner:
-                log.info("widget sign-in refused: portal=%s user=%s partner=%s", portal.id, claims.user, claims.partner)
+                # No username in the log: it comes from the token and may be anyone's name.
+                log.info("widget sign-in refused: portal=%s partner=%s (user not there)", portal.id, claims.partner)
                 raise WidgetUserRejectedError("user unknown, inactive or not in that partner")
             if user.partner_id not in portal.partners:
                 log.info("widget sign-in refused: portal=%s does not serve partner=%s", portal.id, user.partner_id)

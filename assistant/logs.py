@@ -131,6 +131,7 @@ def configure_logging(level: str | int = "INFO", *, stream: TextIO | None = None
     handler.setFormatter(json_formatter())
     root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # seven lines of set-up per start
     # uvicorn's own loggers: no handlers of their own, through ours instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         lg = logging.getLogger(name)

@@ -1,8 +1,8 @@
 """``python -m eval answers --split dev|test --json OUT``: end-to-end answer quality.
 
 Every conversation of ``eval/data/answers/<split>.yaml`` (format and categories in that
-folder's README) goes through the real chat service in this process: a fresh SQLite
-database, the demo ledger with today pinned to 2026-11-27, the index of ``settings``, the
+folder's README) goes through the real chat service in this process, in demo mode: a fresh
+SQLite database, the demo ledger with today pinned to 2026-11-27, the index of ``settings``, the
 dialogue engine with its rebate and handoff skills, signed in as the item's demo user.  Each
 reply is checked against the turn's expectations and against the checks every reply must
 pass (no unfilled placeholder, no internal field).  An item passes when all its turns pass.
@@ -399,6 +399,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "rebates_today": TODAY,
             "engine_processes": 0,
             "secret_file": Path(tmp) / "secret.key",
+            "demo": True,  # the demo users ask the questions
         }
         if args.index_dir:
             overrides["index_dir"] = args.index_dir

@@ -26,13 +26,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_service(env: Mapping[str, str], *, log: Path, timeout: float = 180) -> Iterator[tuple[str, psutil.Process]]:
+def running_service(
+    env: Mapping[str, str], *, log: Path, timeout: float = 180, demo: bool = True
+) -> Iterator[tuple[str, psutil.Process]]:
     """Start the service with ``env`` added to this process's environment, wait until
-    ``/readyz`` answers 200, yield (base URL, the server process), stop it after."""
+    ``/readyz`` answers 200, yield (base URL, the server process), stop it after.
+    ``demo``: in demo mode (``--demo``), whose users and experts have the demo password."""
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)]
+            + (["--demo"] if demo else []),
             env={**os.environ, **env},
             stdout=out,
             stderr=subprocess.STDOUT,

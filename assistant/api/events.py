@@ -175,3 +175,8 @@ class HistoryResponse(BaseModel):
 class ErrorResponse(BaseModel):
     code: str
     message: str
+
+
+class WsTicketResponse(BaseModel):
+    ticket: str
+    expires_in: int  # seconds; single use

@@ -46,6 +46,7 @@ def make_settings(
         channels_file=channels_file or rebates_dir / "channels.yaml",
         rebates_dir=rebates_dir,
         rebates_today=TODAY,
+        demo=True,  # the channel network's users are demo users with PASSWORD
         demo_password=PASSWORD,
     )
 

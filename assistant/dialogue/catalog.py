@@ -117,7 +117,8 @@ class Catalog:
             for w in words:
                 at = clause.find(w)
                 if at >= 0:
-                    spans.append((at, at + len(w), RowMatch(product, param, None, len(w) + 1)))
+                    whole = w == squash(param.name)  # the row's full name wins a tie, a word of it does not
+                    spans.append((at, at + len(w), RowMatch(product, param, None, len(w) + (1 if whole else 0))))
                     break
         for m in mentions:
             if m.by_value:

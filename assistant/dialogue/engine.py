@@ -46,7 +46,7 @@ from typing import Any
 from assistant.content.loader import Corpus
 from assistant.content.schema import CaseStudy, SalesScript
 from assistant.dialogue import academy
-from assistant.dialogue.attributes import AttributeLexicon, load_attribute_lexicon
+from assistant.dialogue.attributes import Attribute, AttributeLexicon, load_attribute_lexicon
 from assistant.dialogue.catalog import Catalog
 from assistant.dialogue.compare import find_matchups, say_matchups
 from assistant.dialogue.compose import Composer
@@ -351,9 +351,14 @@ class DialogueEngine:
         a = turn.analysis
         lang = turn.caller.language
         reading = turn.reading or self._read(a, turn.profile, turn.state)
+        out = Composer(lang)
+        if turn.task == "params" and turn.changes and turn.changes.get("line") and self._only_fields(turn.state):
+            # "网关保修多久" … "那网关和控制器呢": a line's warranty or price is its policy (FAQ).
+            question = f"{a.text} {self._field_words(turn.state)}"
+            if self.knowledge.answer(question, out=out, max_passages=1):
+                return self._knowledge_reply(turn, out, query=question)
         if turn.task == "params" and turn.changes:
             reading = self._reapply(turn, reading)
-        out = Composer(lang)
         if turn.task == "knowledge" and turn.changes and turn.changes.get("subject"):
             # "网关保修多久" then "那ar眼镜呢": the last question, about the new subject.
             question = self._resubject(turn.state.get("query") or "", a.text)
@@ -377,6 +382,17 @@ class DialogueEngine:
                 out.not_in_documents(text(lang, "missing_attribute", product=pid, what=what or clause.text))
         for clause in facts.rivals:
             self._rival_value(clause, a, out)
+        if "warranty" in facts.fields:
+            # The policy behind a product's warranty months (the FAQ of its line).
+            self.knowledge.answer(
+                f"{' '.join(facts.products)} 保修期",
+                products=tuple(facts.products[:1]),
+                out=out,
+                max_passages=1,
+                kinds=("faq",),
+                require=("保修期", "质保"),
+                mode="bm25",
+            )
         # "能加io模块扩吗": the table gives the IO; whether it can be extended is in the FAQ.
         for clause in reading.asking:
             if clause.kind == "value" and _CAN_DO.search(clause.squashed):
@@ -494,6 +510,18 @@ class DialogueEngine:
             tokenizer=self.retriever.tokenizer,
         )
         return replace(new, described=tuple(ids), select=select) if select else new
+
+    def _state_attributes(self, state: DialogueState) -> list[Attribute]:
+        keys = [k for k in (state.get("attributes") or "").split(",") if k]
+        return [a for k in keys if (a := self.attributes.by_key(k)) is not None]
+
+    def _only_fields(self, state: DialogueState) -> bool:
+        """The last answer was a price, a warranty or a firmware, not a row of a table."""
+        attributes = self._state_attributes(state)
+        return bool(attributes) and all(a.field is not None for a in attributes)
+
+    def _field_words(self, state: DialogueState) -> str:
+        return " ".join(a.words[0] for a in self._state_attributes(state))
 
     def _resubject(self, last: str, text_now: str) -> str:
         """The last question with its products and product lines taken out, after the new subject."""

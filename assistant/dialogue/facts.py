@@ -31,9 +31,11 @@ from assistant.dialogue.numbers import find_numbers
 from assistant.dialogue.reading import Clause, Reading
 from assistant.dialogue.texts import label, text
 from assistant.dialogue.types import Citation
+from assistant.retrieval.tokenizer import normalize
 
 MAX_PRODUCTS_PER_CLAUSE = 4
 _COUNT_UNITS = ("台", "套", "个", "路", "点")
+_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[~～]\s*(-?\d+(?:\.\d+)?)\s*$")
 # Asking whether two products work together.
 _COMPATIBLE = re.compile(r"配|兼容|搭|接得上|能接|能连|能带|能挂|一起用")
 # Asking whether a product copes with a quantity: "能带得动吗", "够不够", "扛得住吗".
@@ -49,6 +51,7 @@ class FactsOutcome:
     unresolved: list[tuple[Clause, str, str, tuple[str, ...]]] = field(default_factory=list)
     needs_product: list[Clause] = field(default_factory=list)  # asked a value of no known product
     rivals: list[Clause] = field(default_factory=list)  # asked a value of a competitor's product
+    fields: set[str] = field(default_factory=set)  # product fields answered (price, warranty, firmware)
 
     @property
     def products(self) -> list[str]:
@@ -91,10 +94,15 @@ def _values(
     rows = catalog.rows_for(product, clause.squashed, clause.mentions)
     needed = _needed_quantity(clause, message)
     for row in rows:
+        measured = _measured(clause, row.param) if row.param is not None else None
         if needed is not None and row.param is not None and _enough(row.param, needed) is not None:
             _say_enough(row.param, product, needed, catalog, out)
+        elif measured is not None and row.param is not None:
+            _say_measured(row.param, product, measured, out)
         else:
             say_row(row, out)
+        if row.attribute is not None and row.attribute.field is not None:
+            outcome.fields.add(row.attribute.field)
         outcome.highlight.setdefault(product.id, []).append(row.name)
     answered = {r.attribute.key for r in rows if r.attribute is not None} | {r.name for r in rows}
     for m in clause.mentions:
@@ -204,6 +212,29 @@ def _compatible(pair: tuple[str, ...], catalog: Catalog, out: Composer) -> bool:
         params_citation(first),
     )
     return True
+
+
+def _measured(clause: Clause, param: Param) -> tuple[Decimal, Decimal, Decimal] | None:
+    """A value measured on site set against a row's range ("供电只有11.5V" and 12~30 V DC):
+    (measured, low, high), or None when the clause states no such value."""
+    span = _RANGE.match(str(param.value))
+    unit = re.match(r"[a-z℃%]+", param.unit.strip().lower())
+    if span is None or unit is None:
+        return None
+    found = re.search(rf"(-?\d+(?:\.\d+)?)\s*{re.escape(unit.group(0))}(?![a-z])", normalize(clause.text))
+    if found is None:
+        return None
+    return Decimal(found.group(1)), Decimal(span.group(1)), Decimal(span.group(2))
+
+
+def _say_measured(param: Param, product: Product, measured: tuple[Decimal, Decimal, Decimal], out: Composer) -> None:
+    value, low, high = measured
+    key = "measured_low" if value < low else "measured_high" if value > high else "measured_ok"
+    shown = f"{value.normalize():f} {param.unit.split()[0]}"
+    out.say(
+        text(out.language, key, value=shown, product=product.id) + row_text(product, param, out.language),
+        params_citation(product),
+    )
 
 
 def _needed_quantity(clause: Clause, message: str) -> Decimal | None:

@@ -101,7 +101,7 @@ def _params(analysis: Analysis, state: DialogueState, *, short: bool) -> FollowU
         return FollowUp("params", "product_params", {"relative": relative.group(0), "from": last})
     if not short or analysis.param_concepts:
         return None
-    if analysis.products:
+    if len(analysis.products) == 1:
         return FollowUp("params", "product_params", {"products": ",".join(analysis.products)})  # "那2100pro呢"
     if analysis.product_lines:
         return FollowUp("params", "product_params", {"line": analysis.product_lines[0]})  # "那ar眼镜呢"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.content.documents import Document
@@ -124,7 +124,9 @@ class KnowledgeAnswerer:
             chosen = chosen[:1]  # the fault entry's cause and fix are the answer
         said = False
         for g in chosen:
-            sentences = pick_sentences(g.hit.document, words, question, products=products)
+            sentences = pick_sentences(
+                g.hit.document, words, question, products=products, weight=self.retriever.word_weight
+            )
             if not sentences:
                 continue
             doc = g.hit.document
@@ -163,17 +165,25 @@ def about(doc: Document, products: Sequence[str]) -> bool:
     if doc.kind == "product":
         return doc.doc_id in products
     if meta_products:
-        return any(p in meta_products for p in products)
+        # written for other models, unless it names the asked one ("标准版 MP-CLD-STD 不提供")
+        return any(p in meta_products for p in products) or _names(doc, products)
     return True
 
 
 def pick_sentences(
-    doc: Document, words: Sequence[str], question: str, *, products: Sequence[str] = (), limit: int = 2
+    doc: Document,
+    words: Sequence[str],
+    question: str,
+    *,
+    products: Sequence[str] = (),
+    limit: int = 2,
+    weight: Callable[[str], float] | None = None,
 ) -> list[str]:
     """The sentences of ``doc`` that answer, in document order.
 
     A fault entry answers with its cause and fix.  Otherwise each sentence scores the
-    question's content words it has, plus 1.5 when it has the kind of answer the
+    question's content words it has (each by how telling it is, ``weight``, scaled so the
+    average word counts 1), plus 1.5 when it has the kind of answer the
     question wants, plus 2 when it names an asked product (a passage about several models);
     sentences within 75% of the best are kept (at most ``limit``)."""
     if "#fault-" in doc.id:
@@ -188,10 +198,13 @@ def pick_sentences(
         return []
     q = normalize(question)
     wanted = [shape for asks, shape in _FOCUS if asks.search(q)]
+    raw = {w: (weight(w) if weight else 1.0) for w in words}
+    mean = (sum(raw.values()) / len(raw)) if raw else 1.0
+    scale = {w: (v / mean if mean > 0 else 1.0) for w, v in raw.items()}
     scored: list[tuple[float, int, str]] = []
     for i, s in enumerate(sentences):
         low = normalize(s)
-        score = float(sum(1 for w in words if w in low))
+        score = float(sum(scale[w] for w in words if w in low))
         if wanted and any(shape.search(low) for shape in wanted[:1]):
             score += 1.5
         if any(p.lower() in low for p in products):

@@ -101,7 +101,7 @@ _PROBLEM = re.compile(
 )
 # A question whether a product can do something the table has no row for ("能加io模块扩吗").
 _CAN_DO = re.compile(
-    r"(?:能|可以|能不能|可不可以|支不支持|支持).{0,4}(?:加|扩|扩展|升级|下井|进|放|刷|跑|装|挂|接|连|用)"
+    r"(?:能|可以|能不能|可不可以|支不支持|支持).{0,4}(?:加|扩|扩展|升级|下井|进|放|刷|跑|装|挂)(?!多|几)"
 )
 _PEOPLE = re.compile(r"专家|工程师|技术支持|人工|真人|懂行|懂的人|师傅|售前|售后")
 # Asking about people without wanting one now: "有没有懂传感器的专家", "以后选型想请教".
@@ -382,17 +382,6 @@ class DialogueEngine:
                 out.not_in_documents(text(lang, "missing_attribute", product=pid, what=what or clause.text))
         for clause in facts.rivals:
             self._rival_value(clause, a, out)
-        if "warranty" in facts.fields:
-            # The policy behind a product's warranty months (the FAQ of its line).
-            self.knowledge.answer(
-                f"{' '.join(facts.products)} 保修期",
-                products=tuple(facts.products[:1]),
-                out=out,
-                max_passages=1,
-                kinds=("faq",),
-                require=("保修期", "质保"),
-                mode="bm25",
-            )
         # "能加io模块扩吗": the table gives the IO; whether it can be extended is in the FAQ.
         for clause in reading.asking:
             if clause.kind == "value" and _CAN_DO.search(clause.squashed):

@@ -149,7 +149,8 @@ _NAME_SUFFIX = re.compile(
 _SUFFIXES = "|".join(sorted(cue_patterns.COMPANY_SUFFIXES, key=len, reverse=True))
 _LOOSE_SUFFIX = re.compile(rf"(?:{_SUFFIXES})(?:股份有限公司|有限公司|公司)?$")
 _LOOSE_COMPANY = re.compile(
-    r"(?P<name>(?:(?![的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问])"
+    r"(?P<name>(?:(?![的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问"
+    r"多少几台接上下最荐嘛买先点时候])"
     rf"[\u4e00-\u9fff]){{2,6}}?(?:{_SUFFIXES})(?:{_SUFFIXES})?(?:股份有限公司|有限公司|公司)?)"
     r"(?!厂|园|区|产业园)"
 )

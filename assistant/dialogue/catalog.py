@@ -24,6 +24,8 @@ _NUMBER_WORD = re.compile(r"(\d+(?:\.\d+)?)\s*(?:个|路|口|寸|英寸)?\s*([a-
 _KIND_WORDS = tuple(
     sorted({squash(w) for words in LINE_WORDS.values() for w in words if len(w) >= 2}, key=len, reverse=True)
 )
+_VARIANT_WORDS = {"专业": "pro", "增强": "pro", "防爆": "ex", "冗余": "-r", "企业": "ent", "标准": "std"}
+_NEGATED = re.compile(r"(?:不要|不带|不用|不需要|没有|去掉|除了)$")
 _VERSIONED = re.compile(r"^([a-z]{2,})v?(\d+(?:\.\d+)?)$")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9.\-]*[a-z0-9]|[0-9]+g(?![a-z0-9])")
 
@@ -123,9 +125,11 @@ class Catalog:
         for m in mentions:
             if m.by_value:
                 continue
-            match = self.row_for_attribute(product, m.attribute, score=len(m.word))
-            if match is not None:
-                spans.append((m.start, m.end, match))
+            for attribute in m.candidates:
+                match = self.row_for_attribute(product, attribute, score=len(m.word))
+                if match is not None:
+                    spans.append((m.start, m.end, match))
+                    break
         spans.sort(key=lambda s: (-s[2].score, s[0]))
         taken: list[tuple[int, int]] = []
         out: list[RowMatch] = []
@@ -188,7 +192,7 @@ class Catalog:
             f
             for f in description_features(text)
             if not any(s.startswith(f.word) or f.word in s for s in skip if f.number is None)
-            and any(f.fits(p, self._features[p.id]) for p in pool)
+            and (f.negated or any(f.fits(p, self._features[p.id]) for p in pool))
         ]
         if not features:
             return []
@@ -226,6 +230,16 @@ class Catalog:
         kinds = {w for w in _KIND_WORDS if w in sq and any(w in squash(p.name) for p in pool)}
         return [p for p in pool if all(k in squash(p.name) for k in kinds)] if kinds else pool
 
+    def variant(self, product: Product, word: str) -> Product | None:
+        """The version of ``product`` that ``word`` names ("5g" of EG-3200 is EG-3200-5G,
+        "专业" of AR-G1 is AR-G2-Pro): same line, the word in its id or name."""
+        key = _VARIANT_WORDS.get(word, word)
+        same_line = [p for p in self.products_of_line(product.line) if p.id != product.id]
+        named = [p for p in same_line if key in p.id.lower() or word in p.name.lower()]
+        family = [p for p in named if p.id.startswith(product.id)]
+        pool = family or named
+        return pool[0] if len(pool) >= 1 else None
+
     def alternatives(self, product: Product, direction: str, *, description: str = "") -> list[Product]:
         """Other products of the same kind as ``product``, changed one way ("便宜点", "小一点",
         "多点"), closest first; a description in the same text narrows them ("4个串口就够")."""
@@ -253,8 +267,12 @@ class Catalog:
 class Feature:
     number: str | None  # "8"
     word: str  # "串口", "poe", "g"
+    negated: bool = False  # "不要5g": a product must not have it
 
     def fits(self, product: Product, feature_text: str) -> bool:
+        return self._has(product, feature_text) != self.negated
+
+    def _has(self, product: Product, feature_text: str) -> bool:
         if self.number is None:
             return self.word in feature_text
         # "8串口的" -> the word is a prefix of what follows the number: try the longest first.
@@ -278,12 +296,16 @@ def description_features(text: str) -> list[Feature]:
     features: list[Feature] = []
     for m in _NUMBER_WORD.finditer(sq):
         if m.group(2):
-            features.append(Feature(number=m.group(1), word=m.group(2)))
+            features.append(Feature(number=m.group(1), word=m.group(2), negated=_negated(sq, m.start())))
     for m in _LATIN_WORD.finditer(sq):
         word = m.group(0)
         if not any(f.number and word.startswith(f.number) for f in features):
-            features.append(Feature(number=None, word=word))
+            features.append(Feature(number=None, word=word, negated=_negated(sq, m.start())))
     return features
+
+
+def _negated(sq: str, start: int) -> bool:
+    return bool(_NEGATED.search(sq[max(0, start - 4) : start]))
 
 
 def _number_in(number: str, value: str) -> bool:

@@ -59,6 +59,7 @@ _HISTORY = ("历史", "每个季度", "各季度", "各个季度", "今年", "�
 _PREVIOUS = ("上季度", "上个季度", "上一季度", "上一个季度", "last quarter")
 _NEW_CUSTOMER = ("新客户", "新客", "new customer")
 _SUBSIDY = ("补贴", "满意度", "新市场", "subsidy")
+_SALES = ("退货", "退了", "净销售", "销售额", "卖了多少", "业绩多少", "net sales", "returns")
 _EXISTING_CUSTOMER = ("老客户", "老客", "现有客户", "存量客户", "existing customer")
 
 _SCOPE = {
@@ -97,6 +98,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_counted": "增量已全部计入：{rule}。",
         "history": "各季度返利：{rows}；合计 {total}。",
         "subsidies": "{quarter} 战略补贴：{lines}。",
+        "sales": "{quarter} 截至 {as_of}：订货 {booked}，退货 {returned}，净销售额 {net}（其中新客户 {new}）。",
         "history_row": "{quarter} {total}（{status}）",
         "history_progress": "合计 {total}",
         "ask_amount": "想按多少金额算？告诉我金额，比如“再卖三十万能拿多少”，我按新客户和老客户分别算给你。",
@@ -134,6 +136,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_counted": "The whole increment counts: {rule}.",
         "history": "Rebate by quarter: {rows}; total {total}.",
         "subsidies": "{quarter} strategic subsidies: {lines}.",
+        "sales": "{quarter} up to {as_of}: booked {booked}, returned {returned}, net sales {net} (new customers {new}).",
         "history_row": "{quarter} {total} ({status})",
         "history_progress": "Total {total}",
         "ask_amount": "Which amount should I use? Tell me the amount and I will work it out for a new and an existing customer.",
@@ -168,6 +171,7 @@ class Ask(StrEnum):
     WHY_INCREMENT = "why_increment"
     HISTORY = "history"
     SUBSIDY = "subsidy"
+    SALES = "sales"
 
 
 def classify(text: str, amount: Decimal | None) -> Ask:
@@ -183,6 +187,8 @@ def classify(text: str, amount: Decimal | None) -> Ask:
         return Ask.RANKING
     if has(_SUBSIDY):
         return Ask.SUBSIDY
+    if has(_SALES) and amount is None:
+        return Ask.SALES
     if _NEGATIVE.search(text) and (has(_WHAT_IF) or amount is not None):
         return Ask.NEGATIVE_AMOUNT
     if amount is not None:
@@ -270,6 +276,8 @@ class RebateChatSkill:
                 return self._history(caller)
             if ask is Ask.SUBSIDY:
                 return self._subsidies(caller, label)
+            if ask is Ask.SALES:
+                return self._sales(caller, label)
             return self._statement(caller, label, progress_only=ask is Ask.PROGRESS)
         except PartnerNotFoundError:
             return self._plain(lang, "no_partner")
@@ -321,6 +329,25 @@ class RebateChatSkill:
                 csat=yuan(st.line(LineKind.SUBSIDY_CSAT).amount),
                 progress=p.sentence,
             )
+        return self._result(lang, text, card)
+
+    def _sales(self, caller: Caller, label: str | None) -> SkillResult:
+        """What the statement counts: booked, returned, net, and the new customers' part."""
+        lang = caller.language
+        result = self.service.statement(viewer=caller, quarter=label)
+        st = result.statement
+        sales = st.sales
+        text = _t(
+            lang,
+            "sales",
+            quarter=st.quarter,
+            as_of=st.as_of,
+            booked=yuan(sales.booked),
+            returned=yuan(sales.returned),
+            net=yuan(sales.net),
+            new=yuan(sales.new_customer_net),
+        )
+        card = statement_card(result.node, st, progress=f"{text} {st.tier_progress.sentence}")
         return self._result(lang, text, card)
 
     def _subsidies(self, caller: Caller, label: str | None) -> SkillResult:

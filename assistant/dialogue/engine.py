@@ -220,7 +220,12 @@ class DialogueEngine:
             intent, kind, changes = followup.intent, followup.task, dict(followup.changes)
         elif (
             intent in ("handoff_request", "knowledge_qa", "out_of_scope")
-            and (intent == "handoff_request" or ASK_PERSON.search(norm) or _INDIRECT.search(norm))
+            and (
+                intent == "handoff_request"
+                or ASK_PERSON.search(norm)
+                or _INDIRECT.search(norm)
+                or (_PEOPLE.search(norm) and _ABOUT_PEOPLE.search(norm))
+            )
             and not _problem_in_sight(norm, history, faults)
             and not _wants_person_now(norm)
             # "远程专家晚上有人吗", "远程专家咋呼叫": how support works, a knowledge question

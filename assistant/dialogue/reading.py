@@ -45,6 +45,8 @@ _WHICH = re.compile(
 )
 # Pointing at a product by a feature ("4g那款能做opc ua吗"): what follows the verb is asked.
 _SELECT = re.compile(rf"{_WHICH.pattern}|那款|那个")
+# Doing something to a product ("怎么改", "如何配置"): a procedure, not a value.
+_CHANGE = re.compile(r"改|设置|配置|调|升级|刷|重置|恢复|切换|开启|关闭|导入|删除|绑定|注册|登记|对接")
 _LATIN = re.compile(r"[a-z][a-z0-9.\-/]*[a-z0-9]|[a-z]")
 _MASK = "\u25a1"
 
@@ -183,9 +185,9 @@ def _clause(
         any(c in masked for c in attributes.howto_cues)
         and not _VALUE_QUESTION.search(masked)
         and not terms
-        and not mentions
+        and (not mentions or _CHANGE.search(masked))
     ):
-        kind = "howto"
+        kind = "howto"  # "th100波特率怎么改": a procedure, even when it names a row
     elif terms or (_CAPABILITY.search(masked) and not mentions and remainder):
         kind = "capability"
     elif mentions:

@@ -198,6 +198,9 @@ def pick_sentences(
         return []
     q = normalize(question)
     wanted = [shape for asks, shape in _FOCUS if asks.search(q)]
+    # The tokenizer also emits the words inside a long one ("电磁流量计" -> 电磁, 流量计): a
+    # sentence naming the subject must not outscore the one that answers.
+    words = [w for w in words if not any(w != other and w in other for other in words)]
     raw = {w: (weight(w) if weight else 1.0) for w in words}
     mean = (sum(raw.values()) / len(raw)) if raw else 1.0
     scale = {w: (v / mean if mean > 0 else 1.0) for w, v in raw.items()}

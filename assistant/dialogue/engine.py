@@ -395,7 +395,7 @@ class DialogueEngine:
         if turn.task == "knowledge" and turn.changes and turn.changes.get("query"):
             # A short follow-up of a knowledge answer ("晚上几点下班"): asked in the same topic.
             question = f"{turn.changes.get('query', '')} {a.text}"
-            if self.knowledge.answer(question, dense_query=question, out=out, max_passages=1):
+            if self.knowledge.answer(question, dense_query=question, out=out, max_passages=1, ground_on=a.text):
                 return self._knowledge_reply(turn, out, query=question)
             if turn.intent == "out_of_scope":
                 return self._out_of_scope(turn)
@@ -452,6 +452,7 @@ class DialogueEngine:
             attributes=",".join(dict.fromkeys(keys)),
             terms=",".join(dict.fromkeys(terms)),
             compat=facts.compat,
+            rows=",".join(dict.fromkeys(r for rows in facts.highlight.values() for r in rows)),
         )
         if not products:
             return self._knowledge_reply(turn, out, query=a.text)
@@ -509,6 +510,8 @@ class DialogueEngine:
             words += f" 支持{terms}吗"  # "ec300支持profinet吗" then "那2100呢"
         if turn.state.get("compat"):
             words += " 能配吗"  # "io16能配700r不" then "io32呢"
+        if not words and turn.state.get("rows"):
+            words = " ".join((turn.state.get("rows") or "").split(","))  # rows found by their own names
         changes = turn.changes
         ids: list[str] = [p for p in changes.get("products", "").split(",") if p]
         select = False
@@ -644,7 +647,7 @@ class DialogueEngine:
         a = turn.analysis
         lang = turn.caller.language
         out = Composer(lang)
-        self.knowledge.answer(academy.search_text(a.text), out=out, max_passages=1)
+        self.knowledge.answer(academy.search_text(a.text), out=out, max_passages=1, kinds=("faq", "lesson"))
         lines = tuple(a.product_lines) or ((turn.profile.product_line,) if turn.profile.product_line else ())
         if academy.wants_lessons(a.text):
             lessons = academy.recommend_lessons(

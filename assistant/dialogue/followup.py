@@ -20,7 +20,10 @@ from assistant.dialogue.state import DialogueState, TaskKind
 from assistant.dialogue.types import Intent
 
 _SHORT = 24  # characters: a follow-up is a short turn
-_LEAN_ON = re.compile(r"^(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是)|呢")
+_LEAN_ON = re.compile(
+    r"^(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是|搞错|弄错|错了|我是说)"
+    r"|呢|我要问的是|我说的是"
+)
 _SMALLER = re.compile(r"小一点|小点|小些|小一些|规模小|更小|没那么大|小的|小厂")
 _BIGGER = re.compile(r"大一点|大点|大些|大一些|规模大|更大|大的|大厂")
 _ANOTHER = re.compile(r"换一个|换个|别的|其他的|还有没有|再来|再找|还有吗|再给")
@@ -67,6 +70,8 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
         return _rebate(analysis, state, short=short, leaning=leaning)
     if state.task == "cases" and short and _REFERS.search(text) and not analysis.products:
         return FollowUp("cases", "case_request", {"detail": "ask"})  # "他们上了多少个点 效果咋样"
+    if state.task == "training" and short and intent in ("case_request", "knowledge_qa", "out_of_scope", "greeting"):
+        return FollowUp("training", "knowledge_qa")  # "有没有师傅带着做的那种" after lessons
     if intent in _OWN_TASK and not (state.task == "cases" and intent == "case_request"):
         return None
     if state.task == "cases" and _CASE_PRODUCTS.search(text) and not analysis.products:
@@ -93,8 +98,6 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
             return FollowUp("compare", "knowledge_qa")
     if state.task == "params" and state.get("products") and (leaning or _RELATIVE.search(text)):
         return _params(analysis, state, short=short)
-    if state.task == "training" and short and intent in ("case_request", "knowledge_qa", "out_of_scope", "greeting"):
-        return FollowUp("training", "knowledge_qa")  # "有没有师傅带着做的那种"
     if (
         state.task == "knowledge"
         and state.get("query")
@@ -135,12 +138,14 @@ def _rebate(analysis: Analysis, state: DialogueState, *, short: bool, leaning: b
     text = analysis.text
     if analysis.intent == "rebate_query":
         return FollowUp("rebate", "rebate_query")
-    if analysis.intent in _OWN_TASK:
-        return None
     amount = analysis.understanding.slots.get("amount")
     kind = bool(_CUSTOMER_KIND.search(text))
     why = bool(_WHY.search(text) and _REBATE_WORDS.search(text))
     quarter = bool(_QUARTER_SHIFT.search(text))
+    if short and (kind or quarter) and leaning:
+        return FollowUp("rebate", "rebate_query")  # "换成老客户呢": whatever the classifier made of it
+    if analysis.intent in _OWN_TASK:
+        return None
     if why or (short and (kind or quarter or (amount is not None and leaning) or _REBATE_WORDS.search(text))):
         return FollowUp("rebate", "rebate_query")
     return None

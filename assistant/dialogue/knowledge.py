@@ -43,8 +43,10 @@ _CONTINUES = re.compile(r"^(?:需要|如需|如果|若|否则|但|不过|超过|
 # What kind of answer a question wants, and how such an answer looks.
 _FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (
-        re.compile(r"多久|多长时间|几天|几周|几个月|多少天|什么时候|交期|周期|时效|多快"),
-        re.compile(r"\d+\s*(?:[~～\-]\s*\d+\s*)?(?:个)?(?:工作日|天|周|小时|分钟|个月|月|年|秒|s\b|h\b)"),
+        re.compile(r"多久|多长时间|几天|几周|几个月|多少天|什么时候|交期|周期|时效|多快|几点|上班|下班|时间段"),
+        re.compile(
+            r"\d+\s*(?:[~～\-]\s*\d+\s*)?(?:个)?(?:工作日|天|周|小时|分钟|个月|月|年|秒|s\b|h\b)|\d{1,2}[:：]\d{2}"
+        ),
     ),
     (re.compile(r"多少钱|价格|价钱|费用|收费|折扣|几折|优惠|报价|怎么收"), re.compile(r"元|¥|折|%|免费")),
     (re.compile(r"地址|ip|网址|密码|账号|用户名"), re.compile(r"\d+\.\d+\.\d+\.\d+|https?://|密码|admin|用户名")),
@@ -53,6 +55,10 @@ _FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(r"\d+\s*(?:d(?![a-z])|倍|米|m(?![a-z])|mm|cm|km)"),
     ),
     (re.compile(r"怎么申请|如何申请|咋申请|怎么办理|去哪申请|怎么报"), re.compile(r"申请|提交|门户|填写|审批")),
+    (
+        re.compile(r"怎么联系|联系方式|怎么找|咋找|怎么呼叫|咋呼叫|找谁|打什么电话"),
+        re.compile(r"热线|电话|门户|点击|呼叫|邮箱|联系"),
+    ),
     (re.compile(r"几|多少|多大|多远"), re.compile(r"\d")),
 )
 
@@ -78,6 +84,7 @@ class KnowledgeAnswerer:
         fault: bool = False,
         mode: Mode = "hybrid",
         versus: bool = False,
+        ground_on: str | None = None,
     ) -> bool:
         """Say the sentences that answer ``question``; False when nothing grounded does.
         With ``require`` (squashed words), a passage must contain one of them: the
@@ -100,21 +107,25 @@ class KnowledgeAnswerer:
             and _has_any(h.document, require)
             and (versus or h.document.metadata.get("section") != "competitors")
         ]
-        words = self.words(query)
+        # A follow-up searched with its topic ("远程专家咋呼叫 晚上几点下班") is grounded on its own words.
+        words = self.words(ground_on or query)
         grounded = grounding_scores(query, hits, retriever=self.retriever, words=words)
         scored = [g for g in grounded if g.score >= self.min_grounding]
         if not scored:
             return False
         # A passage of the asked product, or naming it, answers before a general one; for a
         # fault on site, the product's own fault entries first.
+        # Then one with the kind of answer asked for ("怎么联系": a hotline, a portal).
+        wanted = _wanted(question)
         scored.sort(
             key=lambda g: (
                 not _names(g.hit.document, products),
                 not (fault and g.hit.document.metadata.get("section") == "fault"),
+                not (wanted and any(shape.search(normalize(g.hit.document.text)) for shape in wanted[:1])),
                 -g.score,
             )
         )
-        words = self.words(question)
+        words = self.words(ground_on or question)
         best = scored[0].score
         chosen: list[GroundedHit] = []
         for g in scored:
@@ -125,7 +136,7 @@ class KnowledgeAnswerer:
         said = False
         for g in chosen:
             sentences = pick_sentences(
-                g.hit.document, words, question, products=products, weight=self.retriever.word_weight
+                g.hit.document, words, ground_on or question, products=products, weight=self.retriever.word_weight
             )
             if not sentences:
                 continue
@@ -147,6 +158,12 @@ def _names(doc: Document, products: Sequence[str]) -> bool:
         return doc.doc_id in products
     text = f"{doc.title} {doc.text}".lower()
     return any(p.lower() in text for p in products) or any(p in doc.metadata.get("product", "") for p in products)
+
+
+def _wanted(question: str) -> list[re.Pattern[str]]:
+    """How an answer to ``question`` looks (a duration for "多久", ...), most specific first."""
+    q = normalize(question)
+    return [shape for asks, shape in _FOCUS if asks.search(q)]
 
 
 def _has_any(doc: Document, words: Sequence[str]) -> bool:
@@ -196,8 +213,7 @@ def pick_sentences(
     ]
     if not sentences:
         return []
-    q = normalize(question)
-    wanted = [shape for asks, shape in _FOCUS if asks.search(q)]
+    wanted = _wanted(question)
     # The tokenizer also emits the words inside a long one ("电磁流量计" -> 电磁, 流量计): a
     # sentence naming the subject must not outscore the one that answers.
     words = [w for w in words if not any(w != other and w in other for other in words)]

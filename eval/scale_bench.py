@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 [(int(row), float(sim)) for row, sim in zip(d_top[0], d_sims[0], strict=True) if row >= 0],
                 k=10,
                 fusion=r.fusion,
-                z=r.z_fusion,
+                z=r.z_fusion_for(embedder.name),
                 rrf_k=r.rrf_k,
                 bm25_weight=r.bm25_weight,
                 dense_weight=r.dense_weight,

@@ -22,8 +22,9 @@ restricted by the metadata filters.  Two fusions, chosen by
   dense one was right in 36 of 57 such queries with a best cosine of 0.7 or more (BM25's
   in 18), and in 123 of 1,367 below 0.6 (BM25's in 982; docs/benchmarks.md).  ``high``
   stays below 1 so that BM25 still breaks the dense side's near-ties.  The cosine scale
-  is the embedder's: re-run ``python -m eval fusion`` after changing the embedder.
-  ``high == low`` is a fixed weight.
+  is the embedder's, so the settings apply the thresholds only to the embedder they were
+  chosen on (``RetrievalSettings.z_fusion_for``; any other gets the fixed ``low``): re-run
+  ``python -m eval fusion`` after changing the embedder.  ``high == low`` is a fixed weight.
 * ``rrf``: weighted reciprocal rank, ``sum(weight_side / (rrf_k + rank_side))``; kept
   for comparison (``python -m eval fusion`` reports both).
 

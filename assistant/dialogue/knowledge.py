@@ -110,6 +110,7 @@ class KnowledgeAnswerer:
         # A follow-up searched with its topic ("远程专家咋呼叫 晚上几点下班") is grounded on its own words.
         words = self.words(ground_on or query)
         grounded = grounding_scores(query, hits, retriever=self.retriever, words=words)
+        rank = {h.document.id: n for n, h in enumerate(hits)}  # the retriever's order
         scored = [g for g in grounded if g.score >= self.min_grounding]
         if not scored:
             return False
@@ -122,7 +123,7 @@ class KnowledgeAnswerer:
                 not _names(g.hit.document, products),
                 not (fault and g.hit.document.metadata.get("section") == "fault"),
                 not (wanted and any(shape.search(normalize(g.hit.document.text)) for shape in wanted[:1])),
-                -g.score,
+                rank[g.hit.document.id],
             )
         )
         words = self.words(ground_on or question)
@@ -232,7 +233,7 @@ def pick_sentences(
     best = max(x[0] for x in scored)
     if best <= 0:
         return sentences[:1]
-    keep = sorted((x for x in scored if x[0] >= best * 0.75), key=lambda x: (-x[0], x[1]))[:limit]
+    keep = sorted((x for x in scored if x[0] >= best * 0.5), key=lambda x: (-x[0], x[1]))[:limit]
     chosen = sorted(keep, key=lambda x: x[1])
     if len(chosen) == 1 and limit > 1:
         after = chosen[0][1] + 1

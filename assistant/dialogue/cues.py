@@ -835,6 +835,10 @@ EXTRA_SCALE_WORDS: dict[str, tuple[str, ...]] = {
 # The last word of a company's name ("甬丰泵业", "华芯电子", "湘中矿业"): a word ending in one of
 # these, typed in passing, names the customer (assistant/dialogue/nlu.py, customer_name).
 COMPANY_SUFFIXES: tuple[str, ...] = (
+    "精工",
+    "精机",
+    "机床",
+    "铸业",
     "化工",
     "物流",
     "食品",

@@ -58,6 +58,7 @@ from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
 from assistant.dialogue.knowledge import KnowledgeAnswerer, pick_sentences
 from assistant.dialogue.lexicon import find_all, squash
 from assistant.dialogue.nlu import Analysis, Nlu
+from assistant.dialogue.numbers import find_numbers
 from assistant.dialogue.reading import Reading, read
 from assistant.dialogue.recommender import get_recommendation, stages_in
 from assistant.dialogue.roi import RoiUndefinedError, compute_roi
@@ -104,6 +105,7 @@ _PROBLEM = re.compile(
 _CAN_DO = re.compile(
     r"(?:能|可以|能不能|可不可以|支不支持|支持).{0,4}(?:加|扩|扩展|升级|下井|进|放|刷|跑|装|挂)(?!多|几)"
 )
+_HYPOTHETICAL = re.compile(r"要是|如果|万一|假如|的话")
 _PEOPLE = re.compile(r"专家|工程师|技术支持|人工|真人|懂行|懂的人|售前|售后")
 # Asking for a person without saying "专家" (DECISIONS 2026-12-04 #3).
 _INDIRECT = re.compile(
@@ -122,6 +124,7 @@ _VERSUS = re.compile(
     r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
 )
 _SHORT_FOLLOWUP = 16
+_PAYBACK = re.compile(r"回本|回收期|投资回报|roi")
 # Asking for words to say: "给我…", "开个场", "怎么说".
 _WANTS_WORDS = re.compile(
     r"给我|帮我|来段|来个|开个场|写个|写段|怎么说|咋说|怎么讲|怎么开口|怎么回|咋回|给.{0,12}讲|讲讲|讲一下|开场"
@@ -175,7 +178,9 @@ class DialogueEngine:
         # The lexicon's everyday words plus every row name of the catalogue.
         self.attributes = lexicon.extended(self.catalog.row_attributes())
         ignore = {squash(w) for w in self.attributes.question_words} | {squash(c.name) for c in corpus.vocab.cues}
-        self.knowledge = KnowledgeAnswerer(retriever, min_grounding, frozenset(ignore))
+        parts = {part.lower() for p in corpus.products for part in re.split(r"[-\s]", p.id)}
+        parts |= {w for line in corpus.product_lines for w in (line.id.lower(),)}
+        self.knowledge = KnowledgeAnswerer(retriever, min_grounding, frozenset(ignore), frozenset(parts))
 
     # -- entry point ----------------------------------------------------------------
 
@@ -219,6 +224,14 @@ class DialogueEngine:
         elif followup is not None:
             intent, kind, changes = followup.intent, followup.task, dict(followup.changes)
         elif (
+            intent in (*_TRAINING_INTENTS, "handoff_request")
+            and academy.is_training_question(norm)
+            and (not analysis.products or academy.wants_lessons(norm))
+        ):
+            kind, intent = "training", "knowledge_qa"
+        elif intent == "handoff_request" and _HYPOTHETICAL.search(norm) and not _wants_person_now(norm):
+            intent = "knowledge_qa"  # "要是晚上11点出问题 能找着专家不": how support works
+        elif (
             intent in ("handoff_request", "knowledge_qa", "out_of_scope")
             and (
                 intent == "handoff_request"
@@ -235,14 +248,8 @@ class DialogueEngine:
             # "有没有懂传感器的专家 以后选型想请教下", "想找网关专家聊聊明年的规划": no problem in
             # sight and no one asked for right now: the expert is offered, not started.
             offer_only = True
-        elif ROI_ASK.search(norm) and intent not in SERVICE_INTENTS and parse_roi(norm).any:
-            kind = "roi"
-        elif (
-            intent in _TRAINING_INTENTS
-            and academy.is_training_question(norm)
-            and (not analysis.products or academy.wants_lessons(norm))
-        ):
-            kind = "training"
+        elif ROI_ASK.search(norm) and parse_roi(norm).any and (intent not in SERVICE_INTENTS or _PAYBACK.search(norm)):
+            kind, intent = "roi", "knowledge_qa"  # "投入150万的话几个月回本": a payback, not a rebate
         elif intent == "profile_update" and "case" in analysis.cues:
             intent = "case_request"  # "南京化工园区大厂 想做预测性维护 有标杆没"
         elif intent == "profile_update" and analysis.stages and _WANTS_WORDS.search(norm):
@@ -454,7 +461,7 @@ class DialogueEngine:
             compat=facts.compat,
             rows=",".join(dict.fromkeys(r for rows in facts.highlight.values() for r in rows)),
         )
-        if not products:
+        if not facts.highlight:  # answered from the documents: a knowledge task, its subject may change
             return self._knowledge_reply(turn, out, query=a.text)
         return self._reply(
             turn,
@@ -649,7 +656,7 @@ class DialogueEngine:
         out = Composer(lang)
         self.knowledge.answer(academy.search_text(a.text), out=out, max_passages=1, kinds=("faq", "lesson"))
         lines = tuple(a.product_lines) or ((turn.profile.product_line,) if turn.profile.product_line else ())
-        if academy.wants_lessons(a.text):
+        if academy.wants_lessons(a.text) or turn.state.task == "training":
             lessons = academy.recommend_lessons(
                 self.corpus, question=a.text, lines=lines, tokenizer=self.retriever.tokenizer
             )
@@ -812,7 +819,11 @@ class DialogueEngine:
             lines.append(
                 text(lang, key, i=i, title=case.title, customer=case.customer, why=why) + text(lang, "cite_mark", n=i)
             )
-            lines.append(text(lang, "case_results", results=text(lang, "joiner").join(results)))
+            lines.append(
+                text(lang, "case_results", results=text(lang, "joiner").join(results))
+                + text(lang, "joiner")
+                + text(lang, "case_uses", products=text(lang, "list_sep").join(case.products))
+            )
             snippet = f"{case.customer}（{case.industry}，{case.region}）：{'；'.join(case.pain_points)}"
             citations.append(Citation(doc_id=case.id, title=case.title, snippet=snippet[:240], kind="case"))
         first = recs[0].item
@@ -868,6 +879,10 @@ class DialogueEngine:
         slots = turn.analysis.understanding.slots
         quarter = slots.get("quarter")
         amount = slots.get("amount")
+        if amount is None and turn.task == "rebate":
+            # a follow-up the classifier read as something else kept no figure ("打错了 是3w")
+            money = [n for n in find_numbers(turn.analysis.text) if n.is_money]
+            amount = money[0].value if money else None
         new_customer: bool | None = None
         last = turn.state.params if turn.state.task == "rebate" else {}
         if last.get("ask") == "what_if" and not isinstance(amount, Decimal) and last.get("amount"):
@@ -1062,8 +1077,8 @@ def _person_for_problem(norm: str, history: Sequence[str], fault_cues: Sequence[
         or bool(_INDIRECT.search(norm))
         or bool(STUCK.search(norm) and re.search(r"人|专家|远程|帮我", norm))
     )
-    if not asks or (PROCESS_QUESTION.search(norm) and not _INDIRECT.search(norm)):
-        return False
+    if not asks or (PROCESS_QUESTION.search(norm) and not _INDIRECT.search(norm)) or _HYPOTHETICAL.search(norm):
+        return False  # "要是晚上11点出问题 能找着专家不" asks how support works
     return _problem_in_sight(norm, history, fault_cues)
 
 

@@ -15,13 +15,14 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.dialogue.nlu import Analysis
+from assistant.dialogue.numbers import find_numbers
 from assistant.dialogue.roi_task import parse_roi
 from assistant.dialogue.state import DialogueState, TaskKind
 from assistant.dialogue.types import Intent
 
 _SHORT = 24  # characters: a follow-up is a short turn
 _LEAN_ON = re.compile(
-    r"^(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是|搞错|弄错|错了|我是说)"
+    r"^(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是|搞错|弄错|错了|打错|我是说|换)"
     r"|呢|我要问的是|我说的是"
 )
 _SMALLER = re.compile(r"小一点|小点|小些|小一些|规模小|更小|没那么大|小的|小厂")
@@ -70,7 +71,7 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
         return _rebate(analysis, state, short=short, leaning=leaning)
     if state.task == "cases" and short and _REFERS.search(text) and not analysis.products:
         return FollowUp("cases", "case_request", {"detail": "ask"})  # "他们上了多少个点 效果咋样"
-    if state.task == "training" and short and intent in ("case_request", "knowledge_qa", "out_of_scope", "greeting"):
+    if state.task == "training" and short and intent not in ("rebate_query", "handoff_request", "script_request"):
         return FollowUp("training", "knowledge_qa")  # "有没有师傅带着做的那种" after lessons
     if intent in _OWN_TASK and not (state.task == "cases" and intent == "case_request"):
         return None
@@ -139,6 +140,9 @@ def _rebate(analysis: Analysis, state: DialogueState, *, short: bool, leaning: b
     if analysis.intent == "rebate_query":
         return FollowUp("rebate", "rebate_query")
     amount = analysis.understanding.slots.get("amount")
+    if amount is None:  # "打错了 是3w": the classifier kept no figure, the text has one
+        money = [n for n in find_numbers(text) if n.is_money]
+        amount = money[0].value if money else None
     kind = bool(_CUSTOMER_KIND.search(text))
     why = bool(_WHY.search(text) and _REBATE_WORDS.search(text))
     quarter = bool(_QUARTER_SHIFT.search(text))

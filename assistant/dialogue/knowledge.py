@@ -37,6 +37,8 @@ KNOWLEDGE_KINDS: tuple[str, ...] = ("faq", "lesson", "product")
 _SECOND_HIT_MARGIN = 0.1
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])\s*|\n+")
 # Lines of a product overview that are listings, not answers.
+_TERM = re.compile(r"[a-z]{2,5}")
+_FAULT_FLOOR = 0.66
 _NOT_AN_ANSWER = re.compile(r"^(?:标签|兼容配件|练习)：")
 # A sentence that carries the answer on ("需要更低价格的项目，必须先…"): kept after the best one.
 _CONTINUES = re.compile(r"^(?:需要|如需|如果|若|否则|但|不过|超过|低于|高于|必须|另外|同时|注意)")
@@ -70,6 +72,7 @@ class KnowledgeAnswerer:
     # Words that say nothing about the answer: question words ("咱们", "能不能") and the
     # cue terms the tokenizer adds for question words ("几个" also emits "参数").
     ignore: frozenset[str] = frozenset()
+    model_parts: frozenset[str] = frozenset()  # "eg", "pro", "2100": pieces of model numbers
 
     def answer(
         self,
@@ -108,10 +111,13 @@ class KnowledgeAnswerer:
             and (versus or h.document.metadata.get("section") != "competitors")
         ]
         # A follow-up searched with its topic ("远程专家咋呼叫 晚上几点下班") is grounded on its own words.
-        words = self.words(ground_on or query)
+        own = self.words(ground_on) if ground_on else []
+        words = own or self.words(query)
         grounded = grounding_scores(query, hits, retriever=self.retriever, words=words)
         rank = {h.document.id: n for n, h in enumerate(hits)}  # the retriever's order
-        scored = [g for g in grounded if g.score >= self.min_grounding]
+        # A fault of a named product: its own entries are few, so less overlap will do.
+        floor = self.min_grounding * (_FAULT_FLOOR if fault and products else 1.0)
+        scored = [g for g in grounded if g.score >= floor]
         if not scored:
             return False
         # A passage of the asked product, or naming it, answers before a general one; for a
@@ -148,8 +154,12 @@ class KnowledgeAnswerer:
         return said
 
     def words(self, question: str) -> list[str]:
-        """The question's content words, without the ones in ``ignore``."""
-        return [w for w in content_words(self.retriever.tokenizer.tokenize(question)) if squash(w) not in self.ignore]
+        """The question's content words, without the ones in ``ignore``, and with the short
+        Latin words that are terms here ("lcp", "oee", "sso") though not parts of a model."""
+        tokens = self.retriever.tokenizer.tokenize(question)
+        words = [w for w in content_words(tokens) if squash(w) not in self.ignore]
+        terms = [t for t in tokens if _TERM.fullmatch(t) and t not in self.model_parts and t not in words]
+        return words + terms
 
 
 def _names(doc: Document, products: Sequence[str]) -> bool:
@@ -168,10 +178,17 @@ def _wanted(question: str) -> list[re.Pattern[str]]:
 
 
 def _has_any(doc: Document, words: Sequence[str]) -> bool:
+    """The passage names one of ``words``; a Latin word as a word ("ce" is not in "device")."""
     if not words:
         return True
     haystack = squash(f"{doc.title} {doc.text}")
-    return any(w and w in haystack for w in words)
+    for w in words:
+        if w.isascii() and w.isalnum():
+            if re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z])", haystack):
+                return True
+        elif w and w in haystack:
+            return True
+    return False
 
 
 def about(doc: Document, products: Sequence[str]) -> bool:

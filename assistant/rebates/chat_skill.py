@@ -75,7 +75,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "zh": {
         "statement": "{quarter} 你的返利（{status}）合计 {total}：基础返利 {base}（{tier} 档，返利率 {rate}），增量激励 {incremental}，新市场开拓补贴 {new_market}，客户满意度提升补贴 {csat}。{progress}。",
         "progress": "{quarter} 目前净销售额 {net}，在 {tier} 档（返利率 {rate}）。{progress}。",
-        "what_if_both": "{quarter} 再增加一笔 {amount} 的订单：如果是新客户，返利合计 {before} → {after_new}，多拿 {delta_new}；如果是老客户，多拿 {delta_old}（增量激励只算新客户销售）。{tier}",
+        "what_if_both": "{quarter} 再增加一笔 {amount} 的订单：如果是新客户，返利合计 {before} → {after_new}，多拿 {delta_new}；如果是老客户，返利合计 {before} → {after_old}，多拿 {delta_old}（增量激励只算新客户销售）。{tier}",
         "what_if_one": "{quarter} 再增加一笔 {amount} 的{who}订单：返利合计 {before} → {after}，多拿 {delta}。{tier}",
         "tier_up": "档位从 {before} 升到 {after}。",
         "tier_same": "档位保持 {tier}。",
@@ -113,7 +113,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "statement": "{quarter} rebate ({status}) totals {total}: base {base} (tier {tier}, rate {rate}), incremental {incremental}, new-market subsidy {new_market}, satisfaction subsidy {csat}. {progress}.",
         "progress": "{quarter} net sales so far {net}, tier {tier} (rate {rate}). {progress}.",
-        "what_if_both": "{quarter} one more order of {amount}: with a new customer the rebate goes {before} → {after_new}, +{delta_new}; with an existing customer +{delta_old} (the incremental incentive counts new customers only). {tier}",
+        "what_if_both": "{quarter} one more order of {amount}: with a new customer the rebate goes {before} → {after_new}, +{delta_new}; with an existing customer {before} → {after_old}, +{delta_old} (the incremental incentive counts new customers only). {tier}",
         "what_if_one": "{quarter} one more {who} order of {amount}: rebate {before} → {after}, +{delta}. {tier}",
         "tier_up": "Tier moves from {before} to {after}.",
         "tier_same": "Tier stays {tier}.",
@@ -392,6 +392,7 @@ class RebateChatSkill:
                 after_new=yuan(w.after.total),
                 delta_new=yuan(w.total_delta),
                 delta_old=yuan(alt.total_delta),
+                after_old=yuan(alt.after.total),
                 tier=tier,
             )
         # The card shows the statement after the extra order, each line with its change;

@@ -56,6 +56,7 @@ class _LexiconFile(BaseModel):
     howto_cues: list[str] = Field(default_factory=list)
     fault_cues: list[str] = Field(default_factory=list)
     roles: list[tuple[str, str]] = Field(default_factory=list)
+    not_product_kinds: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ class AttributeLexicon:
     howto_cues: tuple[str, ...]
     fault_cues: tuple[str, ...]
     roles: tuple[tuple[str, str], ...]
+    not_product_kinds: frozenset[str]  # last words of product names that name no product alone
     # (word, attribute, is a value word, the value as tables write it), longest first
     _words: tuple[tuple[str, Attribute, bool, str], ...]
     _also: dict[str, tuple[Attribute, ...]]  # word -> the other attributes that list it
@@ -133,6 +135,7 @@ class AttributeLexicon:
             howto_cues=data.howto_cues,
             fault_cues=data.fault_cues,
             roles=data.roles,
+            not_product_kinds=data.not_product_kinds,
         )
 
     @classmethod
@@ -146,6 +149,7 @@ class AttributeLexicon:
         howto_cues: Iterable[str] = (),
         fault_cues: Iterable[str] = (),
         roles: Iterable[tuple[str, str]] = (),
+        not_product_kinds: Iterable[str] = (),
     ) -> AttributeLexicon:
         words: dict[str, tuple[Attribute, bool, str]] = {}
         shared: dict[str, list[Attribute]] = {}
@@ -168,6 +172,7 @@ class AttributeLexicon:
             howto_cues=tuple(squash(w) for w in howto_cues),
             fault_cues=tuple(squash(w) for w in fault_cues),
             roles=tuple((squash(a), squash(b)) for a, b in roles),
+            not_product_kinds=frozenset(squash(w) for w in not_product_kinds),
             _words=ordered,
             _also=also,
         )

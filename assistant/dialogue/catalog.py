@@ -84,6 +84,18 @@ class Catalog:
             p.id: frozenset(squash(w) for w in tokenizer.tokenize(p.name) if len(w) >= 2 and not w.isascii())
             for p in corpus.products
         }
+        # The head of the name, its last word of at most three characters: what staff call
+        # the product ("那个平板", "液位计", "交换机"), unless it is too common a word alone.
+        self._heads: dict[str, str] = {}
+        for p in corpus.products:
+            name = squash(p.name)
+            ends = [
+                w
+                for w in self._name_words[p.id]
+                if name.endswith(w) and len(w) <= 3 and not any(w.endswith(k) for k in lexicon.not_product_kinds)
+            ]
+            if ends:
+                self._heads[p.id] = max(ends, key=len)
 
     def product(self, product_id: str) -> Product | None:
         return self._by_id.get(product_id)
@@ -236,6 +248,13 @@ class Catalog:
         if len(scored) > 1 and scored[1][0] * _DESCRIPTION_MARGIN > scored[0][0]:
             return []
         return [scored[0][2]]
+
+    def by_head(self, text: str) -> Product | None:
+        """The one product whose name's head the text uses ("防爆那个平板" -> AR-T10-EX); None
+        when no product's or several products' heads are in it ("交换机", "网关")."""
+        sq = squash(text)
+        hits = [pid for pid, head in self._heads.items() if head in sq]
+        return self._by_id[hits[0]] if len(hits) == 1 else None
 
     def of_kind(self, text: str, *, line: str) -> list[Product]:
         """The products of ``line`` whose name has the kind word the text uses ("ar眼镜" -> the

@@ -59,7 +59,7 @@ from assistant.dialogue.knowledge import KnowledgeAnswerer, pick_sentences
 from assistant.dialogue.lexicon import find_all, squash
 from assistant.dialogue.nlu import Analysis, Nlu
 from assistant.dialogue.numbers import find_numbers
-from assistant.dialogue.reading import Reading, read
+from assistant.dialogue.reading import Clause, Reading, read
 from assistant.dialogue.recommender import get_recommendation, stages_in
 from assistant.dialogue.roi import RoiUndefinedError, compute_roi
 from assistant.dialogue.roi_task import ROI_ASK, RoiFigures, answer_roi, parse_roi
@@ -89,6 +89,11 @@ log = logging.getLogger(__name__)
 # Below this intent probability the engine does not trust the classifier's pick
 # and treats the turn as a knowledge question (answered only if grounded).
 DEFAULT_MIN_CONFIDENCE = 0.3
+# Passages that are about no one product: what may answer a value question with no product in sight.
+_GENERAL_KINDS = ("faq", "lesson")
+# An unsure intent still stands when the message has that intent's own cue words
+# ("有没有类似case" in a long description of the customer: a case request).
+_BACKING_CUE: dict[str, str] = {"case_request": "case", "script_request": "script", "rebate_query": "rebate"}
 _INTENTS_KEEPING_AMOUNT_OUT = frozenset({"rebate_query"})  # "再卖 30 万" is a what-if, not the order size
 # Intents answered by services of the serving process (rebates, handoff), not by the corpus.
 SERVICE_INTENTS: frozenset[Intent] = frozenset({"rebate_query", "handoff_request"})
@@ -207,7 +212,11 @@ class DialogueEngine:
         analysis = self.nlu.analyse(text, profile=profile)
         state = state or DialogueState()
         intent = analysis.intent
-        if analysis.understanding.confidence < self.min_confidence and intent not in ("greeting", "profile_update"):
+        if (
+            analysis.understanding.confidence < self.min_confidence
+            and intent not in ("greeting", "profile_update")
+            and _BACKING_CUE.get(intent) not in analysis.cues
+        ):
             log.info("low intent confidence %.2f for %s", analysis.understanding.confidence, intent)
             intent = "knowledge_qa"
         norm = analysis.text
@@ -444,9 +453,18 @@ class DialogueEngine:
                 question, products=reading.products[:2], dense_query=a.text, out=out, fault=fault, versus=versus
             )
             if not found and not out.answered:
-                return self._which_product(turn) if facts.needs_product else self._dont_know(turn)
-        elif facts.needs_product and not out.answered and not self.knowledge.answer(a.text, out=out):
-            return self._which_product(turn)
+                return self._which_product(turn, facts.needs_product) if facts.needs_product else self._dont_know(turn)
+        elif (
+            facts.needs_product
+            and not out.answered
+            # A value of no product in sight ("防水等级多少", "电池多少毫安") is asked back; a
+            # line's policy ("网关保修多久") is in a general passage, never another product's table.
+            and not (
+                (a.product_lines or _asks_field(facts.needs_product))
+                and self.knowledge.answer(a.text, out=out, kinds=_GENERAL_KINDS)
+            )
+        ):
+            return self._which_product(turn, facts.needs_product)
         if not out.answered and not out.unknown:
             return self._dont_know(turn)
         cards = self._param_cards(facts.highlight)
@@ -585,13 +603,18 @@ class DialogueEngine:
             ),
         )
 
-    def _which_product(self, turn: TurnPlan) -> Reply:
+    def _which_product(self, turn: TurnPlan, clauses: Sequence[Clause] = ()) -> Reply:
+        """Ask which product; the examples are products whose table has what was asked."""
         lang = turn.caller.language
-        examples = "、".join(p.id for p in self.corpus.products[:3])
+        wanted = [m.attribute for c in clauses for m in c.mentions]
+        lines = turn.analysis.product_lines
+        pool = [p for p in self.corpus.products if not lines or p.line in lines]
+        having = [p for p in pool if all(self.catalog.row_for_attribute(p, attr) for attr in wanted[:1])]
+        examples = (having or pool or list(self.corpus.products))[:3]
         return self._reply(
             turn,
-            text=text(lang, "which_product", examples=examples),
-            suggestions=tuple(text(lang, "sg_params", product=p.id) for p in self.corpus.products[:3]),
+            text=text(lang, "which_product", examples="、".join(p.id for p in examples)),
+            suggestions=tuple(text(lang, "sg_params", product=p.id) for p in examples),
             grounded=False,
         )
 
@@ -1041,6 +1064,11 @@ class DialogueEngine:
         if len(out) < 3:
             out.append(text(lang, "sg_handoff"))
         return tuple(out[:3])
+
+
+def _asks_field(clauses: Sequence[Clause]) -> bool:
+    """A clause asks a product field that is policy as much as a row (price, warranty)."""
+    return any(m.attribute.field is not None for c in clauses for m in c.mentions)
 
 
 def _current_product(profile: CustomerProfile, state: DialogueState | None) -> str | None:

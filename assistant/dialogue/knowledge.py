@@ -28,7 +28,7 @@ from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING, GroundedHit, con
 from assistant.dialogue.lexicon import squash
 from assistant.dialogue.types import Citation
 from assistant.retrieval.retriever import HybridRetriever, Mode, RetrievalError
-from assistant.retrieval.tokenizer import normalize
+from assistant.retrieval.tokenizer import STOPWORDS, normalize
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,9 @@ _FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     ),
     (re.compile(r"几|多少|多大|多远"), re.compile(r"\d")),
 )
+
+
+_SINGLE_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,10 @@ class KnowledgeAnswerer:
         tokens = self.retriever.tokenizer.tokenize(question)
         words = [w for w in content_words(tokens) if squash(w) not in self.ignore]
         terms = [t for t in tokens if _TERM.fullmatch(t) and t not in self.model_parts and t not in words]
+        if not words and not terms:
+            # Nothing longer than a character says what is asked ("客户要打8折 最低可以报多少"):
+            # the single characters do ("打", "折", "报").
+            words = list(dict.fromkeys(t for t in tokens if _SINGLE_CJK.fullmatch(t) and t not in STOPWORDS))
         return words + terms
 
 

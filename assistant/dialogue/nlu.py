@@ -60,6 +60,7 @@ from assistant.dialogue.errors import EmptyUtteranceError, UtteranceTooLongError
 from assistant.dialogue.lexicon import NOT_INDUSTRY, AliasTable, Lexicon, find_all, squash
 from assistant.dialogue.numbers import NumberMention, find_numbers, find_quarter, parse_plain_number
 from assistant.dialogue.prototypes import Prototypes, bigrams
+from assistant.dialogue.rewrites import rewrite
 from assistant.dialogue.seeds import SEEDS, SEEDS_EXTRA, SEEDS_MORE, shipped_utterances
 from assistant.dialogue.synthetic import corpus_phrases, value_phrases
 from assistant.dialogue.types import INTENTS, CustomerProfile, Intent, Slots, Understanding
@@ -93,22 +94,6 @@ DENSE_FREE_INTENTS = frozenset(INTENTS) - {"knowledge_qa", "product_params"}
 UNANCHORED_IS_OFF_TOPIC = True
 CLASSIFIER_OPTIONS: dict[str, Any] = {"l2": 1e-4, "steps": 1500, "learning_rate": 8.0, "group_weights": {}}
 CURRENT_YEAR = 2026
-
-# Typos and variants seen in phone typing -> the form the dictionaries know.
-_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"网官"), "网关"),
-    (re.compile(r"反利|反点"), "返利"),
-    (re.compile(r"(\d)\s*(?:增强版|增强型|专业版)"), r"\1pro"),
-    (re.compile(r"(?<![a-z])(std|ent)\s*版"), r"cld\1"),
-    (re.compile(r"(?:云眸|平台)\s*(标准版|企业版)"), r"云眸平台\1"),
-    (re.compile(r"(?:私有化|本地化?)(?:部署)?版"), "云眸平台私有化部署版"),
-    (re.compile(r"安全帽(?:那种|那款|式的|的)\s*ar(?![a-z])"), "ar安全帽"),
-    # South-western speech asks "好久 / 好多 / 好重" for "多久 / 多少 / 多重".
-    (re.compile(r"好久"), "多久"),
-    (re.compile(r"好多(?=钱|台|个|块|天|年|点|瓦|米|斤|公斤|克|路|种|口|家)"), "多少"),
-    (re.compile(r"好多(?=空间|内存)"), "多少"),
-    (re.compile(r"好重"), "多重"),
-)
 
 _NEGATION = re.compile(r"(?:不是|而非|并非|并不是|不算|不在)$")
 # Asking for a course or training material.
@@ -382,9 +367,7 @@ class Nlu:
     # -- entities -----------------------------------------------------------------
 
     def _entities(self, text: str) -> _Entities:
-        norm = normalize(text)
-        for pattern, repl in _REWRITES:
-            norm = pattern.sub(repl, norm)
+        norm = rewrite(normalize(text))
         sq, pos = _squash_with_positions(norm)
         breaks = frozenset(i for i in range(1, len(pos)) if pos[i] > pos[i - 1] + 1)
         lx = self.lexicon

@@ -135,6 +135,8 @@ def read(
         if fitting:
             described = tuple(p.id for p in fitting[:4])
             select = selecting or len(fitting) > 1
+    if not (products or described or lines or context_product) and (head := catalog.by_head(text)) is not None:
+        described = (head.id,)  # "防爆那个平板 电池多少毫安": what staff call the one product
     clauses: list[Clause] = []
     # One product named anywhere in the message is what its other clauses are about too
     # ("要测硫化氢 我们那个气体检测仪能测吗").

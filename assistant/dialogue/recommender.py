@@ -202,7 +202,10 @@ def _pain_words(query: str | None, retriever: HybridRetriever | None) -> list[st
     return [w for w in seen if not any(w != other and w in other for other in seen)]
 
 
-# Words of a case request that say nothing about the customer's problem.
+# Words of a case request that say nothing about the customer's problem: the request itself,
+# everyday verbs, and the people in it (who asks is the persona, not the pain).
 _NOT_PAIN = frozenset(
     {"案例", "有没有", "类似", "客户", "项目", "成功", "参考", "同行", "行业", "用过", "做过", "给我", "推荐"}
+    | {"知道", "想知道", "了解", "希望", "需要", "想要", "觉得", "看看", "关心", "担心", "问问"}
+    | {"老板", "厂长", "经理", "总监", "主管", "工程师", "采购", "老总", "负责人"}
 )

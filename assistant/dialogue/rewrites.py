@@ -1,0 +1,74 @@
+"""Typing variants rewritten before understanding (``data/rewrites.yaml``).
+
+Staff type regional speech ("几多钱", "贵唔贵", "好久") and pinyin slips ("网官"); the
+dictionaries, attribute words and cue lists know only the standard form, so every message
+is rewritten once, first, and everything downstream reads the rewritten text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.dialogue.errors import DialogueError
+
+REWRITES_PATH = Path(__file__).resolve().parent / "data" / "rewrites.yaml"
+
+
+class RewriteDataError(DialogueError):
+    """The rewrites file is malformed: not a list of {pattern, to}, or a bad expression."""
+
+    code = "rewrite_data_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    pattern: re.Pattern[str]
+    to: str
+
+    def apply(self, text: str) -> str:
+        return self.pattern.sub(self.to, text)
+
+
+def load_rewrites(path: Path = REWRITES_PATH) -> tuple[Rewrite, ...]:
+    """Reads ``rewrites: [{pattern, to, why?}]``; raises :class:`RewriteDataError` naming
+    the entry when one is malformed or its pattern does not compile."""
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RewriteDataError(f"{path}: cannot read rewrites: {exc}") from exc
+    entries = raw.get("rewrites") if isinstance(raw, dict) else None
+    if not isinstance(entries, list):
+        raise RewriteDataError(f"{path}: expected a mapping with a list under 'rewrites'")
+    out: list[Rewrite] = []
+    for n, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not {"pattern", "to"} <= set(entry) <= {"pattern", "to", "why"}:
+            raise RewriteDataError(f"{path}: entry {n}: expected keys pattern, to (and why), got {entry!r}")
+        pattern, to = entry["pattern"], entry["to"]
+        if not isinstance(pattern, str) or not pattern or not isinstance(to, str):
+            raise RewriteDataError(f"{path}: entry {n}: pattern must be a non-empty string and to a string")
+        try:
+            compiled = re.compile(pattern)
+            compiled.sub(to, "")  # a bad group reference in `to` fails here, not on a user's message
+        except (re.error, IndexError) as exc:
+            raise RewriteDataError(f"{path}: entry {n} ({pattern!r}): {exc}") from exc
+        out.append(Rewrite(compiled, to))
+    return tuple(out)
+
+
+@functools.cache
+def shipped_rewrites() -> tuple[Rewrite, ...]:
+    """The package's own ``data/rewrites.yaml``, read once per process."""
+    return load_rewrites(REWRITES_PATH)
+
+
+def rewrite(text: str, rewrites: tuple[Rewrite, ...] | None = None) -> str:
+    """``text`` with every rewrite applied in order."""
+    for r in shipped_rewrites() if rewrites is None else rewrites:
+        text = r.apply(text)
+    return text

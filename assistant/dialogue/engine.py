@@ -230,7 +230,7 @@ class DialogueEngine:
         faults = self.attributes.fault_cues
         if _person_for_problem(norm, history, faults) and intent != "handoff_request":
             intent = "handoff_request"
-        elif followup is not None:
+        elif followup is not None and not self._own_line(followup.changes, state):
             intent, kind, changes = followup.intent, followup.task, dict(followup.changes)
         elif (
             intent in (*_TRAINING_INTENTS, "handoff_request")
@@ -361,6 +361,13 @@ class DialogueEngine:
         # "2100功耗多少").  The recommender reads the line off the model when no line
         # was stated.
         return patch
+
+    def _own_line(self, changes: Mapping[str, str], state: DialogueState) -> bool:
+        """A follow-up "to" the line the products in talk belong to is about them: "那传感器能用几年"
+        after the gas detector asks about the detector's sensor, not about every sensor."""
+        line = changes.get("line")
+        ids = [p for p in (state.get("products") or "").split(",") if p]
+        return bool(line and ids) and all((p := self.catalog.product(pid)) is not None and p.line == line for pid in ids)
 
     def _read(self, analysis: Analysis, profile: CustomerProfile, state: DialogueState | None = None) -> Reading:
         return read(

@@ -129,7 +129,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {401: "unauthorized", 404: "not_found", 405: "not_found"}.get(exc.status_code, "validation_error")
-        return _error(code, exc.status_code)
+        # 400 is FastAPI's "error parsing the body" (e.g. an integer past int's digit limit):
+        # a body that does not validate, like any other (422).
+        return _error(code, 422 if exc.status_code == 400 else exc.status_code)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -184,7 +186,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     @app.get("/api/conversations/{conversation_id}/events", response_model=ev.HistoryResponse, tags=["chat"])
     async def history(
-        conversation_id: str, caller: CallerDep, runtime: RuntimeDep, after_seq: int = Query(0, ge=0)
+        conversation_id: str, caller: CallerDep, runtime: RuntimeDep, after_seq: int = Query(0, ge=0, le=ev.MAX_SEQ)
     ) -> ev.HistoryResponse:
         chat = runtime.require_chat()
         stored = await run_in_threadpool(
@@ -305,7 +307,7 @@ async def _handle_frame(websocket: WebSocket, rt: Runtime, caller: Caller, cid: 
     chat = rt.require_chat()
     try:
         data = json.loads(frame)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError, or an integer past int's digit limit
         await _send_error(websocket, "invalid_json")
         return
     if not isinstance(data, dict) or data.get("type") not in ev.CLIENT_EVENT_TYPES:

@@ -132,11 +132,34 @@ def profile_to_json(profile: CustomerProfile) -> dict[str, Any]:
 
 
 def profile_from_json(data: dict[str, Any]) -> CustomerProfile:
-    return CustomerProfile(**parse_profile_patch(data))
+    """A stored profile.  A value that fails today's bounds (written by older code, e.g. an
+    amount of 1E+30) is dropped and logged, so it cannot break every later turn."""
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        try:
+            clean.update(parse_profile_patch({key: value}))
+        except InvalidProfileError as exc:
+            log.warning("stored profile field dropped: %s (%s)", key, exc)
+    return CustomerProfile(**clean)
+
+
+def storable_profile(profile: CustomerProfile) -> dict[str, Any]:
+    """A profile as it is stored: JSON-ready and within the bounds a patch must keep (a value
+    the engine read out of a message is bounded the same way before it is stored)."""
+    return profile_to_json(profile_from_json(profile_to_json(profile)))
+
+
+# Bounds of the profile's numbers: what a customer could plausibly have, far inside what
+# Decimal computes exactly (28 digits); anything else is refused with `invalid_profile`.
+MAX_MONEY = Decimal(10) ** 12  # yuan
+MAX_HOURS_PER_MONTH = Decimal(31 * 24)
+MAX_DEVICE_COUNT = 1_000_000
+_MAX_NUMBER_TEXT = 40  # characters of a number as sent, before it is parsed
 
 
 def parse_profile_patch(data: dict[str, Any]) -> dict[str, Any]:
-    """Validate a client's profile patch: known keys, right types.  ``None`` clears a field."""
+    """Validate a client's profile patch: known keys, right types, bounded numbers.
+    ``None`` clears a field."""
     unknown = sorted(set(data) - set(PROFILE_KEYS))
     if unknown:
         raise InvalidProfileError(f"unknown profile field(s): {unknown}")
@@ -145,22 +168,31 @@ def parse_profile_patch(data: dict[str, Any]) -> dict[str, Any]:
         if value is None or value == "":
             clean[key] = None
         elif key in _DECIMAL_FIELDS:
-            try:
-                number = Decimal(str(value))
-            except InvalidOperation as exc:
-                raise InvalidProfileError(f"{key} must be a number") from exc
-            if not number.is_finite() or number < 0:
-                raise InvalidProfileError(f"{key} must be a non-negative number")
-            clean[key] = number
+            clean[key] = _bounded_decimal(key, value)
         elif key in _INT_FIELDS:
-            if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-                raise InvalidProfileError(f"{key} must be a non-negative integer")
-            clean[key] = int(value)
+            text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+            if not text.isdigit() or len(text) > 7 or int(text) > MAX_DEVICE_COUNT:
+                raise InvalidProfileError(f"{key} must be an integer from 0 to {MAX_DEVICE_COUNT}")
+            clean[key] = int(text)
         else:
             if not isinstance(value, str) or len(value) > 100:
                 raise InvalidProfileError(f"{key} must be a short text")
             clean[key] = value.strip()
     return clean
+
+
+def _bounded_decimal(key: str, value: Any) -> Decimal:
+    limit = MAX_HOURS_PER_MONTH if key == "downtime_hours_per_month" else MAX_MONEY
+    text = str(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal) or len(text) > _MAX_NUMBER_TEXT:
+        raise InvalidProfileError(f"{key} must be a number")
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise InvalidProfileError(f"{key} must be a number") from exc
+    if not number.is_finite() or number < 0 or number > limit:
+        raise InvalidProfileError(f"{key} must be a number from 0 to {limit}")
+    return number
 
 
 def reply_to_payload(reply: Reply) -> dict[str, Any]:
@@ -337,7 +369,7 @@ class ChatService:
             answered = db.execute(_ANSWERS, {"cid": conversation_id, "reply_to": message_seq}).all()
             if answered:  # a concurrent duplicate stored its answer first; keep exactly one
                 return tuple(_stored(row) for row in answered)
-            profile = profile_to_json(reply.profile)
+            profile = storable_profile(reply.profile)
             params = {"cid": conversation_id, "new_profile": profile, "now": utcnow()}
             last = db.execute(_CLAIM_REPLY_SEQS, params).scalar_one()
             events = (
@@ -415,7 +447,7 @@ class ChatService:
 
     def get_profile(self, *, caller: Caller, conversation_id: str) -> dict[str, Any]:
         with self.db.read() as s:
-            return dict(self._owned(s, caller, conversation_id).profile)
+            return profile_to_json(profile_from_json(self._owned(s, caller, conversation_id).profile))
 
     def patch_profile(self, *, caller: Caller, conversation_id: str, patch: dict[str, Any]) -> dict[str, Any]:
         clean = parse_profile_patch(patch)

@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     # Serve the demo partner portal at /demo/portal (it signs identity tokens with the demo secret).
     demo_portal: bool = True
 
+    # -- Hardening (issue 13, harden-b): every acknowledged message answered -------------------
+    # This instance's name among those sharing the database (empty: host:port).  A restart
+    # under the same name answers the messages it had acknowledged at once; another
+    # instance takes them over after turn_claim_seconds.
+    instance_id: str = ""
+    turn_claim_seconds: float = Field(default=60, ge=1)
+    # How often unanswered messages are looked for (after the first pass at start).
+    pending_sweep_seconds: float = Field(default=5, gt=0)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 import psutil
@@ -31,23 +32,28 @@ def running_service(env: Mapping[str, str], *, log: Path, timeout: float = 180) 
     ``/readyz`` answers 200, yield (base URL, the server process), stop it after."""
     port = free_port()
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=PROJECT_ROOT,
-        )
+        proc = spawn_service(env, port=port, out=out)
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_ready(url, proc, log=log, timeout=timeout)
+            wait_ready(url, proc, log=log, timeout=timeout)
             yield url, psutil.Process(proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], *, log: Path, timeout: float) -> None:
+def spawn_service(env: Mapping[str, str], *, port: int, out: IO[bytes]) -> subprocess.Popen[bytes]:
+    """``python -m assistant serve`` on ``port`` with ``env`` added, its output to ``out``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT,
+    )
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], *, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -57,7 +63,7 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], *, log: Path, timeout: 
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise RuntimeError(f"the service did not become ready within {timeout:.0f} s; see {log}")
 
 

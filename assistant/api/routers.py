@@ -17,4 +17,7 @@ def feature_routers() -> list[APIRouter]:
     from assistant.api.routes_web import router as web_router
 
     routers.append(web_router)
+    from assistant.api.recovery import build_router as recovery_router
+
+    routers.append(recovery_router())
     return routers

@@ -4,6 +4,7 @@ model and dialogue engine in a background thread (``/readyz`` is false until don
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -94,7 +95,14 @@ class Runtime:
                 engine = self.engine_pool
             assert self.db is not None
             self.retriever = retriever
-            self.chat = ChatService(db=self.db, engine=engine, max_message_chars=s.max_message_chars, router=handoff)
+            self.chat = ChatService(
+                db=self.db,
+                engine=engine,
+                max_message_chars=s.max_message_chars,
+                router=handoff,
+                instance=s.instance_id or f"{socket.gethostname()}:{s.port}",
+                claim_seconds=s.turn_claim_seconds,
+            )
             self.handoff = build_handoff(settings=s, db=self.db, chat=self.chat, corpus=corpus)
             handoff.attach(self.handoff)
             self._ready.set()

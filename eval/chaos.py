@@ -40,7 +40,7 @@ from assistant.retrieval.embedders import make_embedder
 from assistant.settings import Settings
 from eval.load import _questions
 from eval.metrics import percentiles
-from eval.service import free_port, spawn_service, wait_ready
+from eval.service import UNTHROTTLED_CHAT, free_port, spawn_service, wait_ready
 from indexer.build import build_from_corpus, corpus_is_stale
 
 USERS = ("ec_sales1", "hz_sales1", "hz_sales2", "ec_manager")
@@ -248,6 +248,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "ASSISTANT_INDEX_DIR": str(settings.index_dir),
             "ASSISTANT_ENGINE_PROCESSES": str(args.engine_processes),
             "ASSISTANT_SECRET_KEY": "eval-chaos-" + "k" * 40,  # tokens stay valid across restarts
+            **UNTHROTTLED_CHAT,
         }
         with (tmp / "server.log").open("ab") as out:
             server = _Server(env, free_port(), out, tmp / "server.log")

@@ -19,6 +19,15 @@ import psutil
 
 from assistant.settings import PROJECT_ROOT
 
+# Load generators stand for many people behind one account and one address: the chat's
+# rate limits (still applied, so their cost is measured) set far above what they send.
+UNTHROTTLED_CHAT = {
+    "ASSISTANT_RATE_LIMIT_MESSAGES_USER": "1000000/minute",
+    "ASSISTANT_RATE_LIMIT_MESSAGES_IP": "1000000/minute",
+    "ASSISTANT_RATE_LIMIT_WS_FRAMES": "1000000/minute",
+    "ASSISTANT_RATE_LIMIT_EXPENSIVE": "1000000/minute",
+}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -42,14 +51,17 @@ def running_service(env: Mapping[str, str], *, log: Path, timeout: float = 180) 
             proc.wait(timeout=30)
 
 
-def spawn_service(env: Mapping[str, str], *, port: int, out: IO[bytes]) -> subprocess.Popen[bytes]:
-    """``python -m assistant serve`` on ``port`` with ``env`` added, its output to ``out``."""
+def spawn_service(
+    env: Mapping[str, str], *, port: int, out: IO[bytes], source: Path = PROJECT_ROOT
+) -> subprocess.Popen[bytes]:
+    """``python -m assistant serve`` on ``port`` with ``env`` added, its output to ``out``;
+    ``source``: the source tree to run (another checkout, to compare with in the same run)."""
     return subprocess.Popen(
         [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, **env},
         stdout=out,
         stderr=subprocess.STDOUT,
-        cwd=PROJECT_ROOT,
+        cwd=source,
     )
 
 

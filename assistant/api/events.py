@@ -117,6 +117,7 @@ class ErrorOut(_Event):
     code: str
     message: str
     client_msg_id: str | None = None
+    retry_after: int | None = None  # seconds, with code rate_limited
 
 
 # -- REST bodies -----------------------------------------------------------------------
@@ -180,3 +181,4 @@ class HistoryResponse(BaseModel):
 class ErrorResponse(BaseModel):
     code: str
     message: str
+    retry_after: int | None = None  # seconds (also the Retry-After header), on 429 and 503

@@ -20,4 +20,7 @@ def feature_routers() -> list[APIRouter]:
     from assistant.api.recovery import build_router as recovery_router
 
     routers.append(recovery_router())
+    from assistant.api.routes_ops import router as ops_router
+
+    routers.append(ops_router)
     return routers

@@ -16,6 +16,8 @@ import yaml
 from sqlalchemy import select
 
 from assistant.api.hub import ConversationHub
+from assistant.api.metrics import Metrics
+from assistant.api.throttle import Throttle
 from assistant.auth import InvalidCredentialsError, TokenService, hash_password, load_or_create_secret, verify_password
 from assistant.chat.service import ChatService, Engine
 from assistant.errors import AssistantError
@@ -57,6 +59,8 @@ class Runtime:
         self._loader: threading.Thread | None = None
         self._turn_lane: anyio.CapacityLimiter | None = None
         self.engine_pool: EnginePool | None = None  # settings.engine_processes > 0
+        self.metrics = Metrics()
+        self.throttle = Throttle(settings, on_refusal=self.metrics.refused)
 
     # -- lifecycle ------------------------------------------------------------------
 

@@ -47,6 +47,9 @@ def make_settings(
         rebates_dir=rebates_dir,
         rebates_today=TODAY,
         demo_password=PASSWORD,
+        # These tests send hundreds of requests a minute as one user; the rate limits have
+        # their own tests (tests/security/test_b_throttle.py).
+        rate_limit_enabled=False,
     )
 
 

@@ -54,3 +54,21 @@ async def recv_until(ws: ClientConnection, *kinds: str, timeout: float = 10) -> 
         seen.append(event)
         if event["type"] in kinds:
             return seen
+
+
+def add_user(live: LiveServer, username: str, password: str, *, role: str = "sales", partner: str = "P-1") -> None:
+    from assistant.auth import hash_password
+    from assistant.storage.models import User
+
+    assert live.runtime.db is not None
+    with live.runtime.db.write() as s:
+        s.add(
+            User(
+                id=f"u-{username}",
+                username=username,
+                display_name=username,
+                password_hash=hash_password(password),
+                partner_id=partner,
+                role=role,
+            )
+        )

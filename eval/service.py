@@ -69,7 +69,8 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], *, log: Path, timeout: f
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the service exited with code {proc.returncode}; see {log}")
+            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.exists() else ""
+            raise RuntimeError(f"the service exited with code {proc.returncode}; {log} ends:\n{tail}")
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                 return

@@ -423,7 +423,10 @@ async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: st
     await websocket.send_json({**event_out(accepted.message), "duplicate": accepted.duplicate})
     if not accepted.duplicate:
         await websocket.send_json(ev.TypingOut(on=True).model_dump())
-    answers = await rt.in_turn_lane(lambda: chat.answer(caller=caller, conversation_id=cid, accepted=accepted))
+    # A duplicate may wait for the turn that still holds its message: not on the turn lane,
+    # which that turn may need.
+    run = run_in_threadpool if accepted.duplicate else rt.in_turn_lane
+    answers = await run(lambda: chat.answer(caller=caller, conversation_id=cid, accepted=accepted))
     if not accepted.duplicate:
         await websocket.send_json(ev.TypingOut(on=False).model_dump())
         _observe_turn(rt, answers, started)

@@ -1,5 +1,5 @@
 # Two commands for a new user on a fresh machine (Python 3.11, pip, Debian):
-#   make run    install, build the index if missing or stale, serve the demo
+#   make run    install, build the index if missing or stale, serve the demo (demo mode)
 #   make test   install test dependencies (and Chromium), lint, type-check, run every test
 PYTHON ?= python3
 VENV   ?= .venv
@@ -31,8 +31,9 @@ install-dev: $(VENV)/.installed-dev
 index: install
 	$(BIN)/python -m indexer build corpus --out var/index --if-stale
 
+# --demo: demo users (password demo1234), experts and the demo portal; never for real users.
 run: index
-	$(BIN)/python -m assistant serve --host $(HOST) --port $(PORT)
+	$(BIN)/python -m assistant serve --demo --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download),
 # and a CJK font so the screenshots they save show Chinese text instead of boxes.

@@ -43,6 +43,11 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "origin_not_allowed": ("不允许从这个网站使用助手。", "The assistant may not be used from this site."),
     "document_not_found": ("找不到这段资料。", "Passage not found."),
+    "unsupported_frame": (
+        "只支持文本（JSON）消息，二进制消息已忽略。",
+        "Only text (JSON) frames are supported; the binary frame was ignored.",
+    ),
+    "token_expired": ("登录已过期，请重新登录。", "Your sign-in has expired; please sign in again."),
     "internal": ("服务暂时出错了，请稍后再试。", "Something went wrong; please try again."),
     "partner_not_found": ("找不到这个合作伙伴，或你没有权限查看。", "No such partner, or you may not see it."),
     "quarter_not_found": (

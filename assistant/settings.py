@@ -79,8 +79,12 @@ class Settings(BaseSettings):
     # above the largest valid frame (max_message_chars escaped as \\uXXXX plus a profile),
     # so an over-long message still gets its `message_too_long` error event.
     ws_max_frame_bytes: int = Field(default=256 * 1024, ge=64 * 1024)
-    # Demo users from corpus/rebates/channels.yaml are created with this password.
-    seed_demo_users: bool = True
+    # Demo mode (``python -m assistant serve --demo``, what ``make run`` starts): only then the
+    # users of channels_file and the experts of handoff_experts_file are created with
+    # demo_password, and the demo partner portal (/demo/portal, signing identity tokens with a
+    # secret made up at start) is served.  Without it the service refuses to start while any
+    # active user still has the demo password or any portal a secret written in its file.
+    demo: bool = False
     demo_password: str = "demo1234"
     channels_file: Path = PROJECT_ROOT / "corpus" / "rebates" / "channels.yaml"
     # Rebates (assistant/rebates): policy.yaml, channels.yaml and orders.csv seeded into the
@@ -117,11 +121,20 @@ class Settings(BaseSettings):
     # Identity tokens signed by a portal: accepted clock skew, and the longest lifetime allowed.
     widget_clock_skew_seconds: int = Field(default=30, ge=0, le=300)
     widget_token_max_lifetime_seconds: int = Field(default=300, ge=10, le=3600)
-    # The service's URL as browsers reach it (the demo portal loads widget.js from it);
-    # empty: http://127.0.0.1:<port>.
+    # The service's URL as browsers reach it (the demo portal loads widget.js from it, and a
+    # browser's WebSocket must come from it or from a portal's origin); empty: the Host the
+    # request names (and http://127.0.0.1:<port> for the demo portal).
     public_url: str = ""
-    # Serve the demo partner portal at /demo/portal (it signs identity tokens with the demo secret).
-    demo_portal: bool = True
+
+    # WebSocket sign-in: a page asks POST /api/ws-ticket for a single-use ticket that lives
+    # this many seconds and opens the socket with ?ticket= (no access token in any URL).
+    ws_ticket_ttl_seconds: int = Field(default=30, ge=5, le=300)
+    # Logs: one JSON object per line on stderr (assistant/logs.py).
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
+    # forwarded_allow_ips): comma-separated addresses or networks, "*" for any (only when
+    # nothing but the proxy can reach the service).  See docs/deployment.md.
+    trusted_proxies: str = "127.0.0.1"
 
     # -- Hardening (issue 13, harden-b): every acknowledged message answered -------------------
     # This instance's name among those sharing the database (empty: host:port).  A restart

@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retrieval": ("eval.retrieval", "retrieval accuracy and latency on a BEIR-layout dataset"),
     "scale": ("eval.scale_bench", "search latency at 100k synthetic chunks vs the naive combination"),
     "chat": ("eval.chat", "intent accuracy and slot F1 on the labelled set"),
+    "answers": ("eval.answers", "end-to-end answer quality on realistic conversations"),
     "load": ("eval.load", "end-to-end turn latency over real WebSockets"),
     "rebates": ("eval.rebates_bench", "rebate statement latency with 10,000 orders"),
     "handoff": ("eval.handoff", "requester<->expert relay latency over real WebSockets"),

@@ -125,10 +125,10 @@ class _Chaos:
     async def run_session(self, session: _Session) -> None:
         while self.running:
             try:
-                query = f"?token={session.token}" + (
-                    f"&conversation_id={session.conversation_id}" if session.conversation_id else ""
-                )
-                async with connect(self.url.replace("http", "ws", 1) + "/ws/chat" + query, max_size=2**22) as ws:
+                query = f"?conversation_id={session.conversation_id}" if session.conversation_id else ""
+                url = self.url.replace("http", "ws", 1) + "/ws/chat" + query
+                headers = {"Authorization": f"Bearer {session.token}"}
+                async with connect(url, max_size=2**22, additional_headers=headers) as ws:
                     await self._converse(session, ws)
             except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError):
                 session.reconnects += 1

@@ -146,7 +146,10 @@ async def _drive(
     run = _Run()
     ws_base = url.replace("http", "ws", 1)
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        expert_ws = {name: await connect(f"{ws_base}/ws/expert?token={tok}") for name, tok in expert_tokens.items()}
+        expert_ws = {
+            name: await connect(f"{ws_base}/ws/expert", additional_headers=_bearer(tok))
+            for name, tok in expert_tokens.items()
+        }
         for ws in expert_ws.values():
             await ws.recv()  # ready
         readers = [asyncio.create_task(_reader(ws, run, expert=True)) for ws in expert_ws.values()]
@@ -155,7 +158,7 @@ async def _drive(
         requesters: list[ClientConnection] = []
         try:
             for n in range(args.sessions):
-                ws = await connect(f"{ws_base}/ws/chat?token={requester_token}")
+                ws = await connect(f"{ws_base}/ws/chat", additional_headers=_bearer(requester_token))
                 requesters.append(ws)
                 cid = json.loads(await ws.recv())["conversation_id"]
                 body = {
@@ -206,6 +209,11 @@ async def _drive(
             for ws in [*requesters, *expert_ws.values()]:
                 await ws.close()
     return run
+
+
+def _bearer(token: str) -> dict[str, str]:
+    """The handshake header a non-browser client signs in with (never a token in the URL)."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _token(url: str, username: str, password: str) -> str:

@@ -62,7 +62,9 @@ def _questions() -> list[str]:
 
 
 async def _connect(url: str, token: str) -> ClientConnection:
-    ws = await connect(url.replace("http", "ws", 1) + f"/ws/chat?token={token}", max_size=2**22)
+    # A non-browser client signs in with its token in the handshake header, never in the URL.
+    headers = {"Authorization": f"Bearer {token}"}
+    ws = await connect(url.replace("http", "ws", 1) + "/ws/chat", max_size=2**22, additional_headers=headers)
     await ws.recv()  # ready
     return ws
 

@@ -280,6 +280,7 @@ def persisted(
         channels_file=data / "channels.yaml",
         rebates_dir=data,
         rebates_today=as_of,
+        demo=True,  # the bench's channel users are seeded as demo users
     )
     app = create_app(settings)
     runtime: Runtime = app.state.runtime

@@ -36,12 +36,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_service(env: Mapping[str, str], *, log: Path, timeout: float = 180) -> Iterator[tuple[str, psutil.Process]]:
+def running_service(
+    env: Mapping[str, str], *, log: Path, timeout: float = 180, demo: bool = True
+) -> Iterator[tuple[str, psutil.Process]]:
     """Start the service with ``env`` added to this process's environment, wait until
-    ``/readyz`` answers 200, yield (base URL, the server process), stop it after."""
+    ``/readyz`` answers 200, yield (base URL, the server process), stop it after.
+    ``demo``: in demo mode (``--demo``), whose users and experts have the demo password."""
     port = free_port()
     with log.open("wb") as out:
-        proc = spawn_service(env, port=port, out=out)
+        proc = spawn_service(env, port=port, out=out, demo=demo)
         try:
             url = f"http://127.0.0.1:{port}"
             wait_ready(url, proc, log=log, timeout=timeout)
@@ -52,12 +55,14 @@ def running_service(env: Mapping[str, str], *, log: Path, timeout: float = 180) 
 
 
 def spawn_service(
-    env: Mapping[str, str], *, port: int, out: IO[bytes], source: Path = PROJECT_ROOT
+    env: Mapping[str, str], *, port: int, out: IO[bytes], demo: bool = True, source: Path = PROJECT_ROOT
 ) -> subprocess.Popen[bytes]:
-    """``python -m assistant serve`` on ``port`` with ``env`` added, its output to ``out``;
-    ``source``: the source tree to run (another checkout, to compare with in the same run)."""
+    """``python -m assistant serve`` on ``port`` with ``env`` added, its output to ``out``
+    (``demo``: with ``--demo``); ``source``: the source tree to run (another checkout, to
+    compare with in the same run; a tree from before demo mode takes ``demo=False``)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        + (["--demo"] if demo else []),
         env={**os.environ, **env},
         stdout=out,
         stderr=subprocess.STDOUT,

@@ -99,7 +99,9 @@ def _service_storms(source: Path, env: dict[str, str], attempts: int, log: Path)
     results: dict[str, Any] = {}
     for name, extra in (("one_address", {}), ("many_addresses", SPREAD)):
         with log.open("ab") as out:
-            proc = spawn_service({**env, **extra}, port=port, out=out, source=source)
+            # A tree from before demo mode has no --demo (and needs none: nobody signs in).
+            demo = "--demo" in (source / "assistant" / "__main__.py").read_text(encoding="utf-8")
+            proc = spawn_service({**env, **extra}, port=port, out=out, demo=demo, source=source)
             try:
                 wait_ready(url, proc, log=log, timeout=300)
                 with _Sampler(proc.pid) as sampler:

@@ -112,6 +112,7 @@ def _start_server() -> tuple[str, Any, tempfile.TemporaryDirectory[str]]:
             "host": "127.0.0.1",
             "port": port,
             "public_url": "",
+            "demo": True,  # signs in as a demo user
         }
     )
     server = uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level="warning"))

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from assistant.content.loader import Corpus, load_corpus
+from assistant.dialogue.engine import DialogueEngine
+from assistant.dialogue.nlu import Nlu
 from assistant.retrieval.embedders import HashEmbedder
 from assistant.retrieval.retriever import HybridRetriever
-from assistant.settings import Settings
+from assistant.settings import PROJECT_ROOT, Settings
 from indexer.build import build_from_corpus
 
 FIXTURE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -50,3 +53,24 @@ def retriever(built_index: Path, settings: Settings, hash_embedder: HashEmbedder
     r = HybridRetriever(built_index, settings=settings, embedder=hash_embedder)
     r.load()
     yield r
+
+
+@pytest.fixture(scope="session")
+def shipped_corpus() -> Corpus:
+    return load_corpus(PROJECT_ROOT / "corpus")
+
+
+@pytest.fixture(scope="session")
+def shipped_engine(tmp_path_factory: pytest.TempPathFactory, shipped_corpus: Corpus) -> DialogueEngine:
+    """The dialogue engine over the shipped corpus, with a real index built by the
+    deterministic hash embedder (the sentence encoder is the one slow seam faked here)."""
+    tmp = tmp_path_factory.mktemp("shipped")
+    settings = Settings(index_dir=tmp / "index", embedder="hash", nlu_cache_dir=tmp / "nlu", nlu_encoder="")
+    embedder = HashEmbedder(64)
+    build_from_corpus(
+        PROJECT_ROOT / "corpus", out=settings.index_dir, settings=settings, embedder=embedder, progress=False
+    )
+    retriever = HybridRetriever(settings.index_dir, settings=settings, embedder=embedder)
+    retriever.load()
+    nlu = Nlu(corpus=shipped_corpus, tokenizer=retriever.tokenizer, cache_dir=settings.nlu_cache_dir)
+    return DialogueEngine(corpus=shipped_corpus, retriever=retriever, nlu=nlu)

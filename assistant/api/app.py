@@ -23,10 +23,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from assistant.api import events as ev
-from assistant.api.deps import CallerDep, RuntimeDep, caller_from_token
+from assistant.api.deps import CallerDep, RuntimeDep, SignInDep
+from assistant.api.middleware import RequestIdMiddleware
 from assistant.api.routers import feature_routers
 from assistant.api.routes_web import widget_origin_refused
 from assistant.api.runtime import Runtime
+from assistant.api.sockets import closed_at_expiry, receive_text, sign_in_socket
 from assistant.api.throttle import (
     BodyLimitMiddleware,
     RateLimitedError,
@@ -35,11 +37,11 @@ from assistant.api.throttle import (
     connection_key,
     refusal,
 )
-from assistant.auth import AuthError
 from assistant.chat.service import StoredEvent
 from assistant.dialogue.types import Caller
 from assistant.errors import AssistantError
 from assistant.i18n import error_message
+from assistant.logs import bind_context
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -134,9 +136,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = rt
     rt.metrics.bind(rt)
-    # Outermost first: refuse over-limit callers, then over-long bodies, before any route runs.
+    # Added inner to outer: a request gets its id, then meets the rate limits, then the body
+    # limit, before any route runs.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ThrottleMiddleware, runtime=rt)
+    app.add_middleware(RequestIdMiddleware)  # a request id in every log line of a request
 
     @app.exception_handler(AssistantError)
     async def _domain_error(_: Request, exc: AssistantError) -> JSONResponse:
@@ -167,8 +171,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # -- health ---------------------------------------------------------------------
 
     @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> dict[str, str | bool]:
+        """``demo`` is true when the service runs in demo mode (demo users and portal)."""
+        return {"status": "ok", "demo": rt.settings.demo}
 
     @app.get("/readyz", tags=["ops"])
     async def readyz() -> JSONResponse:
@@ -192,6 +197,20 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             check=lambda: runtime.sign_in(body.username, body.password),
         )
         return ev.TokenResponse(access_token=access, expires_in=ttl)
+
+    @app.post("/api/ws-ticket", response_model=ev.WsTicketResponse, tags=["auth"])
+    async def ws_ticket(signed: SignInDep, runtime: RuntimeDep) -> JSONResponse:
+        """A single-use ticket to open a WebSocket with (``/ws/chat?ticket=``,
+        ``/ws/expert?ticket=``) instead of putting the access token in the URL.  It lives
+        ``ws_ticket_ttl_seconds``; the socket it opens closes when the token expires."""
+        caller, claims = signed
+        assert runtime.tickets is not None
+        tickets = runtime.tickets
+        ticket, ttl = await run_in_threadpool(
+            lambda: tickets.issue(user_id=caller.user_id, portal=claims.portal, token_expires_at=claims.expires_at)
+        )
+        body = ev.WsTicketResponse(ticket=ticket, expires_in=ttl)
+        return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
 
     @app.get("/api/me", response_model=ev.Me, tags=["auth"])
     async def me(caller: CallerDep, runtime: RuntimeDep) -> ev.Me:
@@ -282,16 +301,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # -- WebSocket ------------------------------------------------------------------
 
     @app.websocket("/ws/chat")
-    async def chat_ws(websocket: WebSocket, token: str | None = None, conversation_id: str | None = None) -> None:
-        """Authenticated by ``?token=`` (or the ``Authorization`` header); refused with
-        1008 before accept when the token is missing, invalid or expired, or the
-        conversation is not the caller's; 1013 while the service is still loading."""
-        raw = token or _bearer(websocket.headers.get("authorization", ""))
-        try:
-            caller = await run_in_threadpool(caller_from_token, rt, raw)
-        except AuthError:
-            await websocket.close(code=1008)
+    async def chat_ws(websocket: WebSocket, conversation_id: str | None = None) -> None:
+        """Signed in by ``?ticket=`` (``POST /api/ws-ticket``) or the ``Authorization``
+        header, from the service's own origin or a portal's (:mod:`assistant.api.sockets`);
+        refused with 1008 before accept when the origin, ticket or token is refused or
+        the conversation is not the caller's; 1013 while the service is still loading."""
+        signed = await sign_in_socket(rt, websocket)
+        if signed is None:
             return
+        caller = signed.caller
         if widget_origin_refused(rt, websocket, caller):  # widget sessions: the portal's origins only
             await websocket.close(code=1008)
             return
@@ -309,26 +327,27 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         except AssistantError:
             await websocket.close(code=1008)
             return
+        bind_context(conversation_id=cid)
         await websocket.accept()
         await websocket.send_json(ev.ReadyOut(conversation_id=cid, last_seq=last[-1].seq if last else 0).model_dump())
         await rt.hub.join(cid, websocket)
         try:
-            while True:
-                await _handle_frame(websocket, rt, caller, cid, await websocket.receive_text())
+            async with closed_at_expiry(websocket, signed.expires_at, lambda code: _send_error(websocket, code)):
+                while True:
+                    frame = await receive_text(websocket)
+                    if frame is None:
+                        await _send_error(websocket, "unsupported_frame")
+                        continue
+                    await _handle_frame(websocket, rt, caller, cid, frame)
         except WebSocketDisconnect:
             return
-        except RuntimeError:  # sending on a socket the server is closing (shutdown)
+        except RuntimeError:  # sending on a socket the server is closing (shutdown, expiry)
             if websocket.application_state != WebSocketState.DISCONNECTED:
                 raise
         finally:
             await rt.hub.leave(cid, websocket)
 
     return app
-
-
-def _bearer(header: str) -> str | None:
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
 async def _send_error(

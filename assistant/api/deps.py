@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.api.runtime import Runtime
-from assistant.auth import AuthError, InvalidTokenError
+from assistant.auth import AuthError, InvalidTokenError, TokenClaims
 from assistant.dialogue.types import Caller
 from assistant.storage.models import User
 
@@ -23,15 +23,11 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def caller_from_token(runtime: Runtime, token: str | None) -> Caller:
-    """The caller a token names, if the token verifies and the user is still active.
-    Identity comes only from here, never from ids in a request."""
-    if not token:
-        raise AuthError("missing token")
-    assert runtime.tokens is not None and runtime.db is not None
-    claims = runtime.tokens.verify(token)
+def caller_for_user(runtime: Runtime, user_id: str, portal: str | None) -> Caller:
+    """The caller for a verified user id, if the user is still active."""
+    assert runtime.db is not None
     with runtime.db.read() as s:
-        user = s.get(User, claims.user_id)
+        user = s.get(User, user_id)
         if user is None or not user.active:
             raise InvalidTokenError("user no longer active")
         # The partner comes from the database, so moving a user takes effect at once.
@@ -40,8 +36,23 @@ def caller_from_token(runtime: Runtime, token: str | None) -> Caller:
             partner_id=user.partner_id,
             display_name=user.display_name,
             role=user.role,
-            portal=claims.portal,
+            portal=portal,
         )
+
+
+def signed_in(runtime: Runtime, token: str | None) -> tuple[Caller, TokenClaims]:
+    """The caller a token names and the token's claims (its expiry, its portal)."""
+    if not token:
+        raise AuthError("missing token")
+    assert runtime.tokens is not None
+    claims = runtime.tokens.verify(token)
+    return caller_for_user(runtime, claims.user_id, claims.portal), claims
+
+
+def caller_from_token(runtime: Runtime, token: str | None) -> Caller:
+    """The caller a token names, if the token verifies and the user is still active.
+    Identity comes only from here, never from ids in a request."""
+    return signed_in(runtime, token)[0]
 
 
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -52,3 +63,10 @@ def get_caller(runtime: RuntimeDep, credentials: BearerDep) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_sign_in(runtime: RuntimeDep, credentials: BearerDep) -> tuple[Caller, TokenClaims]:
+    return signed_in(runtime, credentials.credentials if credentials else None)
+
+
+SignInDep = Annotated[tuple[Caller, TokenClaims], Depends(get_sign_in)]

@@ -182,3 +182,8 @@ class ErrorResponse(BaseModel):
     code: str
     message: str
     retry_after: int | None = None  # seconds (also the Retry-After header), on 429 and 503
+
+
+class WsTicketResponse(BaseModel):
+    ticket: str
+    expires_in: int  # seconds; single use

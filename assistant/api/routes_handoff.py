@@ -13,7 +13,8 @@ Requester (any signed-in user, on their own conversations):
 Expert (role ``expert``): ``GET /api/handoff/queue``, ``GET /api/handoff/experts``,
 ``GET /api/handoff/sessions/{id}`` (packet and log), ``GET .../events?after_seq=``,
 ``POST .../accept``, ``.../messages``, ``.../notes``, ``.../join-code``, ``.../transfer``,
-``.../resolve``; the console WebSocket ``/ws/expert?token=...``; the console page ``/expert``.
+``.../resolve``; the console WebSocket ``/ws/expert?ticket=...`` (``POST /api/ws-ticket``);
+the console page ``/expert``.
 
 Experts and admins: ``GET /api/handoff/metrics``, ``GET /api/handoff/faq-candidates[?format=yaml]``.
 
@@ -47,11 +48,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from assistant.api.deps import CallerDep, RuntimeDep, caller_from_token
+from assistant.api.deps import CallerDep, RuntimeDep
 from assistant.api.events import MAX_SEQ
 from assistant.api.hub import ConversationHub
 from assistant.api.runtime import NotReadyError, Runtime
-from assistant.auth import AuthError
+from assistant.api.sockets import closed_at_expiry, receive_text, sign_in_socket
 from assistant.chat.service import StoredEvent
 from assistant.dialogue.types import Caller
 from assistant.errors import AssistantError
@@ -610,16 +611,16 @@ def build_router() -> APIRouter:
     # -- the console WebSocket -------------------------------------------------------------------
 
     @router.websocket("/ws/expert")
-    async def expert_ws(websocket: WebSocket, token: str | None = None) -> None:
-        """Authenticated by ``?token=`` (or the ``Authorization`` header) of a user with
-        role ``expert``; refused with 1008 before accept otherwise, 1013 while loading."""
+    async def expert_ws(websocket: WebSocket) -> None:
+        """Signed in by ``?ticket=`` (``POST /api/ws-ticket``) or the ``Authorization``
+        header of a user with role ``expert``, from the service's own origin or a portal's
+        (:mod:`assistant.api.sockets`); refused with 1008 before accept otherwise, 1013
+        while loading.  Closed with ``token_expired`` / 4401 when the token expires."""
         rt: Runtime = websocket.app.state.runtime
-        raw = token or _bearer(websocket.headers.get("authorization", ""))
-        try:
-            caller = await run_in_threadpool(caller_from_token, rt, raw)
-        except AuthError:
-            await websocket.close(code=1008)
+        signed = await sign_in_socket(rt, websocket)
+        if signed is None:
             return
+        caller = signed.caller
         if not rt.ready or rt.handoff is None:
             await websocket.close(code=1013)
             return
@@ -641,8 +642,13 @@ def build_router() -> APIRouter:
             )
             if came_online:
                 await run_in_threadpool(service.presence_changed)
-            while True:
-                await _expert_frame(websocket, service, caller, await websocket.receive_text())
+            async with closed_at_expiry(websocket, signed.expires_at, lambda code: _ws_error(websocket, code, None)):
+                while True:
+                    frame = await receive_text(websocket)
+                    if frame is None:
+                        await _ws_error(websocket, "unsupported_frame", None)
+                        continue
+                    await _expert_frame(websocket, service, caller, frame)
         except WebSocketDisconnect:
             return
         except RuntimeError:  # sending on a socket the server is closing (shutdown)
@@ -659,11 +665,6 @@ def build_router() -> APIRouter:
 
 class ConsoleFileNotFoundError(AssistantError):
     code = "not_found"
-
-
-def _bearer(header: str) -> str | None:
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
 async def _expert_frame(websocket: WebSocket, service: HandoffService, caller: Caller, raw: str) -> None:

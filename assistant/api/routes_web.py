@@ -10,7 +10,7 @@ Pages (all from ``web/``, no build step):
 * ``GET /dashboard``        the partner dashboard
 * ``GET /widget.js``        the loader a partner portal pastes (``docs/embedding.md``)
 * ``GET /static/{name}``    scripts and styles (flat directory ``web/static``)
-* ``GET /demo/portal``      a demo partner portal that embeds the widget (``demo_portal`` setting)
+* ``GET /demo/portal``      a demo partner portal that embeds the widget (demo mode only)
 
 APIs: ``POST /api/widget/session`` (a portal-signed identity token -> an access token),
 ``GET /api/documents/{chunk_id}`` (a cited passage), ``GET /api/feedback/recent``.
@@ -221,7 +221,8 @@ def static_file(name: str, runtime: RuntimeDep) -> Response:
 
 
 def _demo_portal(runtime: Runtime) -> Portal | None:
-    if not runtime.settings.demo_portal or runtime.portals is None:
+    """The demo portal, in demo mode only: outside it the page and its signer do not exist."""
+    if not runtime.settings.demo or runtime.portals is None:
         return None
     portal = runtime.portals.registry.find(DEMO_PORTAL_ID)
     return portal if portal is not None and portal.enabled else None

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
-import yaml
 from sqlalchemy import select
 
 from assistant.api.hub import ConversationHub
 from assistant.api.metrics import Metrics
 from assistant.api.throttle import Throttle
-from assistant.auth import InvalidCredentialsError, TokenService, hash_password, load_or_create_secret, verify_password
+from assistant.auth import InvalidCredentialsError, TokenService, load_or_create_secret, verify_password
 from assistant.chat.service import ChatService, Engine
 from assistant.errors import AssistantError
 from assistant.handoff.bridge import HandoffBridge
@@ -28,8 +27,11 @@ from assistant.portals.service import WidgetService, build_widget_service
 from assistant.rebates.service import RebateService
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.settings import Settings
+from assistant.startup import UnsafeStartError, demo_leftovers
 from assistant.storage.db import Database, migrate
 from assistant.storage.models import User
+from assistant.users import seed_demo_users
+from assistant.ws_tickets import SocketTickets
 
 if TYPE_CHECKING:
     from assistant.dialogue.pool import EnginePool
@@ -53,6 +55,7 @@ class Runtime:
         self.rebates: RebateService | None = None
         self.handoff: HandoffService | None = None
         self.portals: WidgetService | None = None  # widget sign-in (assistant/portals)
+        self.tickets: SocketTickets | None = None  # WebSocket sign-in tickets
         self.load_error: str | None = None
         self.hub = ConversationHub()
         self._ready = threading.Event()
@@ -65,14 +68,24 @@ class Runtime:
     # -- lifecycle ------------------------------------------------------------------
 
     def start_storage(self) -> None:
-        migrate(self.settings.database_url)
-        self.db = Database(self.settings.database_url)
-        secret = self.settings.secret_key or load_or_create_secret(self.settings.secret_file)
-        self.tokens = TokenService(secret, ttl=timedelta(minutes=self.settings.token_ttl_minutes))
-        if self.settings.seed_demo_users:
-            self.seed_users()
-            seed_demo_experts(self.db, self.settings)
-        self.portals = build_widget_service(settings=self.settings, db=self.db, secret=secret)
+        s = self.settings
+        migrate(s.database_url)
+        self.db = Database(s.database_url)
+        secret = s.secret_key or load_or_create_secret(s.secret_file)
+        self.tokens = TokenService(secret, ttl=timedelta(minutes=s.token_ttl_minutes))
+        self.tickets = SocketTickets(self.db, ttl_seconds=s.ws_ticket_ttl_seconds)
+        if s.demo:
+            log.warning(
+                "DEMO MODE: demo users and experts with the demo password, and the demo portal at "
+                "/demo/portal signing identity tokens for anyone; never expose this instance"
+            )
+            seed_demo_users(self.db, s.channels_file, password=s.demo_password)
+        seed_demo_experts(self.db, s)  # skills and capacity; demo mode: also the accounts
+        self.portals = build_widget_service(settings=s, db=self.db, secret=secret)
+        if not s.demo:
+            problems = demo_leftovers(settings=s, db=self.db, registry=self.portals.registry)
+            if problems:
+                raise UnsafeStartError(problems)
         self.start_rebates()
 
     def start_loading(self) -> None:
@@ -161,31 +174,6 @@ class Runtime:
         return self.retriever.manifest if self.retriever is not None else {}
 
     # -- users ----------------------------------------------------------------------
-
-    def seed_users(self) -> None:
-        """Create the demo users of the channel network (idempotent)."""
-        path = self.settings.channels_file
-        if not path.exists():
-            return
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        assert self.db is not None
-        with self.db.write() as s:
-            existing = set(s.scalars(select(User.username)).all())
-            password_hash = None
-            for row in data.get("users", []):
-                if row["username"] in existing:
-                    continue
-                password_hash = password_hash or hash_password(self.settings.demo_password)
-                s.add(
-                    User(
-                        id=f"u-{row['username']}",
-                        username=row["username"],
-                        display_name=row.get("display_name", ""),
-                        password_hash=password_hash,
-                        partner_id=row["partner"],
-                        role=row.get("role", "sales"),
-                    )
-                )
 
     def sign_in(self, username: str, password: str) -> tuple[str, int]:
         assert self.db is not None and self.tokens is not None

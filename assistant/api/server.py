@@ -21,5 +21,10 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, log_level: str = "info")
         ws_max_size=settings.ws_max_frame_bytes,
         # On shutdown uvicorn closes open WebSockets with 1012 (service restart).
         timeout_graceful_shutdown=5,
+        # Logging is ours (assistant/logs.py: JSON lines, secrets redacted): uvicorn's loggers,
+        # the access log included, go through the root handler instead of uvicorn's own.
+        log_config=None,
         log_level=log_level,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
     )

@@ -31,7 +31,7 @@ import socket
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -40,6 +40,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, o
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from assistant.dialogue.state import DialogueState
 from assistant.dialogue.types import PROFILE_KEYS, Caller, CustomerProfile, Reply
 from assistant.errors import AssistantError
 from assistant.i18n import error_message
@@ -77,7 +78,15 @@ class FeedbackTargetError(ChatError):
 
 
 class Engine(Protocol):
-    def handle(self, *, text: str, profile: CustomerProfile, caller: Caller, history: Sequence[str] = ()) -> Reply: ...
+    def handle(
+        self,
+        *,
+        text: str,
+        profile: CustomerProfile,
+        caller: Caller,
+        history: Sequence[str] = (),
+        state: DialogueState | None = None,
+    ) -> Reply: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +135,7 @@ class TurnContext:
 
     profile: CustomerProfile  # the conversation's profile with the message's patch applied
     history: tuple[str, ...]  # the recent user messages before this one, oldest first
+    state: DialogueState = field(default_factory=DialogueState)  # the engine's last task (dialogue/state.py)
     probed: object | None = None  # the turn router's probe (None: no router, or it wants no turn)
 
 
@@ -222,9 +232,11 @@ def _bounded_decimal(key: str, value: Any) -> Decimal:
 
 def reply_to_payload(reply: Reply) -> dict[str, Any]:
     """The reply as JSON-ready data (dataclasses as dicts, Decimals as strings, tuples as
-    lists); the profile is left out, it is sent as its own ``profile`` event."""
+    lists); the profile is left out, it is sent as its own ``profile`` event, and so is
+    the engine's state, which stays on the server."""
     data = _json_ready(reply)
     data.pop("profile", None)
+    data.pop("state", None)
     return dict(data)
 
 
@@ -369,11 +381,15 @@ class ChatService:
                     if routed.reply is None:  # relayed to a human expert: nothing to store
                         self._settle(conversation_id, message.seq)
                         return ()
-                    return self._store_reply(conversation_id, message.seq, routed.reply)
+                    return self._store_reply(conversation_id, message.seq, routed.reply, context.state)
             reply = self.engine.handle(
-                text=str(message.payload["text"]), profile=context.profile, caller=caller, history=context.history
+                text=str(message.payload["text"]),
+                profile=context.profile,
+                caller=caller,
+                history=context.history,
+                state=context.state,
             )
-            return self._store_reply(conversation_id, message.seq, reply)
+            return self._store_reply(conversation_id, message.seq, reply, context.state)
         except Exception:
             self._release(conversation_id, message.seq)
             raise
@@ -401,7 +417,7 @@ class ChatService:
                 profile=context.profile,
                 grounded=False,
             )
-            return self._store_reply(conversation_id, seq, apology)
+            return self._store_reply(conversation_id, seq, apology, context.state)
         return self._answer_claimed(caller, conversation_id, message, context)
 
     def _await_answer(self, conversation_id: str, seq: int) -> tuple[StoredEvent, ...]:
@@ -487,7 +503,9 @@ class ChatService:
             probed = self.router.probe(db, conversation_id) if self.router is not None else None
             history = tuple(str(p.get("text", "")) for p in reversed(recent))
             profile = profile_from_json(conversation.profile)
-            return _stored(row), TurnContext(profile=profile, history=history, probed=probed)
+            state = DialogueState.from_json(conversation.dialogue_state)
+            context = TurnContext(profile=profile, history=history, state=state, probed=probed)
+            return _stored(row), context
 
     def _caller_of(self, conversation_id: str) -> Caller:
         """The conversation's owner, who sent the pending message (signed in then)."""
@@ -529,16 +547,23 @@ class ChatService:
             db.execute(_UPDATE_CONVERSATION, changes)
             history = tuple(str(p.get("text", "")) for p in reversed(recent))  # oldest first
             probed = self.router.probe(db, conversation_id) if self.router is not None else None
-            context = TurnContext(profile=profile, history=history, probed=probed)
+            state = DialogueState.from_json(conversation.dialogue_state)
+            context = TurnContext(profile=profile, history=history, state=state, probed=probed)
             return Accepted(message, duplicate=False, context=context)
 
-    def _store_reply(self, conversation_id: str, message_seq: int, reply: Reply) -> tuple[StoredEvent, ...]:
+    def _store_reply(
+        self, conversation_id: str, message_seq: int, reply: Reply, state: DialogueState
+    ) -> tuple[StoredEvent, ...]:
+        """Store the reply and the profile after it, and the engine's state (``state``
+        unless the reply carries a new one)."""
         try:
-            return self._store_reply_once(conversation_id, message_seq, reply)
+            return self._store_reply_once(conversation_id, message_seq, reply, state)
         except IntegrityError:  # another instance stored its answer meanwhile (uq_events_answer)
             return self.answers_to(conversation_id, message_seq)
 
-    def _store_reply_once(self, conversation_id: str, message_seq: int, reply: Reply) -> tuple[StoredEvent, ...]:
+    def _store_reply_once(
+        self, conversation_id: str, message_seq: int, reply: Reply, state: DialogueState
+    ) -> tuple[StoredEvent, ...]:
         with self.db.write() as s:
             db = s.connection()
             db.execute(_DELETE_PENDING, {"cid": conversation_id, "seq": message_seq})
@@ -546,7 +571,8 @@ class ChatService:
             if answered:  # a concurrent duplicate stored its answer first; keep exactly one
                 return tuple(_stored(row) for row in answered)
             profile = storable_profile(reply.profile)
-            params = {"cid": conversation_id, "new_profile": profile, "now": utcnow()}
+            new_state = (reply.state if reply.state is not None else state).to_json()
+            params = {"cid": conversation_id, "new_profile": profile, "new_state": new_state, "now": utcnow()}
             last = db.execute(_CLAIM_REPLY_SEQS, params).scalar_one()
             events = (
                 StoredEvent(seq=last - 1, type="reply", payload=reply_to_payload(reply), reply_to=message_seq),
@@ -641,7 +667,11 @@ class ChatService:
 _conversations = Base.metadata.tables[Conversation.__tablename__]
 _events = Base.metadata.tables[Event.__tablename__]
 _CONVERSATION = select(
-    _conversations.c.user_id, _conversations.c.last_seq, _conversations.c.profile, _conversations.c.title
+    _conversations.c.user_id,
+    _conversations.c.last_seq,
+    _conversations.c.profile,
+    _conversations.c.title,
+    _conversations.c.dialogue_state,
 ).where(_conversations.c.id == bindparam("cid"))
 _EVENT_COLUMNS = (_events.c.seq, _events.c.type, _events.c.payload, _events.c.client_msg_id, _events.c.reply_to)
 _EVENT_BY_CLIENT_ID = select(*_EVENT_COLUMNS).where(
@@ -707,7 +737,12 @@ _UPDATE_CONVERSATION = update(_conversations).where(_conversations.c.id == bindp
 _CLAIM_REPLY_SEQS = (
     update(_conversations)
     .where(_conversations.c.id == bindparam("cid"))
-    .values(last_seq=_conversations.c.last_seq + 2, profile=bindparam("new_profile"), updated_at=bindparam("now"))
+    .values(
+        last_seq=_conversations.c.last_seq + 2,
+        profile=bindparam("new_profile"),
+        dialogue_state=bindparam("new_state"),
+        updated_at=bindparam("now"),
+    )
     .returning(_conversations.c.last_seq)
 )
 

@@ -85,6 +85,12 @@ class Corpus:
             object.__setattr__(self, "_pid", cache)
         return cache
 
+    def case(self, case_id: str) -> CaseStudy | None:
+        return next((c for c in self.cases if c.id == case_id), None)
+
+    def script(self, script_id: str) -> SalesScript | None:
+        return next((s for s in self.scripts if s.id == script_id), None)
+
     def line_name(self, line_id: str) -> str:
         return next((line.name for line in self.product_lines if line.id == line_id), line_id)
 

@@ -1,49 +1,68 @@
 """The dialogue engine: one user turn in, one :class:`Reply` out.
 
-``DialogueEngine.handle`` reads the utterance (:mod:`nlu`), merges this turn's
-slots into the customer profile (corrections overwrite), and routes to a skill:
+``DialogueEngine.handle`` runs in two steps, so worker processes can do the first
+(``understand``) and hand service turns back (:mod:`pool`):
+
+**understand** reads the utterance (:mod:`nlu`), then decides the task:
+
+* a follow-up that changes one thing of the last task re-runs it (:mod:`followup`,
+  with the :class:`~assistant.dialogue.state.DialogueState` the conversation keeps);
+* a person asked for together with a problem on site is a handoff, whatever else the
+  message says; asking about people with no problem in sight only offers the expert;
+* an ROI asked directly with its figures is computed (:mod:`roi_task`);
+* a training question goes to the academy (:mod:`academy`);
+* a question about products or knowledge is read into clauses (:mod:`reading`), also
+  when it comes with customer facts the NLU took for a profile update; a competitor
+  named against our product is a comparison (:mod:`compare`).
+
+**respond** answers:
 
 ==================  =============================================================
-knowledge_qa        retrieve; answer with sentences of the retrieved chunks, each
-                    cited; below the grounding threshold say "I don't know" and
-                    offer the remote expert (``grounded=False``)
-product_params      exact value and unit from the product's parameter table, a
-                    ParamTableCard; "它的功耗呢" uses the profile's product
-script_request      recommender + template slots filled from the profile; ROI
-                    scripts compute RoiFigures or ask for the missing numbers
+knowledge/params    each asked point from the product's own facts (:mod:`facts`),
+                    the rest from grounded passages (:mod:`knowledge`); what no
+                    document says is said so, with the remote expert offered
+script_request      recommender + template slots filled from the profile
 case_request        recommender; CaseCards with the reasons they match
-rebate_query        the RebateSkill, or "coming soon" when none is wired
-handoff_request     the HandoffSkill, or "coming soon" when none is wired
+rebate_query        the RebateSkill (follow-ups keep the what-if's amount)
+handoff_request     the HandoffSkill
 profile_update      acknowledge what was understood
 greeting            hello / thanks
 out_of_scope        polite refusal, remote expert offered
 ==================  =============================================================
 
-Every factual sentence comes from a retrieved chunk or the corpus entry a card
-shows, and carries its citation.  No HTTP here: the API layer translates.
+Every factual sentence comes from a corpus entry or a retrieved passage and carries
+its citation.  No HTTP here: the API layer translates.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from assistant.content.loader import Corpus
-from assistant.content.schema import CaseStudy, Param, Product, SalesScript
-from assistant.dialogue.grounding import (
-    DEFAULT_MIN_GROUNDING,
-    answer_sentences,
-    content_words,
-    grounding_scores,
-)
-from assistant.dialogue.lexicon import squash
+from assistant.content.schema import CaseStudy, SalesScript
+from assistant.dialogue import academy
+from assistant.dialogue.attributes import Attribute, AttributeLexicon, load_attribute_lexicon
+from assistant.dialogue.catalog import Catalog
+from assistant.dialogue.compare import find_matchups, say_matchups
+from assistant.dialogue.compose import Composer
+from assistant.dialogue.cues import ASK_PERSON, PROCESS_QUESTION, RULE_QUESTION, STUCK
+from assistant.dialogue.facts import answer_facts
+from assistant.dialogue.followup import detect as detect_followup
+from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
+from assistant.dialogue.knowledge import KnowledgeAnswerer
+from assistant.dialogue.lexicon import find_all, squash
 from assistant.dialogue.nlu import Analysis, Nlu
+from assistant.dialogue.reading import Reading, read
 from assistant.dialogue.recommender import get_recommendation, stages_in
 from assistant.dialogue.roi import RoiUndefinedError, compute_roi
+from assistant.dialogue.roi_task import ROI_ASK, RoiFigures, answer_roi, parse_roi
 from assistant.dialogue.skills import HandoffSkill, RebateSkill, SkillResult
+from assistant.dialogue.state import DialogueState, TaskKind, task
 from assistant.dialogue.texts import label, text
 from assistant.dialogue.types import (
     Caller,
@@ -55,27 +74,69 @@ from assistant.dialogue.types import (
     ParamTableCard,
     ProfilePatch,
     Reply,
-    RoiFigures,
     ScriptCard,
 )
+from assistant.dialogue.types import (
+    RoiFigures as ScriptRoi,
+)
 from assistant.errors import AssistantError
-from assistant.retrieval.retriever import HybridRetriever, RetrievalError
+from assistant.retrieval.retriever import HybridRetriever, Mode
 
 log = logging.getLogger(__name__)
 
 # Below this intent probability the engine does not trust the classifier's pick
 # and treats the turn as a knowledge question (answered only if grounded).
 DEFAULT_MIN_CONFIDENCE = 0.3
-_KNOWLEDGE_K = 5
-_MAX_CITED_HITS = 2
-_SECOND_HIT_MARGIN = 0.15
 _INTENTS_KEEPING_AMOUNT_OUT = frozenset({"rebate_query"})  # "再卖 30 万" is a what-if, not the order size
 # Intents answered by services of the serving process (rebates, handoff), not by the corpus.
 SERVICE_INTENTS: frozenset[Intent] = frozenset({"rebate_query", "handoff_request"})
+# Intents whose text may still hold a product question ("客户是宁波的 2100防水不").
+_MAY_ASK: frozenset[Intent] = frozenset(
+    {"knowledge_qa", "product_params", "profile_update", "greeting", "out_of_scope"}
+)
+# A problem on site in the message or the turns before: a person asked for then is a handoff.
+_PROBLEM = re.compile(
+    r"装不上|调不通|不通|连不上|搞不定|弄不好|弄不了|不行|没反应|报错|故障|坏了|掉线|离线|不亮|红灯|闪|异常|读不到|"
+    r"没数据|失败|死机|超时|不上线|上不了|配不好|配置不了|不会配|不会装|安装|调试|接线|现场"
+)
+# A question whether a product can do something the table has no row for ("能加io模块扩吗").
+_CAN_DO = re.compile(
+    r"(?:能|可以|能不能|可不可以|支不支持|支持).{0,4}(?:加|扩|扩展|升级|下井|进|放|刷|跑|装|挂|接|连|用)"
+)
+_PEOPLE = re.compile(r"专家|工程师|技术支持|人工|真人|懂行|懂的人|师傅|售前|售后")
+# Asking about people without wanting one now: "有没有懂传感器的专家", "以后选型想请教".
+_ABOUT_PEOPLE = re.compile(r"有没有.{0,8}(?:专家|工程师|人)|以后|改天|不急|有空|回头|下次|请教")
+# Setting a competitor against us: "跟凯森比", "比锐拓贵", "优势在哪".
+_VERSUS = re.compile(
+    r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
+)
+_SHORT_FOLLOWUP = 16
+# Asking for words to say: "给我…", "开个场", "怎么说".
+_WANTS_WORDS = re.compile(r"给我|帮我|来段|来个|开个场|写个|写段|怎么说|咋说|怎么讲|怎么开口|怎么回|咋回")
+_TRAINING_INTENTS: frozenset[Intent] = frozenset(
+    {"knowledge_qa", "out_of_scope", "script_request", "product_params", "greeting"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnPlan:
+    """A turn understood, not yet answered: what :meth:`DialogueEngine.respond` needs.
+    Picklable, so a worker process can understand a turn and hand it back (pool.py)."""
+
+    analysis: Analysis
+    intent: Intent  # the intent answered (the classifier's, or knowledge_qa when unsure)
+    profile: CustomerProfile  # with this turn's slots merged in
+    caller: Caller
+    history: tuple[str, ...]
+    state: DialogueState = field(default_factory=DialogueState)  # the last task before this turn
+    task: TaskKind | None = None  # the task decided (a follow-up, roi, compare, training ...)
+    changes: Mapping[str, str] | None = None  # what a follow-up changes of the last task
+    reading: Reading | None = None
+    offer_only: bool = False  # a person asked about, no problem in sight: offer, do not start
 
 
 class DialogueEngine:
-    """Stateless between calls: the caller passes the profile and history in."""
+    """Stateless between calls: the caller passes the profile, history and state in."""
 
     def __init__(
         self,
@@ -87,6 +148,7 @@ class DialogueEngine:
         handoff: HandoffSkill | None = None,
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
         min_grounding: float = DEFAULT_MIN_GROUNDING,
+        attributes: AttributeLexicon | None = None,
     ) -> None:
         self.corpus = corpus
         self.retriever = retriever
@@ -95,107 +157,407 @@ class DialogueEngine:
         self.handoff = handoff
         self.min_confidence = min_confidence
         self.min_grounding = min_grounding
+        lexicon = attributes or load_attribute_lexicon(corpus.root)
+        self.catalog = Catalog(corpus=corpus, lexicon=lexicon, tokenizer=retriever.tokenizer)
+        # The lexicon's everyday words plus every row name of the catalogue.
+        self.attributes = lexicon.extended(self.catalog.row_attributes())
+        ignore = {squash(w) for w in self.attributes.question_words} | {squash(c.name) for c in corpus.vocab.cues}
+        self.knowledge = KnowledgeAnswerer(retriever, min_grounding, frozenset(ignore))
 
     # -- entry point ----------------------------------------------------------------
 
-    def handle(self, *, text: str, profile: CustomerProfile, caller: Caller, history: Sequence[str] = ()) -> Reply:
-        return self.respond(self.understand(text=text, profile=profile, caller=caller, history=history))
+    def handle(
+        self,
+        *,
+        text: str,
+        profile: CustomerProfile,
+        caller: Caller,
+        history: Sequence[str] = (),
+        state: DialogueState | None = None,
+    ) -> Reply:
+        return self.respond(self.understand(text=text, profile=profile, caller=caller, history=history, state=state))
 
     def understand(
-        self, *, text: str, profile: CustomerProfile, caller: Caller, history: Sequence[str] = ()
+        self,
+        *,
+        text: str,
+        profile: CustomerProfile,
+        caller: Caller,
+        history: Sequence[str] = (),
+        state: DialogueState | None = None,
     ) -> TurnPlan:
         analysis = self.nlu.analyse(text, profile=profile)
+        state = state or DialogueState()
         intent = analysis.intent
-        new_profile = profile.merged(self._patch(analysis))
         if analysis.understanding.confidence < self.min_confidence and intent not in ("greeting", "profile_update"):
-            log.info(
-                "low intent confidence %.2f for %s; answering as knowledge", analysis.understanding.confidence, intent
-            )
+            log.info("low intent confidence %.2f for %s", analysis.understanding.confidence, intent)
             intent = "knowledge_qa"
-        return TurnPlan(analysis=analysis, intent=intent, profile=new_profile, caller=caller, history=tuple(history))
+        norm = analysis.text
+        kind: TaskKind | None = None
+        changes: dict[str, str] | None = None
+        offer_only = False
+        reading: Reading | None = None
+        followup = detect_followup(
+            replace(analysis, understanding=replace(analysis.understanding, intent=intent)), state
+        )
+        if _person_for_problem(norm, history) and intent != "handoff_request":
+            intent = "handoff_request"
+        elif followup is not None:
+            intent, kind, changes = followup.intent, followup.task, dict(followup.changes)
+        elif (
+            intent in ("handoff_request", "knowledge_qa", "out_of_scope")
+            and _PEOPLE.search(norm)
+            and _ABOUT_PEOPLE.search(norm)
+            and not _problem_in_sight(norm, history)
+        ):
+            offer_only = True  # "有没有懂传感器的专家 以后选型想请教下": offered, not started
+        elif ROI_ASK.search(norm) and intent not in SERVICE_INTENTS and parse_roi(norm).any:
+            kind = "roi"
+        elif (
+            intent in _TRAINING_INTENTS
+            and academy.is_training_question(norm)
+            and (not analysis.products or academy.wants_lessons(norm))
+        ):
+            kind = "training"
+        elif intent == "profile_update" and "case" in analysis.cues:
+            intent = "case_request"  # "南京化工园区大厂 想做预测性维护 有标杆没"
+        elif intent == "profile_update" and analysis.stages and _WANTS_WORDS.search(norm):
+            intent = "script_request"  # "给宁波甬丰泵业的老板开个场"
+        elif (
+            intent in ("out_of_scope", "greeting")
+            and state.task == "knowledge"
+            and state.get("query")
+            and len(norm) <= _SHORT_FOLLOWUP
+        ):
+            kind, changes = "knowledge", {"query": state.get("query") or ""}  # "晚上几点下班" after remote support
+        if kind is None and intent == "script_request" and analysis.competitors and _VERSUS.search(norm):
+            reading = self._read(analysis, profile, state)
+            if self._matchups(analysis, reading, profile):
+                kind, intent = "compare", "knowledge_qa"  # "gs700跟凯森ks-gd8比怎么说"
+        if kind is None and intent in _MAY_ASK and not offer_only:
+            reading = self._read(analysis, profile, state)
+            matchups = self._matchups(analysis, reading, profile)
+            if matchups:
+                kind, intent = "compare", "knowledge_qa"
+            elif intent in ("profile_update", "greeting", "out_of_scope") and _asks_products(reading):
+                intent = "product_params"
+        new_profile = profile.merged(self._patch(analysis, intent, kind))
+        return TurnPlan(
+            analysis=analysis,
+            intent=intent,
+            profile=new_profile,
+            caller=caller,
+            history=tuple(history),
+            state=state,
+            task=kind,
+            changes=changes,
+            reading=reading,
+            offer_only=offer_only,
+        )
 
     def respond(self, turn: TurnPlan) -> Reply:
-        handler = {
-            "knowledge_qa": self._knowledge,
-            "product_params": self._product_params,
-            "script_request": self._script,
-            "case_request": self._case,
-            "rebate_query": self._rebate,
-            "handoff_request": self._handoff,
-            "profile_update": self._profile_update,
-            "greeting": self._greeting,
-            "out_of_scope": self._out_of_scope,
-        }[turn.intent]
-        reply = handler(turn)
+        if turn.offer_only:
+            reply = self._offer_expert(turn)
+        elif turn.task == "roi":
+            reply = self._roi(turn)
+        elif turn.task == "compare":
+            reply = self._compare(turn)
+        elif turn.task == "training":
+            reply = self._training(turn)
+        elif turn.task in ("params", "knowledge") and turn.changes:
+            reply = self._ask(turn)
+        else:
+            handler = {
+                "knowledge_qa": self._ask,
+                "product_params": self._ask,
+                "script_request": self._script,
+                "case_request": self._case,
+                "rebate_query": self._rebate,
+                "handoff_request": self._handoff,
+                "profile_update": self._profile_update,
+                "greeting": self._greeting,
+                "out_of_scope": self._out_of_scope,
+            }[turn.intent]
+            reply = handler(turn)
         log.debug(  # every turn is on record in the conversation's event log already
-            "turn intent=%s confidence=%.2f grounded=%s partner=%s",
+            "turn intent=%s task=%s confidence=%.2f grounded=%s partner=%s",
             reply.intent,
+            turn.task,
             reply.confidence,
             reply.grounded,
             turn.caller.partner_id,
         )
         return reply
 
-    def _patch(self, analysis: Analysis) -> ProfilePatch:
+    def _patch(self, analysis: Analysis, intent: Intent, kind: TaskKind | None) -> ProfilePatch:
         patch: ProfilePatch = {}
         for key, value in analysis.understanding.slots.values.items():
             if key == "amount":
-                if analysis.intent not in _INTENTS_KEEPING_AMOUNT_OUT and isinstance(value, Decimal):
+                if intent not in _INTENTS_KEEPING_AMOUNT_OUT and kind != "roi" and isinstance(value, Decimal):
                     patch["order_amount"] = value
+            elif key in ("downtime_hours_per_month", "downtime_cost_per_hour", "labour_cost_per_month"):
+                if kind != "roi":
+                    patch[key] = Decimal(value)
             elif key == "device_count":
                 patch[key] = int(value)
-            elif key in ("downtime_hours_per_month", "downtime_cost_per_hour", "labour_cost_per_month"):
-                patch[key] = Decimal(value)
             else:
                 patch[key] = value
+        if kind == "roi":
+            # The ROI reader knows a saving from an investment ("一年省40万 投了30万").
+            figures = parse_roi(analysis.text)
+            for field, key in (
+                (figures.hours, "downtime_hours_per_month"),
+                (figures.cost_per_hour, "downtime_cost_per_hour"),
+                (figures.labour, "labour_cost_per_month"),
+                (figures.investment, "order_amount"),
+            ):
+                if field is not None:
+                    patch[key] = field
         # The profile keeps what the user stated: a model named in passing does not
         # overwrite the product line they said they are selling ("想推云眸平台" then
         # "2100功耗多少").  The recommender reads the line off the model when no line
         # was stated.
         return patch
 
-    # -- skills ---------------------------------------------------------------------
+    def _read(self, analysis: Analysis, profile: CustomerProfile, state: DialogueState | None = None) -> Reading:
+        return read(
+            analysis.text,
+            products=analysis.products,
+            lines=analysis.product_lines,
+            context_product=_current_product(profile, state),
+            lexicon=self.nlu.lexicon,
+            attributes=self.attributes,
+            catalog=self.catalog,
+            tokenizer=self.retriever.tokenizer,
+        )
 
-    def _knowledge(self, turn: TurnPlan) -> Reply:
+    def _matchups(self, analysis: Analysis, reading: Reading, profile: CustomerProfile) -> list[Any]:
+        """The competitor blocks a question sets against us; a competitor named with no
+        comparison ("博远那边提成几个点") is not one."""
+        if not analysis.competitors or (not _VERSUS.search(analysis.text) and not analysis.products):
+            return []
+        products = analysis.products or reading.described or ((profile.product_model,) if profile.product_model else ())
+        return find_matchups(
+            analysis.text,
+            products=products,
+            competitors=analysis.competitors,
+            catalog=self.catalog,
+            lines=analysis.product_lines or ((profile.product_line,) if profile.product_line else ()),
+        )
+
+    # -- knowledge and product questions ------------------------------------------------
+
+    def _ask(self, turn: TurnPlan) -> Reply:
         a = turn.analysis
-        product = a.products[0] if a.products else turn.profile.product_model
-        query = a.text
-        if product and not a.products:
-            query = f"{product} {query}"  # a follow-up about the product in the profile
-        try:
-            # The model number is a lexical hint, for BM25; the sentence encoder gets the
-            # user's words, whose vector the understanding step has already computed.
-            hits = self.retriever.search(query, k=_KNOWLEDGE_K, dense_query=a.text)
-        except RetrievalError as exc:
-            log.warning("retrieval failed (%s): %s", exc.code, exc)
-            hits = []
-        scored = grounding_scores(query, hits, retriever=self.retriever, product=product)
-        passing = [g for g in scored if g.score >= self.min_grounding]
-        if not passing:
-            return self._dont_know(turn)
-        words = content_words(self.retriever.tokenizer.tokenize(query))
         lang = turn.caller.language
-        parts: list[str] = [text(lang, "knowledge_intro")]
-        citations: list[Citation] = []
-        best = max(g.score for g in passing)
-        # The best chunk answers; a second one is quoted only when it is about as well grounded.
-        quoted = [g for g in sorted(passing, key=lambda g: -g.score) if g.score >= best - _SECOND_HIT_MARGIN]
-        for g in quoted[:_MAX_CITED_HITS]:
-            doc = g.hit.document
-            sentences = answer_sentences(doc, words)
-            if not sentences:
-                continue
-            citations.append(Citation(doc_id=doc.id, title=doc.title, snippet=" ".join(sentences)[:240], kind=doc.kind))
-            mark = text(lang, "cite_mark", n=len(citations))
-            parts.append("".join(sentences) + mark)
-        if not citations:
+        reading = turn.reading or self._read(a, turn.profile, turn.state)
+        out = Composer(lang)
+        if turn.task == "params" and turn.changes and turn.changes.get("line") and self._only_fields(turn.state):
+            # "网关保修多久" … "那网关和控制器呢": a line's warranty or price is its policy (FAQ).
+            question = f"{a.text} {self._field_words(turn.state)}"
+            if self.knowledge.answer(question, out=out, max_passages=1):
+                return self._knowledge_reply(turn, out, query=question)
+        if turn.task == "params" and turn.changes:
+            reading = self._reapply(turn, reading)
+        if turn.task == "knowledge" and turn.changes and turn.changes.get("subject"):
+            # "网关保修多久" then "那ar眼镜呢": the last question, about the new subject.
+            question = self._resubject(turn.state.get("query") or "", a.text)
+            plan = self.understand(text=question, profile=turn.profile, caller=turn.caller, history=turn.history)
+            if plan.task is None and plan.intent in ("knowledge_qa", "product_params"):
+                return self._ask(replace(plan, intent=turn.intent))
+        if turn.task == "knowledge" and turn.changes and turn.changes.get("query"):
+            # A short follow-up of a knowledge answer ("晚上几点下班"): asked in the same topic.
+            question = f"{turn.changes.get('query', '')} {a.text}"
+            if not self.knowledge.answer(question, dense_query=question, out=out, max_passages=1):
+                return self._out_of_scope(turn) if turn.intent == "out_of_scope" else self._greeting(turn)
+            return self._knowledge_reply(turn, out, query=question)
+        facts = answer_facts(reading, message=a.text, catalog=self.catalog, attributes=self.attributes, out=out)
+        # What the tables do not hold: a grounded passage about the same product, else "not in the documents".
+        for clause, pid, what, words in facts.unresolved:
+            # Lexical: the passage must name the attribute anyway, so no sentence encoding.
+            mode: Mode = "bm25" if words else "hybrid"
+            if not self.knowledge.answer(
+                clause.text, products=(pid,), out=out, max_passages=1, require=words, mode=mode
+            ):
+                out.not_in_documents(text(lang, "missing_attribute", product=pid, what=what or clause.text))
+        for clause in facts.rivals:
+            self._rival_value(clause, a, out)
+        if "warranty" in facts.fields:
+            # The policy behind a product's warranty months (the FAQ of its line).
+            self.knowledge.answer(
+                f"{' '.join(facts.products)} 保修期",
+                products=tuple(facts.products[:1]),
+                out=out,
+                max_passages=1,
+                kinds=("faq",),
+                require=("保修期", "质保"),
+                mode="bm25",
+            )
+        # "能加io模块扩吗": the table gives the IO; whether it can be extended is in the FAQ.
+        for clause in reading.asking:
+            if clause.kind == "value" and _CAN_DO.search(clause.squashed):
+                self.knowledge.answer(clause.text, products=clause.products[:1], out=out, max_passages=1)
+        other = ("howto", "fault") if reading.select else ("howto", "fault", "other")
+        # An "other" clause with nothing of its own ("我们那个气体检测仪能测吗" after the facts
+        # answered the gas) asks nothing more.
+        asked_other = [
+            c
+            for c in reading.asking
+            if c.kind in other and (c.kind != "other" or len(c.remainder) >= 2 or not out.answered)
+        ]
+        if asked_other or not reading.asking:
+            # The question without the clauses the tables answered; a fault is described
+            # across clauses ("电表接到com1上 读数全是0 是不是网关坏了"): all of them.
+            answered = {c.text for c in reading.asking if c.kind in ("value", "capability") and c.products}
+            fault = any(c.kind == "fault" for c in asked_other)
+            question = (
+                a.text if fault or not answered else " ".join(c.text for c in reading.clauses if c.text not in answered)
+            )
+            versus = bool(a.competitors) or bool(_VERSUS.search(a.text))
+            found = self.knowledge.answer(
+                question, products=reading.products[:2], dense_query=a.text, out=out, fault=fault, versus=versus
+            )
+            if not found and not out.answered:
+                return self._which_product(turn) if facts.needs_product else self._dont_know(turn)
+        elif facts.needs_product and not out.answered and not self.knowledge.answer(a.text, out=out):
+            return self._which_product(turn)
+        if not out.answered and not out.unknown:
             return self._dont_know(turn)
+        cards = self._param_cards(facts.highlight)
+        products: list[str] = list(facts.highlight) or list(reading.products)
+        keys = [m.attribute.key for c in reading.asking for m in c.mentions if not m.by_value]
+        terms = [t for c in reading.asking for t in c.terms]
+        state = task(
+            "params",
+            products=",".join(products),
+            attributes=",".join(dict.fromkeys(keys)),
+            terms=",".join(dict.fromkeys(terms)),
+        )
+        if not products:
+            return self._knowledge_reply(turn, out, query=a.text)
         return self._reply(
             turn,
-            text="".join(parts),
-            citations=tuple(citations),
-            suggestions=self._suggest(turn, product=product),
-            confidence_floor=max(g.score for g in passing),
+            text=out.render(),
+            cards=cards,
+            citations=tuple(out.citations),
+            suggestions=self._suggest(turn, product=products[0]),
+            handoff_offered=bool(out.unknown or out.offer_expert),
+            grounded=bool(out.citations),
+            state=state,
+        )
+
+    def _rival_value(self, clause: Any, analysis: Analysis, out: Composer) -> None:
+        """A value of a competitor's product: what our competitor notes say of it, or that
+        the documents do not say ("VL-Glass 3 的续航"), never our own product's row."""
+        matchups = find_matchups(analysis.text, products=(), competitors=analysis.competitors, catalog=self.catalog)
+        words = [w for m in clause.mentions for w in m.attribute.words]
+        for m in matchups:
+            notes = [*m.rival.their_advantages, m.rival.price_note]
+            said = [n for n in notes if n and any(w in squash(n) for w in words)]
+            if said:
+                cite = Citation(
+                    doc_id=f"{m.product.id}#competitors",
+                    title=f"{m.product.id} 对比 {m.rival.competitor} {m.rival.competitor_model}",
+                    snippet=said[0][:240],
+                    kind="product",
+                )
+                out.say(text(out.language, "joiner").join(said), cite)
+                return
+        rival = matchups[0].rival.competitor_model if matchups else "对方产品"
+        labels = "、".join(dict.fromkeys(m.attribute.label for m in clause.mentions)) or clause.remainder
+        out.not_in_documents(text(out.language, "missing_attribute", product=rival, what=labels))
+
+    def _knowledge_reply(self, turn: TurnPlan, out: Composer, *, query: str) -> Reply:
+        return self._reply(
+            turn,
+            text=out.render(),
+            citations=tuple(out.citations),
+            suggestions=self._suggest(turn),
+            handoff_offered=bool(out.unknown or out.offer_expert),
+            grounded=bool(out.citations),
+            state=task("knowledge", query=query[-80:]),
+        )
+
+    def _reapply(self, turn: TurnPlan, reading: Reading) -> Reading:
+        """A follow-up about other products ("那2100pro呢", "那ar眼镜呢", "有没有便宜点的"):
+        the last attributes, asked of them."""
+        assert turn.changes is not None
+        keys = [k for k in (turn.state.get("attributes") or "").split(",") if k]
+        words = "".join(a.words[0] for k in keys if (a := self.attributes.by_key(k)) is not None)
+        terms = (turn.state.get("terms") or "").replace(",", " ")
+        if terms:
+            words += f" 支持{terms}吗"  # "ec300支持profinet吗" then "那2100呢"
+        changes = turn.changes
+        ids: list[str] = [p for p in changes.get("products", "").split(",") if p]
+        select = False
+        if changes.get("line"):
+            ids = [p.id for p in self.catalog.of_kind(turn.analysis.text, line=changes["line"])]
+        elif changes.get("relative") and (last := self.catalog.product(changes.get("from", ""))) is not None:
+            ids = [p.id for p in self.catalog.alternatives(last, changes["relative"], description=turn.analysis.text)]
+            select = True
+        if not ids:
+            return reading
+        if not words and select:
+            words = "价格"
+        new = read(
+            f"{' '.join(ids)} {words}",
+            products=tuple(ids),
+            lines=(),
+            context_product=None,
+            lexicon=self.nlu.lexicon,
+            attributes=self.attributes,
+            catalog=self.catalog,
+            tokenizer=self.retriever.tokenizer,
+        )
+        return replace(new, described=tuple(ids), select=select) if select else new
+
+    def _state_attributes(self, state: DialogueState) -> list[Attribute]:
+        keys = [k for k in (state.get("attributes") or "").split(",") if k]
+        return [a for k in keys if (a := self.attributes.by_key(k)) is not None]
+
+    def _only_fields(self, state: DialogueState) -> bool:
+        """The last answer was a price, a warranty or a firmware, not a row of a table."""
+        attributes = self._state_attributes(state)
+        return bool(attributes) and all(a.field is not None for a in attributes)
+
+    def _field_words(self, state: DialogueState) -> str:
+        return " ".join(a.words[0] for a in self._state_attributes(state))
+
+    def _resubject(self, last: str, text_now: str) -> str:
+        """The last question with its products and product lines taken out, after the new subject."""
+        lexicon = self.nlu.lexicon
+        rest = squash(last)
+        for table in (lexicon.products, lexicon.product_lines):
+            for _, s, e in sorted(find_all(rest, table), key=lambda m: -m[1]):
+                rest = rest[:s] + rest[e:]
+        subject = re.sub(r"^(?:那么|那|如果是|要是)|呢[?？]?$", "", text_now.strip())
+        return f"{subject} {rest}"
+
+    def _param_cards(self, highlight: Mapping[str, Sequence[str]]) -> tuple[ParamTableCard, ...]:
+        if len(highlight) != 1:
+            return ()
+        pid, rows = next(iter(highlight.items()))
+        product = self.catalog.product(pid)
+        if product is None:
+            return ()
+        return (
+            ParamTableCard(
+                product_id=product.id,
+                product_name=product.name,
+                rows=tuple(ParamRow(name=p.name, value=str(p.value), unit=p.unit) for p in product.params),
+                highlight=tuple(dict.fromkeys(rows)),
+                citation=f"{product.id}#params",
+            ),
+        )
+
+    def _which_product(self, turn: TurnPlan) -> Reply:
+        lang = turn.caller.language
+        examples = "、".join(p.id for p in self.corpus.products[:3])
+        return self._reply(
+            turn,
+            text=text(lang, "which_product", examples=examples),
+            suggestions=tuple(text(lang, "sg_params", product=p.id) for p in self.corpus.products[:3]),
+            grounded=False,
         )
 
     def _dont_know(self, turn: TurnPlan) -> Reply:
@@ -208,84 +570,93 @@ class DialogueEngine:
             suggestions=(text(lang, "sg_handoff"), *self._suggest(turn)[:2]),
         )
 
-    def _product_params(self, turn: TurnPlan) -> Reply:
+    def _compare(self, turn: TurnPlan) -> Reply:
         a = turn.analysis
         lang = turn.caller.language
-        pid = a.products[0] if a.products else turn.profile.product_model
-        product = self.corpus.product(pid) if pid else None
-        if product is None:
-            examples = "、".join(p.id for p in self.corpus.products[:3])
-            return self._reply(
-                turn,
-                text=text(lang, "which_product", examples=examples),
-                suggestions=tuple(text(lang, "sg_params", product=p.id) for p in self.corpus.products[:3]),
-            )
-        overview = Citation(
-            doc_id=f"{product.id}#overview",
-            title=f"{product.id} {product.name} 产品介绍",
-            snippet=product.summary[:240],
-            kind="product",
-        )
-        if a.asks_price or (a.asks_warranty and not a.param_concepts):
-            price = text(
-                lang,
-                "price" if a.asks_price else "warranty",
-                product=product.id,
-                price=f"{product.price.list_price:,}",
-                unit=product.price.unit,
-                band=label(lang, "band", product.price.band),
-                warranty=product.warranty_months,
-            )
-            return self._reply(
-                turn,
-                text=price + text(lang, "cite_mark", n=1),
-                cards=(self._param_card(product, ()),),
-                citations=(overview,),
-                suggestions=self._suggest(turn, product=product.id),
-            )
-        rows = _matching_rows(product, a.param_concepts)
-        if not rows and a.param_concepts:
-            # The table has no such row: a knowledge answer may still cover it (FAQ, overview).
-            return self._knowledge(turn)
-        card = self._param_card(product, tuple(r.name for r in rows))
-        params_citation = Citation(
-            doc_id=f"{product.id}#params",
-            title=f"{product.id} {product.name} 技术参数",
-            snippet="；".join(f"{r.name}：{r.display()}" for r in (rows or product.params))[:240],
-            kind="product",
-        )
-        if rows:
-            sentences = []
-            for r in rows:
-                line = text(lang, "param_row", product=product.id, name=r.name, value=r.display())
-                if r.note:
-                    line += text(lang, "param_note", note=r.note)
-                sentences.append(line)
-            body = text(lang, "joiner").join(sentences) + text(lang, "sentence_end") + text(lang, "cite_mark", n=1)
+        if turn.changes is not None:  # a follow-up: the same matchup as before
+            products = tuple(p for p in (turn.state.get("products") or "").split(",") if p)
+            model = turn.state.get("rival") or ""
+            matchups = find_matchups(model, products=products, competitors=(), catalog=self.catalog)
         else:
-            body = text(lang, "param_all", product=product.id, name=product.name) + text(lang, "cite_mark", n=1)
+            reading = turn.reading or self._read(a, turn.profile, turn.state)
+            matchups = self._matchups(a, reading, turn.profile)
+        if not matchups:
+            return self._ask(turn)
+        out = Composer(lang)
+        say_matchups(matchups, question=a.text, out=out)
+        first = matchups[0]
         return self._reply(
             turn,
-            text=body,
-            cards=(card,),
-            citations=(params_citation,),
-            suggestions=self._suggest(turn, product=product.id),
+            text=out.render(),
+            citations=tuple(out.citations),
+            suggestions=self._suggest(turn, product=first.product.id),
+            handoff_offered=bool(out.unknown),
+            state=task(
+                "compare",
+                products=",".join(dict.fromkeys(m.product.id for m in matchups)),
+                rival=first.rival.competitor_model,
+            ),
         )
 
-    def _param_card(self, product: Product, highlight: tuple[str, ...]) -> ParamTableCard:
-        return ParamTableCard(
-            product_id=product.id,
-            product_name=product.name,
-            rows=tuple(ParamRow(name=p.name, value=str(p.value), unit=p.unit) for p in product.params),
-            highlight=highlight,
-            citation=f"{product.id}#params",
+    def _roi(self, turn: TurnPlan) -> Reply:
+        lang = turn.caller.language
+        figures = parse_roi(turn.analysis.text)
+        if turn.state.task == "roi":
+            figures = RoiFigures.from_params(turn.state.params).merged(figures)
+        line = self._line(turn)
+        out = Composer(lang)
+        answer_roi(figures, corpus=self.corpus, line=line, out=out)
+        return self._reply(
+            turn,
+            text=out.render(),
+            citations=tuple(out.citations),
+            suggestions=(text(lang, "sg_script"), text(lang, "sg_cases")),
+            state=task("roi", **figures.to_params()),
         )
+
+    def _training(self, turn: TurnPlan) -> Reply:
+        a = turn.analysis
+        lang = turn.caller.language
+        out = Composer(lang)
+        self.knowledge.answer(academy.search_text(a.text), out=out, max_passages=1)
+        lines = tuple(a.product_lines) or ((turn.profile.product_line,) if turn.profile.product_line else ())
+        if academy.wants_lessons(a.text):
+            lessons = academy.recommend_lessons(
+                self.corpus, question=a.text, lines=lines, tokenizer=self.retriever.tokenizer
+            )
+            if lessons:
+                out.say(text(lang, "lessons_intro"))
+                academy.say_lessons(lessons, out)
+        if not out.answered:
+            return self._dont_know(turn)
+        return self._reply(
+            turn,
+            text=out.render(),
+            citations=tuple(out.citations),
+            suggestions=self._suggest(turn),
+            state=task("training"),
+        )
+
+    def _offer_expert(self, turn: TurnPlan) -> Reply:
+        lang = turn.caller.language
+        return self._reply(
+            turn,
+            text=text(lang, "expert_offer_only"),
+            handoff_offered=True,
+            suggestions=(text(lang, "sg_handoff"), *self._suggest(turn)[:2]),
+        )
+
+    # -- scripts and cases ----------------------------------------------------------------
 
     def _script(self, turn: TurnPlan) -> Reply:
         a = turn.analysis
         lang = turn.caller.language
+        profile = turn.profile
+        last = self.corpus.script(turn.state.get("script") or "") if turn.task == "script" else None
+        if last is not None and not (profile.product_line or profile.product_model):
+            profile = replace(profile, product_line=last.product_line)  # "换成跟他们IT谈": the same line
         recs = get_recommendation(
-            turn.profile,
+            profile,
             corpus=self.corpus,
             kind="script",
             k=3,
@@ -300,7 +671,7 @@ class DialogueEngine:
         best = recs[0]
         script = best.item
         assert isinstance(script, SalesScript)
-        roi: RoiFigures | None = None
+        roi: ScriptRoi | None = None
         roi_text = ""
         if script.roi is not None:
             try:
@@ -308,7 +679,7 @@ class DialogueEngine:
             except RoiUndefinedError:
                 roi_text = text(lang, "roi_undefined")
             else:
-                if isinstance(outcome, RoiFigures):
+                if isinstance(outcome, ScriptRoi):
                     roi = outcome
                     roi_text = text(
                         lang,
@@ -337,7 +708,8 @@ class DialogueEngine:
         )
         intro = text(
             lang,
-            "script_intro",
+            "script_intro_for" if profile.customer_name else "script_intro",
+            customer=profile.customer_name or "",
             title=script.title,
             persona=label(lang, "persona", script.persona.value),
             stage=label(lang, "stage", script.stage.value),
@@ -350,19 +722,30 @@ class DialogueEngine:
             lines.append(text(lang, "script_missing", fields="、".join(label(lang, "field", m) for m in slot_missing)))
         if len(recs) > 1:
             lines.append(text(lang, "also", titles="、".join(f"《{r.item.title}》" for r in recs[1:])))
-        citation = Citation(doc_id=script.id, title=script.title, snippet=script.template[:240], kind="script")
+        citation = Citation(doc_id=script.id, title=script.title, snippet=filled[:240], kind="script")
         return self._reply(
             turn,
             text="\n".join(lines),
             cards=(card,),
             citations=(citation,),
             suggestions=self._suggest(turn, roi_missing=roi is None and script.roi is not None),
+            state=task("script", script=script.id, persona=script.persona.value, stage=script.stage.value),
         )
 
     def _case(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
+        if (turn.changes or {}).get("detail") == "products":
+            shown = self.corpus.case(turn.state.get("case") or "")
+            if shown is not None:
+                return self._case_products(turn, shown)
+        profile = turn.profile
+        if turn.analysis.products and turn.analysis.products[0] != profile.product_model:
+            profile = replace(profile, product_model=turn.analysis.products[0])  # "用了vb500的案例"
+        scale = (turn.changes or {}).get("scale")
+        if scale:
+            profile = replace(profile, scale=scale)  # "要小一点的": this search only
         recs = get_recommendation(
-            turn.profile,
+            profile,
             corpus=self.corpus,
             kind="case",
             k=3,
@@ -400,13 +783,32 @@ class DialogueEngine:
             lines.append(text(lang, "case_results", results=text(lang, "joiner").join(results)))
             snippet = f"{case.customer}（{case.industry}，{case.region}）：{'；'.join(case.pain_points)}"
             citations.append(Citation(doc_id=case.id, title=case.title, snippet=snippet[:240], kind="case"))
+        first = recs[0].item
+        assert isinstance(first, CaseStudy)
         return self._reply(
             turn,
             text="\n".join(lines),
             cards=tuple(cards),
             citations=tuple(citations),
             suggestions=self._suggest(turn),
+            state=task("cases", scale=profile.scale or first.scale.value, industry=profile.industry, case=first.id),
         )
+
+    def _case_products(self, turn: TurnPlan, case: CaseStudy) -> Reply:
+        """ "那它用的啥产品" after cases: the products of the first case shown, and how."""
+        lang = turn.caller.language
+        names = text(lang, "list_sep").join(
+            f"{pid}（{p.name}）" if (p := self.corpus.product(pid)) is not None else pid for pid in case.products
+        )
+        out = Composer(lang)
+        cite = Citation(doc_id=case.id, title=case.title, snippet=case.solution[:240], kind="case")
+        out.say(text(lang, "case_products", customer=case.customer, products=names), cite)
+        out.say(case.solution, cite)
+        return self._reply(
+            turn, text=out.render(), citations=tuple(out.citations), suggestions=self._suggest(turn), state=turn.state
+        )
+
+    # -- service skills -----------------------------------------------------------------
 
     def _rebate(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
@@ -419,17 +821,41 @@ class DialogueEngine:
         slots = turn.analysis.understanding.slots
         quarter = slots.get("quarter")
         amount = slots.get("amount")
+        new_customer: bool | None = None
+        last = turn.state.params if turn.state.task == "rebate" else {}
+        if last.get("ask") == "what_if" and not isinstance(amount, Decimal) and last.get("amount"):
+            # "那如果都是新客户呢": the same what-if (amount, quarter, customer) with one thing changed.
+            amount = Decimal(last["amount"])
+            if last.get("new_customer") in ("True", "False"):
+                new_customer = last["new_customer"] == "True"
+            if quarter is None and last.get("quarter"):
+                quarter = last["quarter"]
         try:
             result = self.rebates.answer(
                 caller=turn.caller,
                 text=turn.analysis.text,
                 quarter=quarter if isinstance(quarter, str) else None,
                 amount=amount if isinstance(amount, Decimal) else None,
+                new_customer=new_customer,
             )
         except AssistantError as exc:
             log.warning("rebate skill failed (%s): %s", exc.code, exc)
             return self._reply(turn, text=text(lang, "skill_failed", what=text(lang, "skill_rebate")), grounded=False)
-        return self._from_skill(turn, result)
+        state = task("rebate", **dict(result.task or {}))
+        if RULE_QUESTION.search(turn.analysis.text):
+            # "增量激励咋算的 我这季度怎么一分都没有": the rule from the policy, then one's own figures.
+            out = Composer(lang)
+            if self.knowledge.answer(turn.analysis.text, out=out, max_passages=1, kinds=("faq", "lesson")):
+                out.say(result.text)
+                return self._reply(
+                    turn,
+                    text=out.render(),
+                    cards=result.cards,
+                    citations=(*out.citations, *result.citations),
+                    suggestions=result.suggestions or self._suggest(turn),
+                    state=state,
+                )
+        return self._from_skill(turn, result, state=state)
 
     def _handoff(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
@@ -444,7 +870,7 @@ class DialogueEngine:
             return self._reply(turn, text=text(lang, "skill_failed", what=text(lang, "skill_handoff")), grounded=False)
         return self._from_skill(turn, result)
 
-    def _from_skill(self, turn: TurnPlan, result: SkillResult) -> Reply:
+    def _from_skill(self, turn: TurnPlan, result: SkillResult, *, state: DialogueState | None = None) -> Reply:
         return self._reply(
             turn,
             text=result.text,
@@ -452,6 +878,7 @@ class DialogueEngine:
             citations=result.citations,
             suggestions=result.suggestions or self._suggest(turn),
             handoff_offered=result.handoff_offered,
+            state=state,
         )
 
     def _profile_update(self, turn: TurnPlan) -> Reply:
@@ -493,6 +920,18 @@ class DialogueEngine:
 
     # -- helpers ----------------------------------------------------------------------
 
+    def _line(self, turn: TurnPlan) -> str | None:
+        a = turn.analysis
+        if a.products and (p := self.catalog.product(a.products[0])) is not None:
+            return p.line
+        if a.product_lines:
+            return a.product_lines[0]
+        if turn.profile.product_line:
+            return turn.profile.product_line
+        if turn.profile.product_model and (p := self.catalog.product(turn.profile.product_model)) is not None:
+            return p.line
+        return None
+
     def _reply(
         self,
         turn: TurnPlan,
@@ -503,21 +942,19 @@ class DialogueEngine:
         suggestions: tuple[str, ...] = (),
         handoff_offered: bool = False,
         grounded: bool = True,
-        confidence_floor: float | None = None,
+        state: DialogueState | None = None,
     ) -> Reply:
-        confidence = turn.analysis.understanding.confidence
-        if confidence_floor is not None:
-            confidence = round(min(max(confidence, 0.0), 1.0) * 0.5 + confidence_floor * 0.5, 4)
         return Reply(
             text=text,
             intent=turn.intent,
-            confidence=confidence,
+            confidence=turn.analysis.understanding.confidence,
             cards=cards,
             citations=citations,
             suggestions=tuple(dict.fromkeys(suggestions))[:3],
             profile=turn.profile,
             handoff_offered=handoff_offered,
             grounded=grounded,
+            state=state if state is not None else DialogueState(),
         )
 
     def _suggest(self, turn: TurnPlan, *, product: str | None = None, roi_missing: bool = False) -> tuple[str, ...]:
@@ -544,29 +981,38 @@ class DialogueEngine:
         return tuple(out[:3])
 
 
-@dataclass(frozen=True, slots=True)
-class TurnPlan:
-    """A turn understood, not yet answered: what :meth:`DialogueEngine.respond` needs.
-    Picklable, so a worker process can understand a turn and hand it back (pool.py)."""
-
-    analysis: Analysis
-    intent: Intent  # the intent answered (the classifier's, or knowledge_qa when unsure)
-    profile: CustomerProfile  # with this turn's slots merged in
-    caller: Caller
-    history: tuple[str, ...]
+def _current_product(profile: CustomerProfile, state: DialogueState | None) -> str | None:
+    """The product "它" means: the one the last answer was about (also when it was found
+    by a description, "8串口那款"), else the one the customer profile holds."""
+    if state is not None and state.task in ("params", "compare"):
+        products = [p for p in (state.get("products") or "").split(",") if p]
+        if len(products) == 1:
+            return products[0]
+    return profile.product_model
 
 
-def _matching_rows(product: Product, concepts: Sequence[str]) -> list[Param]:
-    rows: list[Param] = []
-    for concept in concepts:
-        for param in product.params:
-            if concept in squash(param.name) and param not in rows:
-                rows.append(param)
-    return rows
+def _asks_products(reading: Reading) -> bool:
+    """The message asks something of a known product ("2100防水不"), not only states facts."""
+    return any(c.kind in ("value", "capability") and c.products for c in reading.asking) or (
+        reading.select and bool(reading.described)
+    )
+
+
+def _problem_in_sight(norm: str, history: Sequence[str]) -> bool:
+    return bool(_PROBLEM.search(norm)) or any(_PROBLEM.search(h.lower()) for h in history[-2:])
+
+
+def _person_for_problem(norm: str, history: Sequence[str]) -> bool:
+    """A person asked for now, with a fault, install or configuration problem in the message
+    or the last turns: the handoff wins over answering the problem (DECISIONS 2026-12-04 #3)."""
+    asks = bool(ASK_PERSON.search(norm)) or bool(STUCK.search(norm) and re.search(r"人|专家|远程|帮我", norm))
+    if not asks or PROCESS_QUESTION.search(norm) or _ABOUT_PEOPLE.search(norm):
+        return False
+    return _problem_in_sight(norm, history)
 
 
 def fill_template(
-    template: str, profile: CustomerProfile, *, roi: RoiFigures | None, corpus: Corpus, language: str = "zh"
+    template: str, profile: CustomerProfile, *, roi: ScriptRoi | None, corpus: Corpus, language: str = "zh"
 ) -> tuple[str, tuple[str, ...]]:
     """The template with every known slot filled and the others as 【placeholders】."""
     from assistant.content.schema import template_slots

@@ -57,12 +57,18 @@ def content_words(tokens: Sequence[str]) -> list[str]:
 
 
 def grounding_scores(
-    query: str, hits: Sequence[Hit], *, retriever: HybridRetriever, product: str | None = None
+    query: str,
+    hits: Sequence[Hit],
+    *,
+    retriever: HybridRetriever,
+    product: str | None = None,
+    words: Sequence[str] | None = None,
 ) -> list[GroundedHit]:
-    """Each hit with its grounding score, in the hits' order."""
-    tokenizer = retriever.tokenizer
-    words = content_words(tokenizer.tokenize(query))
-    present = retriever.words_in_chunks(words, [hit.document for hit in hits])
+    """Each hit with its grounding score, in the hits' order (``words``: the question's
+    content words, when the caller has them already)."""
+    if words is None:
+        words = content_words(retriever.tokenizer.tokenize(query))
+    present = retriever.words_in_chunks(list(words), [hit.document for hit in hits])
     out: list[GroundedHit] = []
     for hit, tokens in zip(hits, present, strict=True):
         if hit.bm25_rank is None:

@@ -125,6 +125,8 @@ _MONTH = re.compile(r"每月|每个月|一个月|1个月|月均|/月|一月|月�
 _YEAR = re.compile(r"每年|一年|年均|/年|全年")
 _DOWNTIME = re.compile(r"停机|停线|宕机|停产|故障|停")
 _NOT_SALES = re.compile(r"^(?:的)?(?:补贴|奖励)|^的(?:返利|返点|激励)")
+# A figure right after a subsidy or a rebate names that payment, not a sale ("满意度补贴那2w").
+_PAYMENT_BEFORE = re.compile(r"(?:补贴|奖励|返利|返点|激励)(?:那|是|有|的|共|一共)?\s*$")
 _MEASURE_AFTER = re.compile(
     r"^(?:点|条|米|秒|年|度|伏|瓦|寸|路|口|位|次|种|倍|号|岁|分钟|分|斤|公里|平|家|支|个点|ms|us|mm|m|g|kg)"
 )
@@ -143,6 +145,13 @@ _NOT_A_NAME = re.compile(r"^(?:个|人|一|几|我|你|他|她|它|专家|工程
 _A_ROLE = re.compile(r"(?:专家|工程师|技术支持|技术|客服|人工|售后|售前|师傅|同事|经理)$")
 _NAME_SUFFIX = re.compile(
     r"(?:有限公司|股份公司|集团|科技|精密|机械|电子|制药|化工|水务|食品|纺织|物流|股份|实业|能源)(?:有限公司)?$"
+)
+_SUFFIXES = "|".join(sorted(cue_patterns.COMPANY_SUFFIXES, key=len, reverse=True))
+_LOOSE_SUFFIX = re.compile(rf"(?:{_SUFFIXES})(?:股份有限公司|有限公司|公司)?$")
+_LOOSE_COMPANY = re.compile(
+    r"(?P<name>(?:(?![的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问])"
+    rf"[\u4e00-\u9fff]){{2,6}}?(?:{_SUFFIXES})(?:{_SUFFIXES})?(?:股份有限公司|有限公司|公司)?)"
+    r"(?!厂|园|区|产业园)"
 )
 _COMPANY_NAME = re.compile(
     r"(?P<name>[\u4e00-\u9fffA-Za-z]{2,12}(?:有限公司|股份公司|集团|科技|精密|机械|电子|制药|化工|水务|食品|纺织|物流)"
@@ -197,6 +206,7 @@ class Analysis:
     asks_price: bool
     asks_warranty: bool
     scores: dict[str, float] = field(default_factory=dict)  # intent probabilities
+    cues: frozenset[str] = frozenset()  # the cue groups the text matched (cues.CUES: "case", "fault" ...)
 
     @property
     def intent(self) -> Intent:
@@ -360,6 +370,7 @@ class Nlu:
             asks_price=ents.cue["price"],
             asks_warranty=ents.cue["warranty"],
             scores=scores,
+            cues=frozenset(k for k, v in ents.cue.items() if v),
         )
 
     # -- entities -----------------------------------------------------------------
@@ -462,13 +473,26 @@ class Nlu:
         """The customer's name; a company-looking word made of a region or an industry and a
         suffix ("宁夏煤化工") is a description, not a name, unless the user said "叫"."""
         name = _customer_name(norm, raw)
-        if name is None or _CUSTOMER_NAME.search(norm):
+        if name is not None and _CUSTOMER_NAME.search(norm):
             return name
-        suffix = _NAME_SUFFIX.search(name)
+        if name is not None and self._names_a_company(name):
+            return name
+        # A company typed in passing ("给宁波甬丰泵业的老板开个场", "深圳华芯电子的IT").
+        for m in _LOOSE_COMPANY.finditer(norm):
+            if self._names_a_company(m.group("name")):
+                return m.group("name")
+        return None
+
+    def _names_a_company(self, name: str) -> bool:
+        """Not only a region, an industry or a size with a suffix ("宁夏煤化工", "中型食品")."""
+        suffix = _LOOSE_SUFFIX.search(name)
         stem = squash(name[: suffix.start()] if suffix else name)
-        if find_all(stem, self.lexicon.regions) or find_all(stem, self.lexicon.industries):
-            return None
-        return name
+        for table in (self.lexicon.regions, self.lexicon.industries):
+            for _, s, e in sorted(find_all(stem, table), key=lambda m: -m[1]):
+                stem = stem[:s] + stem[e:]
+        for word in cue_patterns.NOT_A_COMPANY_STEM:
+            stem = stem.replace(word, "")
+        return len(stem) >= 2
 
     # -- classifier features ------------------------------------------------------
 
@@ -1015,7 +1039,7 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
         if _MEASURE_AFTER.match(text[n.end : n.end + 3]) and not n.currency:
             continue
         if n.is_money:
-            if _NOT_SALES.match(after):
+            if _NOT_SALES.match(after) or _PAYMENT_BEFORE.search(before):
                 continue
             if _PER_HOUR.search(before) or _PER_HOUR_AFTER.match(after):
                 out["downtime_cost_per_hour"] = n.value

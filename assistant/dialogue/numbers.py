@@ -174,7 +174,8 @@ def find_numbers(text: str) -> list[NumberMention]:
                 start=m.start(),
                 end=m.end(),
                 unit=unit,
-                multiplied=mult >= 10_000 or mult_word == "k" or big_numeral,
+                # "6千", "5k", "30万" are amounts; "3百" stays a plain number
+                multiplied=mult >= 1_000 or big_numeral,
                 currency=currency,
             )
         )

@@ -29,13 +29,17 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from assistant.dialogue.engine import SERVICE_INTENTS, DialogueEngine, TurnPlan
+from assistant.dialogue.state import DialogueState
 from assistant.dialogue.types import Caller, CustomerProfile, Reply
 from assistant.errors import AssistantError
+from assistant.logs import bound_request, configure_logging, current_request_id
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_Request = tuple[str, CustomerProfile, Caller, tuple[str, ...]]
+# text, profile, caller, history, the engine's state, and the request id to log the turn with
+# (assistant/logs.py)
+_Request = tuple[str, CustomerProfile, Caller, tuple[str, ...], DialogueState | None, str | None]
 
 
 class EnginePoolError(AssistantError):
@@ -47,6 +51,7 @@ def _serve(conn: Connection, settings: Settings) -> None:
     then answer turns until told to stop (None) or the pipe closes."""
     from assistant.dialogue.factory import build_engine, load_components
 
+    configure_logging(settings.log_level)  # a spawned process: JSON lines on the inherited stderr
     corpus, retriever = load_components(settings)
     engine = build_engine(corpus=corpus, retriever=retriever)
     conn.send(os.getpid())
@@ -57,10 +62,12 @@ def _serve(conn: Connection, settings: Settings) -> None:
             return
         if request is None:
             return
-        text, profile, caller, history = request
+        text, profile, caller, history, state, request_id = request
         try:
-            plan = engine.understand(text=text, profile=profile, caller=caller, history=history)
-            answer: Reply | TurnPlan = plan if plan.intent in SERVICE_INTENTS else engine.respond(plan)
+            with bound_request(request_id):
+                plan = engine.understand(text=text, profile=profile, caller=caller, history=history, state=state)
+                answer: Reply | TurnPlan = plan if plan.intent in SERVICE_INTENTS else engine.respond(plan)
+                log.debug("turn understood in engine process %d: intent=%s", os.getpid(), plan.intent)
         except Exception as exc:  # raised again in the serving process, as it would be in process
             conn.send((False, sendable(exc)))
         else:
@@ -124,19 +131,27 @@ class EnginePool:
         """True once a worker died: turns are answered in the serving process since."""
         return self._broken.is_set()
 
-    def handle(self, *, text: str, profile: CustomerProfile, caller: Caller, history: Sequence[str] = ()) -> Reply:
+    def handle(
+        self,
+        *,
+        text: str,
+        profile: CustomerProfile,
+        caller: Caller,
+        history: Sequence[str] = (),
+        state: DialogueState | None = None,
+    ) -> Reply:
         conn = self._idle.get()
         if conn is None:  # broken: wake the next waiter too, and answer here
             self._idle.put(None)
-            return self.local.handle(text=text, profile=profile, caller=caller, history=history)
+            return self.local.handle(text=text, profile=profile, caller=caller, history=history, state=state)
         try:
-            conn.send((text, profile, caller, tuple(history)))
+            conn.send((text, profile, caller, tuple(history), state, current_request_id()))
             ok, answer = conn.recv()
         except (EOFError, OSError):
             log.error("an engine process died; answering in the serving process from now on")
             self._broken.set()
             self._idle.put(None)
-            return self.local.handle(text=text, profile=profile, caller=caller, history=history)
+            return self.local.handle(text=text, profile=profile, caller=caller, history=history, state=state)
         self._idle.put(conn)
         if not ok:
             raise answer

@@ -9,7 +9,7 @@ reply (the error is logged with its ``code``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -24,6 +24,7 @@ class SkillResult:
     citations: tuple[Citation, ...] = ()
     suggestions: tuple[str, ...] = ()
     handoff_offered: bool = False  # True when a remote expert was requested or offered
+    task: Mapping[str, str] | None = None  # what was answered, for follow-ups (dialogue/state.py)
 
 
 class RebateSkill(Protocol):
@@ -36,6 +37,7 @@ class RebateSkill(Protocol):
         text: str,
         quarter: str | None,
         amount: Decimal | None,
+        new_customer: bool | None = None,
     ) -> SkillResult: ...
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from typing import Any, Literal
 
+from assistant.dialogue.state import DialogueState
+
 Intent = Literal[
     "knowledge_qa",
     "product_params",
@@ -190,6 +192,7 @@ class Reply:
     profile: CustomerProfile = field(default_factory=CustomerProfile)
     handoff_offered: bool = False  # the assistant offers a remote expert
     grounded: bool = True  # False when the assistant says it does not know
+    state: DialogueState | None = None  # the last task after this turn; None: unchanged
 
 
 @dataclass(frozen=True, slots=True)

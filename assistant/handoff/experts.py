@@ -58,28 +58,33 @@ def load_experts(path: Path) -> list[ExpertEntry]:
     return list(parsed.experts)
 
 
-def seed_experts(db: Database, path: Path, *, password: str) -> int:
-    """Create the experts' users (idempotent) and set their skills and capacity from
-    the file.  A username already taken by a non-expert user is skipped.  Returns how
-    many experts are seeded."""
+def seed_experts(db: Database, path: Path, *, password: str | None) -> int:
+    """Set the experts' skills and capacity from the file.  With a (demo) ``password``,
+    experts without an account get one (idempotent, a salt each: demo mode); without,
+    only existing expert users are configured (accounts come from ``python -m assistant
+    users``).  A username taken by a non-expert user is skipped.  Returns how many
+    experts are configured."""
     if not path.exists():
         return 0
     entries = load_experts(path)
     seeded = 0
     with db.write() as s:
         users = {u.username: u for u in s.scalars(select(User).where(User.username.in_([e.username for e in entries])))}
-        password_hash: str | None = None
         for entry in entries:
             user = users.get(entry.username)
+            if user is None and password is None:
+                log.info("expert %s has no account yet: skills not set", entry.username)
+                continue
             if user is None:
-                password_hash = password_hash or hash_password(password)
+                assert password is not None
                 user = User(
                     id=f"u-{entry.username}",
                     username=entry.username,
                     display_name=entry.display_name,
-                    password_hash=password_hash,
+                    password_hash=hash_password(password, demo=True),
                     partner_id=entry.partner,
                     role=EXPERT_ROLE,
+                    demo_password=True,
                 )
                 s.add(user)
                 s.flush()  # the expert row refers to it

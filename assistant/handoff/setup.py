@@ -23,10 +23,12 @@ __all__ = ["build_handoff", "handoff_config", "load_network", "seed_demo_experts
 
 
 def seed_demo_experts(db: Database, settings: Settings) -> int:
-    """Seed the experts file; a bad file is logged (every request then becomes a ticket),
-    it does not stop the service."""
+    """Configure the experts of the experts file (demo mode: and create their accounts with
+    the demo password); a bad file is logged (every request then becomes a ticket), it does
+    not stop the service."""
     try:
-        return seed_experts(db, settings.handoff_experts_file, password=settings.demo_password)
+        password = settings.demo_password if settings.demo else None
+        return seed_experts(db, settings.handoff_experts_file, password=password)
     except ExpertsFileError as exc:
         log.error("experts not seeded: %s", exc)
         return 0

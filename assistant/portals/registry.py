@@ -11,15 +11,24 @@ nodes whose users it may sign in, and a *reference* to its signing secret::
         partners: [P-HZ-01]
         secret_env: ASSISTANT_PORTAL_SECRET_ACME   # the secret itself lives in the environment
 
-``demo_secret`` is accepted for demo portals only: it is used when the environment
-variable is unset, and a portal with neither is loaded but disabled (its tokens are
-refused as ``portal_not_found``).  Secrets are at least 32 characters.
+Secrets are at least 32 characters.  A portal without one is loaded but disabled (its
+tokens are refused as ``portal_not_found``).  Two demo shortcuts exist **only in demo
+mode** (``python -m assistant serve --demo``):
+
+* ``demo: true`` marks the demo portal: when its environment variable is unset, it gets
+  a random secret made up at start (the service's own demo portal page signs with it, so
+  nobody else ever needs it);
+* ``demo_secret: ...`` is a secret written in the file (tests use it to sign tokens).
+
+Outside demo mode neither is ever used, and a portal with a ``demo_secret`` (a secret
+anyone who reads the file knows) stops the service from starting (``file_secret``).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +79,11 @@ class Portal:
     allowed_origins: tuple[str, ...]  # normalised origins
     partners: tuple[str, ...]  # channel nodes whose users this portal may sign in
     secret: str | None = field(default=None, repr=False)  # None: disabled
-    secret_source: str = ""  # "env:NAME" | "demo" | "" (for logs and docs, never the secret)
+    # "env:NAME" | "demo" (demo_secret, demo mode) | "generated" (demo: true, demo mode) | ""
+    # (for logs and docs, never the secret)
+    secret_source: str = ""
+    demo: bool = False  # the demo portal (``demo: true``)
+    file_secret: bool = False  # the file holds a demo_secret for it (refused outside demo mode)
 
     @property
     def enabled(self) -> bool:
@@ -122,14 +135,14 @@ def _str_list(raw: Any, *, where: str) -> list[str]:
     return [x.strip() for x in raw]
 
 
-def parse_portal(raw: Any, *, environ: Mapping[str, str]) -> Portal:
+def parse_portal(raw: Any, *, environ: Mapping[str, str], demo_mode: bool = False) -> Portal:
     if not isinstance(raw, dict):
         raise PortalConfigError("portals: every entry must be a mapping")
     portal_id = raw.get("id")
     if not isinstance(portal_id, str) or not _PORTAL_ID.match(portal_id):
         raise PortalConfigError(f"portal {portal_id!r}: id must match {_PORTAL_ID.pattern}")
     where = f"portal {portal_id!r}"
-    unknown = sorted(set(raw) - {"id", "name", "allowed_origins", "partners", "secret_env", "demo_secret"})
+    unknown = sorted(set(raw) - {"id", "name", "allowed_origins", "partners", "secret_env", "demo_secret", "demo"})
     if unknown:
         raise PortalConfigError(f"{where}: unknown field(s) {unknown}")
     origins: list[str] = []
@@ -147,12 +160,19 @@ def parse_portal(raw: Any, *, environ: Mapping[str, str]) -> Portal:
     if secret_env is not None and (not isinstance(secret_env, str) or not secret_env.strip()):
         raise PortalConfigError(f"{where}: secret_env must be an environment variable name")
     demo_secret = raw.get("demo_secret")
+    if demo_secret is not None and (not isinstance(demo_secret, str) or len(demo_secret) < MIN_SECRET_CHARS):
+        raise PortalConfigError(f"{where}: the secret (demo_secret) must be at least {MIN_SECRET_CHARS} characters")
+    is_demo = raw.get("demo", False)
+    if not isinstance(is_demo, bool):
+        raise PortalConfigError(f"{where}: demo must be true or false")
     secret: str | None = None
     source = ""
     if secret_env and environ.get(secret_env):
         secret, source = environ[secret_env], f"env:{secret_env}"
-    elif isinstance(demo_secret, str) and demo_secret:
+    elif demo_mode and demo_secret:
         secret, source = demo_secret, "demo"
+    elif demo_mode and is_demo:
+        secret, source = secrets.token_urlsafe(32), "generated"
     if secret is not None and len(secret) < MIN_SECRET_CHARS:
         raise PortalConfigError(f"{where}: the secret ({source}) must be at least {MIN_SECRET_CHARS} characters")
     if secret is None:
@@ -164,10 +184,12 @@ def parse_portal(raw: Any, *, environ: Mapping[str, str]) -> Portal:
         partners=tuple(dict.fromkeys(partners)),
         secret=secret,
         secret_source=source,
+        demo=is_demo,
+        file_secret=bool(demo_secret),
     )
 
 
-def load_portals(path: Path, *, environ: Mapping[str, str]) -> PortalRegistry:
+def load_portals(path: Path, *, environ: Mapping[str, str], demo_mode: bool = False) -> PortalRegistry:
     """The registry from a YAML file; an absent file is an empty registry."""
     if not path.exists():
         return PortalRegistry()
@@ -177,4 +199,4 @@ def load_portals(path: Path, *, environ: Mapping[str, str]) -> PortalRegistry:
         raise PortalConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("portals", []), list):
         raise PortalConfigError(f"{path}: expected a mapping with a 'portals' list")
-    return PortalRegistry(parse_portal(raw, environ=environ) for raw in data.get("portals", []))
+    return PortalRegistry(parse_portal(raw, environ=environ, demo_mode=demo_mode) for raw in data.get("portals", []))

@@ -91,7 +91,8 @@ class WidgetService:
         with self.db.read() as s:
             user = s.scalars(select(User).where(User.username == claims.user)).first()
             if user is None or not user.active or user.partner_id != claims.partner:
-                log.info("widget sign-in refused: portal=%s user=%s partner=%s", portal.id, claims.user, claims.partner)
+                # No username in the log: it comes from the token and may be anyone's name.
+                log.info("widget sign-in refused: portal=%s partner=%s (user not there)", portal.id, claims.partner)
                 raise WidgetUserRejectedError("user unknown, inactive or not in that partner")
             if user.partner_id not in portal.partners:
                 log.info("widget sign-in refused: portal=%s does not serve partner=%s", portal.id, user.partner_id)
@@ -134,7 +135,7 @@ def build_widget_service(*, settings: Settings, db: Database, secret: str) -> Wi
     environment variables the file names (the one place this feature reads them).
     Widget access tokens are signed with the service's token secret like staff tokens."""
     tokens = TokenService(secret, ttl=timedelta(minutes=settings.token_ttl_minutes))
-    registry = load_portals(settings.portals_file, environ=os.environ)
+    registry = load_portals(settings.portals_file, environ=os.environ, demo_mode=settings.demo)
     log.info("portals loaded: %s", ", ".join(p.id for p in registry if p.enabled) or "none")
     return WidgetService(
         db=db,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 
@@ -57,6 +58,7 @@ _PROGRESS = ("下一档", "还差", "差多少", "升档", "跨档", "档位", "
 _HISTORY = ("历史", "每个季度", "各季度", "各个季度", "今年", "全年", "这几个季度", "history")
 _PREVIOUS = ("上季度", "上个季度", "上一季度", "上一个季度", "last quarter")
 _NEW_CUSTOMER = ("新客户", "新客", "new customer")
+_SUBSIDY = ("补贴", "满意度", "新市场", "subsidy")
 _EXISTING_CUSTOMER = ("老客户", "老客", "现有客户", "存量客户", "existing customer")
 
 _SCOPE = {
@@ -94,6 +96,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_quarter": "{quarter} 增量激励 {incremental}。{reasons}",
         "why_counted": "增量已全部计入：{rule}。",
         "history": "各季度返利：{rows}；合计 {total}。",
+        "subsidies": "{quarter} 战略补贴：{lines}。",
         "history_row": "{quarter} {total}（{status}）",
         "history_progress": "合计 {total}",
         "ask_amount": "想按多少金额算？告诉我金额，比如“再卖三十万能拿多少”，我按新客户和老客户分别算给你。",
@@ -130,6 +133,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_quarter": "{quarter} incremental incentive {incremental}. {reasons}",
         "why_counted": "The whole increment counts: {rule}.",
         "history": "Rebate by quarter: {rows}; total {total}.",
+        "subsidies": "{quarter} strategic subsidies: {lines}.",
         "history_row": "{quarter} {total} ({status})",
         "history_progress": "Total {total}",
         "ask_amount": "Which amount should I use? Tell me the amount and I will work it out for a new and an existing customer.",
@@ -163,6 +167,7 @@ class Ask(StrEnum):
     RANKING = "ranking"
     WHY_INCREMENT = "why_increment"
     HISTORY = "history"
+    SUBSIDY = "subsidy"
 
 
 def classify(text: str, amount: Decimal | None) -> Ask:
@@ -176,6 +181,8 @@ def classify(text: str, amount: Decimal | None) -> Ask:
         return Ask.WHY_INCREMENT
     if has(_RANK):
         return Ask.RANKING
+    if has(_SUBSIDY):
+        return Ask.SUBSIDY
     if _NEGATIVE.search(text) and (has(_WHAT_IF) or amount is not None):
         return Ask.NEGATIVE_AMOUNT
     if amount is not None:
@@ -209,13 +216,41 @@ class RebateChatSkill:
     def __init__(self, service: RebateService) -> None:
         self.service = service
 
-    def answer(self, *, caller: Caller, text: str, quarter: str | None, amount: Decimal | None) -> SkillResult:
-        lang = caller.language
+    def answer(
+        self,
+        *,
+        caller: Caller,
+        text: str,
+        quarter: str | None,
+        amount: Decimal | None,
+        new_customer: bool | None = None,
+    ) -> SkillResult:
+        """``new_customer`` is the what-if's customer kind when the text does not say it
+        (a follow-up of an earlier what-if); the result names what was answered in ``task``."""
         ask = classify(text, amount)
         label = quarter
         if label is None and any(w in text.lower() for w in _PREVIOUS):
             label = str(self.service.current_quarter().previous())
+        said = customer_kind(text)
+        kind = said if said is not None else new_customer
         log.debug("rebate question ask=%s quarter=%s partner=%s", ask, label, caller.partner_id)
+        result = self._answer(caller, text, ask=ask, label=label, amount=amount, new_customer=kind)
+        done = {"ask": ask.value, "quarter": label or "", "amount": str(amount) if amount is not None else ""}
+        if kind is not None:
+            done["new_customer"] = str(kind)
+        return replace(result, task={k: v for k, v in done.items() if v})
+
+    def _answer(
+        self,
+        caller: Caller,
+        text: str,
+        *,
+        ask: Ask,
+        label: str | None,
+        amount: Decimal | None,
+        new_customer: bool | None,
+    ) -> SkillResult:
+        lang = caller.language
         try:
             node = self.service.viewer_node(caller)
             if ask is Ask.RANKING:
@@ -228,11 +263,13 @@ class RebateChatSkill:
                 return self._plain(lang, "not_partner", scope=_SCOPE.get(lang, _SCOPE["zh"])[node.level])
             if ask is Ask.WHAT_IF:
                 assert amount is not None
-                return self._what_if(caller, label, amount, customer_kind(text))
+                return self._what_if(caller, label, amount, new_customer)
             if ask is Ask.WHY_INCREMENT:
                 return self._why(caller, text, label)
             if ask is Ask.HISTORY:
                 return self._history(caller)
+            if ask is Ask.SUBSIDY:
+                return self._subsidies(caller, label)
             return self._statement(caller, label, progress_only=ask is Ask.PROGRESS)
         except PartnerNotFoundError:
             return self._plain(lang, "no_partner")
@@ -284,6 +321,17 @@ class RebateChatSkill:
                 csat=yuan(st.line(LineKind.SUBSIDY_CSAT).amount),
                 progress=p.sentence,
             )
+        return self._result(lang, text, card)
+
+    def _subsidies(self, caller: Caller, label: str | None) -> SkillResult:
+        """The strategic subsidies of the statement: each line says why it is what it is."""
+        lang = caller.language
+        result = self.service.statement(viewer=caller, quarter=label)
+        st = result.statement
+        lines = [st.line(LineKind.SUBSIDY_NEW_MARKET), st.line(LineKind.SUBSIDY_CSAT)]
+        said = [f"{line.rule}（{yuan(line.amount)}）" for line in lines] + list(st.notes)
+        text = _t(lang, "subsidies", quarter=st.quarter, lines=_t(lang, "sep").join(said))
+        card = statement_card(result.node, st, progress=st.tier_progress.sentence)
         return self._result(lang, text, card)
 
     def _what_if(self, caller: Caller, label: str | None, amount: Decimal, new_customer: bool | None) -> SkillResult:

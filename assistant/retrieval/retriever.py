@@ -192,6 +192,17 @@ class HybridRetriever:
                 found[n] = {w for w in words if w in tokens}
         return [frozenset(f) for f in found]
 
+    def word_weight(self, word: str) -> float:
+        """How telling a word is in this index: its inverse chunk frequency in the body field
+        (BM25's idf; 0 for a word no chunk has).  "记账" says more than "返利"."""
+        state = self._require()
+        bm25 = state.artifact.bm25_body
+        term = bm25.vocabulary.get(word)
+        if term is None or state.n_docs == 0:
+            return 0.0
+        df = int(bm25.weights.indptr[term + 1] - bm25.weights.indptr[term])
+        return float(np.log((state.n_docs - df + 0.5) / (df + 0.5) + 1.0))
+
     # -- search ---------------------------------------------------------------------
 
     def prepare_query(self, query: str) -> str:

@@ -27,6 +27,24 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="sales")  # sales | manager | admin | expert
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # True: the password is the demo password (seeded in demo mode); False: set by an operator
+    # (``python -m assistant users``), never the demo password; None: not known yet (a row from
+    # before migration 0007): the start-up check verifies the hash and records the answer.
+    demo_password: Mapped[bool | None] = mapped_column(default=None)
+
+
+class WsTicket(Base):
+    """A single-use WebSocket sign-in ticket (``POST /api/ws-ticket``): only its SHA-256
+    is stored; it names the user, the portal of a widget session and when the access token
+    it was issued for expires (the socket is closed then)."""
+
+    __tablename__ = "ws_tickets"
+
+    ticket_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    portal: Mapped[str | None] = mapped_column(String(64), default=None)
+    token_expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Conversation(Base):

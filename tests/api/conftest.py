@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -44,6 +45,7 @@ class LiveServer:
     thread: threading.Thread | None = None
     loop: asyncio.AbstractEventLoop | None = None
     app: FastAPI | None = None
+    log_level: str = "warning"  # uvicorn's loggers (the access log is at info)
 
     @property
     def http(self) -> str:
@@ -57,7 +59,7 @@ class LiveServer:
         """Serve in a thread with the production uvicorn configuration; wait until ready."""
         self.app = create_app(self.settings)
         settings = self.settings.model_copy(update={"host": "127.0.0.1", "port": self.port})
-        self.server = uvicorn.Server(uvicorn_config(self.app, settings, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn_config(self.app, settings, log_level=self.log_level))
         self.loop = asyncio.new_event_loop()  # kept, so tests can schedule work on the server's loop
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.server.serve(),), daemon=True)
         self.thread.start()
@@ -89,6 +91,22 @@ class LiveServer:
         r.raise_for_status()
         return str(r.json()["access_token"])
 
+    def ticket(self, token: str) -> str:
+        """A single-use WebSocket ticket, as the pages get one (``POST /api/ws-ticket``)."""
+        r = httpx.post(f"{self.http}/api/ws-ticket", headers=bearer(token))
+        r.raise_for_status()
+        return str(r.json()["ticket"])
+
+    def socket_url(self, token: str, path: str = "/ws/chat", **params: str) -> str:
+        """A WebSocket URL signed in with a fresh ticket (no token in it)."""
+        query = urlencode({"ticket": self.ticket(token), **params})
+        return f"ws://127.0.0.1:{self.port}{path}?{query}"
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Handshake headers of a non-browser client signing in with its access token."""
+    return {"Authorization": f"Bearer {token}"}
+
 
 @pytest.fixture
 def server_settings(tmp_path: Path) -> Settings:
@@ -96,19 +114,22 @@ def server_settings(tmp_path: Path) -> Settings:
 
 
 def make_server_settings(tmp_path: Path, **overrides: object) -> Settings:
-    """Fixture corpus, its index built with the hash embedder, alice (P-1) and bob (P-2)."""
+    """Fixture corpus, its index built with the hash embedder, alice (P-1) and bob (P-2)
+    as demo users (demo mode, explicitly; ``demo=False`` for an instance without)."""
     channels = tmp_path / "channels.yaml"
     channels.write_text(CHANNELS, encoding="utf-8")
-    settings = Settings(
-        corpus_dir=FIXTURE_CORPUS,
-        index_dir=tmp_path / "index",
-        database_url=f"sqlite:///{tmp_path / 'chat.db'}",
-        embedder="hash-64",
-        secret_key="test-secret-" + "x" * 40,
-        channels_file=channels,
-        demo_password="pw-test-123",
+    values: dict[str, object] = {
+        "corpus_dir": FIXTURE_CORPUS,
+        "index_dir": tmp_path / "index",
+        "database_url": f"sqlite:///{tmp_path / 'chat.db'}",
+        "embedder": "hash-64",
+        "secret_key": "test-secret-" + "x" * 40,
+        "channels_file": channels,
+        "demo": True,
+        "demo_password": "pw-test-123",
         **overrides,
-    )
+    }
+    settings = Settings(**values)  # type: ignore[arg-type]
     build_from_corpus(
         FIXTURE_CORPUS, out=settings.index_dir, settings=settings, embedder=HashEmbedder(64), progress=False
     )

@@ -41,7 +41,15 @@ class RecordingRebates:
 
     pids: list[int]
 
-    def answer(self, *, caller: Caller, text: str, quarter: str | None, amount: Decimal | None) -> SkillResult:
+    def answer(
+        self,
+        *,
+        caller: Caller,
+        text: str,
+        quarter: str | None,
+        amount: Decimal | None,
+        new_customer: bool | None = None,
+    ) -> SkillResult:
         self.pids.append(os.getpid())
         return SkillResult(text=f"返利问题已收到：{text}")
 
@@ -126,7 +134,7 @@ def test_the_service_answers_through_a_pool(server_settings: Settings) -> None:
     try:
         assert srv.runtime.engine_pool is not None and srv.runtime.engine_pool.worker_pids
         token = srv.token()
-        with connect(f"{srv.ws}?token={token}") as ws:
+        with connect(srv.socket_url(token)) as ws:
             ws.recv()  # ready
             ws.send('{"type": "message", "client_msg_id": "m1", "text": "EG-2100 有几个串口"}')
             events = [json.loads(ws.recv()) for _ in range(5)]

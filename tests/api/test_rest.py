@@ -15,7 +15,7 @@ def auth(token: str) -> dict[str, str]:
 
 
 def test_health_readiness_and_openapi(live: LiveServer) -> None:
-    assert httpx.get(f"{live.http}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{live.http}/healthz").json() == {"status": "ok", "demo": True}  # says it is a demo
     ready = httpx.get(f"{live.http}/readyz").json()
     assert ready["ready"] is True and ready["counts"]["faq"] == 3
     spec = httpx.get(f"{live.http}/openapi.json").json()

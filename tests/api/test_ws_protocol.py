@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.api.conftest import LiveServer
+from tests.api.conftest import LiveServer, bearer
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ def run(coro: Any) -> Any:
 
 def test_message_gets_ack_typing_reply_profile_in_order(live: LiveServer) -> None:
     async def scenario() -> None:
-        async with connect(f"{live.ws}?token={live.token()}") as ws:
+        async with connect(live.socket_url(live.token())) as ws:
             ready = await recv(ws)
             assert ready["type"] == "ready" and ready["last_seq"] == 0
             await ws.send(json.dumps({"type": "message", "client_msg_id": "m1", "text": "EG-2100 有几个串口"}))
@@ -55,7 +55,7 @@ def test_duplicate_client_msg_id_is_stored_and_answered_once(live: LiveServer) -
     token = live.token()
 
     async def scenario() -> None:
-        async with connect(f"{live.ws}?token={token}") as ws:
+        async with connect(live.socket_url(token)) as ws:
             cid = (await recv(ws))["conversation_id"]
             msg = json.dumps({"type": "message", "client_msg_id": "same", "text": "网关质保多久"})
             await ws.send(msg)
@@ -76,14 +76,14 @@ def test_resume_after_dropped_connection_gets_every_later_event(live: LiveServer
     token = live.token()
 
     async def scenario() -> None:
-        async with connect(f"{live.ws}?token={token}") as ws:
+        async with connect(live.socket_url(token)) as ws:
             cid = (await recv(ws))["conversation_id"]
             await ws.send(json.dumps({"type": "message", "client_msg_id": "a", "text": "你好"}))
             seen = await recv_until(ws, "profile")
             last_seq = seen[-1]["seq"]
             await ws.send(json.dumps({"type": "message", "client_msg_id": "b", "text": "网关质保多久"}))
             await recv(ws)  # the ack arrives, then the network drops
-        async with connect(f"{live.ws}?token={token}&conversation_id={cid}") as ws:
+        async with connect(live.socket_url(token, conversation_id=cid)) as ws:
             ready = await recv(ws)
             assert ready["conversation_id"] == cid and ready["last_seq"] >= last_seq + 1
             await ws.send(json.dumps({"type": "resume", "last_seq": last_seq}))
@@ -113,7 +113,7 @@ def test_resume_after_dropped_connection_gets_every_later_event(live: LiveServer
 )
 def test_bad_input_gets_error_event_and_connection_stays_usable(live: LiveServer, frame: str, code: str) -> None:
     async def scenario() -> None:
-        async with connect(f"{live.ws}?token={live.token()}") as ws:
+        async with connect(live.socket_url(live.token())) as ws:
             await recv(ws)
             await ws.send(frame)
             error = await recv(ws)
@@ -129,7 +129,7 @@ def test_bad_input_gets_error_event_and_connection_stays_usable(live: LiveServer
 def test_invalid_token_is_refused_before_accept(live: LiveServer, token: str) -> None:
     async def scenario() -> None:
         with pytest.raises(InvalidStatus) as info:
-            async with connect(f"{live.ws}?token={token}"):
+            async with connect(live.ws, additional_headers=bearer(token)):
                 pass
         assert info.value.response.status_code == 403  # ASGI close(1008) before accept
 
@@ -146,7 +146,7 @@ def test_expired_token_is_refused(live: LiveServer) -> None:
 
     async def scenario() -> None:
         with pytest.raises(InvalidStatus):
-            async with connect(f"{live.ws}?token={old}"):
+            async with connect(live.ws, additional_headers=bearer(old)):
                 pass
 
     run(scenario())
@@ -158,10 +158,10 @@ def test_someone_elses_conversation_is_refused(live: LiveServer) -> None:
     alice, bob = live.token("alice"), live.token("bob")
 
     async def scenario() -> None:
-        async with connect(f"{live.ws}?token={alice}") as ws:
+        async with connect(live.socket_url(alice)) as ws:
             cid = (await recv(ws))["conversation_id"]
         with pytest.raises(InvalidStatus):
-            async with connect(f"{live.ws}?token={bob}&conversation_id={cid}"):
+            async with connect(live.socket_url(bob, conversation_id=cid)):
                 pass
 
     run(scenario())
@@ -169,7 +169,7 @@ def test_someone_elses_conversation_is_refused(live: LiveServer) -> None:
 
 def test_shutdown_closes_websockets_with_1012(live: LiveServer) -> None:
     async def scenario() -> None:
-        async with connect(f"{live.ws}?token={live.token()}") as ws:
+        async with connect(live.socket_url(live.token())) as ws:
             await recv(ws)
             await asyncio.get_running_loop().run_in_executor(None, live.stop)
             with pytest.raises(ConnectionClosed) as info:
@@ -187,7 +187,7 @@ def test_server_pushed_events_reach_live_sockets_and_resume(live: LiveServer) ->
     runtime = live.app.state.runtime
 
     async def scenario() -> None:
-        async with connect(f"{live.ws}?token={token}") as ws:
+        async with connect(live.socket_url(token)) as ws:
             cid = (await recv(ws))["conversation_id"]
             stored = runtime.require_chat().append_event(
                 conversation_id=cid, event_type="handoff", payload={"status": "expert_joined", "expert": "张工"}
@@ -201,7 +201,7 @@ def test_server_pushed_events_reach_live_sockets_and_resume(live: LiveServer) ->
             assert await loop.run_in_executor(None, delivered.result, 5) == 1
             pushed = await recv(ws)
             assert pushed == {"type": "handoff", "seq": 1, "status": "expert_joined", "expert": "张工"}
-        async with connect(f"{live.ws}?token={token}&conversation_id={cid}") as ws:
+        async with connect(live.socket_url(token, conversation_id=cid)) as ws:
             await recv(ws)
             await ws.send(json.dumps({"type": "resume", "last_seq": 0}))
             assert (await recv(ws)) == {"status": "expert_joined", "expert": "张工", "type": "handoff", "seq": 1}

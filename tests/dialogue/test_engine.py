@@ -20,7 +20,15 @@ class FakeRebates:
     def __init__(self) -> None:
         self.calls: list[dict[str, object]] = []
 
-    def answer(self, *, caller: Caller, text: str, quarter: str | None, amount: Decimal | None) -> SkillResult:
+    def answer(
+        self,
+        *,
+        caller: Caller,
+        text: str,
+        quarter: str | None,
+        amount: Decimal | None,
+        new_customer: bool | None = None,
+    ) -> SkillResult:
         self.calls.append({"partner": caller.partner_id, "quarter": quarter, "amount": amount})
         card = RebateCard(
             partner_id=caller.partner_id,
@@ -35,7 +43,15 @@ class FakeRebates:
 
 
 class FailingRebates:
-    def answer(self, *, caller: Caller, text: str, quarter: str | None, amount: Decimal | None) -> SkillResult:
+    def answer(
+        self,
+        *,
+        caller: Caller,
+        text: str,
+        quarter: str | None,
+        amount: Decimal | None,
+        new_customer: bool | None = None,
+    ) -> SkillResult:
         raise SkillError("ledger offline")
 
 

@@ -67,12 +67,16 @@ def test_console_shows_script_as_text_end_to_end(handoff_live: LiveServer, tmp_p
             page.set_default_timeout(15_000)
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+            sockets: list[str] = []
+            page.on("websocket", lambda ws: sockets.append(ws.url))
             page.goto(f"{live.http}/expert")
             page.fill("#username", "exp_eg")
             page.fill("#password", "pw-test-123")
             page.click("#signin-form button")
             page.wait_for_selector("#conn[data-state='on']")
             page.wait_for_function("document.getElementById('who').textContent.includes('周工')")  # ready
+            # The console opens its socket with a single-use ticket, never its access token.
+            assert sockets and all("ticket=" in url and "token" not in url for url in sockets)
 
             cid = httpx.post(f"{live.http}/api/conversations", headers=auth(alice)).json()["id"]
             body = {

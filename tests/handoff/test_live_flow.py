@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def expert_ws(live: LiveServer, username: str) -> str:
-    return f"ws://127.0.0.1:{live.port}/ws/expert?token={live.token(username)}"
+    return live.socket_url(live.token(username), "/ws/expert")
 
 
 def test_request_accept_chat_resolve_and_back_to_the_bot(handoff_live: LiveServer) -> None:
@@ -27,7 +27,7 @@ def test_request_accept_chat_resolve_and_back_to_the_bot(handoff_live: LiveServe
     expert = live.token("exp_eg")
 
     async def scenario() -> None:
-        async with connect(expert_ws(live, "exp_eg")) as ex, connect(f"{live.ws}?token={alice}") as rq:
+        async with connect(expert_ws(live, "exp_eg")) as ex, connect(live.socket_url(alice)) as rq:
             ready = await recv(ex)
             assert ready["type"] == "ready" and ready["expert"]["skills"] == ["EG"] and ready["queue"] == []
             cid = (await recv(rq))["conversation_id"]

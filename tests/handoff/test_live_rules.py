@@ -29,7 +29,7 @@ FULL = {
 
 
 def expert_url(live: LiveServer, username: str) -> str:
-    return f"ws://127.0.0.1:{live.port}/ws/expert?token={live.token(username)}"
+    return live.socket_url(live.token(username), "/ws/expert")
 
 
 def new_conversation(live: LiveServer, token: str) -> str:
@@ -94,7 +94,7 @@ def test_no_expert_within_the_timeout_becomes_a_ticket_with_a_callback(handoff_s
             async with connect(expert_url(live, "exp_eg")) as ex:
                 await recv(ex)
                 cid = new_conversation(live, alice)
-                async with connect(f"{live.ws}?token={alice}&conversation_id={cid}") as rq:
+                async with connect(live.socket_url(alice, conversation_id=cid)) as rq:
                     await recv(rq)
                     r = post(live.http, "/api/handoff/request", alice, {"conversation_id": cid, **FULL})
                     assert r.json()["state"] == "queued"
@@ -148,7 +148,7 @@ def test_who_may_see_and_do_what(handoff_live: LiveServer) -> None:
             assert post(live.http, f"/api/handoff/sessions/{sid}/accept", alice).status_code == 403
             assert get(live.http, "/api/handoff/metrics", alice).status_code == 403
             with pytest.raises(InvalidStatus):
-                async with connect(f"ws://127.0.0.1:{live.port}/ws/expert?token={alice}"):
+                async with connect(live.socket_url(alice, "/ws/expert")):
                     pass
             with pytest.raises(InvalidStatus):
                 async with connect(f"ws://127.0.0.1:{live.port}/ws/expert"):
@@ -205,7 +205,7 @@ def test_restart_mid_session_both_sides_resume_by_seq(handoff_settings: Settings
             state.update(sid=sid, cid=cid)
             await ex.send(json.dumps({"type": "accept", "session_id": sid}))
             await until(ex, of_type("result", action="accept"))
-            async with connect(f"{first.ws}?token={alice}&conversation_id={cid}") as rq:
+            async with connect(first.socket_url(alice, conversation_id=cid)) as rq:
                 await recv(rq)
                 await rq.send(json.dumps({"type": "message", "client_msg_id": "a1", "text": "网关 COM1 灯不闪"}))
                 seen, _ = await until(ex, lambda e: e["type"] == "session_event" and e["kind"] == "message")
@@ -221,7 +221,7 @@ def test_restart_mid_session_both_sides_resume_by_seq(handoff_settings: Settings
             )
             await until(ex, of_type("ack", client_msg_id="e2"))
         # The expert is away: the requester writes (stored and relayed to the session log).
-        async with connect(f"{first.ws}?token={alice}&conversation_id={state['cid']}") as rq:
+        async with connect(first.socket_url(alice, conversation_id=state["cid"])) as rq:
             await recv(rq)
             await rq.send(json.dumps({"type": "message", "client_msg_id": "a2", "text": "对调后有数据了"}))
             await until(rq, of_type("ack", client_msg_id="a2"))
@@ -235,7 +235,7 @@ def test_restart_mid_session_both_sides_resume_by_seq(handoff_settings: Settings
 
         async def after() -> None:
             sid, cid = state["sid"], state["cid"]
-            async with connect(f"{second.ws}?token={alice}&conversation_id={cid}") as rq:
+            async with connect(second.socket_url(alice, conversation_id=cid)) as rq:
                 await recv(rq)
                 await rq.send(json.dumps({"type": "resume", "last_seq": state["requester_seq"]}))
                 missed, _ = await until(rq, of_type("expert_message"))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from assistant.chat.service import ChatService, ConversationNotFoundError
+from assistant.dialogue.state import DialogueState
 from assistant.dialogue.types import Caller, CustomerProfile, Reply
 from assistant.handoff.bridge import HandoffBridge
 from assistant.handoff.errors import (
@@ -308,7 +309,15 @@ class SkillEngine:
     def __init__(self, bridge: HandoffBridge) -> None:
         self.bridge = bridge
 
-    def handle(self, *, text: str, profile: CustomerProfile, caller: Caller, history: Sequence[str] = ()) -> Reply:
+    def handle(
+        self,
+        *,
+        text: str,
+        profile: CustomerProfile,
+        caller: Caller,
+        history: Sequence[str] = (),
+        state: DialogueState | None = None,
+    ) -> Reply:
         if "专家" in text:
             r = self.bridge.request(caller=caller, text=text, profile=profile, history=history)
             return Reply(text=r.text, intent="handoff_request", confidence=1, profile=profile, handoff_offered=True)

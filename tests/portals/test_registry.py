@@ -31,13 +31,17 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_secrets_come_from_the_environment_and_demo_secrets_are_a_fallback(tmp_path: Path) -> None:
+def test_secrets_come_from_the_environment_and_demo_secrets_are_a_fallback_in_demo_mode(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
-    registry = load_portals(path, environ={})
+    registry = load_portals(path, environ={}, demo_mode=True)
     with pytest.raises(PortalNotFoundError):
         registry.get("acme")  # no secret: loaded, but disabled
     assert registry.get("demo").secret_source == "demo"
-    registry = load_portals(path, environ={"ACME_SECRET": "e" * 40, "DEMO_SECRET": "f" * 40})
+    outside = load_portals(path, environ={})  # outside demo mode a written secret is never used
+    with pytest.raises(PortalNotFoundError):
+        outside.get("demo")
+    assert outside.find("demo").file_secret  # and the start-up check refuses it
+    registry = load_portals(path, environ={"ACME_SECRET": "e" * 40, "DEMO_SECRET": "f" * 40}, demo_mode=True)
     acme = registry.get("acme")
     assert acme.secret == "e" * 40 and acme.secret_source == "env:ACME_SECRET"
     assert registry.get("demo").secret == "f" * 40  # the environment wins over the demo secret
@@ -70,10 +74,15 @@ def test_bad_portal_files_are_rejected_naming_the_portal(tmp_path: Path, text: s
         load_portals(write(tmp_path, text), environ={})
 
 
-def test_the_shipped_portals_file_loads_with_its_demo_portal() -> None:
-    registry = load_portals(PROJECT_ROOT / "corpus" / "portals.yaml", environ={})
-    demo = registry.get("demo")
-    assert demo.secret_source == "demo" and "http://localhost:8000" in demo.allowed_origins
+def test_the_shipped_portals_file_has_no_secret_and_a_demo_portal_for_demo_mode() -> None:
+    shipped = PROJECT_ROOT / "corpus" / "portals.yaml"
+    assert "demo_secret" not in shipped.read_text(encoding="utf-8").split("portals:", 1)[1]
+    demo = load_portals(shipped, environ={}, demo_mode=True).get("demo")
+    assert demo.secret_source == "generated" and "http://localhost:8000" in demo.allowed_origins
+    again = load_portals(shipped, environ={}, demo_mode=True).get("demo")
+    assert again.secret != demo.secret  # made up at each start, known to no one else
+    outside = load_portals(shipped, environ={}).find("demo")
+    assert outside is not None and not outside.enabled and not outside.file_secret
     assert load_portals(PROJECT_ROOT / "no-such-file.yaml", environ={}).find("demo") is None
 
 

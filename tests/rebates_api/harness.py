@@ -46,6 +46,7 @@ def make_settings(
         channels_file=channels_file or rebates_dir / "channels.yaml",
         rebates_dir=rebates_dir,
         rebates_today=TODAY,
+        demo=True,  # the channel network's users are demo users with PASSWORD
         demo_password=PASSWORD,
         # These tests send hundreds of requests a minute as one user; the rate limits have
         # their own tests (tests/security/test_b_throttle.py).

@@ -29,7 +29,7 @@ def server(tmp_path: Path, fixture_index: Path) -> Iterator[LiveServer]:
 
 
 async def ask(server: LiveServer, token: str, text: str) -> dict[str, Any]:
-    async with connect(f"{server.ws}?token={token}") as ws:
+    async with connect(server.socket_url(token)) as ws:
         assert json.loads(await ws.recv())["type"] == "ready"
         await ws.send(json.dumps({"type": "message", "client_msg_id": "q1", "text": text}))
         while True:

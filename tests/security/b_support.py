@@ -13,7 +13,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.api.conftest import LiveServer, free_port, make_server_settings
+from tests.api.conftest import LiveServer, bearer, free_port, make_server_settings
 
 
 def start_live(tmp_path: Path, **overrides: object) -> LiveServer:
@@ -38,9 +38,10 @@ def new_conversation(live: LiveServer, token: str) -> str:
 
 
 def ws_connect(live: LiveServer, token: str, conversation_id: str | None = None) -> Any:
-    """The one place these tests open /ws/chat (the way a socket authenticates may change)."""
-    query = f"?token={token}" + (f"&conversation_id={conversation_id}" if conversation_id else "")
-    return connect(live.ws + query, max_size=2**22)
+    """The one place these tests open /ws/chat: a non-browser client, signed in by its
+    access token in the handshake's Authorization header."""
+    query = f"?conversation_id={conversation_id}" if conversation_id else ""
+    return connect(live.ws + query, max_size=2**22, additional_headers=bearer(token))
 
 
 async def recv(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:

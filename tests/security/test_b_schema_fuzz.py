@@ -44,6 +44,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         rebates_dir=REBATES,
         channels_file=REBATES / "channels.yaml",
         rebates_today=date(2026, 11, 27),
+        demo=True,  # the demo channel network's users, with PASSWORD
         demo_password=PASSWORD,
         rate_limit_enabled=False,
     )

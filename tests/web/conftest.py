@@ -73,6 +73,7 @@ def make_settings(root: Path, port: int, site_port: int) -> Settings:
         embedder="hash-64",
         secret_key="web-test-secret-" + "x" * 40,
         channels_file=root / "channels.yaml",
+        demo=True,  # the channel network's users are demo users with PASSWORD
         demo_password=PASSWORD,
         portals_file=root / "portals.yaml",
         public_url=f"http://127.0.0.1:{port}",

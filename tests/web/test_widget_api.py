@@ -10,6 +10,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from tests.api.conftest import bearer
 from tests.web.conftest import OTHER_SECRET, WebServer
 
 pytestmark = pytest.mark.slow
@@ -55,7 +56,7 @@ def test_widget_websocket_requires_an_allowed_origin(web: WebServer) -> None:
 
     async def status(token: str, origin: str | None) -> str:
         try:
-            async with connect(f"ws://127.0.0.1:{web.port}/ws/chat?token={token}", origin=origin) as ws:  # type: ignore[arg-type]
+            async with connect(web.ws, origin=origin, additional_headers=bearer(token)) as ws:  # type: ignore[arg-type]
                 return str(json.loads(await asyncio.wait_for(ws.recv(), 10))["type"])
         except InvalidStatus as exc:
             return f"refused {exc.response.status_code}"

@@ -1,6 +1,7 @@
 /* The chat page (also the widget's iframe page, body[data-mode=widget]).
  *
- * Protocol: assistant/api/events.py.  One WebSocket to /ws/chat?token=&conversation_id=.
+ * Protocol: assistant/api/events.py.  One WebSocket to /ws/chat?ticket=&conversation_id=
+ * (the ticket from POST /api/ws-ticket, single use: no access token in a URL).
  * Reliability: every event with a `seq` is applied once (dedupe by seq); messages are
  * kept as pending until their `ack` and re-sent with the same client_msg_id after a
  * reconnect, whose first frame is `resume` with the highest seq seen without a gap.
@@ -174,7 +175,7 @@
     profileForm: $('profile-form'), profileEdit: $('btn-profile-edit'), dialog: $('source-dialog')
   };
   var st = {
-    ws: null, conversationId: null, boundTo: null, seen: {}, contig: 0, retry: 0, timer: null, started: false,
+    ws: null, connecting: false, conversationId: null, boundTo: null, seen: {}, contig: 0, retry: 0, timer: null, started: false,
     pending: [], profile: {}, profileSeq: -1, profilePatch: null, replies: {}, queueNotes: {},
     widget: null
   };
@@ -608,20 +609,33 @@
 
   /* ------------------------------------------------------------------ connection */
 
-  function wsUrl() {
+  /* No token in any URL: each connection asks POST /api/ws-ticket for a single-use ticket
+   * that lives a few seconds, and opens the socket with it. */
+  function wsUrl(ticket) {
     var u = new URL('/ws/chat', location.href);
     u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    u.searchParams.set('token', CA.session.token() || '');
+    u.searchParams.set('ticket', ticket);
     if (st.conversationId) u.searchParams.set('conversation_id', st.conversationId);
     return u.toString();
   }
 
   function connect() {
     clearTimeout(st.timer);
-    if (st.ws) return;
+    if (st.ws || st.connecting) return;
     if (!CA.session.token()) { authExpired(); return; }
     setConn('connecting');
-    var ws = new WebSocket(wsUrl());
+    st.connecting = true;
+    CA.api('/api/ws-ticket', { method: 'POST' }).then(function (res) {
+      st.connecting = false;
+      if (st.ws) return;
+      if (res.status === 401) { authExpired(); return; }
+      if (!res.ok || !res.data || typeof res.data.ticket !== 'string') { setConn('offline'); scheduleReconnect(); return; }
+      openSocket(res.data.ticket);
+    });
+  }
+
+  function openSocket(ticket) {
+    var ws = new WebSocket(wsUrl(ticket));
     var opened = false;
     st.ws = ws;
     ws.onopen = function () { opened = true; };
@@ -634,6 +648,7 @@
       if (st.ws === ws) st.ws = null;
       showTyping(false);
       setConn('offline');
+      if (e.code === 4401) { authExpired(); return; }  // the sign-in expired: sign in again
       if (e.code === 1008) { onRefused(opened); return; }
       scheduleReconnect();
     };
@@ -696,6 +711,7 @@
   }
 
   function onError(ev) {
+    if (ev.code === 'token_expired') { authExpired(); return; }
     if (ev.client_msg_id) {
       var idx = -1;
       for (var i = 0; i < st.pending.length; i++) if (st.pending[i].id === ev.client_msg_id) idx = i;

@@ -19,6 +19,7 @@
     token: sessionStorage.getItem("expert-token") || "",
     me: null,            // {user_id, username, display_name, skills, ...}
     ws: null,
+    connecting: false,
     retry: 0,
     sessions: new Map(), // id -> {view, packet, events: [], lastSeq}
     current: null,       // selected session id
@@ -129,9 +130,23 @@
     c.textContent = label;
   }
 
-  function connect() {
+  // No token in any URL: each connection first gets a single-use ticket (a few seconds of life).
+  async function connect() {
+    if (app.ws || app.connecting) return;
+    app.connecting = true;
+    let res;
+    try {
+      res = await fetch("/api/ws-ticket", { method: "POST", headers: { Authorization: `Bearer ${app.token}` } });
+    } catch (e) {
+      res = null;
+    }
+    app.connecting = false;
+    if (!app.token || app.ws) return;
+    if (res && res.status === 401) { signOut("登录已失效，请重新登录。"); return; }
+    const data = res && res.ok ? await res.json().catch(() => null) : null;
+    if (!data || typeof data.ticket !== "string") { retryLater(); return; }
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}/ws/expert?token=${encodeURIComponent(app.token)}`);
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/expert?ticket=${encodeURIComponent(data.ticket)}`);
     app.ws = ws;
     ws.onopen = () => { app.retry = 0; setConn("on", "已连接"); };
     ws.onmessage = (m) => {
@@ -140,13 +155,18 @@
       handle(event);
     };
     ws.onclose = (e) => {
-      app.ws = null;
+      if (app.ws === ws) app.ws = null;
       if (!app.token) return;
+      if (e.code === 4401) { signOut("登录已过期，请重新登录。"); return; }
       if (e.code === 1008) { signOut("登录已失效或不是专家账号。"); return; }
-      const delay = Math.min(10000, 500 * 2 ** app.retry++);
-      setConn("retry", "重连中…");
-      setTimeout(() => { if (app.token) connect(); }, delay);
+      retryLater();
     };
+  }
+
+  function retryLater() {
+    const delay = Math.min(10000, 500 * 2 ** app.retry++);
+    setConn("retry", "重连中…");
+    setTimeout(() => { if (app.token) connect(); }, delay);
   }
 
   function send(frame) {
@@ -200,6 +220,7 @@
         if (app.current === event.session.id) renderSession();
         break;
       case "error":
+        if (event.code === "token_expired") { signOut("登录已过期，请重新登录。"); break; }
         toast(event.message || event.code);
         break;
       default:

@@ -1,0 +1,295 @@
+"""The products as structured facts: which row of a product's table answers an asked
+attribute, whether a product has a capability, and which product a description means.
+
+Everything here reads the corpus's product entries (parameter rows, price, warranty,
+firmware, names, tags, summaries) and the attribute lexicon; nothing is retrieved, so an
+answer can only ever come from the product that was asked about.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from assistant.content.loader import Corpus
+from assistant.content.schema import Param, Product
+from assistant.dialogue.attributes import Attribute, AttributeLexicon, Mention
+from assistant.dialogue.lexicon import LINE_WORDS, squash
+from assistant.retrieval.tokenizer import Tokenizer, normalize
+
+# A number and the word right after it in a description ("8串口", "80g雷达", "16口").
+_NUMBER_WORD = re.compile(r"(\d+(?:\.\d+)?)\s*(?:个|路|口|寸|英寸)?\s*([a-z]+|[\u4e00-\u9fff]{1,3})?")
+# Words naming the kind of thing a product is: a description with one names products of that kind.
+_KIND_WORDS = tuple(
+    sorted({squash(w) for words in LINE_WORDS.values() for w in words if len(w) >= 2}, key=len, reverse=True)
+)
+_VERSIONED = re.compile(r"^([a-z]{2,})v?(\d+(?:\.\d+)?)$")
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9.\-]*[a-z0-9]|[0-9]+g(?![a-z0-9])")
+
+
+@dataclass(frozen=True, slots=True)
+class RowMatch:
+    """A row of a product's table (or a product field) that answers an asked attribute."""
+
+    product: Product
+    param: Param | None  # None for a field (price, warranty, firmware)
+    attribute: Attribute | None  # None when the row was found by its own name
+    score: int
+
+    @property
+    def name(self) -> str:
+        if self.param is not None:
+            return self.param.name
+        assert self.attribute is not None
+        return self.attribute.label
+
+
+class Catalog:
+    """Built once per engine from the corpus and the attribute lexicon."""
+
+    def __init__(self, *, corpus: Corpus, lexicon: AttributeLexicon, tokenizer: Tokenizer) -> None:
+        self.corpus = corpus
+        self.lexicon = lexicon
+        self._by_id = {p.id: p for p in corpus.products}
+        # A row's own words: its squashed name and the words of its name ("串口数量" -> 串口).
+        self._row_words: dict[str, list[tuple[Param, tuple[str, ...]]]] = {}
+        for p in corpus.products:
+            rows = []
+            for param in p.params:
+                name = squash(param.name)
+                words = {name} | {
+                    squash(w)
+                    for w in tokenizer.tokenize(param.name)
+                    if len(w) >= 2 and squash(w) not in lexicon.generic_row_words
+                }
+                rows.append((param, tuple(sorted(words, key=len, reverse=True))))
+            self._row_words[p.id] = rows
+        # What a product can be described by: its names, tags, summary and every row.
+        self._features = {p.id: _feature_text(p) for p in corpus.products}
+        self._tokenizer = tokenizer
+        self._about = {p.id: squash(f"{p.name} {p.name_en} {p.summary} {' '.join(p.tags)}") for p in corpus.products}
+        # The kind of thing a product is, from its name ("交换机", "网关", "液位计").
+        self._name_words = {
+            p.id: frozenset(squash(w) for w in tokenizer.tokenize(p.name) if len(w) >= 2 and not w.isascii())
+            for p in corpus.products
+        }
+
+    def product(self, product_id: str) -> Product | None:
+        return self._by_id.get(product_id)
+
+    def row_attributes(self) -> list[Attribute]:
+        """Every row name of the catalogue that the lexicon does not cover, as an attribute:
+        a question may name a row another product has ("云眸标准版能单点登录吗": only the
+        enterprise edition has 单点登录), and must then hear this product has no such row."""
+        covered = {w for a in self.lexicon.attributes for w in (*a.words, *a.rows)}
+        names = dict.fromkeys(param.name for p in self.corpus.products for param in p.params)
+        return [
+            Attribute(key=f"row:{name}", label=name, rows=(squash(name),), field=None, words=(squash(name),), values=())
+            for name in names
+            if squash(name) not in covered and len(squash(name)) >= 2
+        ]
+
+    def compatibility(self, product: Product, other: str) -> tuple[Param, bool] | None:
+        """A row of ``product`` that lists product ids ("适配控制器：EC-300、EC-500-Pro"), and
+        whether ``other`` is among them; None when no row lists products."""
+        for param in product.params:
+            listed = str(param.value)
+            ids = [p for p in self._by_id if p in listed]
+            if len(ids) >= 1 and param.name not in ("套件内容", "眼镜型号"):
+                return param, other in listed
+        return None
+
+    # -- attributes --------------------------------------------------------------------
+
+    def rows_for(self, product: Product, clause: str, mentions: Sequence[Mention]) -> list[RowMatch]:
+        """The rows of ``product`` that ``clause`` (squashed) asks for, best first, one per
+        asked attribute.  Value-word mentions are capability questions (see :meth:`has`)
+        and are not answered here."""
+        # Candidates with the span of the question they answer: a row's own name in the
+        # question ("标定周期", "温度测量范围") and rows of the attributes mentioned.  The
+        # longer span wins where two overlap ("电池能用多久" is the battery life, not the
+        # 电池 row), and a row's own name wins a tie.
+        spans: list[tuple[int, int, RowMatch]] = []
+        for word in self._name_words[product.id]:  # "交换机" names the product, not its 交换容量
+            clause = clause.replace(word, "\u25a1" * len(word))
+        for param, words in self._row_words[product.id]:
+            for w in words:
+                at = clause.find(w)
+                if at >= 0:
+                    whole = w == squash(param.name)  # the row's full name wins a tie, a word of it does not
+                    spans.append((at, at + len(w), RowMatch(product, param, None, len(w) + (1 if whole else 0))))
+                    break
+        for m in mentions:
+            if m.by_value:
+                continue
+            match = self.row_for_attribute(product, m.attribute, score=len(m.word))
+            if match is not None:
+                spans.append((m.start, m.end, match))
+        spans.sort(key=lambda s: (-s[2].score, s[0]))
+        taken: list[tuple[int, int]] = []
+        out: list[RowMatch] = []
+        for start, end, match in spans:
+            if any(start < e and s < end for s, e in taken) or any(match.name == r.name for r in out):
+                continue
+            taken.append((start, end))
+            out.append(match)
+        out.sort(key=lambda r: next(s for s, _, m in spans if m is r))
+        return out
+
+    def row_for_attribute(self, product: Product, attribute: Attribute, *, score: int = 0) -> RowMatch | None:
+        """The product's row for ``attribute`` (its most specific fragment first), or the
+        product field it names; None when the product has neither."""
+        if attribute.field is not None:
+            if attribute.field == "firmware" and not product.firmware:
+                return None
+            return RowMatch(product, None, attribute, score)
+        for fragment in attribute.rows:
+            for param in product.params:
+                if fragment == squash(param.name):
+                    return RowMatch(product, param, attribute, score)
+        for fragment in attribute.rows:
+            for param in product.params:
+                if fragment in squash(param.name):
+                    return RowMatch(product, param, attribute, score)
+        return None
+
+    def has(self, product: Product, term: str, *, prefer: Attribute | None = None) -> Param | None:
+        """The row whose value or note names ``term`` (squashed), e.g. "modbus" in 支持协议;
+        a versioned term needs its base and version ("snmpv3" in "SNMP v1/v2c/v3")."""
+        versioned = _VERSIONED.match(term)
+        # A Latin term stands alone in the typed value ("4G Cat.1", not the "4g" of "2.4 GHz").
+        spaced = r"[\s\-_./·]*".join(re.escape(ch) for ch in term)
+        whole = re.compile(rf"(?<![a-z0-9.]){spaced}(?![a-z])") if term.isascii() else None
+        # The row of the term's own kind first ("4g" is the 无线制式, not a note on 功耗).
+        own = self.row_for_attribute(product, prefer) if prefer is not None else None
+        params = [own.param] if own is not None and own.param is not None else []
+        for param in params + [p for p in product.params if not params or p is not params[0]]:
+            listed = squash(f"{param.value} {param.note}")
+            if whole.search(normalize(f"{param.value} {param.note}")) if whole else term in listed:
+                return param
+            if versioned and versioned.group(1) in listed and re.search(rf"v?{versioned.group(2)}(?!\d)", listed):
+                return param
+        return None
+
+    # -- descriptions ------------------------------------------------------------------
+
+    def by_description(
+        self, text: str, *, candidates: Iterable[Product] | None = None, asked: Iterable[str] = ()
+    ) -> list[Product]:
+        """Products that every feature of a description fits ("8串口的网关", "80g雷达",
+        "带poe的交换机"), in catalogue order; [] when the text describes no product feature.
+        A kind of product named in the text ("交换机") must be in the product's name; ``asked``
+        (capability terms, "opcua" in "4g那款能做opc ua吗") describe nothing."""
+        pool = list(candidates) if candidates is not None else list(self.corpus.products)
+        skip = {squash(a) for a in asked}
+        # A feature no product has is not a description of ours ("200台织机").
+        features = [
+            f
+            for f in description_features(text)
+            if not any(s.startswith(f.word) or f.word in s for s in skip if f.number is None)
+            and any(f.fits(p, self._features[p.id]) for p in pool)
+        ]
+        if not features:
+            return []
+        sq = squash(text)
+        kinds = {w for w in _KIND_WORDS if w in sq and any(w in squash(p.name) for p in pool)}
+        fitting = [
+            p
+            for p in pool
+            if all(k in squash(p.name) for k in kinds) and all(f.fits(p, self._features[p.id]) for f in features)
+        ]
+        # Of several that fit, the ones whose name has more of the words ("入门那款4g网关").
+        words = {squash(w) for w in self._tokenizer.tokenize(text) if len(w) >= 2 and not w.isascii()} - kinds
+        named = [(sum(1 for w in words if w in squash(p.name)), p) for p in fitting]
+        best = max((n for n, _ in named), default=0)
+        return [p for n, p in named if n == best] if best else fitting
+
+    def by_words(self, text: str, *, candidates: Iterable[Product] | None = None) -> list[Product]:
+        """The product whose name, summary and tags share the most words with a description
+        ("卡在电机电缆上测电流的无线传感器" -> SN-CU120), when one clearly does (two words at least)."""
+        pool = list(candidates) if candidates is not None else list(self.corpus.products)
+        words = {squash(w) for w in self._tokenizer.tokenize(text) if len(w) >= 2 and not w.isascii()}
+        scored = sorted(
+            ((sum(1 for w in words if w in self._about[p.id]), i, p) for i, p in enumerate(pool)),
+            key=lambda x: (-x[0], x[1]),
+        )
+        if not scored or scored[0][0] < 2 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+            return []
+        return [scored[0][2]]
+
+    def of_kind(self, text: str, *, line: str) -> list[Product]:
+        """The products of ``line`` whose name has the kind word the text uses ("ar眼镜" -> the
+        glasses, not the helmet); all of the line's products when the text names no kind."""
+        sq = squash(text)
+        pool = self.products_of_line(line)
+        kinds = {w for w in _KIND_WORDS if w in sq and any(w in squash(p.name) for p in pool)}
+        return [p for p in pool if all(k in squash(p.name) for k in kinds)] if kinds else pool
+
+    def alternatives(self, product: Product, direction: str, *, description: str = "") -> list[Product]:
+        """Other products of the same kind as ``product``, changed one way ("便宜点", "小一点",
+        "多点"), closest first; a description in the same text narrows them ("4个串口就够")."""
+        kind = self._name_words[product.id]
+        pool = [
+            p
+            for p in self.products_of_line(product.line)
+            if p.id != product.id and (not kind or kind & self._name_words[p.id])
+        ]
+        if description:
+            fitting = self.by_description(description, candidates=pool)
+            pool = fitting or pool
+        price = product.price.list_price
+        if re.search(r"贵|高端|大|多", direction):
+            ordered = sorted((p for p in pool if p.price.list_price > price), key=lambda p: p.price.list_price)
+        else:
+            ordered = sorted((p for p in pool if p.price.list_price < price), key=lambda p: -p.price.list_price)
+        return ordered[:2]
+
+    def products_of_line(self, line: str) -> list[Product]:
+        return [p for p in self.corpus.products if p.line == line]
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    number: str | None  # "8"
+    word: str  # "串口", "poe", "g"
+
+    def fits(self, product: Product, feature_text: str) -> bool:
+        if self.number is None:
+            return self.word in feature_text
+        # "8串口的" -> the word is a prefix of what follows the number: try the longest first.
+        return any(self._fits(product, feature_text, self.word[:n]) for n in range(len(self.word), 0, -1))
+
+    def _fits(self, product: Product, feature_text: str, word: str) -> bool:
+        number = self.number or ""
+        for param in product.params:
+            name = squash(param.name)
+            value = squash(f"{param.value}{param.unit}")
+            if (word in name or name in word) and _number_in(number, value):
+                return True
+            if value.startswith(number) and value[len(number) :].startswith(word):
+                return True  # "80g" -> 工作频率 80 GHz
+        return f"{number}{word}" in feature_text
+
+
+def description_features(text: str) -> list[Feature]:
+    """The features a description names: numbers with the word after them, Latin words."""
+    sq = squash(text)
+    features: list[Feature] = []
+    for m in _NUMBER_WORD.finditer(sq):
+        if m.group(2):
+            features.append(Feature(number=m.group(1), word=m.group(2)))
+    for m in _LATIN_WORD.finditer(sq):
+        word = m.group(0)
+        if not any(f.number and word.startswith(f.number) for f in features):
+            features.append(Feature(number=None, word=word))
+    return features
+
+
+def _number_in(number: str, value: str) -> bool:
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", value) is not None
+
+
+def _feature_text(p: Product) -> str:
+    rows = " ".join(f"{param.name}{param.value}{param.unit}{param.note}" for param in p.params)
+    return squash(f"{p.id} {p.name} {p.name_en} {' '.join(p.tags)} {p.summary} {rows}")

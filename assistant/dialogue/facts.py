@@ -1,0 +1,322 @@
+"""Answers from the products' structured facts: values, capabilities, which product fits.
+
+Each asking clause of a :class:`~assistant.dialogue.reading.Reading` about a product is
+answered from that product's own table (never another product's row):
+
+* a value: one sentence per asked row, value and unit (and the row's note), citing
+  ``<product>#params``; price, warranty and firmware cite ``<product>#overview``;
+* a capability ("能接 Modbus 吗"): yes with the row that holds it; a row of that kind
+  that does not list it ("资料里没有提到 …，参数表列的是 …"); an opposite role
+  ("主站" asked, "从站" listed) is a no;
+* an attribute the product has no row for: left to the knowledge answer (an FAQ may
+  hold it), and said to be missing when nothing does;
+* a product described by a feature ("8串口的网关"): the products that fit, then the values.
+
+Clauses that are not about a table value (how-to, faults, free questions) are returned
+unanswered for :mod:`knowledge`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from assistant.content.schema import Param, Product
+from assistant.dialogue.attributes import AttributeLexicon
+from assistant.dialogue.catalog import Catalog, RowMatch
+from assistant.dialogue.compose import Composer
+from assistant.dialogue.lexicon import squash
+from assistant.dialogue.numbers import find_numbers
+from assistant.dialogue.reading import Clause, Reading
+from assistant.dialogue.texts import label, text
+from assistant.dialogue.types import Citation
+from assistant.retrieval.tokenizer import normalize
+
+MAX_PRODUCTS_PER_CLAUSE = 4
+_COUNT_UNITS = ("台", "套", "个", "路", "点")
+_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[~～]\s*(-?\d+(?:\.\d+)?)\s*$")
+# Asking whether two products work together.
+_COMPATIBLE = re.compile(r"配|兼容|搭|接得上|能接|能连|能带|能挂|一起用")
+# Asking whether a product copes with a quantity: "能带得动吗", "够不够", "扛得住吗".
+_FIT_QUESTION = re.compile(r"带得动|带不动|扛得住|够不够|够用|够吗|能不能|能带|能接|能管|撑得住|行不行|可以吗|吗$")
+_MAX_NOTE_CHARS = 40
+
+
+@dataclass(slots=True)
+class FactsOutcome:
+    highlight: dict[str, list[str]] = field(default_factory=dict)  # product id -> rows answered
+    # Asked of a product whose table has no such row: (clause, product, what, words a passage
+    # that answers it must contain).  The knowledge answer tries them; else "not in the documents".
+    unresolved: list[tuple[Clause, str, str, tuple[str, ...]]] = field(default_factory=list)
+    needs_product: list[Clause] = field(default_factory=list)  # asked a value of no known product
+    rivals: list[Clause] = field(default_factory=list)  # asked a value of a competitor's product
+    fields: set[str] = field(default_factory=set)  # product fields answered (price, warranty, firmware)
+
+    @property
+    def products(self) -> list[str]:
+        return list(self.highlight)
+
+
+def answer_facts(
+    reading: Reading, *, message: str, catalog: Catalog, attributes: AttributeLexicon, out: Composer
+) -> FactsOutcome:
+    outcome = FactsOutcome()
+    lang = out.language
+    if reading.select and reading.described:
+        fitting = [p for pid in reading.described if (p := catalog.product(pid)) is not None]
+        names = text(lang, "list_sep").join(f"{p.id}（{p.name}）" for p in fitting)
+        out.say(text(lang, "fitting_products", products=names), params_citation(fitting[0]))
+        for p in fitting:
+            outcome.highlight.setdefault(p.id, [])
+    named = [pid for c in reading.clauses for pid in c.named]
+    if len(set(named)) == 2 and any(_COMPATIBLE.search(c.squashed) for c in reading.clauses):
+        pair = tuple(dict.fromkeys(named))
+        if _compatible(pair, catalog, out):  # "io16能配700r不": the row that lists what it works with
+            return outcome
+    for clause in reading.asking:
+        if clause.kind not in ("value", "capability"):
+            continue
+        products = [p for pid in clause.products[:MAX_PRODUCTS_PER_CLAUSE] if (p := catalog.product(pid))]
+        if not products:
+            (outcome.rivals if clause.rival else outcome.needs_product).append(clause)
+            continue
+        for product in products:
+            if clause.kind == "capability":
+                _capability(clause, product, catalog=catalog, attributes=attributes, out=out, outcome=outcome)
+            _values(clause, product, message=message, catalog=catalog, out=out, outcome=outcome)
+    return outcome
+
+
+def _values(
+    clause: Clause, product: Product, *, message: str, catalog: Catalog, out: Composer, outcome: FactsOutcome
+) -> None:
+    rows = catalog.rows_for(product, clause.squashed, clause.mentions)
+    needed = _needed_quantity(clause, message)
+    for row in rows:
+        measured = _measured(clause, row.param) if row.param is not None else None
+        if needed is not None and row.param is not None and _enough(row.param, needed) is not None:
+            _say_enough(row.param, product, needed, catalog, out)
+        elif measured is not None and row.param is not None:
+            _say_measured(row.param, product, measured, out)
+        else:
+            say_row(row, out)
+        if row.attribute is not None and row.attribute.field is not None:
+            outcome.fields.add(row.attribute.field)
+        outcome.highlight.setdefault(product.id, []).append(row.name)
+    answered = {r.attribute.key for r in rows if r.attribute is not None} | {r.name for r in rows}
+    for m in clause.mentions:
+        if m.by_value or m.attribute.key in answered:
+            continue
+        if catalog.row_for_attribute(product, m.attribute) is None:
+            words = m.attribute.words
+            outcome.unresolved.append((clause, product.id, m.attribute.label, words))
+            answered.add(m.attribute.key)
+    if clause.kind == "value" and not rows and not clause.mentions and clause.remainder:
+        outcome.unresolved.append((clause, product.id, clause.remainder, (squash(clause.remainder),)))
+    if clause.kind == "capability" and not clause.terms and not rows and clause.remainder:
+        # "h5能不能下井": no row says; a passage about the product may (no word required).
+        outcome.unresolved.append((clause, product.id, clause.remainder, ()))
+
+
+def _capability(
+    clause: Clause,
+    product: Product,
+    *,
+    catalog: Catalog,
+    attributes: AttributeLexicon,
+    out: Composer,
+    outcome: FactsOutcome,
+) -> None:
+    lang = out.language
+    for term in clause.terms:
+        kind = next((m.attribute for m in clause.mentions if m.word == term), None)
+        param = catalog.has(product, term, prefer=kind)
+        shown = _shown_term(term, param)
+        if shown == term:
+            shown = typed_form(term, clause.text)
+        if param is not None:
+            role = _asked_role(clause.squashed, term, attributes)
+            listed = squash(f"{param.value} {param.note}")
+            other = attributes.opposite_role(role) if role else None
+            if role and other and f"{term}{other}" in listed and f"{term}{role}" not in listed:
+                out.say(
+                    text(lang, "capability_other_role", product=product.id, term=shown, asked=role, listed=other)
+                    + row_text(product, param, lang),
+                    params_citation(product),
+                )
+            else:
+                out.say(
+                    text(lang, "capability_yes", product=product.id, term=shown) + row_text(product, param, lang),
+                    params_citation(product),
+                )
+            outcome.highlight.setdefault(product.id, []).append(param.name)
+            continue
+        row = catalog.row_for_attribute(product, kind) if kind is not None else None
+        if row is not None and row.param is not None:
+            out.say(
+                text(lang, "capability_not_listed", product=product.id, term=typed_form(term, clause.text))
+                + row_text(product, row.param, lang),
+                params_citation(product),
+            )
+            out.offer_expert = True
+            outcome.highlight.setdefault(product.id, []).append(row.param.name)
+        else:
+            outcome.unresolved.append((clause, product.id, term, (term,)))
+
+
+def _asked_role(clause: str, term: str, attributes: AttributeLexicon) -> str | None:
+    at = clause.find(term)
+    if at < 0:
+        return None
+    after = clause[at + len(term) : at + len(term) + 6]
+    for a, b in attributes.roles:
+        for role in (a, b):
+            if after.startswith(role) or (role in after[:4]):
+                return role
+    return None
+
+
+def typed_form(term: str, text_typed: str) -> str:
+    """A squashed term as the user typed it ("opcua" -> "OPC UA")."""
+    pattern = r"[\s\-_./·]*".join(re.escape(ch) for ch in term)
+    found = re.search(pattern, text_typed, flags=re.IGNORECASE)
+    return found.group(0).upper() if found and term.isascii() else (found.group(0) if found else term)
+
+
+def _shown_term(term: str, param: Param | None) -> str:
+    """The term as the table writes it ("modbus" -> "Modbus"), else as asked."""
+    if param is None:
+        return term
+    raw = f"{param.value} {param.note}"
+    low = raw.lower().replace(" ", "")
+    at = low.find(term)
+    if at < 0:
+        return term
+    # Map back through the squashed positions of the raw text.
+    kept = [i for i, ch in enumerate(raw) if ch != " "]
+    return raw[kept[at] : kept[at + len(term) - 1] + 1]
+
+
+def _compatible(pair: tuple[str, ...], catalog: Catalog, out: Composer) -> bool:
+    first, second = (catalog.product(pid) for pid in pair)
+    if first is None or second is None:
+        return False
+    found = catalog.compatibility(first, second.id)
+    if found is None:
+        return False
+    param, listed = found
+    key = "compatible_yes" if listed else "compatible_no"
+    out.say(
+        text(out.language, key, product=first.id, other=second.id) + row_text(first, param, out.language),
+        params_citation(first),
+    )
+    return True
+
+
+def _measured(clause: Clause, param: Param) -> tuple[Decimal, Decimal, Decimal] | None:
+    """A value measured on site set against a row's range ("供电只有11.5V" and 12~30 V DC):
+    (measured, low, high), or None when the clause states no such value."""
+    span = _RANGE.match(str(param.value))
+    unit = re.match(r"[a-z℃%]+", param.unit.strip().lower())
+    if span is None or unit is None:
+        return None
+    found = re.search(rf"(-?\d+(?:\.\d+)?)\s*{re.escape(unit.group(0))}(?![a-z])", normalize(clause.text))
+    if found is None:
+        return None
+    return Decimal(found.group(1)), Decimal(span.group(1)), Decimal(span.group(2))
+
+
+def _say_measured(param: Param, product: Product, measured: tuple[Decimal, Decimal, Decimal], out: Composer) -> None:
+    value, low, high = measured
+    key = "measured_low" if value < low else "measured_high" if value > high else "measured_ok"
+    shown = f"{value.normalize():f} {param.unit.split()[0]}"
+    out.say(
+        text(out.language, key, value=shown, product=product.id) + row_text(product, param, out.language),
+        params_citation(product),
+    )
+
+
+def _needed_quantity(clause: Clause, message: str) -> Decimal | None:
+    """A quantity the question asks the product to handle ("700台设备 能带得动吗"), in the
+    clause or, with a unit, elsewhere in the message ("客户大概700台设备 云眸标准版能带得动吗")."""
+    if not _FIT_QUESTION.search(clause.squashed):
+        return None
+    for n in find_numbers(clause.squashed.replace("|", " ")):
+        if n.unit in _COUNT_UNITS or n.unit == "":
+            return n.value
+    return next((n.value for n in find_numbers(message) if n.unit in _COUNT_UNITS), None)
+
+
+def _enough(param: Param, needed: Decimal) -> bool | None:
+    """Whether a row's maximum covers ``needed``; None when the row is not one number."""
+    if "不限" in str(param.value):
+        return True
+    try:
+        value = Decimal(str(param.value).replace(",", ""))
+    except InvalidOperation:
+        return None
+    return value >= needed
+
+
+def _say_enough(param: Param, product: Product, needed: Decimal, catalog: Catalog, out: Composer) -> None:
+    lang = out.language
+    shown = f"{needed:,.0f}" if needed == needed.to_integral_value() else str(needed)
+    if _enough(param, needed):
+        out.say(
+            text(lang, "enough_yes", product=product.id, needed=shown) + row_text(product, param, lang),
+            params_citation(product),
+        )
+        return
+    out.say(
+        text(lang, "enough_no", product=product.id, needed=shown) + row_text(product, param, lang),
+        params_citation(product),
+    )
+    # The products of the same line whose same row covers it ("企业版 不限").
+    for other in catalog.products_of_line(product.line):
+        row = next((p for p in other.params if p.name == param.name), None)
+        if other.id != product.id and row is not None and _enough(row, needed):
+            out.say(
+                text(lang, "enough_other", product=other.id, name=other.name) + row_text(other, row, lang),
+                params_citation(other),
+            )
+
+
+def say_row(row: RowMatch, out: Composer) -> None:
+    lang = out.language
+    p = row.product
+    if row.param is not None:
+        out.say(text(lang, "fact_row", product=p.id) + row_text(p, row.param, lang), params_citation(p))
+        return
+    assert row.attribute is not None
+    if row.attribute.field == "price":
+        sentence = text(
+            lang,
+            "fact_price",
+            product=p.id,
+            price=f"{p.price.list_price:,}",
+            unit=p.price.unit,
+            band=label(lang, "band", p.price.band),
+        )
+    elif row.attribute.field == "warranty":
+        sentence = text(lang, "fact_warranty", product=p.id, months=p.warranty_months)
+    else:
+        sentence = text(lang, "fact_firmware", product=p.id, firmware=p.firmware)
+    out.say(sentence, overview_citation(p))
+
+
+def row_text(product: Product, param: Param, lang: str) -> str:
+    note = param.note if param.note and len(param.note) <= _MAX_NOTE_CHARS else ""
+    value = text(lang, "row_value", name=param.name, value=param.display())
+    return value + (text(lang, "param_note", note=note) if note else "")
+
+
+def params_citation(p: Product) -> Citation:
+    rows = "；".join(f"{r.name}：{r.display()}" for r in p.params)
+    return Citation(doc_id=f"{p.id}#params", title=f"{p.id} {p.name} 技术参数", snippet=rows[:240], kind="product")
+
+
+def overview_citation(p: Product) -> Citation:
+    return Citation(
+        doc_id=f"{p.id}#overview", title=f"{p.id} {p.name} 产品介绍", snippet=p.summary[:240], kind="product"
+    )

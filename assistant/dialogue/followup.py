@@ -1,0 +1,132 @@
+"""Follow-ups: a turn that changes one thing of the task just answered.
+
+After a what-if, "那如果都是新客户呢"; after cases, "要小一点的"; after a script, "换成跟
+他们 IT 谈"; after an ROI, "投入33万"; after a comparison, "那他们价格呢"; after a
+parameter answer, "那2100pro呢".  The NLU reads such a turn on its own (often as a
+profile update or a knowledge question); :func:`detect` reads it against the last task
+(:class:`~assistant.dialogue.state.DialogueState`) and says which task to run again and
+what changes.  A turn that starts a new topic (its own case, script, rebate or handoff
+request) is not a follow-up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.dialogue.nlu import Analysis
+from assistant.dialogue.roi_task import parse_roi
+from assistant.dialogue.state import DialogueState, TaskKind
+from assistant.dialogue.types import Intent
+
+_SHORT = 24  # characters: a follow-up is a short turn
+_LEAN_ON = re.compile(
+    r"^(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是)|呢[?？]?$"
+)
+_SMALLER = re.compile(r"小一点|小点|小些|小一些|规模小|更小|没那么大|小的|小厂")
+_BIGGER = re.compile(r"大一点|大点|大些|大一些|规模大|更大|大的|大厂")
+_ANOTHER = re.compile(r"换一个|换个|别的|其他的|还有没有|再来|再找|还有吗|再给")
+_CUSTOMER_KIND = re.compile(r"新客户|新客|老客户|老客|现有客户|存量客户")
+_WHY = re.compile(r"为什么|为啥|怎么没|咋没|没算|不算")
+_REBATE_WORDS = re.compile(r"增量|返利|返点|档|季度|排名|对账单|补贴")
+_QUARTER_SHIFT = re.compile(r"上季度|上个季度|上一季度|q[1-4]|[一二三四1-4]季度")
+_THEIRS = re.compile(r"他们|对方|他家|人家|价格|多少钱|贵|便宜|优势|劣势|强在|差在|区别")
+_SCALES = ("small", "medium", "large")
+_CASE_PRODUCTS = re.compile(
+    r"用的?(?:是)?(?:啥|什么|哪些|哪个|哪几)|用了(?:啥|什么|哪些)|哪些产品|什么产品|啥产品|什么方案|啥方案"
+)
+# Another product than the last one, changed one way: cheaper, smaller, with fewer ports ...
+_RELATIVE = re.compile(
+    r"便宜|贵一点|贵点|高端|小一点|小点|小些|大一点|大点|大些|少点|少一点|多点|多一点|更多|更少|低端|入门"
+)
+# Intents that start a task of their own: never a follow-up of another one.
+_OWN_TASK: frozenset[Intent] = frozenset({"case_request", "script_request", "rebate_query", "handoff_request"})
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    task: TaskKind
+    intent: Intent
+    changes: dict[str, str] = field(default_factory=dict)
+
+
+def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
+    if state.task is None:
+        return None
+    text = analysis.text
+    intent = analysis.intent
+    short = len(text) <= _SHORT
+    leaning = bool(_LEAN_ON.search(text))
+    if state.task == "rebate":
+        return _rebate(analysis, state, short=short, leaning=leaning)
+    if intent in _OWN_TASK and not (state.task == "cases" and intent == "case_request"):
+        return None
+    if state.task == "cases" and _CASE_PRODUCTS.search(text) and not analysis.products:
+        return FollowUp("cases", "case_request", {"detail": "products"})  # "那它用的啥产品"
+    if state.task == "cases" and (short or intent == "case_request"):
+        scale = _shift_scale(text, state.get("scale"))
+        if scale or _ANOTHER.search(text) or (intent == "profile_update" and leaning):
+            return FollowUp("cases", "case_request", {"scale": scale} if scale else {})
+    if (
+        state.task == "script"
+        and intent == "profile_update"
+        and (analysis.understanding.slots.values or analysis.stages)
+    ):
+        # "换成给他们IT讲", "数量改成30台", "公司名写错了 是甬峰泵业": the script again, with it.
+        return FollowUp("script", "script_request")
+    if state.task == "roi" and intent not in _OWN_TASK and parse_roi(text).any:
+        return FollowUp("roi", "knowledge_qa")
+    if state.task == "compare" and short and leaning and _THEIRS.search(text) and not analysis.products:
+        return FollowUp("compare", "knowledge_qa")
+    if state.task == "params" and leaning and state.get("products"):
+        return _params(analysis, state, short=short)
+    if (
+        state.task == "knowledge"
+        and state.get("query")
+        and short
+        and leaning
+        and (analysis.products or analysis.product_lines)
+        and not analysis.param_concepts
+    ):
+        return FollowUp("knowledge", "knowledge_qa", {"subject": "new"})  # "网关保修多久" then "那ar眼镜呢"
+    return None
+
+
+def _params(analysis: Analysis, state: DialogueState, *, short: bool) -> FollowUp | None:
+    text = analysis.text
+    relative = _RELATIVE.search(text)
+    if relative and not analysis.products:
+        # "有没有便宜点的 口少点": another product like the last one, changed that way.
+        last = (state.get("products") or "").split(",")[0]
+        return FollowUp("params", "product_params", {"relative": relative.group(0), "from": last})
+    if not short or analysis.param_concepts:
+        return None
+    if len(analysis.products) == 1:
+        return FollowUp("params", "product_params", {"products": ",".join(analysis.products)})  # "那2100pro呢"
+    if analysis.product_lines:
+        return FollowUp("params", "product_params", {"line": analysis.product_lines[0]})  # "那ar眼镜呢"
+    return None
+
+
+def _rebate(analysis: Analysis, state: DialogueState, *, short: bool, leaning: bool) -> FollowUp | None:
+    text = analysis.text
+    if analysis.intent == "rebate_query":
+        return FollowUp("rebate", "rebate_query")
+    if analysis.intent in _OWN_TASK:
+        return None
+    amount = analysis.understanding.slots.get("amount")
+    kind = bool(_CUSTOMER_KIND.search(text))
+    why = bool(_WHY.search(text) and _REBATE_WORDS.search(text))
+    quarter = bool(_QUARTER_SHIFT.search(text))
+    if why or (short and (kind or quarter or (amount is not None and leaning) or _REBATE_WORDS.search(text))):
+        return FollowUp("rebate", "rebate_query")
+    return None
+
+
+def _shift_scale(text: str, current: str | None) -> str | None:
+    """ "要小一点的" after cases of a medium plant: small."""
+    step = -1 if _SMALLER.search(text) else 1 if _BIGGER.search(text) else 0
+    if not step:
+        return None
+    at = _SCALES.index(current) if current in _SCALES else 1
+    return _SCALES[min(max(at + step, 0), len(_SCALES) - 1)]

@@ -1,0 +1,222 @@
+"""Answers from the knowledge base's text: FAQ, fault entries, lessons, product overviews.
+
+For how-to questions, faults on site and free questions.  A passage is used only when
+
+* it is **grounded**: enough of the question's content words are in it
+  (:func:`assistant.dialogue.grounding.grounding_scores`), and
+* it is **about what was asked**: when the question is about a product, a product
+  passage of another product, or an FAQ written for other models, is never used
+  (the classic wrong answer is another product's row with a citation).
+
+The reply keeps the sentence that answers, not the whole passage: sentences are
+scored by the question's content words plus what kind of answer the question wants
+(a duration for "多久", an amount for "多少钱", an address for "地址"), and internal
+lines (tags, accessory lists) are never quoted.  Scripts are not knowledge (they are
+templates for the script skill) and cases are answered by the case skill.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.content.documents import Document
+from assistant.dialogue.compose import Composer
+from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING, GroundedHit, content_words, grounding_scores
+from assistant.dialogue.lexicon import squash
+from assistant.dialogue.types import Citation
+from assistant.retrieval.retriever import HybridRetriever, Mode, RetrievalError
+from assistant.retrieval.tokenizer import normalize
+
+log = logging.getLogger(__name__)
+
+_K = 12
+KNOWLEDGE_KINDS: tuple[str, ...] = ("faq", "lesson", "product")
+_SECOND_HIT_MARGIN = 0.1
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])\s*|\n+")
+# Lines of a product overview that are listings, not answers.
+_NOT_AN_ANSWER = re.compile(r"^(?:标签|兼容配件|练习)：")
+# A sentence that carries the answer on ("需要更低价格的项目，必须先…"): kept after the best one.
+_CONTINUES = re.compile(r"^(?:需要|如需|如果|若|否则|但|不过|超过|低于|高于|必须|另外|同时|注意)")
+# What kind of answer a question wants, and how such an answer looks.
+_FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        re.compile(r"多久|多长时间|几天|几周|几个月|多少天|什么时候|交期|周期|时效|多快"),
+        re.compile(r"\d+\s*(?:[~～\-]\s*\d+\s*)?(?:个)?(?:工作日|天|周|小时|分钟|个月|月|年|秒|s\b|h\b)"),
+    ),
+    (re.compile(r"多少钱|价格|价钱|费用|收费|折扣|几折|优惠|报价|怎么收"), re.compile(r"元|¥|折|%|免费")),
+    (re.compile(r"地址|ip|网址|密码|账号|用户名"), re.compile(r"\d+\.\d+\.\d+\.\d+|https?://|密码|admin|用户名")),
+    (
+        re.compile(r"多长|多远|多高|多深|多宽|多厚|多大距离"),
+        re.compile(r"\d+\s*(?:d(?![a-z])|倍|米|m(?![a-z])|mm|cm|km)"),
+    ),
+    (re.compile(r"怎么申请|如何申请|咋申请|怎么办理|去哪申请|怎么报"), re.compile(r"申请|提交|门户|填写|审批")),
+    (re.compile(r"几|多少|多大|多远"), re.compile(r"\d")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeAnswerer:
+    retriever: HybridRetriever
+    min_grounding: float = DEFAULT_MIN_GROUNDING
+    # Words that say nothing about the answer: question words ("咱们", "能不能") and the
+    # cue terms the tokenizer adds for question words ("几个" also emits "参数").
+    ignore: frozenset[str] = frozenset()
+
+    def answer(
+        self,
+        question: str,
+        *,
+        products: Sequence[str] = (),
+        dense_query: str | None = None,
+        out: Composer,
+        max_passages: int = 2,
+        require: Sequence[str] = (),
+        kinds: Sequence[str] = KNOWLEDGE_KINDS,
+        fault: bool = False,
+        mode: Mode = "hybrid",
+        versus: bool = False,
+    ) -> bool:
+        """Say the sentences that answer ``question``; False when nothing grounded does.
+        With ``require`` (squashed words), a passage must contain one of them: the
+        attribute asked, when a table had no row for it."""
+        query = question
+        if products and not any(p.lower() in question.lower() for p in products):
+            query = f"{' '.join(products)} {question}"  # the product a follow-up is about, for BM25
+        try:
+            hits = self.retriever.search(
+                query, k=_K, dense_query=dense_query or question, filters={"kind": list(kinds)}, mode=mode
+            )
+        except RetrievalError as exc:
+            log.warning("retrieval failed (%s): %s", exc.code, exc)
+            return False
+        # A competitor comparison answers only a question that sets one against us.
+        hits = [
+            h
+            for h in hits
+            if about(h.document, products)
+            and _has_any(h.document, require)
+            and (versus or h.document.metadata.get("section") != "competitors")
+        ]
+        words = self.words(query)
+        grounded = grounding_scores(query, hits, retriever=self.retriever, words=words)
+        scored = [g for g in grounded if g.score >= self.min_grounding]
+        if not scored:
+            return False
+        # A passage of the asked product, or naming it, answers before a general one; for a
+        # fault on site, the product's own fault entries first.
+        scored.sort(
+            key=lambda g: (
+                not _names(g.hit.document, products),
+                not (fault and g.hit.document.metadata.get("section") == "fault"),
+                -g.score,
+            )
+        )
+        words = self.words(question)
+        best = scored[0].score
+        chosen: list[GroundedHit] = []
+        for g in scored:
+            if g.score >= best - _SECOND_HIT_MARGIN and len(chosen) < max_passages:
+                chosen.append(g)
+        if fault and chosen[0].hit.document.metadata.get("section") == "fault":
+            chosen = chosen[:1]  # the fault entry's cause and fix are the answer
+        said = False
+        for g in chosen:
+            sentences = pick_sentences(
+                g.hit.document, words, question, products=products, weight=self.retriever.word_weight
+            )
+            if not sentences:
+                continue
+            doc = g.hit.document
+            cite = Citation(doc_id=doc.id, title=doc.title, snippet=" ".join(sentences)[:240], kind=doc.kind)
+            out.say("".join(sentences), cite)
+            said = True
+        return said
+
+    def words(self, question: str) -> list[str]:
+        """The question's content words, without the ones in ``ignore``."""
+        return [w for w in content_words(self.retriever.tokenizer.tokenize(question)) if squash(w) not in self.ignore]
+
+
+def _names(doc: Document, products: Sequence[str]) -> bool:
+    if not products:
+        return False
+    if doc.kind == "product":
+        return doc.doc_id in products
+    text = f"{doc.title} {doc.text}".lower()
+    return any(p.lower() in text for p in products) or any(p in doc.metadata.get("product", "") for p in products)
+
+
+def _has_any(doc: Document, words: Sequence[str]) -> bool:
+    if not words:
+        return True
+    haystack = squash(f"{doc.title} {doc.text}")
+    return any(w and w in haystack for w in words)
+
+
+def about(doc: Document, products: Sequence[str]) -> bool:
+    """A passage may answer a question about ``products``: not another product's passage,
+    not an FAQ written for other models."""
+    if not products:
+        return True
+    meta_products = [p for p in doc.metadata.get("product", "").split(",") if p]
+    if doc.kind == "product":
+        return doc.doc_id in products
+    if meta_products:
+        # written for other models, unless it names the asked one ("标准版 MP-CLD-STD 不提供")
+        return any(p in meta_products for p in products) or _names(doc, products)
+    return True
+
+
+def pick_sentences(
+    doc: Document,
+    words: Sequence[str],
+    question: str,
+    *,
+    products: Sequence[str] = (),
+    limit: int = 2,
+    weight: Callable[[str], float] | None = None,
+) -> list[str]:
+    """The sentences of ``doc`` that answer, in document order.
+
+    A fault entry answers with its cause and fix.  Otherwise each sentence scores the
+    question's content words it has (each by how telling it is, ``weight``, scaled so the
+    average word counts 1), plus 1.5 when it has the kind of answer the
+    question wants, plus 2 when it names an asked product (a passage about several models);
+    sentences within 75% of the best are kept (at most ``limit``)."""
+    if "#fault-" in doc.id:
+        parts = [s.strip() + "。" for s in doc.text.split("。") if s.strip()]
+        picked = [s for s in parts if s.startswith(("原因", "处理方法"))]
+        if picked:
+            return picked
+    sentences = [
+        s.strip() for s in _SENTENCE_END.split(doc.text) if s and s.strip() and not _NOT_AN_ANSWER.match(s.strip())
+    ]
+    if not sentences:
+        return []
+    q = normalize(question)
+    wanted = [shape for asks, shape in _FOCUS if asks.search(q)]
+    raw = {w: (weight(w) if weight else 1.0) for w in words}
+    mean = (sum(raw.values()) / len(raw)) if raw else 1.0
+    scale = {w: (v / mean if mean > 0 else 1.0) for w, v in raw.items()}
+    scored: list[tuple[float, int, str]] = []
+    for i, s in enumerate(sentences):
+        low = normalize(s)
+        score = float(sum(scale[w] for w in words if w in low))
+        if wanted and any(shape.search(low) for shape in wanted[:1]):
+            score += 1.5
+        if any(p.lower() in low for p in products):
+            score += 2
+        scored.append((score, i, s))
+    best = max(x[0] for x in scored)
+    if best <= 0:
+        return sentences[:1]
+    keep = sorted((x for x in scored if x[0] >= best * 0.75), key=lambda x: (-x[0], x[1]))[:limit]
+    chosen = sorted(keep, key=lambda x: x[1])
+    if len(chosen) == 1 and limit > 1:
+        after = chosen[0][1] + 1
+        if after < len(sentences) and _CONTINUES.match(sentences[after]):
+            chosen.append(scored[after])
+    return [s for _, _, s in chosen]

@@ -1,0 +1,265 @@
+"""Return on investment asked directly: "每月停机15小时 每小时损失2万 投50万 多久回本".
+
+:func:`parse_roi` reads the figures a message states (downtime hours, loss per hour,
+labour cost, investment, an annual saving, a downtime reduction, "人工不算"), each by
+the words around it; :func:`answer_roi` computes what the figures allow and shows the
+formula, and asks for what is missing:
+
+    annual saving  = hours/month x 12 x loss/hour x reduction + labour/month x 12 x labour rate
+                     (or the saving the user states)
+    payback months = investment / (annual saving / 12)
+
+The reduction and labour rates, when the user does not state them, are the product
+line's: the ROI model of its manager-facing scripts with the median reduction (the
+script is cited as the source of the assumption).  Exact Decimal arithmetic; the saving
+is rounded to whole yuan and the payback to one decimal at the end, half up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from assistant.content.loader import Corpus
+from assistant.content.schema import SalesScript
+from assistant.dialogue.compose import Composer
+from assistant.dialogue.numbers import find_numbers
+from assistant.dialogue.texts import text
+from assistant.dialogue.types import Citation
+
+ROI_ASK = re.compile(
+    r"回本|回收期|回收成本|收回成本|多久能?收回|投资回报|投入产出|roi|算个账|算笔账|算下账|划不划算|划算吗|值不值|"
+    r"能省多少|省多少|节省多少|省下多少|一年能省|年节省"
+)
+_LABOUR_EXCLUDED = re.compile(r"人工(?:先|就|暂时|暂)?不(?:算|计|考虑)|不(?:算|计|考虑)人工|人工省不了|没有人工")
+_CLAUSE = re.compile(r"[，,。；;！!？?\s]")
+_RATE_CONTEXT = re.compile(r"停机|停线|减少|降低|下降|少|降")
+_PER_HOUR = re.compile(r"每\s*(?:个)?\s*小时|一\s*(?:个)?\s*小时|小时\s*(?:损失|亏|影响)|/\s*(?:小时|h)")
+_PER_HOUR_AFTER = re.compile(r"^\s*(?:/|每|一)\s*(?:个)?\s*(?:小时|h|钟头)")
+_LABOUR = re.compile(r"人工|人力|工资|人员|人头")
+_SAVING = re.compile(r"省|节省|节约|降本|少花|少亏|收益|回报|挽回|减少损失")
+_INVEST = re.compile(r"投资|投入|投了|投|项目|预算|总价|合同|一共|造价|花|报价|费用|整套|价格|买|成本|金额")
+_MONTHLY = re.compile(r"每月|每个月|一个月|月均|/月|月")
+_YEARLY = re.compile(r"每年|一年|年均|/年|全年|年")
+_HOURS = frozenset({"小时", "个小时", "钟头", "h", "hour", "hours", "hrs"})
+YUAN = Decimal(1)
+TENTH = Decimal("0.1")
+TWELVE = Decimal(12)
+
+
+@dataclass(frozen=True, slots=True)
+class RoiFigures:
+    """The figures of an ROI question; None where the user has not said."""
+
+    hours: Decimal | None = None  # downtime hours per month
+    cost_per_hour: Decimal | None = None  # yuan lost per downtime hour
+    labour: Decimal | None = None  # labour cost per month, yuan
+    investment: Decimal | None = None  # yuan
+    saving: Decimal | None = None  # annual saving the user states, yuan
+    reduction: Decimal | None = None  # share of downtime avoided, 0..1
+    labour_rate: Decimal | None = None  # share of the labour cost saved, 0..1
+    labour_excluded: bool = False
+
+    def merged(self, newer: RoiFigures) -> RoiFigures:
+        """These figures with the ones ``newer`` states written over (a follow-up)."""
+        changes = {f.name: getattr(newer, f.name) for f in fields(self) if getattr(newer, f.name) not in (None, False)}
+        return replace(self, **changes)
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, f.name) not in (None, False) for f in fields(self))
+
+    def to_params(self) -> dict[str, str]:
+        return {f.name: str(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) not in (None, False)}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> RoiFigures:
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = params.get(f.name)
+            if raw is None:
+                continue
+            if f.name == "labour_excluded":
+                values[f.name] = raw == "True"
+                continue
+            try:
+                number = Decimal(raw)
+            except InvalidOperation:
+                continue
+            if number.is_finite() and number >= 0:
+                values[f.name] = number
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def parse_roi(norm: str) -> RoiFigures:
+    """The ROI figures ``norm`` (normalised text) states, each read from its own clause."""
+    figures: dict[str, Decimal] = {}
+    for n in find_numbers(norm):
+        start = max(0, n.start - 14)
+        before = _CLAUSE.split(norm[start : n.start])[-1]
+        after = norm[n.end : n.end + 8]
+        window = before + after
+        if n.unit == "%":
+            if _LABOUR.search(before):
+                figures["labour_rate"] = n.value / 100  # "人工能省20%"
+            elif _RATE_CONTEXT.search(window):
+                figures["reduction"] = n.value / 100
+        if n.unit in _HOURS:
+            if re.match(r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚)", after) or re.search(r"每\s*$", before):
+                continue  # "1小时损失2万", "每小时": the hour of a rate, not downtime hours
+            hours = n.value
+            if _YEARLY.search(before) and not _MONTHLY.search(before):
+                hours = hours / TWELVE
+            figures["hours"] = hours
+            continue
+        if n.unit == "%":
+            continue
+        # In an ROI question a bare large figure is money ("眼镜加席位一共226000").
+        if not n.is_money and not (n.unit == "" and n.value >= 1000):
+            continue
+        if _PER_HOUR.search(before) or _PER_HOUR_AFTER.match(after):
+            figures["cost_per_hour"] = n.value
+        elif _LABOUR.search(before):
+            monthly = not (_YEARLY.search(before) and not _MONTHLY.search(before))
+            figures["labour"] = n.value if monthly else n.value / TWELVE
+        else:
+            # The words before a figure say what it is ("投36万", "一年省90万"); the words after
+            # only when those before say nothing ("36万的投入").
+            says = before if (_SAVING.search(before) or _INVEST.search(before)) else after
+            if _SAVING.search(says) and not _INVEST.search(before):
+                monthly = bool(_MONTHLY.search(before)) and not _YEARLY.search(before)
+                figures["saving"] = n.value * TWELVE if monthly else n.value
+            elif _INVEST.search(says) or "investment" not in figures:
+                figures["investment"] = n.value
+    return RoiFigures(
+        hours=figures.get("hours"),
+        cost_per_hour=figures.get("cost_per_hour"),
+        labour=figures.get("labour"),
+        investment=figures.get("investment"),
+        saving=figures.get("saving"),
+        reduction=figures.get("reduction"),
+        labour_rate=figures.get("labour_rate"),
+        labour_excluded=bool(_LABOUR_EXCLUDED.search(norm)),
+    )
+
+
+def assumption_script(corpus: Corpus, line: str | None) -> SalesScript | None:
+    """The manager-facing script whose ROI model is the line's typical one (median reduction)."""
+    scripts = [s for s in corpus.scripts if s.roi is not None and (line is None or s.product_line == line)]
+    if not scripts and line is not None:
+        scripts = [s for s in corpus.scripts if s.roi is not None]
+    if not scripts:
+        return None
+    ordered = sorted(scripts, key=lambda s: (s.roi.downtime_reduction if s.roi else 0, s.id))
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def answer_roi(figures: RoiFigures, *, corpus: Corpus, line: str | None, out: Composer) -> bool:
+    """Say the payback (with the formula) or what is missing; True when computed."""
+    lang = out.language
+    script = None
+    reduction = figures.reduction
+    labour_rate = figures.labour_rate or Decimal(0)
+    if figures.saving is None and figures.hours is not None and figures.cost_per_hour is not None:
+        script = assumption_script(corpus, line)
+        if script is not None and script.roi is not None:
+            if reduction is None:
+                reduction = Decimal(str(script.roi.downtime_reduction))
+            if figures.labour_rate is None:
+                labour_rate = Decimal(str(script.roi.labour_saving_rate))
+    missing = _missing(figures, reduction)
+    if missing == ["investment"] and figures.saving is None:
+        # "一年能省多少": the saving first; the payback needs the investment.
+        saving, formula = _saving(figures, reduction or Decimal(0), labour_rate, lang)
+        out.say(text(lang, "roi_saving_only", formula=formula, saving=_money(saving.quantize(YUAN, ROUND_HALF_UP))))
+    if missing:
+        out.say(
+            text(lang, "roi_ask", fields=text(lang, "list_sep").join(text(lang, f"roi_field_{m}") for m in missing))
+        )
+        return False
+    assert figures.investment is not None
+    if figures.saving is not None:
+        saving = figures.saving
+        formula = text(lang, "roi_saving_stated", saving=_money(saving))
+    else:
+        assert reduction is not None
+        saving, formula = _saving(figures, reduction, labour_rate, lang)
+    if saving <= 0:
+        out.say(text(lang, "roi_undefined"))
+        return False
+    payback = (figures.investment / (saving / TWELVE)).quantize(TENTH, rounding=ROUND_HALF_UP)
+    out.say(
+        text(
+            lang,
+            "roi_payback",
+            formula=formula,
+            saving=_money(saving.quantize(YUAN, rounding=ROUND_HALF_UP)),
+            investment=_money(figures.investment),
+            payback=_num(payback),
+        )
+    )
+    if script is not None and script.roi is not None and figures.reduction is None:
+        shown = _num(reduction * 100 if reduction else Decimal(0))
+        if line is not None:
+            cite = Citation(doc_id=script.id, title=script.title, snippet=script.roi.source[:240], kind="script")
+            out.say(text(lang, "roi_assumption", reduction=shown), cite)
+        else:  # no product line known: say the spread of the lines' assumptions
+            rates = [Decimal(str(s.roi.downtime_reduction)) * 100 for s in corpus.scripts if s.roi is not None]
+            out.say(text(lang, "roi_assumption_any", reduction=shown, low=_num(min(rates)), high=_num(max(rates))))
+    return True
+
+
+def _saving(figures: RoiFigures, reduction: Decimal, labour_rate: Decimal, lang: str) -> tuple[Decimal, str]:
+    """The annual saving of the downtime (and labour) figures, and its formula as said."""
+    assert figures.hours is not None and figures.cost_per_hour is not None
+    downtime = figures.hours * TWELVE * figures.cost_per_hour * reduction
+    labour = Decimal(0)
+    if figures.labour is not None and not figures.labour_excluded and labour_rate > 0:
+        labour = figures.labour * TWELVE * labour_rate
+    formula = text(
+        lang,
+        "roi_formula",
+        hours=_num(figures.hours),
+        cost=_money(figures.cost_per_hour),
+        reduction=_num(reduction * 100),
+        downtime=_money(downtime.quantize(YUAN, rounding=ROUND_HALF_UP)),
+    )
+    if labour > 0:
+        assert figures.labour is not None
+        formula += text(
+            lang,
+            "roi_formula_labour",
+            labour=_money(figures.labour),
+            rate=_num(labour_rate * 100),
+            amount=_money(labour.quantize(YUAN, rounding=ROUND_HALF_UP)),
+        )
+    return downtime + labour, formula
+
+
+def _missing(figures: RoiFigures, reduction: Decimal | None) -> list[str]:
+    missing: list[str] = []
+    if figures.saving is None:
+        if figures.hours is None:
+            missing.append("hours")
+        if figures.cost_per_hour is None:
+            missing.append("cost_per_hour")
+        if figures.hours is not None and figures.cost_per_hour is not None and reduction is None:
+            missing.append("reduction")
+    if figures.investment is None:
+        missing.append("investment")
+    return missing
+
+
+def _money(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def _num(value: Decimal) -> str:
+    value = value.normalize()
+    if value == value.to_integral_value():
+        return f"{value:.0f}"
+    return format(value, "f")

@@ -1,0 +1,192 @@
+"""Answers that match the question (issue 12): composed from the asked product's own facts,
+honest about what no document says, follow-ups that change one thing of the last task, ROI
+asked directly, comparisons from the competitor blocks, handoff before answering a fault."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pytest
+
+from assistant.content.schema import Product
+from assistant.dialogue.engine import DialogueEngine
+from assistant.dialogue.skills import SkillResult
+from assistant.dialogue.state import DialogueState
+from assistant.dialogue.types import Caller, CustomerProfile, Reply
+
+CALLER = Caller(user_id="u-1", partner_id="P-HZ-01")
+
+
+def ask(engine: DialogueEngine, *texts: str) -> list[Reply]:
+    """A conversation: each turn gets the profile and state the previous reply left."""
+    profile, state, history = CustomerProfile(), DialogueState(), []
+    replies = []
+    for text in texts:
+        reply = engine.handle(text=text, profile=profile, caller=CALLER, history=tuple(history), state=state)
+        profile, state = reply.profile, reply.state or state
+        history.append(text)
+        replies.append(reply)
+    return replies
+
+
+def row(engine: DialogueEngine, pid: str, name: str) -> str:
+    p = engine.corpus.product(pid)
+    assert isinstance(p, Product)
+    return next(r.display() for r in p.params if r.name == name)
+
+
+def cited(reply: Reply) -> list[str]:
+    return [c.doc_id for c in reply.citations]
+
+
+def test_value_in_everyday_words_comes_from_that_products_row(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "EG-2100 的供电电压范围")
+    assert row(shipped_engine, "EG-2100", "工作电压") in reply.text
+    assert cited(reply) == ["EG-2100#params"]
+    assert "根据资料" not in reply.text and "标签" not in reply.text
+
+
+def test_each_question_of_a_message_is_answered(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "vb500pro电池能用多久？传输多远？质保几年")
+    p = shipped_engine.corpus.product("SN-VB500-Pro")
+    assert p is not None
+    for name in ("电池寿命", "通信距离"):
+        assert row(shipped_engine, "SN-VB500-Pro", name) in reply.text
+    assert f"{p.warranty_months} 个月" in reply.text
+    assert set(cited(reply)) == {"SN-VB500-Pro#params", "SN-VB500-Pro#overview"}
+
+
+def test_what_no_document_holds_is_said_with_the_expert_offered(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "eg2100 MTBF多少小时 标书要填")
+    assert "资料里没有" in reply.text and reply.handoff_offered
+    # the only MTBF in the corpus is another product's: never quoted for this one
+    assert "300000" not in reply.text.replace(",", "") and "CM-SW8#params" not in cited(reply)
+
+
+def test_capability_yes_and_an_opposite_role(shipped_engine: DialogueEngine) -> None:
+    (yes,) = ask(shipped_engine, "eg2100能接modbus吗")
+    assert yes.text.startswith("可以") and cited(yes) == ["EG-2100#params"]
+    (no,) = ask(shipped_engine, "ec300能做profinet主站吗")
+    assert no.text.startswith("不行") and "从站" in no.text
+
+
+def test_a_quantity_the_product_cannot_take_names_one_that_can(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "客户大概700台设备 云眸标准版能带得动吗")
+    assert reply.text.startswith("不够") and "500" in reply.text and "MP-CLD-ENT" in reply.text
+
+
+def test_a_product_named_by_a_feature(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "8个串口的网关多少钱一台")
+    assert "EG-3200" in reply.text and "6,800" in reply.text
+
+
+def test_competitor_sides_are_never_swapped(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "锐拓的RT-G1跟我们1100比怎么样")
+    p = shipped_engine.corpus.product("EG-1100")
+    assert p is not None
+    block = next(c for c in p.competitors if c.competitor_model == "RT-G1")
+    ours, theirs = reply.text.split("对方的长处")
+    assert block.our_advantages[0] in ours and block.their_advantages[0] in theirs
+    assert cited(reply) == ["EG-1100#competitors"]
+
+
+def test_roi_from_the_figures_with_the_formula(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "每月停机15个小时 每小时损失2万 停机能减少30% 人工先不算 项目投50万 多久回本")
+    # 15 x 12 x 20,000 x 30% = 1,080,000 a year; 500,000 / 90,000 = 5.6 months
+    assert "1,080,000" in reply.text and "5.6 个月" in reply.text
+
+
+def test_roi_asks_for_what_is_missing_then_computes_on_the_follow_up(shipped_engine: DialogueEngine) -> None:
+    first, second = ask(shipped_engine, "帮客户算个回本 一年能省64万", "投入30万")
+    assert "投资" in first.text and "个月回本" not in first.text
+    assert "5.6 个月" in second.text  # 300,000 / (640,000 / 12)
+
+
+def test_a_case_follow_up_changes_the_scale(shipped_engine: DialogueEngine) -> None:
+    _, smaller = ask(shipped_engine, "有没有大型汽配厂的案例", "要小一点的")
+    assert smaller.intent == "case_request"
+    assert smaller.state is not None and smaller.state.get("scale") == "medium"
+    assert smaller.cards[0].scale in ("medium", "small")  # type: ignore[union-attr]
+
+
+def test_a_script_follow_up_changes_the_contact_and_keeps_the_line(shipped_engine: DialogueEngine) -> None:
+    first, second = ask(shipped_engine, "给厂长讲eg2100的开场白", "换成跟他们IT部门谈")
+    assert second.intent == "script_request"
+    assert second.cards[0].persona == "it_security"  # type: ignore[union-attr]
+    assert second.cards[0].product_line == first.cards[0].product_line  # type: ignore[union-attr]
+
+
+def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
+    assert "华芯电子" in reply.text and "【客户名称】" not in reply.text
+
+
+def test_a_params_follow_up_about_another_product(shipped_engine: DialogueEngine) -> None:
+    _, other = ask(shipped_engine, "2100功耗多少", "那3200呢")
+    assert row(shipped_engine, "EG-3200", "功耗") in other.text and cited(other) == ["EG-3200#params"]
+
+
+class RecordingRebates:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, object]] = []
+
+    def answer(
+        self,
+        *,
+        caller: Caller,
+        text: str,
+        quarter: str | None,
+        amount: Decimal | None,
+        new_customer: bool | None = None,
+    ) -> SkillResult:
+        self.calls.append({"text": text, "amount": amount, "new_customer": new_customer, "quarter": quarter})
+        said = "new" if "新客户" in text else None
+        task = {"ask": "what_if" if amount else "statement"}
+        if amount is not None:
+            task["amount"] = str(amount)
+        if said:
+            task["new_customer"] = "True"
+        return SkillResult(text="ok", task=task)
+
+
+def test_a_what_if_follow_up_keeps_the_amount(shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    rebates = RecordingRebates()
+    monkeypatch.setattr(shipped_engine, "rebates", rebates)
+    _, second = ask(shipped_engine, "再卖30万能拿多少", "那如果都是新客户呢")
+    assert second.intent == "rebate_query"
+    assert rebates.calls[1]["amount"] == Decimal("300000")
+
+
+class RecordingHandoff:
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+
+    def request(self, *, caller: Caller, text: str, profile: CustomerProfile, history: Sequence[str]) -> SkillResult:
+        self.requests.append(text)
+        return SkillResult(text="已为你转接", handoff_offered=True)
+
+
+def test_a_person_asked_with_a_fault_is_a_handoff(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handoff = RecordingHandoff()
+    monkeypatch.setattr(shipped_engine, "handoff", handoff)
+    (reply,) = ask(shipped_engine, "eg2100现场装不上 读数一直是0 帮我找个懂的人远程看看")
+    assert reply.intent == "handoff_request" and handoff.requests
+
+
+def test_asking_about_experts_with_no_problem_only_offers(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handoff = RecordingHandoff()
+    monkeypatch.setattr(shipped_engine, "handoff", handoff)
+    (reply,) = ask(shipped_engine, "有没有懂传感器的专家 以后选型想请教下")
+    assert reply.handoff_offered and not handoff.requests
+
+
+def test_training_questions(shipped_engine: DialogueEngine) -> None:
+    (model,) = ask(shipped_engine, "721培训模式是啥意思")
+    assert "70%" in model.text and "20%" in model.text and "10%" in model.text
+    (lessons,) = ask(shipped_engine, "有没有讲vb500pro跟lr1配对的实操课")
+    assert "L-006" in lessons.text and "L-006" in cited(lessons)

@@ -1,0 +1,96 @@
+"""The answer evaluation: its set files, its checks, and the checks every reply must pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.dialogue.engine import DialogueEngine
+from assistant.dialogue.state import DialogueState
+from assistant.dialogue.types import Caller, CustomerProfile
+from eval.answers import (
+    ANSWERS_DIR,
+    CATEGORIES,
+    AnswerSetError,
+    Expectation,
+    appears,
+    check_reply,
+    load_answer_set,
+    universal_failures,
+)
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_the_shipped_sets_are_well_formed_and_large_enough(split: str) -> None:
+    items = load_answer_set(ANSWERS_DIR / f"{split}.yaml")
+    assert len(items) >= 75
+    assert sum(len(i.turns) > 1 for i in items) >= len(items) // 3  # a third multi-turn
+    assert {i.category for i in items} <= set(CATEGORIES)
+
+
+def test_dev_and_test_share_no_item() -> None:
+    dev = {i.id for i in load_answer_set(ANSWERS_DIR / "dev.yaml")}
+    test = {i.id for i in load_answer_set(ANSWERS_DIR / "test.yaml")}
+    assert not dev & test
+
+
+def test_malformed_sets_are_refused_with_the_item_named(tmp_path: Path) -> None:
+    bad = tmp_path / "set.yaml"
+    bad.write_text("- {id: X-1, category: nope, turns: [{text: hi}]}\n", encoding="utf-8")
+    with pytest.raises(AnswerSetError, match=r"X-1.*unknown category"):
+        load_answer_set(bad)
+    bad.write_text("- {id: X-1, category: faq, turns: [{text: hi, expect: {containz: [a]}}]}\n", encoding="utf-8")
+    with pytest.raises(AnswerSetError, match="containz"):
+        load_answer_set(bad)
+
+
+def test_numbers_match_with_or_without_thousands_separators() -> None:
+    assert appears("2680", "目录价 ¥2,680/台")
+    assert appears("IP67", "防护等级 ip67")
+    assert not appears("2680", "¥2,681")
+
+
+def test_check_reply_reports_each_failed_expectation() -> None:
+    expect = Expectation(contains=("12",), cites=("EG-2100#params",), not_cites=("SN-LV800#params",), dont_know=True)
+    reply = {"text": "工作电压 12~36 V", "citations": [{"doc_id": "SN-LV800#params"}], "suggestions": []}
+    failures = check_reply(expect, reply=reply, profile={}, handoff_open=False)
+    assert any("cites" in f for f in failures)
+    assert "must not cite SN-LV800#params" in failures
+    assert "does not say the documents lack it" in failures and "does not offer the expert" in failures
+    ok = {"text": "资料里没有这一项", "citations": [{"doc_id": "EG-2100#params"}], "handoff_offered": True}
+    assert (
+        check_reply(Expectation(dont_know=True, cites=("EG-2100#params",)), reply=ok, profile={}, handoff_open=False)
+        == []
+    )
+
+
+def test_universal_checks() -> None:
+    assert universal_failures("年节省约 {annual_saving} 元", {}) == ["unfilled placeholder {annual_saving}"]
+    assert universal_failures("您好【客户名称】", {"customer_name": "华芯电子"})
+    assert universal_failures("您好【客户名称】", {}) == []  # nothing known yet: asking is right
+    assert universal_failures("标签：4G、入门", {}) == ["internal field '标签：'"]
+    assert universal_failures("persona procurement", {}) == ["internal field 'procurement'"]
+    assert universal_failures("客户名称 None", {}) == ["internal field 'None'"]
+    assert universal_failures("调试阶段临时允许 None", {}) == []  # OPC UA's policy name
+
+
+def test_no_reply_of_the_eval_sets_leaks_a_placeholder_or_an_internal_field(
+    shipped_engine: DialogueEngine,
+) -> None:
+    """Every turn of both splits through the engine (hash-embedder index): no unfilled
+    ``{slot}``, no 【placeholder】 for a fact the profile holds, no internal field."""
+    caller = Caller(user_id="u-1", partner_id="P-HZ-01")
+    problems = []
+    for split in ("dev", "test"):
+        for item in load_answer_set(ANSWERS_DIR / f"{split}.yaml"):
+            profile, state, history = CustomerProfile(), DialogueState(), []
+            for turn in item.turns:
+                reply = shipped_engine.handle(
+                    text=turn.text, profile=profile, caller=caller, history=tuple(history), state=state
+                )
+                profile, state = reply.profile, reply.state or state
+                history.append(turn.text)
+                shown = {k: str(v) for k, v in profile.known().items()}
+                problems += [(item.id, turn.text, f) for f in universal_failures(reply.text, shown)]
+    assert problems == []

@@ -71,7 +71,7 @@ class Event(Base):
         UniqueConstraint("conversation_id", "seq", name="uq_events_conversation_seq"),
         UniqueConstraint("conversation_id", "client_msg_id", name="uq_events_conversation_client_msg"),
         Index("ix_events_conversation_seq", "conversation_id", "seq"),
-        # One reply and one profile per user message, whoever stores them (0007).
+        # One reply and one profile per user message, whoever stores them (0008).
         Index(
             "uq_events_answer",
             "conversation_id",

@@ -187,7 +187,7 @@ def test_the_database_keeps_one_answer_per_message(live: LiveServer) -> None:
 def test_migration_enters_messages_older_code_left_unanswered(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     migrate(url)
-    command.downgrade(alembic_config(url), "0006_dialogue_state")
+    command.downgrade(alembic_config(url), "0007_sign_in_hardening")
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(

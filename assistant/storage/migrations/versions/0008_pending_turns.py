@@ -1,7 +1,7 @@
 """chat: pending_turns (every acknowledged message is answered) and one answer per message
 
-Revision ID: 0007_pending_turns
-Revises: 0006_dialogue_state
+Revision ID: 0008_pending_turns
+Revises: 0007_sign_in_hardening
 Create Date: 2026-12-05 10:00:00
 
 A message stored by older code and never answered (the service was killed between the
@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_pending_turns"
-down_revision = "0006_dialogue_state"
+revision = "0008_pending_turns"
+down_revision = "0007_sign_in_hardening"
 branch_labels = None
 depends_on = None
 

@@ -395,10 +395,11 @@ class ChatService:
             raise
 
     def _answer_again(self, caller: Caller, conversation_id: str, seq: int, *, wait: bool) -> tuple[StoredEvent, ...]:
-        """A message stored before: its stored answer, or answer it now if its claim is free."""
+        """A message stored before: its stored answer, or answer it now if its claim is free.
+        Without ``wait`` (the sweep) only an answer stored now is returned."""
         answers, pending = self._answers_or_pending(conversation_id, seq)
         if answers or not pending:
-            return answers
+            return answers if wait else ()
         attempts = self._claim(conversation_id, seq)
         if attempts is None:  # another turn holds it
             return self._await_answer(conversation_id, seq) if wait else ()

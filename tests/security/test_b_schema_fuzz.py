@@ -85,7 +85,9 @@ def _fuzz(live: LiveServer, username: str, tmp_path: Path) -> subprocess.Complet
         str(tmp_path),
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"}
-    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=MAX_SECONDS + 120, env=env)
+    return subprocess.run(
+        command, check=False, capture_output=True, text=True, timeout=MAX_SECONDS + 120, env=env, cwd=tmp_path
+    )
 
 
 @pytest.mark.parametrize("username", ["n_admin", "hz_sales1"])

@@ -133,6 +133,9 @@ class _Chaos:
             except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError):
                 session.reconnects += 1
                 await asyncio.sleep(0.1)
+            except (KeyError, ValueError) as exc:  # an unexpected frame: noted, and the session goes on
+                session.errors.append(f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(0.1)
 
     async def _converse(self, session: _Session, ws: ClientConnection) -> None:
         ready = json.loads(await asyncio.wait_for(ws.recv(), 10))

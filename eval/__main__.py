@@ -15,6 +15,7 @@ from pathlib import Path
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "retrieval": ("eval.retrieval", "retrieval accuracy and latency on a BEIR-layout dataset"),
+    "fusion": ("eval.fusion", "choose the fusion weight leave-one-dataset-out over several BEIR datasets"),
     "scale": ("eval.scale_bench", "search latency at 100k synthetic chunks vs the naive combination"),
     "chat": ("eval.chat", "intent accuracy and slot F1 on the labelled set"),
     "answers": ("eval.answers", "end-to-end answer quality on realistic conversations"),

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.content.loader import Corpus, load_corpus
+from assistant.dialogue.state import DialogueState
 from assistant.dialogue.training import (
     LABELLED_DIR,
     Labelled,
@@ -220,13 +221,16 @@ def evaluate(labelled: Labelled, *, nlu: Any, engine: Any) -> Score:
     caller = Caller(user_id="eval", partner_id="eval")
     for item in labelled.conversations:
         profile = CustomerProfile()
+        state = DialogueState()
         history: list[str] = []
         for turn in item.turns:
             u = nlu.understand(turn.text, profile=profile)
             score.add(turn, u.intent, u.slots)
             if engine is not None:
-                reply = engine.handle(text=turn.text, profile=profile, caller=caller, history=tuple(history))
-                profile = reply.profile
+                reply = engine.handle(
+                    text=turn.text, profile=profile, caller=caller, history=tuple(history), state=state
+                )
+                profile, state = reply.profile, reply.state or state
             history.append(turn.text)
             if turn.profile is not None:
                 have = {k: canon(v) for k, v in profile.known().items()}

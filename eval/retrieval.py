@@ -1,9 +1,12 @@
 """``python -m eval retrieval --dataset DIR --mode hybrid|bm25|dense|all --json OUT``
 
 Builds an index over any BEIR-layout dataset with the configured embedder and
-measures each mode, plus two baselines in the same run: plain ``rank_bm25``
-(``BM25Okapi.get_scores`` over the same jieba tokens of title+text) and plain
-dense (one title+text vector per document, exact FAISS).
+measures each mode (recall@1, @3, @10 and any ``--recall-at``, MRR@10, nDCG@10,
+latency), plus, in the same run: ``hybrid_rrf``, the hybrid mode with weighted RRF
+fusion when the configured fusion is another (the old default, for comparison), and
+two baselines: plain ``rank_bm25`` (``BM25Okapi.get_scores`` over the same jieba
+tokens of title+text) and plain dense (one title+text vector per document, exact
+FAISS).  ``python -m eval fusion`` compares fusions over several datasets.
 
 Optional extensions of the layout, used by the exported demo sets:
 ``corpus.jsonl`` rows may carry ``metadata.kind`` and ``metadata.alt_titles``
@@ -25,6 +28,7 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from assistant.retrieval.embedders import Embedder, make_embedder
+from assistant.retrieval.fusion import FUSIONS
 from assistant.retrieval.retriever import MODES, HybridRetriever
 from assistant.retrieval.tokenizer import Tokenizer, UserDictionary
 from assistant.settings import Settings
@@ -40,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", choices=[*MODES, "all"], default="all")
     parser.add_argument("--split", default="test", help="qrels file name under qrels/ (default: test)")
     parser.add_argument("--embedder", help="override ASSISTANT_EMBEDDER for this run")
+    parser.add_argument("--fusion", choices=FUSIONS, help="override ASSISTANT_RETRIEVAL_FUSION for this run")
     parser.add_argument("--no-baselines", action="store_true", help="skip the rank_bm25 and plain-dense baselines")
     parser.add_argument("--limit", type=int, help="evaluate only the first N judged queries")
     parser.add_argument(
@@ -56,6 +61,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings()
     if args.embedder:
         settings = settings.model_copy(update={"embedder": args.embedder})
+    if args.fusion:
+        retrieval = settings.retrieval.model_copy(update={"fusion": args.fusion})
+        settings = settings.model_copy(update={"retrieval": retrieval})
     embedder = make_embedder(settings.embedder, threads=settings.embed_threads, batch_size=settings.embed_batch_size)
     dataset = load_beir(args.dataset, split=args.split)
     modes = list(MODES) if args.mode == "all" else [args.mode]
@@ -115,6 +123,17 @@ def evaluate(
                 dataset,
                 qids,
                 lambda q, m=mode: [h.document.doc_id for h in retriever.search(q, k=10, mode=m)],  # type: ignore[misc]
+                build_s,
+                extra_k,
+            )
+        if "hybrid" in modes and settings.retrieval.fusion != "rrf":
+            rrf = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update={"fusion": "rrf"})})
+            rrf_retriever = HybridRetriever(Path(tmp), settings=rrf, embedder=embedder)
+            rrf_retriever.load()
+            results["hybrid_rrf"] = _measure(
+                dataset,
+                qids,
+                lambda q: [h.document.doc_id for h in rrf_retriever.search(q, k=10)],
                 build_s,
                 extra_k,
             )

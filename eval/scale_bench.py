@@ -8,7 +8,7 @@ Search latency at scale, against the naive combination, in one run:
   threshold);
 * builds the naive combination over the same chunks and tokens:
   ``rank_bm25.BM25Okapi.get_scores`` plus an exact ``faiss.IndexFlatIP``, fused
-  with the same RRF;
+  with the same fusion (assistant/retrieval/fusion.py, configured settings);
 * runs the same queries (a few words cut from a random chunk; that chunk is
   the relevant one) through both, reporting latency percentiles (query encoding
   included), recall@10 for both, their top-10 agreement and the speed-up;
@@ -34,6 +34,7 @@ from rank_bm25 import BM25Okapi
 from assistant.content.documents import Document, chunk_corpus
 from assistant.content.loader import load_corpus
 from assistant.retrieval.embedders import make_embedder
+from assistant.retrieval.fusion import fuse
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.settings import Settings
 from eval.metrics import percentiles
@@ -153,14 +154,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             t = time.perf_counter()
             scores = naive_bm25.get_scores(state_tokens.tokenize(q))
             b_top = np.argsort(-scores)[: r.candidates]
-            _, d_top = flat.search(embedder.encode([q]), r.candidates)
-            fused: dict[int, float] = {}
-            for rank, row in enumerate(b_top, 1):
-                if scores[row] > 0:
-                    fused[int(row)] = fused.get(int(row), 0.0) + r.bm25_weight / (r.rrf_k + rank)
-            for rank, row in enumerate(d_top[0], 1):
-                fused[int(row)] = fused.get(int(row), 0.0) + r.dense_weight / (r.rrf_k + rank)
-            top = [ids[row] for row in sorted(fused, key=lambda x: -fused[x])[:10]]
+            d_sims, d_top = flat.search(embedder.encode([q]), r.candidates)
+            fused = fuse(
+                [(int(row), float(scores[row])) for row in b_top if scores[row] > 0],
+                [(int(row), float(sim)) for row, sim in zip(d_top[0], d_sims[0], strict=True) if row >= 0],
+                k=10,
+                fusion=r.fusion,
+                z=r.z_fusion_for(embedder.name),
+                rrf_k=r.rrf_k,
+                bm25_weight=r.bm25_weight,
+                dense_weight=r.dense_weight,
+            )
+            top = [ids[f.row] for f in fused]
             naive_ms.append((time.perf_counter() - t) * 1000)
             naive_hit += rel in top
             agree.append(len(set(top) & set(ours_top[q])) / 10)

@@ -180,6 +180,11 @@ def _script_chunk(s: SalesScript, corpus: Corpus) -> Document:
     return Document(s.id, s.id, "script", title, text, (), meta)
 
 
+def case_document(c: CaseStudy, corpus: Corpus) -> Document:
+    """The chunk of one case study (as the index holds it)."""
+    return _case_chunk(c, corpus)
+
+
 def _case_chunk(c: CaseStudy, corpus: Corpus) -> Document:
     results = "；".join(f"{r.metric} {r.value:g}{r.unit}" + (f"（{r.note}）" if r.note else "") for r in c.results)
     products = "、".join(f"{pid}（{p.name}）" if (p := corpus.product(pid)) else pid for pid in c.products)

@@ -77,6 +77,13 @@ class Mention:
     end: int
     word: str
     by_value: bool
+    # Other attributes the same word names ("能用多久": a battery's life, or a sensor's):
+    # the product's table decides which one it has.
+    alternatives: tuple[Attribute, ...] = ()
+
+    @property
+    def candidates(self) -> tuple[Attribute, ...]:
+        return (self.attribute, *self.alternatives)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +97,7 @@ class AttributeLexicon:
     roles: tuple[tuple[str, str], ...]
     # (word, attribute, is a value word, the value as tables write it), longest first
     _words: tuple[tuple[str, Attribute, bool, str], ...]
+    _also: dict[str, tuple[Attribute, ...]]  # word -> the other attributes that list it
 
     @classmethod
     def load(cls, path: Path) -> AttributeLexicon:
@@ -140,15 +148,18 @@ class AttributeLexicon:
         roles: Iterable[tuple[str, str]] = (),
     ) -> AttributeLexicon:
         words: dict[str, tuple[Attribute, bool, str]] = {}
+        shared: dict[str, list[Attribute]] = {}
         for a in attributes:
             for w in a.words:
                 words.setdefault(w, (a, False, w))
+                shared.setdefault(w, []).append(a)
             for v in a.values:
                 # "h2s|硫化氢": the table's spelling first, then what people also type.
                 written, *typed = v.split("|")
                 for alias in (written, *typed):
                     words.setdefault(alias, (a, True, written))
         ordered = tuple(sorted(((w, a, v, t) for w, (a, v, t) in words.items() if w), key=lambda x: (-len(x[0]), x[0])))
+        also = {w: tuple(attrs[1:]) for w, attrs in shared.items() if len(attrs) > 1}
         return cls(
             attributes=tuple(attributes),
             generic_row_words=frozenset(squash(w) for w in generic_row_words),
@@ -158,6 +169,7 @@ class AttributeLexicon:
             fault_cues=tuple(squash(w) for w in fault_cues),
             roles=tuple((squash(a), squash(b)) for a, b in roles),
             _words=ordered,
+            _also=also,
         )
 
     def opposite_role(self, word: str) -> str | None:
@@ -192,7 +204,8 @@ class AttributeLexicon:
             while start >= 0:
                 end = start + len(word)
                 if not any(taken[start:end]) and _word_boundary(squashed, start, end):
-                    found.append(Mention(attribute, start, end, written, by_value))
+                    others = () if by_value else self._also.get(word, ())
+                    found.append(Mention(attribute, start, end, written, by_value, others))
                     for i in range(start, end):
                         taken[i] = True
                 start = squashed.find(word, start + 1)

@@ -8,6 +8,7 @@ answer can only ever come from the product that was asked about.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,11 @@ _NUMBER_WORD = re.compile(r"(\d+(?:\.\d+)?)\s*(?:个|路|口|寸|英寸)?\s*([a-
 _KIND_WORDS = tuple(
     sorted({squash(w) for words in LINE_WORDS.values() for w in words if len(w) >= 2}, key=len, reverse=True)
 )
+# A description in words names a product when it scores this much, and clearly more than the next.
+_MIN_DESCRIPTION_WEIGHT = 8.0
+_DESCRIPTION_MARGIN = 1.3
+_VARIANT_WORDS = {"专业": "pro", "增强": "pro", "防爆": "ex", "冗余": "-r", "企业": "ent", "标准": "std"}
+_NEGATED = re.compile(r"(?:不要|不带|不用|不需要|没有|去掉|除了)$")
 _VERSIONED = re.compile(r"^([a-z]{2,})v?(\d+(?:\.\d+)?)$")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9.\-]*[a-z0-9]|[0-9]+g(?![a-z0-9])")
 
@@ -69,6 +75,10 @@ class Catalog:
         self._features = {p.id: _feature_text(p) for p in corpus.products}
         self._tokenizer = tokenizer
         self._about = {p.id: squash(f"{p.name} {p.name_en} {p.summary} {' '.join(p.tags)}") for p in corpus.products}
+        self._pair_df: dict[str, int] = {}
+        for about in self._about.values():
+            for pair in set(_cjk_pairs(about)):
+                self._pair_df[pair] = self._pair_df.get(pair, 0) + 1
         # The kind of thing a product is, from its name ("交换机", "网关", "液位计").
         self._name_words = {
             p.id: frozenset(squash(w) for w in tokenizer.tokenize(p.name) if len(w) >= 2 and not w.isascii())
@@ -123,9 +133,11 @@ class Catalog:
         for m in mentions:
             if m.by_value:
                 continue
-            match = self.row_for_attribute(product, m.attribute, score=len(m.word))
-            if match is not None:
-                spans.append((m.start, m.end, match))
+            for attribute in m.candidates:
+                match = self.row_for_attribute(product, attribute, score=len(m.word))
+                if match is not None:
+                    spans.append((m.start, m.end, match))
+                    break
         spans.sort(key=lambda s: (-s[2].score, s[0]))
         taken: list[tuple[int, int]] = []
         out: list[RowMatch] = []
@@ -188,7 +200,7 @@ class Catalog:
             f
             for f in description_features(text)
             if not any(s.startswith(f.word) or f.word in s for s in skip if f.number is None)
-            and any(f.fits(p, self._features[p.id]) for p in pool)
+            and (f.negated or any(f.fits(p, self._features[p.id]) for p in pool))
         ]
         if not features:
             return []
@@ -206,15 +218,22 @@ class Catalog:
         return [p for n, p in named if n == best] if best else fitting
 
     def by_words(self, text: str, *, candidates: Iterable[Product] | None = None) -> list[Product]:
-        """The product whose name, summary and tags share the most words with a description
-        ("卡在电机电缆上测电流的无线传感器" -> SN-CU120), when one clearly does (two words at least)."""
+        """The product a description in words fits best ("卡在电机电缆上测电流的无线传感器" ->
+        SN-CU120, "能看到设备停没停 算开机率的那个软件模块" -> MP-OEE), when one clearly does.
+
+        Character pairs of the description found in a product's name, summary and tags,
+        each weighted by how few products have it (jieba cuts descriptions unreliably:
+        "开机率" -> "算开", "机率")."""
         pool = list(candidates) if candidates is not None else list(self.corpus.products)
-        words = {squash(w) for w in self._tokenizer.tokenize(text) if len(w) >= 2 and not w.isascii()}
+        pairs = {b for b in _cjk_pairs(squash(text))}
+        weight = {b: math.log(len(self._about) / df) for b in pairs if (df := self._pair_df.get(b, 0))}
         scored = sorted(
-            ((sum(1 for w in words if w in self._about[p.id]), i, p) for i, p in enumerate(pool)),
+            ((sum(w for b, w in weight.items() if b in self._about[p.id]), i, p) for i, p in enumerate(pool)),
             key=lambda x: (-x[0], x[1]),
         )
-        if not scored or scored[0][0] < 2 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        if not scored or scored[0][0] < _MIN_DESCRIPTION_WEIGHT:
+            return []
+        if len(scored) > 1 and scored[1][0] * _DESCRIPTION_MARGIN > scored[0][0]:
             return []
         return [scored[0][2]]
 
@@ -225,6 +244,16 @@ class Catalog:
         pool = self.products_of_line(line)
         kinds = {w for w in _KIND_WORDS if w in sq and any(w in squash(p.name) for p in pool)}
         return [p for p in pool if all(k in squash(p.name) for k in kinds)] if kinds else pool
+
+    def variant(self, product: Product, word: str) -> Product | None:
+        """The version of ``product`` that ``word`` names ("5g" of EG-3200 is EG-3200-5G,
+        "专业" of AR-G1 is AR-G2-Pro): same line, the word in its id or name."""
+        key = _VARIANT_WORDS.get(word, word)
+        same_line = [p for p in self.products_of_line(product.line) if p.id != product.id]
+        named = [p for p in same_line if key in p.id.lower() or word in p.name.lower()]
+        family = [p for p in named if p.id.startswith(product.id)]
+        pool = family or named
+        return pool[0] if len(pool) >= 1 else None
 
     def alternatives(self, product: Product, direction: str, *, description: str = "") -> list[Product]:
         """Other products of the same kind as ``product``, changed one way ("便宜点", "小一点",
@@ -253,8 +282,12 @@ class Catalog:
 class Feature:
     number: str | None  # "8"
     word: str  # "串口", "poe", "g"
+    negated: bool = False  # "不要5g": a product must not have it
 
     def fits(self, product: Product, feature_text: str) -> bool:
+        return self._has(product, feature_text) != self.negated
+
+    def _has(self, product: Product, feature_text: str) -> bool:
         if self.number is None:
             return self.word in feature_text
         # "8串口的" -> the word is a prefix of what follows the number: try the longest first.
@@ -278,12 +311,20 @@ def description_features(text: str) -> list[Feature]:
     features: list[Feature] = []
     for m in _NUMBER_WORD.finditer(sq):
         if m.group(2):
-            features.append(Feature(number=m.group(1), word=m.group(2)))
+            features.append(Feature(number=m.group(1), word=m.group(2), negated=_negated(sq, m.start())))
     for m in _LATIN_WORD.finditer(sq):
         word = m.group(0)
         if not any(f.number and word.startswith(f.number) for f in features):
-            features.append(Feature(number=None, word=word))
+            features.append(Feature(number=None, word=word, negated=_negated(sq, m.start())))
     return features
+
+
+def _negated(sq: str, start: int) -> bool:
+    return bool(_NEGATED.search(sq[max(0, start - 4) : start]))
+
+
+def _cjk_pairs(text: str) -> list[str]:
+    return [text[i : i + 2] for i in range(len(text) - 1) if all("\u4e00" <= ch <= "\u9fff" for ch in text[i : i + 2])]
 
 
 def _number_in(number: str, value: str) -> bool:

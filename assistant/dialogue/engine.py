@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from assistant.content.documents import case_document
 from assistant.content.loader import Corpus
 from assistant.content.schema import CaseStudy, SalesScript
 from assistant.dialogue import academy
@@ -54,9 +55,10 @@ from assistant.dialogue.cues import ASK_PERSON, PROCESS_QUESTION, RULE_QUESTION,
 from assistant.dialogue.facts import answer_facts
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
-from assistant.dialogue.knowledge import KnowledgeAnswerer
+from assistant.dialogue.knowledge import KnowledgeAnswerer, pick_sentences
 from assistant.dialogue.lexicon import find_all, squash
 from assistant.dialogue.nlu import Analysis, Nlu
+from assistant.dialogue.numbers import find_numbers
 from assistant.dialogue.reading import Reading, read
 from assistant.dialogue.recommender import get_recommendation, stages_in
 from assistant.dialogue.roi import RoiUndefinedError, compute_roi
@@ -101,9 +103,20 @@ _PROBLEM = re.compile(
 )
 # A question whether a product can do something the table has no row for ("能加io模块扩吗").
 _CAN_DO = re.compile(
-    r"(?:能|可以|能不能|可不可以|支不支持|支持).{0,4}(?:加|扩|扩展|升级|下井|进|放|刷|跑|装|挂|接|连|用)"
+    r"(?:能|可以|能不能|可不可以|支不支持|支持).{0,4}(?:加|扩|扩展|升级|下井|进|放|刷|跑|装|挂)(?!多|几)"
 )
-_PEOPLE = re.compile(r"专家|工程师|技术支持|人工|真人|懂行|懂的人|师傅|售前|售后")
+_HYPOTHETICAL = re.compile(r"要是|如果|万一|假如|的话")
+_PEOPLE = re.compile(r"专家|工程师|技术支持|人工|真人|懂行|懂的人|售前|售后")
+# Asking for a person without saying "专家" (DECISIONS 2026-12-04 #3).
+_INDIRECT = re.compile(
+    r"有没有人|有人能|谁能|能不能.{0,4}(?:远程|帮我|来人)|帮我看看|帮忙看看|帮我看下|远程看|远程帮|远程连|"
+    r"搞不定|没辙|弄不好|弄不了|实在不行|救救|求助"
+)
+# Asking for a person right now: a handoff even with no problem named.
+_DIRECT = re.compile(
+    r"转人工|人工客服|帮我(?:找|转|叫|约|联系)|给我(?:找|转|叫)|马上|现在就|立刻|赶紧|急|转接|"
+    r"(?:找|叫|来|派)(?:个|一个|位|一位)(?:专家|工程师|人|技术)"
+)
 # Asking about people without wanting one now: "有没有懂传感器的专家", "以后选型想请教".
 _ABOUT_PEOPLE = re.compile(r"有没有.{0,8}(?:专家|工程师|人)|以后|改天|不急|有空|回头|下次|请教")
 # Setting a competitor against us: "跟凯森比", "比锐拓贵", "优势在哪".
@@ -111,8 +124,11 @@ _VERSUS = re.compile(
     r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
 )
 _SHORT_FOLLOWUP = 16
+_PAYBACK = re.compile(r"回本|回收期|投资回报|roi")
 # Asking for words to say: "给我…", "开个场", "怎么说".
-_WANTS_WORDS = re.compile(r"给我|帮我|来段|来个|开个场|写个|写段|怎么说|咋说|怎么讲|怎么开口|怎么回|咋回")
+_WANTS_WORDS = re.compile(
+    r"给我|帮我|来段|来个|开个场|写个|写段|怎么说|咋说|怎么讲|怎么开口|怎么回|咋回|给.{0,12}讲|讲讲|讲一下|开场"
+)
 _TRAINING_INTENTS: frozenset[Intent] = frozenset(
     {"knowledge_qa", "out_of_scope", "script_request", "product_params", "greeting"}
 )
@@ -162,7 +178,9 @@ class DialogueEngine:
         # The lexicon's everyday words plus every row name of the catalogue.
         self.attributes = lexicon.extended(self.catalog.row_attributes())
         ignore = {squash(w) for w in self.attributes.question_words} | {squash(c.name) for c in corpus.vocab.cues}
-        self.knowledge = KnowledgeAnswerer(retriever, min_grounding, frozenset(ignore))
+        parts = {part.lower() for p in corpus.products for part in re.split(r"[-\s]", p.id)}
+        parts |= {w for line in corpus.product_lines for w in (line.id.lower(),)}
+        self.knowledge = KnowledgeAnswerer(retriever, min_grounding, frozenset(ignore), frozenset(parts))
 
     # -- entry point ----------------------------------------------------------------
 
@@ -200,36 +218,52 @@ class DialogueEngine:
         followup = detect_followup(
             replace(analysis, understanding=replace(analysis.understanding, intent=intent)), state
         )
-        if _person_for_problem(norm, history) and intent != "handoff_request":
+        faults = self.attributes.fault_cues
+        if _person_for_problem(norm, history, faults) and intent != "handoff_request":
             intent = "handoff_request"
         elif followup is not None:
             intent, kind, changes = followup.intent, followup.task, dict(followup.changes)
         elif (
-            intent in ("handoff_request", "knowledge_qa", "out_of_scope")
-            and _PEOPLE.search(norm)
-            and _ABOUT_PEOPLE.search(norm)
-            and not _problem_in_sight(norm, history)
-        ):
-            offer_only = True  # "有没有懂传感器的专家 以后选型想请教下": offered, not started
-        elif ROI_ASK.search(norm) and intent not in SERVICE_INTENTS and parse_roi(norm).any:
-            kind = "roi"
-        elif (
-            intent in _TRAINING_INTENTS
+            intent in (*_TRAINING_INTENTS, "handoff_request")
             and academy.is_training_question(norm)
             and (not analysis.products or academy.wants_lessons(norm))
         ):
-            kind = "training"
+            kind, intent = "training", "knowledge_qa"
+        elif intent == "handoff_request" and _HYPOTHETICAL.search(norm) and not _wants_person_now(norm):
+            intent = "knowledge_qa"  # "要是晚上11点出问题 能找着专家不": how support works
+        elif (
+            intent in ("handoff_request", "knowledge_qa", "out_of_scope")
+            and (
+                intent == "handoff_request"
+                or ASK_PERSON.search(norm)
+                or _INDIRECT.search(norm)
+                or (_PEOPLE.search(norm) and _ABOUT_PEOPLE.search(norm))
+            )
+            and not _problem_in_sight(norm, history, faults)
+            and not _wants_person_now(norm)
+            # "远程专家晚上有人吗", "远程专家咋呼叫": how support works, a knowledge question
+            and not PROCESS_QUESTION.search(norm)
+            and not any(c in squash(norm) for c in self.attributes.howto_cues)
+        ):
+            # "有没有懂传感器的专家 以后选型想请教下", "想找网关专家聊聊明年的规划": no problem in
+            # sight and no one asked for right now: the expert is offered, not started.
+            offer_only = True
+        elif ROI_ASK.search(norm) and parse_roi(norm).any and (intent not in SERVICE_INTENTS or _PAYBACK.search(norm)):
+            kind, intent = "roi", "knowledge_qa"  # "投入150万的话几个月回本": a payback, not a rebate
         elif intent == "profile_update" and "case" in analysis.cues:
             intent = "case_request"  # "南京化工园区大厂 想做预测性维护 有标杆没"
         elif intent == "profile_update" and analysis.stages and _WANTS_WORDS.search(norm):
             intent = "script_request"  # "给宁波甬丰泵业的老板开个场"
         elif (
-            intent in ("out_of_scope", "greeting")
+            intent in ("out_of_scope", "greeting", "knowledge_qa")
             and state.task == "knowledge"
             and state.get("query")
             and len(norm) <= _SHORT_FOLLOWUP
+            and not (analysis.products or analysis.product_lines or analysis.competitors)
         ):
-            kind, changes = "knowledge", {"query": state.get("query") or ""}  # "晚上几点下班" after remote support
+            # "晚上几点下班" after remote support, "到期了客户不还咋办" after borrowing a demo unit:
+            # a short question in the topic of the last answer.
+            kind, changes = "knowledge", {"query": state.get("query") or ""}
         if kind is None and intent == "script_request" and analysis.competitors and _VERSUS.search(norm):
             reading = self._read(analysis, profile, state)
             if self._matchups(analysis, reading, profile):
@@ -368,9 +402,12 @@ class DialogueEngine:
         if turn.task == "knowledge" and turn.changes and turn.changes.get("query"):
             # A short follow-up of a knowledge answer ("晚上几点下班"): asked in the same topic.
             question = f"{turn.changes.get('query', '')} {a.text}"
-            if not self.knowledge.answer(question, dense_query=question, out=out, max_passages=1):
-                return self._out_of_scope(turn) if turn.intent == "out_of_scope" else self._greeting(turn)
-            return self._knowledge_reply(turn, out, query=question)
+            if self.knowledge.answer(question, dense_query=question, out=out, max_passages=1, ground_on=a.text):
+                return self._knowledge_reply(turn, out, query=question)
+            if turn.intent == "out_of_scope":
+                return self._out_of_scope(turn)
+            if turn.intent == "greeting":
+                return self._greeting(turn)
         facts = answer_facts(reading, message=a.text, catalog=self.catalog, attributes=self.attributes, out=out)
         # What the tables do not hold: a grounded passage about the same product, else "not in the documents".
         for clause, pid, what, words in facts.unresolved:
@@ -382,20 +419,9 @@ class DialogueEngine:
                 out.not_in_documents(text(lang, "missing_attribute", product=pid, what=what or clause.text))
         for clause in facts.rivals:
             self._rival_value(clause, a, out)
-        if "warranty" in facts.fields:
-            # The policy behind a product's warranty months (the FAQ of its line).
-            self.knowledge.answer(
-                f"{' '.join(facts.products)} 保修期",
-                products=tuple(facts.products[:1]),
-                out=out,
-                max_passages=1,
-                kinds=("faq",),
-                require=("保修期", "质保"),
-                mode="bm25",
-            )
         # "能加io模块扩吗": the table gives the IO; whether it can be extended is in the FAQ.
         for clause in reading.asking:
-            if clause.kind == "value" and _CAN_DO.search(clause.squashed):
+            if clause.kind == "value" and (clause.howto or _CAN_DO.search(clause.squashed)):
                 self.knowledge.answer(clause.text, products=clause.products[:1], out=out, max_passages=1)
         other = ("howto", "fault") if reading.select else ("howto", "fault", "other")
         # An "other" clause with nothing of its own ("我们那个气体检测仪能测吗" after the facts
@@ -432,8 +458,10 @@ class DialogueEngine:
             products=",".join(products),
             attributes=",".join(dict.fromkeys(keys)),
             terms=",".join(dict.fromkeys(terms)),
+            compat=facts.compat,
+            rows=",".join(dict.fromkeys(r for rows in facts.highlight.values() for r in rows)),
         )
-        if not products:
+        if not facts.highlight:  # answered from the documents: a knowledge task, its subject may change
             return self._knowledge_reply(turn, out, query=a.text)
         return self._reply(
             turn,
@@ -487,11 +515,18 @@ class DialogueEngine:
         terms = (turn.state.get("terms") or "").replace(",", " ")
         if terms:
             words += f" 支持{terms}吗"  # "ec300支持profinet吗" then "那2100呢"
+        if turn.state.get("compat"):
+            words += " 能配吗"  # "io16能配700r不" then "io32呢"
+        if not words and turn.state.get("rows"):
+            words = " ".join((turn.state.get("rows") or "").split(","))  # rows found by their own names
         changes = turn.changes
         ids: list[str] = [p for p in changes.get("products", "").split(",") if p]
         select = False
         if changes.get("line"):
             ids = [p.id for p in self.catalog.of_kind(turn.analysis.text, line=changes["line"])]
+        elif changes.get("variant") and (last := self.catalog.product(changes.get("from", ""))) is not None:
+            found = self.catalog.variant(last, changes["variant"])
+            ids = [found.id] if found is not None else []
         elif changes.get("relative") and (last := self.catalog.product(changes.get("from", ""))) is not None:
             ids = [p.id for p in self.catalog.alternatives(last, changes["relative"], description=turn.analysis.text)]
             select = True
@@ -573,10 +608,11 @@ class DialogueEngine:
     def _compare(self, turn: TurnPlan) -> Reply:
         a = turn.analysis
         lang = turn.caller.language
-        if turn.changes is not None:  # a follow-up: the same matchup as before
+        if turn.changes is not None:  # a follow-up: the same matchup as before, or another rival
             products = tuple(p for p in (turn.state.get("products") or "").split(",") if p)
-            model = turn.state.get("rival") or ""
-            matchups = find_matchups(model, products=products, competitors=(), catalog=self.catalog)
+            rivals = tuple(r for r in (turn.changes.get("rivals") or "").split(",") if r)
+            model = "" if rivals else turn.state.get("rival") or ""
+            matchups = find_matchups(model, products=products, competitors=rivals, catalog=self.catalog)
         else:
             reading = turn.reading or self._read(a, turn.profile, turn.state)
             matchups = self._matchups(a, reading, turn.profile)
@@ -618,9 +654,9 @@ class DialogueEngine:
         a = turn.analysis
         lang = turn.caller.language
         out = Composer(lang)
-        self.knowledge.answer(academy.search_text(a.text), out=out, max_passages=1)
+        self.knowledge.answer(academy.search_text(a.text), out=out, max_passages=1, kinds=("faq", "lesson"))
         lines = tuple(a.product_lines) or ((turn.profile.product_line,) if turn.profile.product_line else ())
-        if academy.wants_lessons(a.text):
+        if academy.wants_lessons(a.text) or turn.state.task == "training":
             lessons = academy.recommend_lessons(
                 self.corpus, question=a.text, lines=lines, tokenizer=self.retriever.tokenizer
             )
@@ -662,7 +698,8 @@ class DialogueEngine:
             k=3,
             query=a.text,
             retriever=self.retriever,
-            stages=a.stages or stages_in(a.text),
+            # a follow-up keeps the last script's stage ("换成给他们IT讲" after an opening)
+            stages=a.stages or stages_in(a.text) or ((last.stage.value,) if last is not None else ()),
             personas=a.personas_hinted,
             language=lang,
         )
@@ -734,10 +771,12 @@ class DialogueEngine:
 
     def _case(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
-        if (turn.changes or {}).get("detail") == "products":
-            shown = self.corpus.case(turn.state.get("case") or "")
-            if shown is not None:
-                return self._case_products(turn, shown)
+        detail = (turn.changes or {}).get("detail")
+        shown = self.corpus.case(turn.state.get("case") or "") if detail else None
+        if shown is not None and detail == "products":
+            return self._case_products(turn, shown)
+        if shown is not None and detail == "ask":
+            return self._case_detail(turn, shown)
         profile = turn.profile
         if turn.analysis.products and turn.analysis.products[0] != profile.product_model:
             profile = replace(profile, product_model=turn.analysis.products[0])  # "用了vb500的案例"
@@ -780,7 +819,11 @@ class DialogueEngine:
             lines.append(
                 text(lang, key, i=i, title=case.title, customer=case.customer, why=why) + text(lang, "cite_mark", n=i)
             )
-            lines.append(text(lang, "case_results", results=text(lang, "joiner").join(results)))
+            lines.append(
+                text(lang, "case_results", results=text(lang, "joiner").join(results))
+                + text(lang, "joiner")
+                + text(lang, "case_uses", products=text(lang, "list_sep").join(case.products))
+            )
             snippet = f"{case.customer}（{case.industry}，{case.region}）：{'；'.join(case.pain_points)}"
             citations.append(Citation(doc_id=case.id, title=case.title, snippet=snippet[:240], kind="case"))
         first = recs[0].item
@@ -792,6 +835,21 @@ class DialogueEngine:
             citations=tuple(citations),
             suggestions=self._suggest(turn),
             state=task("cases", scale=profile.scale or first.scale.value, industry=profile.industry, case=first.id),
+        )
+
+    def _case_detail(self, turn: TurnPlan, case: CaseStudy) -> Reply:
+        """ "他们上了多少个点 效果咋样" after cases: the sentences of the first case that answer."""
+        lang = turn.caller.language
+        doc = case_document(case, self.corpus)
+        words = self.knowledge.words(turn.analysis.text)
+        sentences = pick_sentences(doc, words, turn.analysis.text, weight=self.retriever.word_weight)
+        out = Composer(lang)
+        results = text(lang, "joiner").join(f"{r.metric} {r.value:g}{r.unit}" for r in case.results)
+        cite = Citation(doc_id=case.id, title=case.title, snippet=case.solution[:240], kind="case")
+        out.say("".join(sentences) or case.solution, cite)
+        out.say(text(lang, "case_results", results=results), cite)
+        return self._reply(
+            turn, text=out.render(), citations=tuple(out.citations), suggestions=self._suggest(turn), state=turn.state
         )
 
     def _case_products(self, turn: TurnPlan, case: CaseStudy) -> Reply:
@@ -821,6 +879,10 @@ class DialogueEngine:
         slots = turn.analysis.understanding.slots
         quarter = slots.get("quarter")
         amount = slots.get("amount")
+        if amount is None and turn.task == "rebate":
+            # a follow-up the classifier read as something else kept no figure ("打错了 是3w")
+            money = [n for n in find_numbers(turn.analysis.text) if n.is_money]
+            amount = money[0].value if money else None
         new_customer: bool | None = None
         last = turn.state.params if turn.state.task == "rebate" else {}
         if last.get("ask") == "what_if" and not isinstance(amount, Decimal) and last.get("amount"):
@@ -998,17 +1060,31 @@ def _asks_products(reading: Reading) -> bool:
     )
 
 
-def _problem_in_sight(norm: str, history: Sequence[str]) -> bool:
-    return bool(_PROBLEM.search(norm)) or any(_PROBLEM.search(h.lower()) for h in history[-2:])
+def _problem_in_sight(norm: str, history: Sequence[str], fault_cues: Sequence[str] = ()) -> bool:
+    """A fault, install or configuration problem in the message or the two turns before."""
+    for said in (norm, *(h.lower() for h in history[-2:])):
+        if _PROBLEM.search(said) or any(c in squash(said) for c in fault_cues):
+            return True
+    return False
 
 
-def _person_for_problem(norm: str, history: Sequence[str]) -> bool:
-    """A person asked for now, with a fault, install or configuration problem in the message
-    or the last turns: the handoff wins over answering the problem (DECISIONS 2026-12-04 #3)."""
-    asks = bool(ASK_PERSON.search(norm)) or bool(STUCK.search(norm) and re.search(r"人|专家|远程|帮我", norm))
-    if not asks or PROCESS_QUESTION.search(norm) or _ABOUT_PEOPLE.search(norm):
-        return False
-    return _problem_in_sight(norm, history)
+def _person_for_problem(norm: str, history: Sequence[str], fault_cues: Sequence[str] = ()) -> bool:
+    """A person asked for now, directly or not ("有没有人能帮我看看", "能远程看下吗", "实在搞不定
+    了"), with a fault, install or configuration problem in the message or the last turns:
+    the handoff wins over answering the problem (DECISIONS 2026-12-04 #3)."""
+    asks = (
+        bool(ASK_PERSON.search(norm))
+        or bool(_INDIRECT.search(norm))
+        or bool(STUCK.search(norm) and re.search(r"人|专家|远程|帮我", norm))
+    )
+    if not asks or (PROCESS_QUESTION.search(norm) and not _INDIRECT.search(norm)) or _HYPOTHETICAL.search(norm):
+        return False  # "要是晚上11点出问题 能找着专家不" asks how support works
+    return _problem_in_sight(norm, history, fault_cues)
+
+
+def _wants_person_now(norm: str) -> bool:
+    """Asking for a person right now, problem or not ("转人工", "帮我找个专家")."""
+    return bool(_DIRECT.search(norm))
 
 
 def fill_template(

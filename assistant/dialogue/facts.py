@@ -50,6 +50,7 @@ class FactsOutcome:
     # that answers it must contain).  The knowledge answer tries them; else "not in the documents".
     unresolved: list[tuple[Clause, str, str, tuple[str, ...]]] = field(default_factory=list)
     needs_product: list[Clause] = field(default_factory=list)  # asked a value of no known product
+    compat: str | None = None  # the product a compatibility answer was about ("io16能配700r不": EC-700-R)
     rivals: list[Clause] = field(default_factory=list)  # asked a value of a competitor's product
     fields: set[str] = field(default_factory=set)  # product fields answered (price, warranty, firmware)
 
@@ -73,6 +74,8 @@ def answer_facts(
     if len(set(named)) == 2 and any(_COMPATIBLE.search(c.squashed) for c in reading.clauses):
         pair = tuple(dict.fromkeys(named))
         if _compatible(pair, catalog, out):  # "io16能配700r不": the row that lists what it works with
+            outcome.compat = pair[1]
+            outcome.highlight.setdefault(pair[0], [])
             return outcome
     for clause in reading.asking:
         if clause.kind not in ("value", "capability"):
@@ -108,7 +111,7 @@ def _values(
     for m in clause.mentions:
         if m.by_value or m.attribute.key in answered:
             continue
-        if catalog.row_for_attribute(product, m.attribute) is None:
+        if all(catalog.row_for_attribute(product, a) is None for a in m.candidates):
             words = m.attribute.words
             outcome.unresolved.append((clause, product.id, m.attribute.label, words))
             answered.add(m.attribute.key)

@@ -15,13 +15,15 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.dialogue.nlu import Analysis
+from assistant.dialogue.numbers import find_numbers
 from assistant.dialogue.roi_task import parse_roi
 from assistant.dialogue.state import DialogueState, TaskKind
 from assistant.dialogue.types import Intent
 
 _SHORT = 24  # characters: a follow-up is a short turn
 _LEAN_ON = re.compile(
-    r"^(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是)|呢[?？]?$"
+    r"^(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是|搞错|弄错|错了|打错|我是说|换)"
+    r"|呢|我要问的是|我说的是"
 )
 _SMALLER = re.compile(r"小一点|小点|小些|小一些|规模小|更小|没那么大|小的|小厂")
 _BIGGER = re.compile(r"大一点|大点|大些|大一些|规模大|更大|大的|大厂")
@@ -32,6 +34,14 @@ _REBATE_WORDS = re.compile(r"增量|返利|返点|档|季度|排名|对账单|�
 _QUARTER_SHIFT = re.compile(r"上季度|上个季度|上一季度|q[1-4]|[一二三四1-4]季度")
 _THEIRS = re.compile(r"他们|对方|他家|人家|价格|多少钱|贵|便宜|优势|劣势|强在|差在|区别")
 _SCALES = ("small", "medium", "large")
+# A version of the product just discussed: "5G版呢", "pro的呢", "专业版那个呢", "防爆的呢".
+_VARIANT = re.compile(
+    r"(5g|4g|pro|专业|增强|防爆|ex|冗余|企业|标准|私有化|双目|单目|无线|有线)(?:版|型|款|的|那个|那款)"
+)
+# Pointing back at the customer of the case just shown.
+_REFERS = re.compile(r"他们|这家|那家|这个案例|这个客户|人家|第一个|那个案例")
+# A question about the case just shown: its figures, results, how it was done.
+_ABOUT_CASE = re.compile(r"他们|这家|那家|这个案例|效果|省了|多少|几|多久|多大|怎么做|咋做|回本|用了|上了")
 _CASE_PRODUCTS = re.compile(
     r"用的?(?:是)?(?:啥|什么|哪些|哪个|哪几)|用了(?:啥|什么|哪些)|哪些产品|什么产品|啥产品|什么方案|啥方案"
 )
@@ -59,6 +69,10 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
     leaning = bool(_LEAN_ON.search(text))
     if state.task == "rebate":
         return _rebate(analysis, state, short=short, leaning=leaning)
+    if state.task == "cases" and short and _REFERS.search(text) and not analysis.products:
+        return FollowUp("cases", "case_request", {"detail": "ask"})  # "他们上了多少个点 效果咋样"
+    if state.task == "training" and short and intent not in ("rebate_query", "handoff_request", "script_request"):
+        return FollowUp("training", "knowledge_qa")  # "有没有师傅带着做的那种" after lessons
     if intent in _OWN_TASK and not (state.task == "cases" and intent == "case_request"):
         return None
     if state.task == "cases" and _CASE_PRODUCTS.search(text) and not analysis.products:
@@ -67,6 +81,8 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
         scale = _shift_scale(text, state.get("scale"))
         if scale or _ANOTHER.search(text) or (intent == "profile_update" and leaning):
             return FollowUp("cases", "case_request", {"scale": scale} if scale else {})
+        if short and not analysis.products and _ABOUT_CASE.search(text) and intent != "case_request":
+            return FollowUp("cases", "case_request", {"detail": "ask"})  # "他们上了多少个点 效果咋样"
     if (
         state.task == "script"
         and intent == "profile_update"
@@ -76,9 +92,12 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
         return FollowUp("script", "script_request")
     if state.task == "roi" and intent not in _OWN_TASK and parse_roi(text).any:
         return FollowUp("roi", "knowledge_qa")
-    if state.task == "compare" and short and leaning and _THEIRS.search(text) and not analysis.products:
-        return FollowUp("compare", "knowledge_qa")
-    if state.task == "params" and leaning and state.get("products"):
+    if state.task == "compare" and short and not analysis.products:
+        if analysis.competitors:  # "华屹那个呢": the same product against another competitor
+            return FollowUp("compare", "knowledge_qa", {"rivals": ",".join(analysis.competitors)})
+        if leaning and _THEIRS.search(text):
+            return FollowUp("compare", "knowledge_qa")
+    if state.task == "params" and state.get("products") and (leaning or _RELATIVE.search(text)):
         return _params(analysis, state, short=short)
     if (
         state.task == "knowledge"
@@ -95,6 +114,14 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
 def _params(analysis: Analysis, state: DialogueState, *, short: bool) -> FollowUp | None:
     text = analysis.text
     relative = _RELATIVE.search(text)
+    if state.get("compat") and len(analysis.products) == 1:
+        # "io32呢" after "io16能配700r不": the same pairing with another product
+        return FollowUp("params", "product_params", {"products": f"{analysis.products[0]},{state.get('compat')}"})
+    variant = _VARIANT.search(text)
+    if variant and not analysis.products and short:
+        # "5G版呢" after EG-3200: the same values of its 5G version
+        last = (state.get("products") or "").split(",")[0]
+        return FollowUp("params", "product_params", {"variant": variant.group(1), "from": last})
     if relative and not analysis.products:
         # "有没有便宜点的 口少点": another product like the last one, changed that way.
         last = (state.get("products") or "").split(",")[0]
@@ -112,12 +139,17 @@ def _rebate(analysis: Analysis, state: DialogueState, *, short: bool, leaning: b
     text = analysis.text
     if analysis.intent == "rebate_query":
         return FollowUp("rebate", "rebate_query")
-    if analysis.intent in _OWN_TASK:
-        return None
     amount = analysis.understanding.slots.get("amount")
+    if amount is None:  # "打错了 是3w": the classifier kept no figure, the text has one
+        money = [n for n in find_numbers(text) if n.is_money]
+        amount = money[0].value if money else None
     kind = bool(_CUSTOMER_KIND.search(text))
     why = bool(_WHY.search(text) and _REBATE_WORDS.search(text))
     quarter = bool(_QUARTER_SHIFT.search(text))
+    if short and (kind or quarter) and leaning:
+        return FollowUp("rebate", "rebate_query")  # "换成老客户呢": whatever the classifier made of it
+    if analysis.intent in _OWN_TASK:
+        return None
     if why or (short and (kind or quarter or (amount is not None and leaning) or _REBATE_WORDS.search(text))):
         return FollowUp("rebate", "rebate_query")
     return None

@@ -37,14 +37,18 @@ KNOWLEDGE_KINDS: tuple[str, ...] = ("faq", "lesson", "product")
 _SECOND_HIT_MARGIN = 0.1
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])\s*|\n+")
 # Lines of a product overview that are listings, not answers.
+_TERM = re.compile(r"[a-z]{2,5}")
+_FAULT_FLOOR = 0.66
 _NOT_AN_ANSWER = re.compile(r"^(?:标签|兼容配件|练习)：")
 # A sentence that carries the answer on ("需要更低价格的项目，必须先…"): kept after the best one.
 _CONTINUES = re.compile(r"^(?:需要|如需|如果|若|否则|但|不过|超过|低于|高于|必须|另外|同时|注意)")
 # What kind of answer a question wants, and how such an answer looks.
 _FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (
-        re.compile(r"多久|多长时间|几天|几周|几个月|多少天|什么时候|交期|周期|时效|多快"),
-        re.compile(r"\d+\s*(?:[~～\-]\s*\d+\s*)?(?:个)?(?:工作日|天|周|小时|分钟|个月|月|年|秒|s\b|h\b)"),
+        re.compile(r"多久|多长时间|几天|几周|几个月|多少天|什么时候|交期|周期|时效|多快|几点|上班|下班|时间段"),
+        re.compile(
+            r"\d+\s*(?:[~～\-]\s*\d+\s*)?(?:个)?(?:工作日|天|周|小时|分钟|个月|月|年|秒|s\b|h\b)|\d{1,2}[:：]\d{2}"
+        ),
     ),
     (re.compile(r"多少钱|价格|价钱|费用|收费|折扣|几折|优惠|报价|怎么收"), re.compile(r"元|¥|折|%|免费")),
     (re.compile(r"地址|ip|网址|密码|账号|用户名"), re.compile(r"\d+\.\d+\.\d+\.\d+|https?://|密码|admin|用户名")),
@@ -53,6 +57,10 @@ _FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(r"\d+\s*(?:d(?![a-z])|倍|米|m(?![a-z])|mm|cm|km)"),
     ),
     (re.compile(r"怎么申请|如何申请|咋申请|怎么办理|去哪申请|怎么报"), re.compile(r"申请|提交|门户|填写|审批")),
+    (
+        re.compile(r"怎么联系|联系方式|怎么找|咋找|怎么呼叫|咋呼叫|找谁|打什么电话"),
+        re.compile(r"热线|电话|门户|点击|呼叫|邮箱|联系"),
+    ),
     (re.compile(r"几|多少|多大|多远"), re.compile(r"\d")),
 )
 
@@ -64,6 +72,7 @@ class KnowledgeAnswerer:
     # Words that say nothing about the answer: question words ("咱们", "能不能") and the
     # cue terms the tokenizer adds for question words ("几个" also emits "参数").
     ignore: frozenset[str] = frozenset()
+    model_parts: frozenset[str] = frozenset()  # "eg", "pro", "2100": pieces of model numbers
 
     def answer(
         self,
@@ -78,6 +87,7 @@ class KnowledgeAnswerer:
         fault: bool = False,
         mode: Mode = "hybrid",
         versus: bool = False,
+        ground_on: str | None = None,
     ) -> bool:
         """Say the sentences that answer ``question``; False when nothing grounded does.
         With ``require`` (squashed words), a passage must contain one of them: the
@@ -100,21 +110,29 @@ class KnowledgeAnswerer:
             and _has_any(h.document, require)
             and (versus or h.document.metadata.get("section") != "competitors")
         ]
-        words = self.words(query)
+        # A follow-up searched with its topic ("远程专家咋呼叫 晚上几点下班") is grounded on its own words.
+        own = self.words(ground_on) if ground_on else []
+        words = own or self.words(query)
         grounded = grounding_scores(query, hits, retriever=self.retriever, words=words)
-        scored = [g for g in grounded if g.score >= self.min_grounding]
+        rank = {h.document.id: n for n, h in enumerate(hits)}  # the retriever's order
+        # A fault of a named product: its own entries are few, so less overlap will do.
+        floor = self.min_grounding * (_FAULT_FLOOR if fault and products else 1.0)
+        scored = [g for g in grounded if g.score >= floor]
         if not scored:
             return False
         # A passage of the asked product, or naming it, answers before a general one; for a
         # fault on site, the product's own fault entries first.
+        # Then one with the kind of answer asked for ("怎么联系": a hotline, a portal).
+        wanted = _wanted(question)
         scored.sort(
             key=lambda g: (
                 not _names(g.hit.document, products),
                 not (fault and g.hit.document.metadata.get("section") == "fault"),
-                -g.score,
+                not (wanted and any(shape.search(normalize(g.hit.document.text)) for shape in wanted[:1])),
+                rank[g.hit.document.id],
             )
         )
-        words = self.words(question)
+        words = self.words(ground_on or question)
         best = scored[0].score
         chosen: list[GroundedHit] = []
         for g in scored:
@@ -125,7 +143,7 @@ class KnowledgeAnswerer:
         said = False
         for g in chosen:
             sentences = pick_sentences(
-                g.hit.document, words, question, products=products, weight=self.retriever.word_weight
+                g.hit.document, words, ground_on or question, products=products, weight=self.retriever.word_weight
             )
             if not sentences:
                 continue
@@ -136,8 +154,12 @@ class KnowledgeAnswerer:
         return said
 
     def words(self, question: str) -> list[str]:
-        """The question's content words, without the ones in ``ignore``."""
-        return [w for w in content_words(self.retriever.tokenizer.tokenize(question)) if squash(w) not in self.ignore]
+        """The question's content words, without the ones in ``ignore``, and with the short
+        Latin words that are terms here ("lcp", "oee", "sso") though not parts of a model."""
+        tokens = self.retriever.tokenizer.tokenize(question)
+        words = [w for w in content_words(tokens) if squash(w) not in self.ignore]
+        terms = [t for t in tokens if _TERM.fullmatch(t) and t not in self.model_parts and t not in words]
+        return words + terms
 
 
 def _names(doc: Document, products: Sequence[str]) -> bool:
@@ -149,11 +171,24 @@ def _names(doc: Document, products: Sequence[str]) -> bool:
     return any(p.lower() in text for p in products) or any(p in doc.metadata.get("product", "") for p in products)
 
 
+def _wanted(question: str) -> list[re.Pattern[str]]:
+    """How an answer to ``question`` looks (a duration for "多久", ...), most specific first."""
+    q = normalize(question)
+    return [shape for asks, shape in _FOCUS if asks.search(q)]
+
+
 def _has_any(doc: Document, words: Sequence[str]) -> bool:
+    """The passage names one of ``words``; a Latin word as a word ("ce" is not in "device")."""
     if not words:
         return True
     haystack = squash(f"{doc.title} {doc.text}")
-    return any(w and w in haystack for w in words)
+    for w in words:
+        if w.isascii() and w.isalnum():
+            if re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z])", haystack):
+                return True
+        elif w and w in haystack:
+            return True
+    return False
 
 
 def about(doc: Document, products: Sequence[str]) -> bool:
@@ -196,8 +231,10 @@ def pick_sentences(
     ]
     if not sentences:
         return []
-    q = normalize(question)
-    wanted = [shape for asks, shape in _FOCUS if asks.search(q)]
+    wanted = _wanted(question)
+    # The tokenizer also emits the words inside a long one ("电磁流量计" -> 电磁, 流量计): a
+    # sentence naming the subject must not outscore the one that answers.
+    words = [w for w in words if not any(w != other and w in other for other in words)]
     raw = {w: (weight(w) if weight else 1.0) for w in words}
     mean = (sum(raw.values()) / len(raw)) if raw else 1.0
     scale = {w: (v / mean if mean > 0 else 1.0) for w, v in raw.items()}
@@ -213,7 +250,7 @@ def pick_sentences(
     best = max(x[0] for x in scored)
     if best <= 0:
         return sentences[:1]
-    keep = sorted((x for x in scored if x[0] >= best * 0.75), key=lambda x: (-x[0], x[1]))[:limit]
+    keep = sorted((x for x in scored if x[0] >= best * 0.5), key=lambda x: (-x[0], x[1]))[:limit]
     chosen = sorted(keep, key=lambda x: x[1])
     if len(chosen) == 1 and limit > 1:
         after = chosen[0][1] + 1

@@ -103,6 +103,11 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?:云眸|平台)\s*(标准版|企业版)"), r"云眸平台\1"),
     (re.compile(r"(?:私有化|本地化?)(?:部署)?版"), "云眸平台私有化部署版"),
     (re.compile(r"安全帽(?:那种|那款|式的|的)\s*ar(?![a-z])"), "ar安全帽"),
+    # South-western speech asks "好久 / 好多 / 好重" for "多久 / 多少 / 多重".
+    (re.compile(r"好久"), "多久"),
+    (re.compile(r"好多(?=钱|台|个|块|天|年|点|瓦|米|斤|公斤|克|路|种|口|家)"), "多少"),
+    (re.compile(r"好多(?=空间|内存)"), "多少"),
+    (re.compile(r"好重"), "多重"),
 )
 
 _NEGATION = re.compile(r"(?:不是|而非|并非|并不是|不算|不在)$")
@@ -149,7 +154,8 @@ _NAME_SUFFIX = re.compile(
 _SUFFIXES = "|".join(sorted(cue_patterns.COMPANY_SUFFIXES, key=len, reverse=True))
 _LOOSE_SUFFIX = re.compile(rf"(?:{_SUFFIXES})(?:股份有限公司|有限公司|公司)?$")
 _LOOSE_COMPANY = re.compile(
-    r"(?P<name>(?:(?![的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问])"
+    r"(?P<name>(?:(?![的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问"
+    r"多少几台接上下最荐嘛买先点时候家])"
     rf"[\u4e00-\u9fff]){{2,6}}?(?:{_SUFFIXES})(?:{_SUFFIXES})?(?:股份有限公司|有限公司|公司)?)"
     r"(?!厂|园|区|产业园)"
 )

@@ -39,9 +39,14 @@ _CAPABILITY = re.compile(
     r"能不能|能否|可以|可不可以|支持|支不支持|有没有|带不带|兼容|能接|能用|能连|能带|能跑|能做|能当|能作|能读|能采|能配|能测|能装|带"
 )
 _VALUE_QUESTION = re.compile(r"多少|几|多大|多远|多久|多重|多长|多高|多快|范围|是什么|啥")
-_SELECT = re.compile(
-    r"哪款|哪个型号|哪个|哪些|哪几款|哪种|什么型号|啥型号|推荐|有没有.{0,12}的|那款|那个|叫啥|叫什么|是啥来着|型号是啥"
+# Asking which product: its capability words are what to select by ("带ethercat的选哪个").
+_WHICH = re.compile(
+    r"哪款|哪个型号|哪个|哪些|哪几款|哪种|什么型号|啥型号|推荐|有没有.{0,12}的|叫啥|叫什么|是啥来着|型号是啥|选哪|用哪"
 )
+# Pointing at a product by a feature ("4g那款能做opc ua吗"): what follows the verb is asked.
+_SELECT = re.compile(rf"{_WHICH.pattern}|那款|那个")
+# Doing something to a product ("怎么改", "如何配置"): a procedure, not a value.
+_CHANGE = re.compile(r"改|设置|配置|调|升级|刷|重置|恢复|切换|开启|关闭|导入|删除|绑定|注册|登记|对接")
 _LATIN = re.compile(r"[a-z][a-z0-9.\-/]*[a-z0-9]|[a-z]")
 _MASK = "\u25a1"
 
@@ -58,6 +63,7 @@ class Clause:
     remainder: str  # the asked thing without products and question words ("mtbf")
     asks: bool  # a question (not context such as "客户是宁波做注塑的")
     rival: bool = False  # about a competitor's product ("他们VL-Glass 3的续航"), not ours
+    howto: bool = False  # how-to wording with an attribute ("它怎么供电"): the row and the how-to
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +124,11 @@ def read(
         # What follows "能/支持" is asked about; what comes before describes the product.
         sq = squash(text)
         verb = _CAPABILITY.search(sq)
-        asked = [m.word for m in attributes.mentions(sq) if m.by_value and verb and m.start >= verb.start()]
+        asked = [
+            m.word
+            for m in attributes.mentions(sq)
+            if m.by_value and verb and m.start >= verb.start() and not _WHICH.search(text)
+        ]
         fitting = catalog.by_description(text, candidates=pool, asked=asked)
         if not fitting and selecting:
             fitting = catalog.by_words(text, candidates=pool)
@@ -171,8 +181,13 @@ def _clause(
     kind: ClauseKind
     if any(c in masked for c in attributes.fault_cues):
         kind = "fault"
-    elif any(c in masked for c in attributes.howto_cues) and not _VALUE_QUESTION.search(masked) and not terms:
-        kind = "howto"
+    elif (
+        any(c in masked for c in attributes.howto_cues)
+        and not _VALUE_QUESTION.search(masked)
+        and not terms
+        and (not mentions or _CHANGE.search(masked))
+    ):
+        kind = "howto"  # "th100波特率怎么改": a procedure, even when it names a row
     elif terms or (_CAPABILITY.search(masked) and not mentions and remainder):
         kind = "capability"
     elif mentions:
@@ -181,7 +196,9 @@ def _clause(
         kind = "other"
     if (kind in ("value", "capability") and (mentions or terms)) or kind in ("fault", "howto"):
         asks = True  # "2100功耗", "读数全是0": a question without a question word
+    howto = kind == "value" and any(c in masked for c in attributes.howto_cues)
     return Clause(
+        howto=howto,
         text=piece,
         squashed=masked,
         kind=kind,
@@ -212,7 +229,7 @@ def _remainder(masked: str, mentions: Sequence[Mention], attributes: AttributeLe
 
 
 def _shift(mentions: tuple[Mention, ...], by: int) -> tuple[Mention, ...]:
-    return tuple(Mention(m.attribute, m.start + by, m.end + by, m.word, m.by_value) for m in mentions)
+    return tuple(replace(m, start=m.start + by, end=m.end + by) for m in mentions)
 
 
 def _of_named_line(pid: str, alias: str, sq: str, lexicon: Lexicon, catalog: Catalog) -> str:

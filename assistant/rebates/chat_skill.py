@@ -59,6 +59,7 @@ _HISTORY = ("历史", "每个季度", "各季度", "各个季度", "今年", "�
 _PREVIOUS = ("上季度", "上个季度", "上一季度", "上一个季度", "last quarter")
 _NEW_CUSTOMER = ("新客户", "新客", "new customer")
 _SUBSIDY = ("补贴", "满意度", "新市场", "subsidy")
+_SALES = ("退货", "退了", "净销售", "销售额", "卖了多少", "业绩多少", "net sales", "returns")
 _EXISTING_CUSTOMER = ("老客户", "老客", "现有客户", "存量客户", "existing customer")
 
 _SCOPE = {
@@ -74,7 +75,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "zh": {
         "statement": "{quarter} 你的返利（{status}）合计 {total}：基础返利 {base}（{tier} 档，返利率 {rate}），增量激励 {incremental}，新市场开拓补贴 {new_market}，客户满意度提升补贴 {csat}。{progress}。",
         "progress": "{quarter} 目前净销售额 {net}，在 {tier} 档（返利率 {rate}）。{progress}。",
-        "what_if_both": "{quarter} 再增加一笔 {amount} 的订单：如果是新客户，返利合计 {before} → {after_new}，多拿 {delta_new}；如果是老客户，多拿 {delta_old}（增量激励只算新客户销售）。{tier}",
+        "what_if_both": "{quarter} 再增加一笔 {amount} 的订单：如果是新客户，返利合计 {before} → {after_new}，多拿 {delta_new}；如果是老客户，返利合计 {before} → {after_old}，多拿 {delta_old}（增量激励只算新客户销售）。{tier}",
         "what_if_one": "{quarter} 再增加一笔 {amount} 的{who}订单：返利合计 {before} → {after}，多拿 {delta}。{tier}",
         "tier_up": "档位从 {before} 升到 {after}。",
         "tier_same": "档位保持 {tier}。",
@@ -97,6 +98,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_counted": "增量已全部计入：{rule}。",
         "history": "各季度返利：{rows}；合计 {total}。",
         "subsidies": "{quarter} 战略补贴：{lines}。",
+        "sales": "{quarter} 截至 {as_of}：订货 {booked}，退货 {returned}，净销售额 {net}（其中新客户 {new}）。",
         "history_row": "{quarter} {total}（{status}）",
         "history_progress": "合计 {total}",
         "ask_amount": "想按多少金额算？告诉我金额，比如“再卖三十万能拿多少”，我按新客户和老客户分别算给你。",
@@ -111,7 +113,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "statement": "{quarter} rebate ({status}) totals {total}: base {base} (tier {tier}, rate {rate}), incremental {incremental}, new-market subsidy {new_market}, satisfaction subsidy {csat}. {progress}.",
         "progress": "{quarter} net sales so far {net}, tier {tier} (rate {rate}). {progress}.",
-        "what_if_both": "{quarter} one more order of {amount}: with a new customer the rebate goes {before} → {after_new}, +{delta_new}; with an existing customer +{delta_old} (the incremental incentive counts new customers only). {tier}",
+        "what_if_both": "{quarter} one more order of {amount}: with a new customer the rebate goes {before} → {after_new}, +{delta_new}; with an existing customer {before} → {after_old}, +{delta_old} (the incremental incentive counts new customers only). {tier}",
         "what_if_one": "{quarter} one more {who} order of {amount}: rebate {before} → {after}, +{delta}. {tier}",
         "tier_up": "Tier moves from {before} to {after}.",
         "tier_same": "Tier stays {tier}.",
@@ -134,6 +136,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_counted": "The whole increment counts: {rule}.",
         "history": "Rebate by quarter: {rows}; total {total}.",
         "subsidies": "{quarter} strategic subsidies: {lines}.",
+        "sales": "{quarter} up to {as_of}: booked {booked}, returned {returned}, net sales {net} (new customers {new}).",
         "history_row": "{quarter} {total} ({status})",
         "history_progress": "Total {total}",
         "ask_amount": "Which amount should I use? Tell me the amount and I will work it out for a new and an existing customer.",
@@ -168,6 +171,7 @@ class Ask(StrEnum):
     WHY_INCREMENT = "why_increment"
     HISTORY = "history"
     SUBSIDY = "subsidy"
+    SALES = "sales"
 
 
 def classify(text: str, amount: Decimal | None) -> Ask:
@@ -183,6 +187,8 @@ def classify(text: str, amount: Decimal | None) -> Ask:
         return Ask.RANKING
     if has(_SUBSIDY):
         return Ask.SUBSIDY
+    if has(_SALES) and amount is None:
+        return Ask.SALES
     if _NEGATIVE.search(text) and (has(_WHAT_IF) or amount is not None):
         return Ask.NEGATIVE_AMOUNT
     if amount is not None:
@@ -270,6 +276,8 @@ class RebateChatSkill:
                 return self._history(caller)
             if ask is Ask.SUBSIDY:
                 return self._subsidies(caller, label)
+            if ask is Ask.SALES:
+                return self._sales(caller, label)
             return self._statement(caller, label, progress_only=ask is Ask.PROGRESS)
         except PartnerNotFoundError:
             return self._plain(lang, "no_partner")
@@ -323,6 +331,25 @@ class RebateChatSkill:
             )
         return self._result(lang, text, card)
 
+    def _sales(self, caller: Caller, label: str | None) -> SkillResult:
+        """What the statement counts: booked, returned, net, and the new customers' part."""
+        lang = caller.language
+        result = self.service.statement(viewer=caller, quarter=label)
+        st = result.statement
+        sales = st.sales
+        text = _t(
+            lang,
+            "sales",
+            quarter=st.quarter,
+            as_of=st.as_of,
+            booked=yuan(sales.booked),
+            returned=yuan(sales.returned),
+            net=yuan(sales.net),
+            new=yuan(sales.new_customer_net),
+        )
+        card = statement_card(result.node, st, progress=f"{text} {st.tier_progress.sentence}")
+        return self._result(lang, text, card)
+
     def _subsidies(self, caller: Caller, label: str | None) -> SkillResult:
         """The strategic subsidies of the statement: each line says why it is what it is."""
         lang = caller.language
@@ -365,6 +392,7 @@ class RebateChatSkill:
                 after_new=yuan(w.after.total),
                 delta_new=yuan(w.total_delta),
                 delta_old=yuan(alt.total_delta),
+                after_old=yuan(alt.after.total),
                 tier=tier,
             )
         # The card shows the statement after the extra order, each line with its change;

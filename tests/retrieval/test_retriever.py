@@ -36,8 +36,14 @@ def test_modes_return_ranked_hits_with_side_ranks(retriever: HybridRetriever, mo
         assert all(h.bm25_rank is not None or h.dense_rank is not None for h in hits)
 
 
-def test_fused_score_is_weighted_reciprocal_rank(retriever: HybridRetriever, settings: Settings) -> None:
-    r = settings.retrieval
+def test_rrf_fused_score_is_weighted_reciprocal_rank(
+    built_index: Path, settings: Settings, hash_embedder: HashEmbedder
+) -> None:
+    r = RetrievalSettings(fusion="rrf")
+    retriever = HybridRetriever(
+        built_index, settings=settings.model_copy(update={"retrieval": r}), embedder=hash_embedder
+    )
+    retriever.load()
     for hit in retriever.search("网关 质保 多久", k=5):
         expected = 0.0
         if hit.bm25_rank is not None:
@@ -49,7 +55,8 @@ def test_fused_score_is_weighted_reciprocal_rank(retriever: HybridRetriever, set
 
 def test_weights_decide_which_side_wins(built_index: Path, settings: Settings, hash_embedder: HashEmbedder) -> None:
     def top(bm25_w: float, dense_w: float) -> tuple[int | None, int | None]:
-        s = settings.model_copy(update={"retrieval": RetrievalSettings(bm25_weight=bm25_w, dense_weight=dense_w)})
+        rrf = RetrievalSettings(fusion="rrf", bm25_weight=bm25_w, dense_weight=dense_w)
+        s = settings.model_copy(update={"retrieval": rrf})
         r = HybridRetriever(built_index, settings=s, embedder=hash_embedder)
         r.load()
         hit = r.search("传感器离线 电池", k=1)[0]

@@ -23,7 +23,13 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "not_ready": ("服务正在启动，请稍后再试。", "The service is starting; please try again shortly."),
     "not_found": ("找不到请求的资源。", "Not found."),
     "validation_error": ("请求参数不正确。", "Invalid request."),
-    "rate_limited": ("发送太频繁，请稍后再试。", "Too many messages; please slow down."),
+    "rate_limited": ("操作太频繁，请稍后再试。", "Too many requests; please slow down and try again shortly."),
+    "sign_in_locked": (
+        "登录失败次数过多，已暂时锁定，请稍后再试。",
+        "Too many failed sign-ins: locked for a while; please try again later.",
+    ),
+    "sign_in_busy": ("登录的人太多了，请稍后再试。", "Too many sign-ins at once; please try again in a moment."),
+    "body_too_large": ("请求内容太大。", "The request body is too large."),
     "portal_not_found": ("找不到这个门户，或门户未启用小部件。", "Unknown portal, or its widget is not enabled."),
     "identity_token_invalid": ("门户身份令牌无效。", "The portal identity token is invalid."),
     "identity_token_expired": (

@@ -168,6 +168,41 @@ class Settings(BaseSettings):
     # nothing but the proxy can reach the service).  See docs/deployment.md.
     trusted_proxies: str = "127.0.0.1"
 
+    # -- Hardening (issue 13, harden-b): every acknowledged message answered -------------------
+    # This instance's name among those sharing the database (empty: host:port).  A restart
+    # under the same name answers the messages it had acknowledged at once; another
+    # instance takes them over after turn_claim_seconds.
+    instance_id: str = ""
+    turn_claim_seconds: float = Field(default=60, ge=1)
+    # How often unanswered messages are looked for (after the first pass at start).
+    pending_sweep_seconds: float = Field(default=5, gt=0)
+
+    # -- Hardening (issue 13, harden-b): throttling and request size (assistant/api/throttle.py)
+    rate_limit_enabled: bool = True
+    # Where the counters live: this process ("async+memory://"), or Redis shared by every
+    # instance ("async+redis://host:6379/0", with the redis package installed).
+    rate_limit_storage_uri: str = "async+memory://"
+    # Limits in the `limits` notation; every part of a ";"-list must hold.
+    rate_limit_sign_in_ip: str = "30/minute"  # sign-in attempts per client address
+    # Failed sign-ins in growing tiers: past one, the name (or address) is locked until it
+    # frees up (429 sign_in_locked with Retry-After); a success clears the name's failures.
+    rate_limit_sign_in_failures_user: str = "5/minute;10/15 minutes;20/hour"
+    rate_limit_sign_in_failures_ip: str = "20/minute;60/15 minutes;200/hour"
+    rate_limit_messages_user: str = "15/10 seconds;90/minute"  # chat messages, REST and WS together
+    rate_limit_messages_ip: str = "300/minute"
+    rate_limit_ws_frames: str = "30/10 seconds"  # every frame of one chat socket
+    rate_limit_ws_refusals: str = "10/minute"  # refusals a socket may get before it is closed (1008)
+    rate_limit_widget_session_ip: str = "30/minute"
+    rate_limit_expensive: str = "60/minute"  # reports, ledger, admin writes, handoff requests, per user
+    # Each argon2 check holds about 64 MiB: this many at once, the others wait this long, then 503.
+    max_concurrent_password_hashes: int = Field(default=2, ge=1, le=64)
+    password_hash_wait_seconds: float = Field(default=5, gt=0)
+    # HTTP request bodies above this many bytes get 413 body_too_large before the rest is read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # GET /metrics: readable with this bearer token (a Prometheus scraper's); empty: admins'
+    # access tokens only.
+    metrics_token: str = ""
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rebates": ("eval.rebates_bench", "rebate statement latency with 10,000 orders"),
     "handoff": ("eval.handoff", "requester<->expert relay latency over real WebSockets"),
     "web": ("eval.web", "chat page first paint and JS+CSS bytes in headless Chromium"),
+    "signin-storm": ("eval.signin_storm", "serving-process memory under 200 parallel failed sign-ins"),
+    "chaos": ("eval.chaos", "kill -9 the service during chat turns: every acknowledged message answered once"),
 }
 
 

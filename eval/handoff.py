@@ -40,7 +40,7 @@ from assistant.content.loader import load_corpus
 from assistant.retrieval.embedders import HashEmbedder
 from assistant.settings import Settings
 from eval.metrics import percentiles
-from eval.service import cpu_seconds, running_service
+from eval.service import UNTHROTTLED_CHAT, cpu_seconds, running_service
 from indexer.build import build_from_corpus
 
 RELAY_TIMEOUT_S = 10.0
@@ -241,6 +241,7 @@ def _service_env(tmp: Path, settings: Settings, sessions: int) -> tuple[dict[str
         "ASSISTANT_HANDOFF_EXPERTS_FILE": str(tmp / "experts.yaml"),
         "ASSISTANT_SECRET_KEY": "eval-handoff-" + "k" * 40,
         "ASSISTANT_HANDOFF_QUEUE_TIMEOUT_SECONDS": "3600",
+        **UNTHROTTLED_CHAT,
     }
     return env, [str(e["username"]) for e in experts]
 

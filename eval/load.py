@@ -33,7 +33,7 @@ from websockets.exceptions import ConnectionClosed
 from assistant.retrieval.embedders import make_embedder
 from assistant.settings import PROJECT_ROOT, Settings
 from eval.metrics import percentiles
-from eval.service import cpu_seconds, running_service
+from eval.service import UNTHROTTLED_CHAT, cpu_seconds, running_service
 from indexer.build import build_from_corpus, corpus_is_stale
 
 FALLBACK_QUESTIONS = ["EG-2100 有几个串口", "网关质保多久", "有没有汽车厂的案例", "厂长关心回本 怎么开场", "你好"]
@@ -149,6 +149,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         env = {
             "ASSISTANT_DATABASE_URL": f"sqlite:///{Path(tmp) / 'load.db'}",
             "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+            **UNTHROTTLED_CHAT,
         }
         with running_service(env, log=Path(tmp) / "server.log") as (url, server):
             return _measure(url, args, password, server=server)

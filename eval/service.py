@@ -12,11 +12,21 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 import psutil
 
 from assistant.settings import PROJECT_ROOT
+
+# Load generators stand for many people behind one account and one address: the chat's
+# rate limits (still applied, so their cost is measured) set far above what they send.
+UNTHROTTLED_CHAT = {
+    "ASSISTANT_RATE_LIMIT_MESSAGES_USER": "1000000/minute",
+    "ASSISTANT_RATE_LIMIT_MESSAGES_IP": "1000000/minute",
+    "ASSISTANT_RATE_LIMIT_WS_FRAMES": "1000000/minute",
+    "ASSISTANT_RATE_LIMIT_EXPENSIVE": "1000000/minute",
+}
 
 
 def free_port() -> int:
@@ -34,34 +44,44 @@ def running_service(
     ``demo``: in demo mode (``--demo``), whose users and experts have the demo password."""
     port = free_port()
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)]
-            + (["--demo"] if demo else []),
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=PROJECT_ROOT,
-        )
+        proc = spawn_service(env, port=port, out=out, demo=demo)
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_ready(url, proc, log=log, timeout=timeout)
+            wait_ready(url, proc, log=log, timeout=timeout)
             yield url, psutil.Process(proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], *, log: Path, timeout: float) -> None:
+def spawn_service(
+    env: Mapping[str, str], *, port: int, out: IO[bytes], demo: bool = True, source: Path = PROJECT_ROOT
+) -> subprocess.Popen[bytes]:
+    """``python -m assistant serve`` on ``port`` with ``env`` added, its output to ``out``
+    (``demo``: with ``--demo``); ``source``: the source tree to run (another checkout, to
+    compare with in the same run; a tree from before demo mode takes ``demo=False``)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        + (["--demo"] if demo else []),
+        env={**os.environ, **env},
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=source,
+    )
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], *, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the service exited with code {proc.returncode}; see {log}")
+            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.exists() else ""
+            raise RuntimeError(f"the service exited with code {proc.returncode}; {log} ends:\n{tail}")
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise RuntimeError(f"the service did not become ready within {timeout:.0f} s; see {log}")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,6 +29,14 @@ from assistant.api.routers import feature_routers
 from assistant.api.routes_web import widget_origin_refused
 from assistant.api.runtime import Runtime
 from assistant.api.sockets import closed_at_expiry, receive_text, sign_in_socket
+from assistant.api.throttle import (
+    BodyLimitMiddleware,
+    RateLimitedError,
+    ThrottleMiddleware,
+    client_ip,
+    connection_key,
+    refusal,
+)
 from assistant.chat.service import StoredEvent
 from assistant.dialogue.types import Caller
 from assistant.errors import AssistantError
@@ -78,13 +87,20 @@ STATUS_BY_CODE: dict[str, int] = {
     "widget_user_rejected": 403,
     "origin_not_allowed": 403,
     "document_not_found": 404,
+    "rate_limited": 429,
+    "sign_in_locked": 429,
+    "sign_in_busy": 503,
+    "body_too_large": 413,
 }
 
 
-def _error(code: str, status: int | None = None) -> JSONResponse:
+def _error(code: str, status: int | None = None, *, retry_after: int | None = None) -> JSONResponse:
+    status = status or STATUS_BY_CODE.get(code, 400)
+    if retry_after is not None:  # 429 and 503: when to try again
+        return refusal(code, status, retry_after)
     body = ev.ErrorResponse(code=code, message=error_message(code))
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 or STATUS_BY_CODE.get(code) == 401 else None
-    return JSONResponse(body.model_dump(), status_code=status or STATUS_BY_CODE.get(code, 400), headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
 def event_out(event: StoredEvent) -> dict[str, Any]:
@@ -119,24 +135,37 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         description="Grounded answers, sales scripts, case studies, rebates and expert handoff for channel sales.",
     )
     app.state.runtime = rt
+    rt.metrics.bind(rt)
+    # Added inner to outer: a request gets its id, then meets the rate limits, then the body
+    # limit, before any route runs.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ThrottleMiddleware, runtime=rt)
     app.add_middleware(RequestIdMiddleware)  # a request id in every log line of a request
 
     @app.exception_handler(AssistantError)
     async def _domain_error(_: Request, exc: AssistantError) -> JSONResponse:
-        return _error(exc.code)
+        rt.metrics.error(exc.code)
+        return _error(exc.code, retry_after=getattr(exc, "retry_after", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        rt.metrics.error("validation_error")
         return _error("validation_error", 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {401: "unauthorized", 404: "not_found", 405: "not_found"}.get(exc.status_code, "validation_error")
-        return _error(code, exc.status_code)
+        code = {401: "unauthorized", 404: "not_found", 405: "not_found", 413: "body_too_large"}.get(
+            exc.status_code, "validation_error"
+        )
+        rt.metrics.error(code)
+        # 400 is FastAPI's "error parsing the body" (e.g. an integer past int's digit limit):
+        # a body that does not validate, like any other (422).
+        return _error(code, 422 if exc.status_code == 400 else exc.status_code)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
+        rt.metrics.error("internal")
         return _error("internal", 500)
 
     # -- health ---------------------------------------------------------------------
@@ -159,8 +188,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # -- auth -----------------------------------------------------------------------
 
     @app.post("/api/auth/token", response_model=ev.TokenResponse, tags=["auth"])
-    async def token(body: ev.TokenRequest, runtime: RuntimeDep) -> ev.TokenResponse:
-        access, ttl = await run_in_threadpool(runtime.sign_in, body.username, body.password)
+    async def token(body: ev.TokenRequest, request: Request, runtime: RuntimeDep) -> ev.TokenResponse:
+        """429 ``rate_limited`` / ``sign_in_locked`` (after failed attempts, in growing tiers)
+        and 503 ``sign_in_busy`` come with ``Retry-After`` (assistant/api/throttle.py)."""
+        access, ttl = await runtime.throttle.sign_in(
+            username=body.username,
+            ip=client_ip(request.scope),
+            check=lambda: runtime.sign_in(body.username, body.password),
+        )
         return ev.TokenResponse(access_token=access, expires_in=ttl)
 
     @app.post("/api/ws-ticket", response_model=ev.WsTicketResponse, tags=["auth"])
@@ -202,7 +237,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     @app.get("/api/conversations/{conversation_id}/events", response_model=ev.HistoryResponse, tags=["chat"])
     async def history(
-        conversation_id: str, caller: CallerDep, runtime: RuntimeDep, after_seq: int = Query(0, ge=0)
+        conversation_id: str, caller: CallerDep, runtime: RuntimeDep, after_seq: int = Query(0, ge=0, le=ev.MAX_SEQ)
     ) -> ev.HistoryResponse:
         chat = runtime.require_chat()
         stored = await run_in_threadpool(
@@ -215,6 +250,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         conversation_id: str, body: ev.MessageRequest, caller: CallerDep, runtime: RuntimeDep
     ) -> ev.TurnResponse:
         chat = runtime.require_chat()
+        started = time.perf_counter()
         result = await runtime.in_turn_lane(
             lambda: chat.post_message(
                 caller=caller,
@@ -225,6 +261,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             )
         )
         by_type = {e.type: e for e in result.events}
+        if not result.duplicate:
+            _observe_turn(runtime, result.events, started)
         ack = ev.AckOut(**{**event_out(result.message), "duplicate": result.duplicate})
         reply = ev.ReplyOut(**event_out(by_type["reply"])) if "reply" in by_type else None
         profile = ev.ProfileOut(**event_out(by_type["profile"])) if "profile" in by_type else None
@@ -312,18 +350,43 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     return app
 
 
-async def _send_error(websocket: WebSocket, code: str, client_msg_id: str | None = None) -> None:
-    await websocket.send_json(
-        ev.ErrorOut(code=code, message=error_message(code), client_msg_id=client_msg_id).model_dump()
-    )
+async def _send_error(
+    websocket: WebSocket, code: str, client_msg_id: str | None = None, *, retry_after: int | None = None
+) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    runtime.metrics.error(code)
+    event = ev.ErrorOut(code=code, message=error_message(code), client_msg_id=client_msg_id, retry_after=retry_after)
+    await websocket.send_json(event.model_dump(exclude={"retry_after"} if retry_after is None else None))
+
+
+async def _refuse(websocket: WebSocket, rt: Runtime, exc: RateLimitedError, client_msg_id: str | None) -> None:
+    """A throttled frame: an ``error`` event; a socket that keeps sending while refused is
+    closed with 1008 (policy violation)."""
+    if await rt.throttle.still_tolerated(connection_key(websocket.scope)):
+        await _send_error(websocket, exc.code, client_msg_id, retry_after=exc.retry_after)
+        return
+    log.warning("chat socket closed: it kept sending while throttled (%s)", exc.rule)
+    await websocket.close(code=1008)
+    raise WebSocketDisconnect(1008)
+
+
+def _observe_turn(rt: Runtime, events: tuple[StoredEvent, ...], started: float) -> None:
+    reply = next((e for e in events if e.type == "reply"), None)
+    intent = str(reply.payload.get("intent", "unknown")) if reply is not None else "relayed"
+    rt.metrics.turn(intent, time.perf_counter() - started)
 
 
 async def _handle_frame(websocket: WebSocket, rt: Runtime, caller: Caller, cid: str, frame: str) -> None:
     """One client frame.  Bad input gets an ``error`` event; the connection stays usable."""
     chat = rt.require_chat()
     try:
+        await rt.throttle.frame(connection_key(websocket.scope))
+    except RateLimitedError as exc:
+        await _refuse(websocket, rt, exc, None)
+        return
+    try:
         data = json.loads(frame)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError, or an integer past int's digit limit
         await _send_error(websocket, "invalid_json")
         return
     if not isinstance(data, dict) or data.get("type") not in ev.CLIENT_EVENT_TYPES:
@@ -361,6 +424,12 @@ async def _handle_frame(websocket: WebSocket, rt: Runtime, caller: Caller, cid: 
 
 async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: str, event: ev.MessageIn) -> None:
     chat = rt.require_chat()
+    try:
+        await rt.throttle.message(user_id=caller.user_id, ip=client_ip(websocket.scope))
+    except RateLimitedError as exc:
+        await _refuse(websocket, rt, exc, event.client_msg_id)
+        return
+    started = time.perf_counter()
     accepted = await rt.in_turn_lane(
         lambda: chat.accept_message(
             caller=caller,
@@ -373,8 +442,12 @@ async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: st
     await websocket.send_json({**event_out(accepted.message), "duplicate": accepted.duplicate})
     if not accepted.duplicate:
         await websocket.send_json(ev.TypingOut(on=True).model_dump())
-    answers = await rt.in_turn_lane(lambda: chat.answer(caller=caller, conversation_id=cid, accepted=accepted))
+    # A duplicate may wait for the turn that still holds its message: not on the turn lane,
+    # which that turn may need.
+    run = run_in_threadpool if accepted.duplicate else rt.in_turn_lane
+    answers = await run(lambda: chat.answer(caller=caller, conversation_id=cid, accepted=accepted))
     if not accepted.duplicate:
         await websocket.send_json(ev.TypingOut(on=False).model_dump())
+        _observe_turn(rt, answers, started)
     for item in answers:
         await websocket.send_json(event_out(item))

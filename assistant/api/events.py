@@ -27,6 +27,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 MAX_MESSAGE_CHARS = 4000
+# The largest seq a client may name: far above any conversation's length, inside SQLite's
+# 64-bit INTEGER and a JavaScript number's exact range; larger values are refused (422 /
+# `invalid_event`) before they reach a query.
+MAX_SEQ = 2**53 - 1
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
 
 
 class _Event(BaseModel):
@@ -45,14 +50,14 @@ class MessageIn(_Event):
 
 class FeedbackIn(_Event):
     type: Literal["feedback"]
-    message_seq: int = Field(ge=1)
+    message_seq: int = Field(ge=1, le=MAX_SEQ)
     rating: Literal["up", "down"]
     comment: str = Field(default="", max_length=1000)
 
 
 class ResumeIn(_Event):
     type: Literal["resume"]
-    last_seq: int = Field(ge=0)
+    last_seq: Seq
 
 
 ClientEvent = Annotated[MessageIn | FeedbackIn | ResumeIn, Field(discriminator="type")]
@@ -112,6 +117,7 @@ class ErrorOut(_Event):
     code: str
     message: str
     client_msg_id: str | None = None
+    retry_after: int | None = None  # seconds, with code rate_limited
 
 
 # -- REST bodies -----------------------------------------------------------------------
@@ -162,7 +168,7 @@ class TurnResponse(BaseModel):
 
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    message_seq: int = Field(ge=1)
+    message_seq: int = Field(ge=1, le=MAX_SEQ)
     rating: Literal["up", "down"]
     comment: str = Field(default="", max_length=1000)
 
@@ -175,6 +181,7 @@ class HistoryResponse(BaseModel):
 class ErrorResponse(BaseModel):
     code: str
     message: str
+    retry_after: int | None = None  # seconds (also the Retry-After header), on 429 and 503
 
 
 class WsTicketResponse(BaseModel):

@@ -37,6 +37,10 @@ class ConversationHub:
     def connected(self, conversation_id: str) -> int:
         return len(self._sockets.get(conversation_id, ()))
 
+    def total(self) -> int:
+        """Open sockets over all conversations (the metrics gauge)."""
+        return sum(len(sockets) for sockets in list(self._sockets.values()))
+
     async def publish(self, conversation_id: str, event: dict[str, Any]) -> int:
         """Send to every socket of the conversation; returns how many received it."""
         async with self._lock:

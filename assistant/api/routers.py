@@ -17,4 +17,10 @@ def feature_routers() -> list[APIRouter]:
     from assistant.api.routes_web import router as web_router
 
     routers.append(web_router)
+    from assistant.api.recovery import build_router as recovery_router
+
+    routers.append(recovery_router())
+    from assistant.api.routes_ops import router as ops_router
+
+    routers.append(ops_router)
     return routers

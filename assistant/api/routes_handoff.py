@@ -49,6 +49,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from assistant.api.deps import CallerDep, RuntimeDep
+from assistant.api.events import MAX_SEQ
 from assistant.api.hub import ConversationHub
 from assistant.api.runtime import NotReadyError, Runtime
 from assistant.api.sockets import closed_at_expiry, receive_text, sign_in_socket
@@ -284,7 +285,7 @@ class _Frame(BaseModel):
 class ResumeFrame(_Frame):
     type: Literal["resume"]
     session_id: _SessionId
-    last_seq: int = Field(ge=0)
+    last_seq: int = Field(ge=0, le=MAX_SEQ)
 
 
 class MessageFrame(_Frame):
@@ -512,7 +513,7 @@ def build_router() -> APIRouter:
 
     @router.get("/api/handoff/sessions/{session_id}/events", response_model=list[SessionEventOut], tags=["handoff"])
     async def session_events(
-        session_id: str, caller: CallerDep, runtime: RuntimeDep, after_seq: int = Query(0, ge=0)
+        session_id: str, caller: CallerDep, runtime: RuntimeDep, after_seq: int = Query(0, ge=0, le=MAX_SEQ)
     ) -> list[SessionEventOut]:
         service = _service(runtime)
         rows = await run_in_threadpool(
@@ -670,7 +671,7 @@ async def _expert_frame(websocket: WebSocket, service: HandoffService, caller: C
     """One console frame.  Bad input gets an ``error`` event; the connection stays usable."""
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError, or an integer past the digit limit
         await _ws_error(websocket, "invalid_json", None)
         return
     request_id = data.get("request_id") if isinstance(data, dict) and isinstance(data.get("request_id"), str) else None

@@ -548,7 +548,7 @@ def get_orders(
     quarter: QuarterParam = None,
     partner_id: PartnerParam = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> OrdersOut:
     """Orders and returns of a partner (or of every partner below a node) up to today."""
     page = service(runtime).orders(viewer=caller, quarter=quarter, partner_id=partner_id, limit=limit, offset=offset)

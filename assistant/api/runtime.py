@@ -4,6 +4,7 @@ model and dialogue engine in a background thread (``/readyz`` is false until don
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -14,6 +15,8 @@ import anyio.to_thread
 from sqlalchemy import select
 
 from assistant.api.hub import ConversationHub
+from assistant.api.metrics import Metrics
+from assistant.api.throttle import Throttle
 from assistant.auth import InvalidCredentialsError, TokenService, load_or_create_secret, verify_password
 from assistant.chat.service import ChatService, Engine
 from assistant.errors import AssistantError
@@ -59,6 +62,8 @@ class Runtime:
         self._loader: threading.Thread | None = None
         self._turn_lane: anyio.CapacityLimiter | None = None
         self.engine_pool: EnginePool | None = None  # settings.engine_processes > 0
+        self.metrics = Metrics()
+        self.throttle = Throttle(settings, on_refusal=self.metrics.refused)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -107,7 +112,14 @@ class Runtime:
                 engine = self.engine_pool
             assert self.db is not None
             self.retriever = retriever
-            self.chat = ChatService(db=self.db, engine=engine, max_message_chars=s.max_message_chars, router=handoff)
+            self.chat = ChatService(
+                db=self.db,
+                engine=engine,
+                max_message_chars=s.max_message_chars,
+                router=handoff,
+                instance=s.instance_id or f"{socket.gethostname()}:{s.port}",
+                claim_seconds=s.turn_claim_seconds,
+            )
             self.handoff = build_handoff(settings=s, db=self.db, chat=self.chat, corpus=corpus)
             handoff.attach(self.handoff)
             self._ready.set()

@@ -9,28 +9,43 @@ A turn is two short write transactions around the dialogue engine:
    profile -> the ``reply`` and ``profile`` events may be sent.
 
 A message repeated with the same ``client_msg_id`` is stored and answered once:
-the repeat gets the stored events back.  Every conversation belongs to one user;
+the repeat gets the stored events back.
+
+Every acknowledged message is answered, also when the service is killed between the
+``ack`` and the reply: step 1 enters the message in ``pending_turns`` (claimed by this
+instance), step 2 deletes it in the reply's transaction.  What a crash leaves there is
+answered on start and by a periodic sweep (:meth:`ChatService.recover_pending`), or at
+once when the client sends the same ``client_msg_id`` again.  A claim is a conditional
+UPDATE that one instance wins; another instance takes it over only after
+``claim_seconds``, the same instance (same ``instance`` name) after its restart at once,
+and the unique index on (conversation, reply_to, type) keeps one answer per message
+whatever happens.  Every conversation belongs to one user;
 anyone else gets :class:`ConversationNotFoundError` (404), never a hint it exists.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from assistant.dialogue.state import DialogueState
 from assistant.dialogue.types import PROFILE_KEYS, Caller, CustomerProfile, Reply
 from assistant.errors import AssistantError
+from assistant.i18n import error_message
 from assistant.storage.db import Database
-from assistant.storage.models import Base, Conversation, Event, Feedback, utcnow
+from assistant.storage.models import Base, Conversation, Event, Feedback, PendingTurn, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +140,16 @@ class TurnContext:
 
 
 @dataclass(frozen=True, slots=True)
+class Recovered:
+    """A pending message answered by :meth:`ChatService.recover_pending`: its stored answer
+    events, for the conversation's connected sockets (the rest get them by ``resume``)."""
+
+    conversation_id: str
+    message_seq: int
+    events: tuple[StoredEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Accepted:
     """A user message after step 1: stored (``duplicate`` False, with the context the
     engine needs) or found stored before under the same ``client_msg_id``."""
@@ -142,11 +167,34 @@ def profile_to_json(profile: CustomerProfile) -> dict[str, Any]:
 
 
 def profile_from_json(data: dict[str, Any]) -> CustomerProfile:
-    return CustomerProfile(**parse_profile_patch(data))
+    """A stored profile.  A value that fails today's bounds (written by older code, e.g. an
+    amount of 1E+30) is dropped and logged, so it cannot break every later turn."""
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        try:
+            clean.update(parse_profile_patch({key: value}))
+        except InvalidProfileError as exc:
+            log.warning("stored profile field dropped: %s (%s)", key, exc)
+    return CustomerProfile(**clean)
+
+
+def storable_profile(profile: CustomerProfile) -> dict[str, Any]:
+    """A profile as it is stored: JSON-ready and within the bounds a patch must keep (a value
+    the engine read out of a message is bounded the same way before it is stored)."""
+    return profile_to_json(profile_from_json(profile_to_json(profile)))
+
+
+# Bounds of the profile's numbers: what a customer could plausibly have, far inside what
+# Decimal computes exactly (28 digits); anything else is refused with `invalid_profile`.
+MAX_MONEY = Decimal(10) ** 12  # yuan
+MAX_HOURS_PER_MONTH = Decimal(31 * 24)
+MAX_DEVICE_COUNT = 1_000_000
+_MAX_NUMBER_TEXT = 40  # characters of a number as sent, before it is parsed
 
 
 def parse_profile_patch(data: dict[str, Any]) -> dict[str, Any]:
-    """Validate a client's profile patch: known keys, right types.  ``None`` clears a field."""
+    """Validate a client's profile patch: known keys, right types, bounded numbers.
+    ``None`` clears a field."""
     unknown = sorted(set(data) - set(PROFILE_KEYS))
     if unknown:
         raise InvalidProfileError(f"unknown profile field(s): {unknown}")
@@ -155,22 +203,31 @@ def parse_profile_patch(data: dict[str, Any]) -> dict[str, Any]:
         if value is None or value == "":
             clean[key] = None
         elif key in _DECIMAL_FIELDS:
-            try:
-                number = Decimal(str(value))
-            except InvalidOperation as exc:
-                raise InvalidProfileError(f"{key} must be a number") from exc
-            if not number.is_finite() or number < 0:
-                raise InvalidProfileError(f"{key} must be a non-negative number")
-            clean[key] = number
+            clean[key] = _bounded_decimal(key, value)
         elif key in _INT_FIELDS:
-            if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-                raise InvalidProfileError(f"{key} must be a non-negative integer")
-            clean[key] = int(value)
+            text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+            if not text.isdigit() or len(text) > 7 or int(text) > MAX_DEVICE_COUNT:
+                raise InvalidProfileError(f"{key} must be an integer from 0 to {MAX_DEVICE_COUNT}")
+            clean[key] = int(text)
         else:
             if not isinstance(value, str) or len(value) > 100:
                 raise InvalidProfileError(f"{key} must be a short text")
             clean[key] = value.strip()
     return clean
+
+
+def _bounded_decimal(key: str, value: Any) -> Decimal:
+    limit = MAX_HOURS_PER_MONTH if key == "downtime_hours_per_month" else MAX_MONEY
+    text = str(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal) or len(text) > _MAX_NUMBER_TEXT:
+        raise InvalidProfileError(f"{key} must be a number")
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise InvalidProfileError(f"{key} must be a number") from exc
+    if not number.is_finite() or number < 0 or number > limit:
+        raise InvalidProfileError(f"{key} must be a number from 0 to {limit}")
+    return number
 
 
 def reply_to_payload(reply: Reply) -> dict[str, Any]:
@@ -205,12 +262,21 @@ class ChatService:
         max_message_chars: int = 4000,
         history_turns: int = 6,
         router: TurnRouter | None = None,
+        instance: str = "",
+        claim_seconds: float = 60.0,
+        max_attempts: int = 5,
     ) -> None:
         self.db = db
         self.engine = engine
         self.router = router
         self.max_message_chars = max_message_chars
         self.history_turns = history_turns
+        # Who holds a pending message's claim: a name that stays the same across a restart
+        # of the same instance (default host:pid, i.e. a restart waits for claim_seconds).
+        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
+        self.started_at = utcnow()
+        self.claim_seconds = claim_seconds
+        self.max_attempts = max_attempts  # claims of one message before it gets an apology
 
     # -- conversations ---------------------------------------------------------------
 
@@ -292,27 +358,165 @@ class ChatService:
                 return Accepted(_stored(row), duplicate=True, context=None)
 
     def answer(self, *, caller: Caller, conversation_id: str, accepted: Accepted) -> tuple[StoredEvent, ...]:
-        """Step 2: run the engine on an accepted message and commit its reply and profile
-        (a duplicate gets the answer stored the first time instead)."""
+        """Step 2: run the engine on an accepted message and commit its reply and profile.
+        A duplicate gets the answer stored the first time; if there is none yet, it is
+        answered now (its first answer was lost in a crash) or, while another turn still
+        holds it, that turn's answer is awaited."""
         message = accepted.message
         if accepted.context is None:
-            return self.answers_to(conversation_id, message.seq)
-        if self.router is not None:
-            routed = self.router.route(
-                caller=caller, conversation_id=conversation_id, message=message, probed=accepted.context.probed
+            return self._answer_again(caller, conversation_id, message.seq, wait=True)
+        return self._answer_claimed(caller, conversation_id, message, accepted.context)
+
+    def _answer_claimed(
+        self, caller: Caller, conversation_id: str, message: StoredEvent, context: TurnContext
+    ) -> tuple[StoredEvent, ...]:
+        """Answer a message this instance holds the claim on; an error releases the claim
+        (the sweep or a resend tries again)."""
+        try:
+            if self.router is not None:
+                routed = self.router.route(
+                    caller=caller, conversation_id=conversation_id, message=message, probed=context.probed
+                )
+                if routed is not None:
+                    if routed.reply is None:  # relayed to a human expert: nothing to store
+                        self._settle(conversation_id, message.seq)
+                        return ()
+                    return self._store_reply(conversation_id, message.seq, routed.reply, context.state)
+            reply = self.engine.handle(
+                text=str(message.payload["text"]),
+                profile=context.profile,
+                caller=caller,
+                history=context.history,
+                state=context.state,
             )
-            if routed is not None:
-                if routed.reply is None:
-                    return ()
-                return self._store_reply(conversation_id, message.seq, routed.reply, accepted.context.state)
-        reply = self.engine.handle(
-            text=str(message.payload["text"]),
-            profile=accepted.context.profile,
-            caller=caller,
-            history=accepted.context.history,
-            state=accepted.context.state,
-        )
-        return self._store_reply(conversation_id, message.seq, reply, accepted.context.state)
+            return self._store_reply(conversation_id, message.seq, reply, context.state)
+        except Exception:
+            self._release(conversation_id, message.seq)
+            raise
+
+    def _answer_again(self, caller: Caller, conversation_id: str, seq: int, *, wait: bool) -> tuple[StoredEvent, ...]:
+        """A message stored before: its stored answer, or answer it now if its claim is free.
+        Without ``wait`` (the sweep) only an answer stored now is returned."""
+        answers, pending = self._answers_or_pending(conversation_id, seq)
+        if answers or not pending:
+            return answers if wait else ()
+        attempts = self._claim(conversation_id, seq)
+        if attempts is None:  # another turn holds it
+            return self._await_answer(conversation_id, seq) if wait else ()
+        message, context = self._context_of(conversation_id, seq)
+        if attempts > self.max_attempts:  # it failed every time: say so instead of trying forever
+            log.error(
+                "conversation %s message %s failed %s times; answered with an apology",
+                conversation_id,
+                seq,
+                attempts - 1,
+            )
+            apology = Reply(
+                text=error_message("internal", caller.language),
+                intent="out_of_scope",
+                confidence=0.0,
+                profile=context.profile,
+                grounded=False,
+            )
+            return self._store_reply(conversation_id, seq, apology, context.state)
+        return self._answer_claimed(caller, conversation_id, message, context)
+
+    def _await_answer(self, conversation_id: str, seq: int) -> tuple[StoredEvent, ...]:
+        """The answer of a message another turn is answering (a resend that raced it)."""
+        deadline = time.monotonic() + min(10.0, self.claim_seconds)
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            answers, pending = self._answers_or_pending(conversation_id, seq)
+            if answers or not pending:
+                return answers
+        return ()
+
+    def recover_pending(self, *, limit: int = 100) -> list[Recovered]:
+        """Answer, in order per conversation, the acknowledged messages left unanswered
+        whose claim this instance may take: at start (a crash, a kill) and periodically
+        (an instance that died for good).  Returns what was stored, for live sockets."""
+        with self.db.read() as s:
+            rows = s.connection().execute(_CLAIMABLE, {**self._claim_params(), "n": limit}).all()
+        recovered: list[Recovered] = []
+        stuck: set[str] = set()  # a conversation whose earlier message failed keeps its order
+        for cid, seq in rows:
+            if cid in stuck:
+                continue
+            try:
+                caller = self._caller_of(cid)
+                events = self._answer_again(caller, cid, seq, wait=False)
+            except (AssistantError, SQLAlchemyError) as exc:
+                log.warning("pending message %s of %s not answered yet: %s", seq, cid, exc)
+                stuck.add(cid)
+                continue
+            if not events:
+                stuck.add(cid)  # held by another instance, or went to an expert
+            else:
+                log.info("answered pending message %s of conversation %s", seq, cid)
+                recovered.append(Recovered(cid, seq, events))
+        return recovered
+
+    # -- claims on pending messages ------------------------------------------------------
+
+    def _claim_params(self) -> dict[str, Any]:
+        now = utcnow()
+        return {
+            "me": self.instance,
+            "now": now,
+            "started": self.started_at,
+            "stale": now - timedelta(seconds=self.claim_seconds),
+        }
+
+    def _claim(self, conversation_id: str, seq: int) -> int | None:
+        """Take a pending message's claim: one conditional UPDATE, so of several instances
+        one wins.  Returns how many times it has been claimed, None if not won."""
+        with self.db.write() as s:
+            params = {**self._claim_params(), "cid": conversation_id, "seq": seq}
+            attempts = s.connection().execute(_CLAIM, params).scalar()
+            return None if attempts is None else int(attempts)
+
+    def _release(self, conversation_id: str, seq: int) -> None:
+        try:
+            with self.db.write() as s:
+                s.connection().execute(_RELEASE, {"cid": conversation_id, "seq": seq, "me": self.instance})
+        except SQLAlchemyError as exc:  # the claim then lapses after claim_seconds
+            log.warning("could not release the claim on message %s of %s: %s", seq, conversation_id, exc)
+
+    def _settle(self, conversation_id: str, seq: int) -> None:
+        with self.db.write() as s:
+            s.connection().execute(_DELETE_PENDING, {"cid": conversation_id, "seq": seq})
+
+    def _answers_or_pending(self, conversation_id: str, seq: int) -> tuple[tuple[StoredEvent, ...], bool]:
+        with self.db.read() as s:
+            db = s.connection()
+            answers = tuple(_stored(r) for r in db.execute(_ANSWERS, {"cid": conversation_id, "reply_to": seq}))
+            pending = not answers and db.execute(_PENDING, {"cid": conversation_id, "seq": seq}).first() is not None
+            return answers, pending
+
+    def _context_of(self, conversation_id: str, seq: int) -> tuple[StoredEvent, TurnContext]:
+        """A stored message and what the engine needs to answer it now."""
+        with self.db.read() as s:
+            db = s.connection()
+            conversation = db.execute(_CONVERSATION, {"cid": conversation_id}).one()
+            row = db.execute(_EVENT_BY_SEQ, {"cid": conversation_id, "seq": seq}).one()
+            params = {"cid": conversation_id, "seq": seq, "n": self.history_turns}
+            recent = db.execute(_RECENT_BEFORE, params).scalars().all()
+            probed = self.router.probe(db, conversation_id) if self.router is not None else None
+            history = tuple(str(p.get("text", "")) for p in reversed(recent))
+            profile = profile_from_json(conversation.profile)
+            state = DialogueState.from_json(conversation.dialogue_state)
+            context = TurnContext(profile=profile, history=history, state=state, probed=probed)
+            return _stored(row), context
+
+    def _caller_of(self, conversation_id: str) -> Caller:
+        """The conversation's owner, who sent the pending message (signed in then)."""
+        with self.db.read() as s:
+            user = s.scalars(
+                select(User)
+                .join(Conversation, Conversation.user_id == User.id)
+                .where(Conversation.id == conversation_id)
+            ).one()
+            return Caller(user_id=user.id, partner_id=user.partner_id, display_name=user.display_name, role=user.role)
 
     # A turn is on the hot path: its transactions run the prebuilt Core statements below
     # (no unit of work, no identity map, no statement building per call).
@@ -340,6 +544,7 @@ class ChatService:
             # A repeated client_msg_id fails here (unique per conversation): accept_message
             # then returns the message stored the first time.
             db.execute(_INSERT_EVENT, _event_row(conversation_id, message))
+            db.execute(_INSERT_PENDING, _pending_row(conversation_id, seq, self.instance))
             db.execute(_UPDATE_CONVERSATION, changes)
             history = tuple(str(p.get("text", "")) for p in reversed(recent))  # oldest first
             probed = self.router.probe(db, conversation_id) if self.router is not None else None
@@ -352,12 +557,21 @@ class ChatService:
     ) -> tuple[StoredEvent, ...]:
         """Store the reply and the profile after it, and the engine's state (``state``
         unless the reply carries a new one)."""
+        try:
+            return self._store_reply_once(conversation_id, message_seq, reply, state)
+        except IntegrityError:  # another instance stored its answer meanwhile (uq_events_answer)
+            return self.answers_to(conversation_id, message_seq)
+
+    def _store_reply_once(
+        self, conversation_id: str, message_seq: int, reply: Reply, state: DialogueState
+    ) -> tuple[StoredEvent, ...]:
         with self.db.write() as s:
             db = s.connection()
+            db.execute(_DELETE_PENDING, {"cid": conversation_id, "seq": message_seq})
             answered = db.execute(_ANSWERS, {"cid": conversation_id, "reply_to": message_seq}).all()
             if answered:  # a concurrent duplicate stored its answer first; keep exactly one
                 return tuple(_stored(row) for row in answered)
-            profile = profile_to_json(reply.profile)
+            profile = storable_profile(reply.profile)
             new_state = (reply.state if reply.state is not None else state).to_json()
             params = {"cid": conversation_id, "new_profile": profile, "new_state": new_state, "now": utcnow()}
             last = db.execute(_CLAIM_REPLY_SEQS, params).scalar_one()
@@ -436,7 +650,7 @@ class ChatService:
 
     def get_profile(self, *, caller: Caller, conversation_id: str) -> dict[str, Any]:
         with self.db.read() as s:
-            return dict(self._owned(s, caller, conversation_id).profile)
+            return profile_to_json(profile_from_json(self._owned(s, caller, conversation_id).profile))
 
     def patch_profile(self, *, caller: Caller, conversation_id: str, patch: dict[str, Any]) -> dict[str, Any]:
         clean = parse_profile_patch(patch)
@@ -482,6 +696,42 @@ _RECENT_MESSAGES = (
     .limit(bindparam("n"))
 )
 _INSERT_EVENT = insert(_events)
+_EVENT_BY_SEQ = select(*_EVENT_COLUMNS).where(
+    _events.c.conversation_id == bindparam("cid"), _events.c.seq == bindparam("seq")
+)
+_RECENT_BEFORE = (
+    select(_events.c.payload)
+    .where(_events.c.conversation_id == bindparam("cid"), _events.c.type == "message", _events.c.seq < bindparam("seq"))
+    .order_by(_events.c.seq.desc())
+    .limit(bindparam("n"))
+)
+# Pending messages (acknowledged, not answered) and their claims.
+_pending = Base.metadata.tables[PendingTurn.__tablename__]
+_THIS_PENDING = and_(_pending.c.conversation_id == bindparam("cid"), _pending.c.message_seq == bindparam("seq"))
+# A claim is free when nobody holds it, it lapsed, or this instance held it before its restart.
+_CLAIM_FREE = or_(
+    _pending.c.owner.is_(None),
+    _pending.c.claimed_at < bindparam("stale"),
+    and_(_pending.c.owner == bindparam("me"), _pending.c.claimed_at < bindparam("started")),
+)
+_INSERT_PENDING = insert(_pending)
+_PENDING = select(_pending.c.attempts).where(_THIS_PENDING)
+_DELETE_PENDING = delete(_pending).where(_THIS_PENDING)
+_CLAIM = (
+    update(_pending)
+    .where(_THIS_PENDING, _CLAIM_FREE)
+    .values(owner=bindparam("me"), claimed_at=bindparam("now"), attempts=_pending.c.attempts + 1)
+    .returning(_pending.c.attempts)
+)
+_RELEASE = (
+    update(_pending).where(_THIS_PENDING, _pending.c.owner == bindparam("me")).values(owner=None, claimed_at=None)
+)
+_CLAIMABLE = (
+    select(_pending.c.conversation_id, _pending.c.message_seq)
+    .where(_CLAIM_FREE)
+    .order_by(_pending.c.conversation_id, _pending.c.message_seq)
+    .limit(bindparam("n"))
+)
 # The SET clause is the parameters' keys other than ``cid``.
 _UPDATE_CONVERSATION = update(_conversations).where(_conversations.c.id == bindparam("cid"))
 # A reply and its profile take the conversation's next two seqs and set its profile.
@@ -507,6 +757,18 @@ def _event_row(conversation_id: str, event: StoredEvent) -> dict[str, Any]:
         "reply_to": event.reply_to,
         "payload": event.payload,
         "created_at": utcnow(),
+    }
+
+
+def _pending_row(conversation_id: str, seq: int, owner: str) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "conversation_id": conversation_id,
+        "message_seq": seq,
+        "owner": owner,
+        "claimed_at": now,
+        "attempts": 1,
+        "created_at": now,
     }
 
 

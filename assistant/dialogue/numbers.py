@@ -55,6 +55,13 @@ UNITS: tuple[str, ...] = (
     "月",
 )
 
+# Input bound: a figure written with more digits than this (or a Chinese numeral longer
+# than _MAX_NUMERAL_CHARS) is no amount anyone sells or pays, and past 28 significant
+# digits Decimal arithmetic stops being exact (quantize raises): it is not read as a number.
+MAX_NUMBER_DIGITS = 15
+_MAX_NUMERAL_CHARS = 24
+_MAX_EXPONENT = 23  # 15 digits times 亿 at most ("一亿亿亿" multiplies without digits)
+
 _APPROX_RANGE = re.compile(r"^(?:一二|两三|二三|三四|三五|四五|五六|六七|七八|八九)(?:[十百千万]|$)")
 _NUMBER = re.compile(
     r"(?P<cur>[¥￥$])?\s*"
@@ -141,6 +148,8 @@ def find_numbers(text: str) -> list[NumberMention]:
         # are just "一" followed by a measure word unless a unit makes them a quantity.
         if _APPROX_RANGE.match(raw):
             continue  # "四五十台", "三五个人": a rough range, not a figure anyone stated
+        if sum(ch.isdigit() for ch in raw) > MAX_NUMBER_DIGITS or len(raw) > _MAX_NUMERAL_CHARS:
+            continue  # past the input bound (see MAX_NUMBER_DIGITS)
         value = parse_plain_number(raw)
         if value is None:
             continue
@@ -150,6 +159,8 @@ def find_numbers(text: str) -> list[NumberMention]:
             value = value * mult + Decimal(m.group("tail")) * mult / 10
         else:
             value = value * mult
+        if value.adjusted() > _MAX_EXPONENT:
+            continue
         unit = m.group("unit") or m.group("unit2") or ""
         if raw.isdigit() is False and all(ch in _DIGITS for ch in raw) and len(raw) == 1 and not (mult_word or unit):
             continue  # "一" alone ("一下", "看一看") is not a quantity

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -71,6 +71,16 @@ class Event(Base):
         UniqueConstraint("conversation_id", "seq", name="uq_events_conversation_seq"),
         UniqueConstraint("conversation_id", "client_msg_id", name="uq_events_conversation_client_msg"),
         Index("ix_events_conversation_seq", "conversation_id", "seq"),
+        # One reply and one profile per user message, whoever stores them (0008).
+        Index(
+            "uq_events_answer",
+            "conversation_id",
+            "reply_to",
+            "type",
+            unique=True,
+            sqlite_where=text("reply_to IS NOT NULL"),
+            postgresql_where=text("reply_to IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -80,6 +90,23 @@ class Event(Base):
     client_msg_id: Mapped[str | None] = mapped_column(String(64), default=None)  # only on user messages
     reply_to: Mapped[int | None] = mapped_column(default=None)  # seq of the user message answered
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingTurn(Base):
+    """A user message stored (acknowledged) and not answered yet: written in the message's
+    transaction, deleted in its answer's (or when the message went to a human expert).
+    ``owner`` is the instance answering it since ``claimed_at``: a claim another instance
+    takes only after ``ChatService.claim_seconds``, the same instance after a restart at once.
+    What is left here after a crash is answered on start (``ChatService.recover_pending``)."""
+
+    __tablename__ = "pending_turns"
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    message_seq: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(128), default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -48,6 +48,9 @@ def make_settings(
         rebates_today=TODAY,
         demo=True,  # the channel network's users are demo users with PASSWORD
         demo_password=PASSWORD,
+        # These tests send hundreds of requests a minute as one user; the rate limits have
+        # their own tests (tests/security/test_b_throttle.py).
+        rate_limit_enabled=False,
     )
 
 

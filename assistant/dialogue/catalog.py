@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from assistant.content.loader import Corpus
 from assistant.content.schema import Param, Product
 from assistant.dialogue.attributes import Attribute, AttributeLexicon, Mention
-from assistant.dialogue.lexicon import LINE_WORDS, squash
+from assistant.dialogue.lexicon import LINE_WORDS, cjk_pairs, squash
 from assistant.retrieval.tokenizer import Tokenizer, normalize
 
 # A number and the word right after it in a description ("8串口", "80g雷达", "16口").
@@ -77,7 +77,7 @@ class Catalog:
         self._about = {p.id: squash(f"{p.name} {p.name_en} {p.summary} {' '.join(p.tags)}") for p in corpus.products}
         self._pair_df: dict[str, int] = {}
         for about in self._about.values():
-            for pair in set(_cjk_pairs(about)):
+            for pair in set(cjk_pairs(about)):
                 self._pair_df[pair] = self._pair_df.get(pair, 0) + 1
         # The kind of thing a product is, from its name ("交换机", "网关", "液位计").
         self._name_words = {
@@ -237,7 +237,7 @@ class Catalog:
         each weighted by how few products have it (jieba cuts descriptions unreliably:
         "开机率" -> "算开", "机率")."""
         pool = list(candidates) if candidates is not None else list(self.corpus.products)
-        pairs = {b for b in _cjk_pairs(squash(text))}
+        pairs = {b for b in cjk_pairs(squash(text))}
         weight = {b: math.log(len(self._about) / df) for b in pairs if (df := self._pair_df.get(b, 0))}
         scored = sorted(
             ((sum(w for b, w in weight.items() if b in self._about[p.id]), i, p) for i, p in enumerate(pool)),
@@ -340,10 +340,6 @@ def description_features(text: str) -> list[Feature]:
 
 def _negated(sq: str, start: int) -> bool:
     return bool(_NEGATED.search(sq[max(0, start - 4) : start]))
-
-
-def _cjk_pairs(text: str) -> list[str]:
-    return [text[i : i + 2] for i in range(len(text) - 1) if all("\u4e00" <= ch <= "\u9fff" for ch in text[i : i + 2])]
 
 
 def _number_in(number: str, value: str) -> bool:

@@ -20,7 +20,9 @@ from assistant.dialogue.lexicon import squash
 from assistant.dialogue.texts import text
 from assistant.dialogue.types import Citation
 
-_PRICE_ONLY = re.compile(r"^(?:那|那么)?(?:他们|对方|他家|人家)?的?(?:价格|报价|多少钱|卖多少|价钱)")
+# Asking only the price ("他们那个卖多少钱"), not the comparison ("比我们贵在哪").
+_PRICE = re.compile(r"价格|报价|多少钱|卖多少|价钱|什么价|啥价|几块钱")
+_MORE_THAN_PRICE = re.compile(r"优势|劣势|区别|差在|强在|好在|比|怎么说|咋说|应对")
 MAX_MATCHUPS = 2
 
 
@@ -68,7 +70,7 @@ def _has_model(sq: str, rival: Competitor) -> bool:
 
 def say_matchups(matchups: Sequence[Matchup], *, question: str, out: Composer) -> None:
     lang = out.language
-    price_only = bool(_PRICE_ONLY.search(question.strip()))
+    price_only = bool(_PRICE.search(question)) and not _MORE_THAN_PRICE.search(question)
     sep = text(lang, "joiner")
     for m in matchups:
         p, c = m.product, m.rival

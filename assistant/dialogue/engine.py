@@ -110,7 +110,9 @@ _PROBLEM = re.compile(
 _CAN_DO = re.compile(
     r"(?:能|可以|能不能|可不可以|支不支持|支持).{0,4}(?:加|扩|扩展|升级|下井|进|放|刷|跑|装|挂)(?!多|几)"
 )
-_HYPOTHETICAL = re.compile(r"要是|如果|万一|假如|的话")
+_HYPOTHETICAL = re.compile(
+    r"要是|如果|万一|假如|的话|到时候|(?:以后|将来|平时).{0,8}(?:有事|出事|出问题|有问题|坏了|故障)"
+)
 _PEOPLE = re.compile(r"专家|工程师|技术支持|人工|真人|懂行|懂的人|售前|售后")
 # Asking for a person without saying "专家" (DECISIONS 2026-12-04 #3).
 _INDIRECT = re.compile(
@@ -367,7 +369,8 @@ class DialogueEngine:
         after the gas detector asks about the detector's sensor, not about every sensor."""
         line = changes.get("line")
         ids = [p for p in (state.get("products") or "").split(",") if p]
-        return bool(line and ids) and all((p := self.catalog.product(pid)) is not None and p.line == line for pid in ids)
+        products = [self.catalog.product(pid) for pid in ids]
+        return bool(line and ids) and all(p is not None and p.line == line for p in products)
 
     def _read(self, analysis: Analysis, profile: CustomerProfile, state: DialogueState | None = None) -> Reading:
         return read(
@@ -616,8 +619,9 @@ class DialogueEngine:
         wanted = [m.attribute for c in clauses for m in c.mentions]
         lines = turn.analysis.product_lines
         pool = [p for p in self.corpus.products if not lines or p.line in lines]
-        having = [p for p in pool if all(self.catalog.row_for_attribute(p, attr) for attr in wanted[:1])]
-        examples = (having or pool or list(self.corpus.products))[:3]
+        having_all = [p for p in pool if all(self.catalog.row_for_attribute(p, attr) for attr in wanted)]
+        having_first = [p for p in pool if all(self.catalog.row_for_attribute(p, attr) for attr in wanted[:1])]
+        examples = (having_all or having_first or pool or list(self.corpus.products))[:3]
         return self._reply(
             turn,
             text=text(lang, "which_product", examples="、".join(p.id for p in examples)),
@@ -813,15 +817,24 @@ class DialogueEngine:
         scale = (turn.changes or {}).get("scale")
         if scale:
             profile = replace(profile, scale=scale)  # "要小一点的": this search only
+        # "换一个", "有没有小厂的": other cases than the ones already shown.
+        shown_ids = set((turn.state.get("shown") or "").split(",")) if turn.task == "cases" else set()
         recs = get_recommendation(
             profile,
             corpus=self.corpus,
             kind="case",
-            k=3,
+            k=3 + len(shown_ids),
             query=turn.analysis.text,
             retriever=self.retriever,
             language=lang,
         )
+        # With a new scale, a case already shown that has it is still an answer.
+        fresh = [
+            r
+            for r in recs
+            if r.item_id not in shown_ids or (scale and isinstance(r.item, CaseStudy) and r.item.scale.value == scale)
+        ]
+        recs = (fresh or recs)[:3]
         if not recs:
             return self._reply(turn, text=text(lang, "case_none"), suggestions=self._suggest(turn))
         cards: list[CaseCard] = []
@@ -864,7 +877,13 @@ class DialogueEngine:
             cards=tuple(cards),
             citations=tuple(citations),
             suggestions=self._suggest(turn),
-            state=task("cases", scale=profile.scale or first.scale.value, industry=profile.industry, case=first.id),
+            state=task(
+                "cases",
+                scale=profile.scale or first.scale.value,
+                industry=profile.industry,
+                case=first.id,
+                shown=",".join(sorted(shown_ids - {""} | {r.item_id for r in recs})),
+            ),
         )
 
     def _case_detail(self, turn: TurnPlan, case: CaseStudy) -> Reply:

@@ -25,13 +25,21 @@ _LEAN_ON = re.compile(
     r"^(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是|搞错|弄错|错了|打错|我是说|换)"
     r"|呢|我要问的是|我说的是"
 )
-_SMALLER = re.compile(r"小一点|小点|小些|小一些|规模小|更小|没那么大|小的|小厂")
-_BIGGER = re.compile(r"大一点|大点|大些|大一些|规模大|更大|大的|大厂")
+_SMALLER = re.compile(r"小一点|小点|小些|小一些|规模小|更小|没那么大|小的")
+_BIGGER = re.compile(r"大一点|大点|大些|大一些|规模大|更大|大的")
+# A scale named outright: "有没有小厂的", "中型企业的呢".
+_SCALE_NAMED = {
+    "small": re.compile(r"小厂|小型|小企业|小公司|小工厂"),
+    "medium": re.compile(r"中型|中等规模|中厂"),
+    "large": re.compile(r"大厂|大型|大企业|大公司|集团"),
+}
 _ANOTHER = re.compile(r"换一个|换个|别的|其他的|还有没有|再来|再找|还有吗|再给")
 _CUSTOMER_KIND = re.compile(r"新客户|新客|老客户|老客|现有客户|存量客户")
 _WHY = re.compile(r"为什么|为啥|怎么没|咋没|没算|不算")
 _REBATE_WORDS = re.compile(r"增量|返利|返点|档|季度|排名|对账单|补贴")
 _QUARTER_SHIFT = re.compile(r"上季度|上个季度|上一季度|q[1-4]|[一二三四1-4]季度")
+# The competitor just compared, by a pronoun.
+_RIVAL = re.compile(r"他们|对方|他家|人家|友商")
 _THEIRS = re.compile(r"他们|对方|他家|人家|价格|多少钱|贵|便宜|优势|劣势|强在|差在|区别")
 _SCALES = ("small", "medium", "large")
 # A version of the product just discussed: "5G版呢", "pro的呢", "专业版那个呢", "防爆的呢".
@@ -95,7 +103,7 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
     if state.task == "compare" and short and not analysis.products:
         if analysis.competitors:  # "华屹那个呢": the same product against another competitor
             return FollowUp("compare", "knowledge_qa", {"rivals": ",".join(analysis.competitors)})
-        if leaning and _THEIRS.search(text):
+        if (leaning or _RIVAL.search(text)) and _THEIRS.search(text):  # "他们那个卖多少钱"
             return FollowUp("compare", "knowledge_qa")
     if state.task == "params" and state.get("products") and (leaning or _RELATIVE.search(text)):
         return _params(analysis, state, short=short)
@@ -156,7 +164,10 @@ def _rebate(analysis: Analysis, state: DialogueState, *, short: bool, leaning: b
 
 
 def _shift_scale(text: str, current: str | None) -> str | None:
-    """ "要小一点的" after cases of a medium plant: small."""
+    """ "要小一点的" after cases of a medium plant: small; "有没有小厂的": small."""
+    named = [scale for scale, words in _SCALE_NAMED.items() if words.search(text)]
+    if len(named) == 1:
+        return named[0]
     step = -1 if _SMALLER.search(text) else 1 if _BIGGER.search(text) else 0
     if not step:
         return None

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from assistant.content.documents import Document
 from assistant.dialogue.compose import Composer
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING, GroundedHit, content_words, grounding_scores
-from assistant.dialogue.lexicon import squash
+from assistant.dialogue.lexicon import cjk_pairs, squash
 from assistant.dialogue.types import Citation
-from assistant.retrieval.retriever import HybridRetriever, Mode, RetrievalError
+from assistant.retrieval.retriever import Hit, HybridRetriever, Mode, RetrievalError
 from assistant.retrieval.tokenizer import STOPWORDS, normalize
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,9 @@ _FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 
 
 _SINGLE_CJK = re.compile(r"[\u4e00-\u9fff]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# Character pairs and numbers a question must share with a fault entry's symptom to be that fault.
+_MIN_SYMPTOM_OVERLAP = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,12 @@ class KnowledgeAnswerer:
         # A fault of a named product: its own entries are few, so less overlap will do.
         floor = self.min_grounding * (_FAULT_FLOOR if fault and products else 1.0)
         scored = [g for g in grounded if g.score >= floor]
+        if not scored and fault and products:
+            # The words of a symptom rarely survive word segmentation ("湿度一直显示99% 不会动"
+            # against "湿度读数长期偏高，达到 99 %RH 不变"): the product's fault entry whose
+            # symptom shares clearly the most with the question answers it.
+            entry = _matching_fault(question, [g.hit for g in grounded], products)
+            scored = [GroundedHit(entry, floor)] if entry is not None else []
         if not scored:
             return False
         # A passage of the asked product, or naming it, answers before a general one; for a
@@ -167,6 +176,35 @@ class KnowledgeAnswerer:
             # the single characters do ("打", "折", "报").
             words = list(dict.fromkeys(t for t in tokens if _SINGLE_CJK.fullmatch(t) and t not in STOPWORDS))
         return words + terms
+
+
+def _matching_fault(question: str, hits: Sequence[Hit], products: Sequence[str]) -> Hit | None:
+    """The fault entry of ``products`` whose symptom shares at least ``_MIN_SYMPTOM_OVERLAP``
+    character pairs and numbers with the question, and more than any other entry does."""
+    asked = _symptom_marks(question)
+    ranked = sorted(
+        (
+            (len(asked & _symptom_marks(_symptom(h.document.text))), i, h)
+            for i, h in enumerate(hits)
+            if h.document.metadata.get("section") == "fault" and h.document.doc_id in products
+        ),
+        key=lambda x: (-x[0], x[1]),
+    )
+    if not ranked or ranked[0][0] < _MIN_SYMPTOM_OVERLAP:
+        return None
+    if len(ranked) > 1 and ranked[1][0] == ranked[0][0]:
+        return None
+    return ranked[0][2]
+
+
+def _symptom(text: str) -> str:
+    """The "现象：…" part of a fault entry."""
+    return text.split("。原因：", 1)[0].removeprefix("现象：")
+
+
+def _symptom_marks(text: str) -> set[str]:
+    sq = squash(text)
+    return set(cjk_pairs(sq)) | set(_NUMBER.findall(sq))
 
 
 def _names(doc: Document, products: Sequence[str]) -> bool:

@@ -30,6 +30,12 @@ def squash(text: str) -> str:
     return _SEPARATORS.sub(_squash_sep, normalize(text))
 
 
+def cjk_pairs(text: str) -> list[str]:
+    """Every two adjacent Chinese characters of ``text``: words without a word segmenter
+    (jieba cuts descriptions and symptoms unreliably: "开机率" -> "算开", "机率")."""
+    return [text[i : i + 2] for i in range(len(text) - 1) if all("\u4e00" <= ch <= "\u9fff" for ch in text[i : i + 2])]
+
+
 def _squash_sep(m: re.Match[str]) -> str:
     s, e = m.start(), m.end()
     text = m.string

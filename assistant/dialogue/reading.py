@@ -49,6 +49,8 @@ _SELECT = re.compile(rf"{_WHICH.pattern}|那款|那个")
 _CHANGE = re.compile(r"改|设置|配置|调|升级|刷|重置|恢复|切换|开启|关闭|导入|删除|绑定|注册|登记|对接")
 _LATIN = re.compile(r"[a-z][a-z0-9.\-/]*[a-z0-9]|[a-z]")
 _MASK = "\u25a1"
+# What follows a value word that describes a product: "4g那款", "带poe的", "5g版".
+_DESCRIBES = re.compile(r"的|那款|这款|那个|这个|款|版|型|" + _MASK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +175,14 @@ def _clause(
     tokenizer: Tokenizer,
 ) -> Clause:
     asks = _asks(masked, attributes)
-    # Value words after "能/支持" are asked about; before it they describe ("4g那款能做opc ua吗").
+    # Value words after "能/支持" are asked about; before it, followed by a product, they
+    # describe it ("4g那款能做opc ua吗"); right before it they are asked too ("0区能用不").
     verb = _CAPABILITY.search(masked)
-    terms = [m.word for m in mentions if m.by_value and (verb is None or m.end > verb.start())]
+    terms = [
+        m.word
+        for m in mentions
+        if m.by_value and (verb is None or m.end > verb.start() or not _DESCRIBES.search(masked[m.end : verb.start()]))
+    ]
     remainder = _remainder(masked, mentions, attributes, tokenizer)
     # Latin words left over in a capability question are what is asked for ("tls", "bacnet").
     if _CAPABILITY.search(masked):

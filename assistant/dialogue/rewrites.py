@@ -67,8 +67,15 @@ def shipped_rewrites() -> tuple[Rewrite, ...]:
     return load_rewrites(REWRITES_PATH)
 
 
+# A model number typed with letters for digits: "2l00pro", "eg21oo", "vb5oo". Three or four
+# characters starting with a digit, an "l" only inside ("20l" is 20 litres), then a word end.
+_LOOKALIKE_MODEL = re.compile(r"(?<![a-z0-9])([a-z]{0,3})(\d[0-9lo]{1,2}[0-9o])(?=pro|[^a-z0-9]|$)")
+_DIGITS = str.maketrans("lo", "10")
+
+
 def rewrite(text: str, rewrites: tuple[Rewrite, ...] | None = None) -> str:
-    """``text`` with every rewrite applied in order."""
+    """``text`` with every rewrite applied in order, then model numbers typed with letters
+    for digits read as digits."""
     for r in shipped_rewrites() if rewrites is None else rewrites:
         text = r.apply(text)
-    return text
+    return _LOOKALIKE_MODEL.sub(lambda m: m.group(1) + m.group(2).translate(_DIGITS), text)

@@ -190,3 +190,57 @@ def test_training_questions(shipped_engine: DialogueEngine) -> None:
     assert "70%" in model.text and "20%" in model.text and "10%" in model.text
     (lessons,) = ask(shipped_engine, "有没有讲vb500pro跟lr1配对的实操课")
     assert "L-006" in lessons.text and "L-006" in cited(lessons)
+
+
+def test_a_product_called_by_its_kind_is_that_product(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "防爆那个平板 电池几多毫安")
+    assert row(shipped_engine, "AR-T10-EX", "电池容量") in reply.text
+    assert cited(reply) == ["AR-T10-EX#params"]
+
+
+def test_a_value_of_no_product_in_sight_is_asked_back_not_taken_from_some_table(
+    shipped_engine: DialogueEngine,
+) -> None:
+    (reply,) = ask(shipped_engine, "电池多少毫安")
+    assert cited(reply) == [] and not reply.grounded
+    assert "mAh" not in reply.text
+    # The examples offered are products whose table has a battery row.
+    offered = [p for p in shipped_engine.corpus.products if p.id in reply.text]
+    assert offered and all(any("电池" in r.name for r in p.params) for p in offered)
+
+
+def test_the_line_of_the_product_in_talk_names_that_product(shipped_engine: DialogueEngine) -> None:
+    _, reply = ask(shipped_engine, "gs700多久要标定一次", "那传感器能用几年")
+    assert row(shipped_engine, "SN-GS700", "传感器寿命") in reply.text
+    assert cited(reply) == ["SN-GS700#params"]
+
+
+def test_their_price_after_a_comparison_is_the_competitors(shipped_engine: DialogueEngine) -> None:
+    _, reply = ask(shipped_engine, "eg2100跟博远比有啥优势", "他们那个卖多少钱")
+    p = shipped_engine.corpus.product("EG-2100")
+    assert p is not None
+    note = next(c.price_note for c in p.competitors if c.competitor.startswith("博远"))
+    assert note in reply.text
+    assert "优势" not in reply.text  # the price, not the whole comparison again
+    assert cited(reply) == ["EG-2100#competitors"]
+
+
+def test_a_symptom_in_other_words_finds_the_products_fault_entry(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "食品厂冷库那支th100湿度一直显示99% 不会动")
+    assert cited(reply) == ["SN-TH100#fault-2"]
+    assert "冷凝" in reply.text
+
+
+def test_a_smaller_plant_after_cases_shows_small_cases_first(shipped_engine: DialogueEngine) -> None:
+    first, smaller = ask(
+        shipped_engine, "深圳有间大电子厂 smt线好多 数据不可以出厂 有无类似案例", "有无小厂的 也是电子厂"
+    )
+    assert first.cards and smaller.cards
+    assert smaller.cards[0].scale == "small"  # type: ignore[union-attr]
+    assert cited(first)[0] not in cited(smaller)
+
+
+def test_how_to_reach_experts_later_is_a_question_not_a_handoff(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "你们那有专家吗 以后现场有事咋找")
+    assert reply.intent == "knowledge_qa"
+    assert any(c.startswith("FAQ-RA-") for c in cited(reply))

@@ -1,0 +1,65 @@
+"""Typing variants rewritten before understanding (assistant/dialogue/data/rewrites.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.dialogue.rewrites import RewriteDataError, load_rewrites, rewrite, shipped_rewrites
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("贵唔贵 几多钱一台", "贵不贵 多少钱一台"),
+        ("云眸标准版原始数据存得几耐", "云眸平台标准版原始数据存得多久"),
+        ("那有无自带4g的眼镜", "那有没有自带4g的眼镜"),
+        ("每月停机10个钟 每个钟损失5千", "每月停机10小时 每小时损失5千"),
+        ("我点回他", "我怎么回他"),
+        ("网官好久升级一次", "网关多久升级一次"),
+    ],
+)
+def test_regional_speech_and_slips_read_as_the_standard_form(typed: str, read: str) -> None:
+    assert rewrite(typed) == read
+
+
+@pytest.mark.parametrize("text", ["有无线功能吗", "有无锡的案例吗", "重点讲下", "一个钟头", "20l的水箱", "2100lora"])
+def test_words_that_only_look_like_a_variant_are_left_alone(text: str) -> None:
+    assert rewrite(text) == text
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("2l00pro的防水等级", "2100pro的防水等级"),
+        ("eg21oo功耗", "eg2100功耗"),
+        ("vb5oo", "vb500"),
+        ("ec5oopro", "ec500pro"),
+    ],
+)
+def test_model_numbers_typed_with_letters_for_digits(typed: str, read: str) -> None:
+    assert rewrite(typed) == read
+
+
+def test_the_shipped_file_loads() -> None:
+    assert len(shipped_rewrites()) >= 20
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("- {pattern: a, to: b}\n", "list under 'rewrites'"),
+        ("rewrites:\n  - {pattern: a}\n", "entry 1"),
+        ("rewrites:\n  - {pattern: '(', to: b}\n", "entry 1 ('(')"),
+        ("rewrites:\n  - {pattern: a, to: b}\n  - {pattern: a, to: '\\2'}\n", "entry 2"),
+        ("rewrites:\n  - {pattern: a, to: b, note: x}\n", "entry 1"),
+    ],
+)
+def test_a_malformed_file_is_refused_naming_the_entry(tmp_path: Path, body: str, problem: str) -> None:
+    path = tmp_path / "rewrites.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(RewriteDataError) as err:
+        load_rewrites(path)
+    assert problem in str(err.value)
+    assert err.value.code == "rewrite_data_invalid"

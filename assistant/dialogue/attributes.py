@@ -216,10 +216,16 @@ class AttributeLexicon:
                 start = squashed.find(word, start + 1)
         found.sort(key=lambda m: m.start)
         # A question word right after an attribute qualifies it ("供电电压范围"), it asks nothing more.
-        # ... and a second word for the attribute just named ("供电多少伏") adds nothing.
+        # ... and a second word for the attribute just named ("供电多少伏") adds nothing; a value
+        # of it does ("告警能发短信吗": is 短信 one of the 告警通道).
         out: list[Mention] = []
         for m in found:
-            if out and (m.attribute == out[-1].attribute or (m.word in self.question_words and out[-1].end == m.start)):
+            # (a figure is not such a value: "供电24v能用吗" is the row's range against 24 V)
+            value = m.by_value and not any(c.isdigit() for c in m.word)
+            if out and (
+                (m.attribute == out[-1].attribute and not value)
+                or (m.word in self.question_words and out[-1].end == m.start)
+            ):
                 continue
             out.append(m)
         return out

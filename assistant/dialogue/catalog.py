@@ -249,6 +249,11 @@ class Catalog:
             return []
         return [scored[0][2]]
 
+    def name_words_in(self, product: Product, squashed: str) -> int:
+        """How many words of the product's name, other than the kind of thing it is
+        ("传感器", "网关"), the squashed text has."""
+        return sum(1 for w in self._name_words[product.id] if w not in _KIND_WORDS and w in squashed)
+
     def by_head(self, text: str) -> Product | None:
         """The one product whose name's head the text uses ("防爆那个平板" -> AR-T10-EX); None
         when no product's or several products' heads are in it ("交换机", "网关")."""

@@ -55,6 +55,12 @@ def find_matchups(
         return [Matchup(p, c) for p in pool for c in p.competitors if c.competitor in named][:MAX_MATCHUPS]
     in_lines = [p for p in pool if p.line in lines] if lines else []
     blocks = [Matchup(p, c) for p in in_lines for c in p.competitors if c.competitor in named]
+    # "锐拓无线振动传感器": of the line's products against that competitor, the ones whose
+    # name has the words of the description (振动), not every sensor.
+    fit = {b.product.id: catalog.name_words_in(b.product, sq) for b in blocks}
+    best = max(fit.values(), default=0)
+    if best:
+        blocks = [b for b in blocks if fit[b.product.id] == best]
     return blocks[:MAX_MATCHUPS]
 
 

@@ -656,7 +656,8 @@ SELL_ASK = re.compile(
     r"卖不卖|有没有.{0,10}卖|有卖|能买|代理不代理|做不做|你们(?:家)?(?:有|卖|做|代理)|推荐(?:个|一个|款|一款|几个)"
 )
 # The caller's own figures: "我的返利", "我们这季", "我排第几".
-MINE = re.compile(r"我|咱|俺|本公司|我司|我们")
+# The caller's own account: "我", or "this quarter" said of one's own figures ("这季度基线多少").
+MINE = re.compile(r"我|咱|俺|本公司|我司|我们|这季度|这个季度|本季度|今季|这一季")
 # A money or rank question about the caller's account.
 ACCOUNT_QUESTION = re.compile(
     r"多少钱|多少了|能拿|拿多少|拿到|多拿|给了|到账|出来了|出来没|出了没|排第|排老几|排名|第几档|哪一?档|还差|差多少|掉档|"
@@ -879,6 +880,8 @@ COMPANY_SUFFIXES: tuple[str, ...] = (
     "煤业",
     "煤矿",
     "钢铁",
+    "机电",
+    "能投",
     "特钢",
     "焦化",
     "铝业",
@@ -949,4 +952,12 @@ NOT_A_COMPANY_STEM: tuple[str, ...] = (
     "的",
     "是",
     "在",
+    "大厂",
+    "小厂",
+    "工厂",
+    "厂子",
+    "公司",
+    "老板",
+    "那边",
+    "这边",
 )

@@ -131,6 +131,11 @@ _VERSUS = re.compile(
     r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
 )
 _SHORT_FOLLOWUP = 16
+# Asking outright for a case, at the end of a description of the customer.
+_CASE_ASK = re.compile(
+    r"(?:有没有|有无|有)(?:啥|什么)?[^，,。？?]{0,6}(?:案例|样板|标杆|同行(?:做|用)过|做过的|用过的)[^，,。？?]{0,3}"
+    r"(?:吗|没|么|不|呢)?[?？]?\s*$"
+)
 _PAYBACK = re.compile(r"回本|回收期|投资回报|roi")
 # Asking for words to say: "给我…", "开个场", "怎么说".
 _WANTS_WORDS = re.compile(
@@ -263,6 +268,8 @@ class DialogueEngine:
             kind, intent = "roi", "knowledge_qa"  # "投入150万的话几个月回本": a payback, not a rebate
         elif intent == "profile_update" and "case" in analysis.cues:
             intent = "case_request"  # "南京化工园区大厂 想做预测性维护 有标杆没"
+        elif intent == "knowledge_qa" and _CASE_ASK.search(norm):
+            intent = "case_request"  # "分拣线老是停 想做预测性维护 有同行做过的没"
         elif intent == "profile_update" and analysis.stages and _WANTS_WORDS.search(norm):
             intent = "script_request"  # "给宁波甬丰泵业的老板开个场"
         elif (
@@ -817,8 +824,11 @@ class DialogueEngine:
         scale = (turn.changes or {}).get("scale")
         if scale:
             profile = replace(profile, scale=scale)  # "要小一点的": this search only
-        # "换一个", "有没有小厂的": other cases than the ones already shown.
-        shown_ids = set((turn.state.get("shown") or "").split(",")) if turn.task == "cases" else set()
+        # "换一个": other cases than the ones already shown; "有没有小厂的": the shown ones only
+        # if they are of that size; "西南的有没": any that fit, shown or not.
+        changes = turn.changes or {}
+        excluding = turn.task == "cases" and bool(changes.get("another") or changes.get("scale"))
+        shown_ids = set((turn.state.get("shown") or "").split(",")) - {""} if excluding else set()
         recs = get_recommendation(
             profile,
             corpus=self.corpus,
@@ -882,7 +892,7 @@ class DialogueEngine:
                 scale=profile.scale or first.scale.value,
                 industry=profile.industry,
                 case=first.id,
-                shown=",".join(sorted(shown_ids - {""} | {r.item_id for r in recs})),
+                shown=",".join(sorted(shown_ids | {r.item_id for r in recs})),
             ),
         )
 

@@ -96,13 +96,14 @@ def _values(
 ) -> None:
     rows = catalog.rows_for(product, clause.squashed, clause.mentions)
     needed = _needed_quantity(clause, message)
+    said = set(outcome.highlight.get(product.id, ()))  # rows a capability answer already quoted
     for row in rows:
         measured = _measured(clause, row.param) if row.param is not None else None
         if needed is not None and row.param is not None and _enough(row.param, needed) is not None:
             _say_enough(row.param, product, needed, catalog, out)
         elif measured is not None and row.param is not None:
             _say_measured(row.param, product, measured, out)
-        else:
+        elif row.param is None or row.name not in said:
             say_row(row, out)
         if row.attribute is not None and row.attribute.field is not None:
             outcome.fields.add(row.attribute.field)

@@ -87,8 +87,14 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
         return FollowUp("cases", "case_request", {"detail": "products"})  # "那它用的啥产品"
     if state.task == "cases" and (short or intent == "case_request"):
         scale = _shift_scale(text, state.get("scale"))
-        if scale or _ANOTHER.search(text) or (intent == "profile_update" and leaning):
-            return FollowUp("cases", "case_request", {"scale": scale} if scale else {})
+        # "西南的有没 重庆客户想看本地的": another region or industry for the same search.
+        narrows = intent == "profile_update" and any(
+            analysis.understanding.slots.get(key) for key in ("region", "industry")
+        )
+        if scale or _ANOTHER.search(text) or (intent == "profile_update" and leaning) or narrows:
+            if scale:
+                return FollowUp("cases", "case_request", {"scale": scale})
+            return FollowUp("cases", "case_request", {"another": "yes"} if _ANOTHER.search(text) else {})
         if short and not analysis.products and _ABOUT_CASE.search(text) and intent != "case_request":
             return FollowUp("cases", "case_request", {"detail": "ask"})  # "他们上了多少个点 效果咋样"
     if (

@@ -66,6 +66,8 @@ _FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 
 
 _SINGLE_CJK = re.compile(r"[\u4e00-\u9fff]")
+# Three sentences of an answer said together at most this long (pick_sentences).
+_CHAIN_MAX_CHARS = 200
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # Character pairs and numbers a question must share with a fault entry's symptom to be that fault.
 _MIN_SYMPTOM_OVERLAP = 2
@@ -123,7 +125,18 @@ class KnowledgeAnswerer:
         rank = {h.document.id: n for n, h in enumerate(hits)}  # the retriever's order
         # A fault of a named product: its own entries are few, so less overlap will do.
         floor = self.min_grounding * (_FAULT_FLOOR if fault and products else 1.0)
-        scored = [g for g in grounded if g.score >= floor]
+        # An FAQ written about the very product asked ("EG-3200-5G、EG-5800 这类型号交期多久")
+        # needs less overlap with the question's other words, like a fault of that product.
+        scored = [
+            g
+            for g in grounded
+            if g.score >= floor
+            or (
+                g.hit.document.kind != "product"
+                and _names(g.hit.document, products)
+                and g.score >= floor * _FAULT_FLOOR
+            )
+        ]
         if not scored and fault and products:
             # The words of a symptom rarely survive word segmentation ("湿度一直显示99% 不会动"
             # against "湿度读数长期偏高，达到 99 %RH 不变"): the product's fault entry whose
@@ -301,4 +314,10 @@ def pick_sentences(
         after = chosen[0][1] + 1
         if after < len(sentences) and _CONTINUES.match(sentences[after]):
             chosen.append(scored[after])
+    if len(chosen) == 2 and chosen[1][1] - chosen[0][1] == 2:
+        # Two sentences with one between ("增量激励是…。但…才计入：…。增量激励 = …"): the one
+        # between carries the chain from the first to the second, so it is said too, when short.
+        between = scored[chosen[0][1] + 1]
+        if sum(len(x[2]) for x in (*chosen, between)) <= _CHAIN_MAX_CHARS:
+            chosen.insert(1, between)
     return [s for _, _, s in chosen]

@@ -144,6 +144,13 @@ _LOOSE_COMPANY = re.compile(
     rf"[\u4e00-\u9fff]){{2,6}}?(?:{_SUFFIXES})(?:{_SUFFIXES})?(?:股份有限公司|有限公司|公司)?)"
     r"(?!厂|园|区|产业园)"
 )
+# A name said before what the company makes or where it works: "株洲恒力机电 做轨交配件的",
+# "嘉陵华科 做摩托车件的", "宜宾川南能投的电厂".
+_NAMED_BY_TRADE = re.compile(
+    r"(?:^|\s)(?P<name>(?:(?![的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问"
+    r"多少几台接上下最荐嘛买先点时候家一])[\u4e00-\u9fff]){4,8}?)"
+    r"(?:\s*(?:是做|专做|做|搞|生产)[\u4e00-\u9fff]{1,8}的|的(?:电厂|工厂|厂区|车间|项目|基地|电站|矿|园区))"
+)
 _COMPANY_NAME = re.compile(
     r"(?P<name>[\u4e00-\u9fffA-Za-z]{2,12}(?:有限公司|股份公司|集团|科技|精密|机械|电子|制药|化工|水务|食品|纺织|物流)"
     r"(?:有限公司)?)"
@@ -468,6 +475,9 @@ class Nlu:
             return name
         # A company typed in passing ("给宁波甬丰泵业的老板开个场", "深圳华芯电子的IT").
         for m in _LOOSE_COMPANY.finditer(norm):
+            if self._names_a_company(m.group("name")):
+                return m.group("name")
+        for m in _NAMED_BY_TRADE.finditer(norm):
             if self._names_a_company(m.group("name")):
                 return m.group("name")
         return None

@@ -186,7 +186,8 @@ def _clause(
     remainder = _remainder(masked, mentions, attributes, tokenizer)
     # Latin words left over in a capability question are what is asked for ("tls", "bacnet").
     if _CAPABILITY.search(masked):
-        terms += [w for w in _LATIN.findall(remainder) if w not in terms]
+        # (a lone letter is a unit left over, the "v" of "24v", not a term)
+        terms += [w for w in _LATIN.findall(remainder) if len(w) >= 2 and w not in terms]
     kind: ClauseKind
     if any(c in masked for c in attributes.fault_cues):
         kind = "fault"

@@ -55,7 +55,8 @@ _INCREMENT = ("增量",)
 _RANK = ("排名", "排第", "第几名", "排老几", "名次", "rank")
 _WHAT_IF = ("再卖", "再签", "多卖", "再做", "再来一单", "能拿多少", "多拿", "能多", "what if")
 _PROGRESS = ("下一档", "还差", "差多少", "升档", "跨档", "档位", "第几档", "哪一档", "哪档", "next tier")
-_HISTORY = ("历史", "每个季度", "各季度", "各个季度", "今年", "全年", "这几个季度", "history")
+_HISTORY = ("历史", "每个季度", "各季度", "各个季度", "今年", "全年", "这几个季度", "哪个季度最", "哪季度最", "history")
+_BASELINE = ("基线", "基准线", "baseline")
 _PREVIOUS = ("上季度", "上个季度", "上一季度", "上一个季度", "last quarter")
 _NEW_CUSTOMER = ("新客户", "新客", "new customer")
 _SUBSIDY = ("补贴", "满意度", "新市场", "subsidy")
@@ -96,7 +97,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_order_no_increment": "订单 {order}（客户 {customer}，{amount}）是新客户订单，但本季度没有可计的增量。",
         "why_quarter": "{quarter} 增量激励 {incremental}。{reasons}",
         "why_counted": "增量已全部计入：{rule}。",
-        "history": "各季度返利：{rows}；合计 {total}。",
+        "history": "各季度返利：{rows}；合计 {total}。{best}",
+        "history_best": "最多的是 {quarter}（{total}）。",
+        "baseline": "{quarter} 你的基线目标 {baseline}。{how} 目前净销售额 {net}，其中新客户 {new}；超出基线、且来自新客户的部分才计增量激励。",
         "subsidies": "{quarter} 战略补贴：{lines}。",
         "sales": "{quarter} 截至 {as_of}：订货 {booked}，退货 {returned}，净销售额 {net}（其中新客户 {new}）。",
         "history_row": "{quarter} {total}（{status}）",
@@ -134,7 +137,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_order_no_increment": "Order {order} (customer {customer}, {amount}) is to a new customer, but there is no eligible increment this quarter.",
         "why_quarter": "{quarter} incremental incentive {incremental}. {reasons}",
         "why_counted": "The whole increment counts: {rule}.",
-        "history": "Rebate by quarter: {rows}; total {total}.",
+        "history": "Rebate by quarter: {rows}; total {total}.{best}",
+        "history_best": " The highest was {quarter} ({total}).",
+        "baseline": "{quarter} baseline target {baseline}. {how} Net sales so far {net}, of which new customers {new}; only the part above the baseline that comes from new customers earns the incremental incentive.",
         "subsidies": "{quarter} strategic subsidies: {lines}.",
         "sales": "{quarter} up to {as_of}: booked {booked}, returned {returned}, net sales {net} (new customers {new}).",
         "history_row": "{quarter} {total} ({status})",
@@ -172,6 +177,7 @@ class Ask(StrEnum):
     HISTORY = "history"
     SUBSIDY = "subsidy"
     SALES = "sales"
+    BASELINE = "baseline"
 
 
 def classify(text: str, amount: Decimal | None) -> Ask:
@@ -193,6 +199,8 @@ def classify(text: str, amount: Decimal | None) -> Ask:
         return Ask.NEGATIVE_AMOUNT
     if amount is not None:
         return Ask.WHAT_IF if amount > 0 else Ask.NEGATIVE_AMOUNT
+    if has(_BASELINE) and amount is None:
+        return Ask.BASELINE
     if has(_PROGRESS):
         return Ask.PROGRESS
     if has(_WHAT_IF):
@@ -278,6 +286,8 @@ class RebateChatSkill:
                 return self._subsidies(caller, label)
             if ask is Ask.SALES:
                 return self._sales(caller, label)
+            if ask is Ask.BASELINE:
+                return self._baseline(caller, label)
             return self._statement(caller, label, progress_only=ask is Ask.PROGRESS)
         except PartnerNotFoundError:
             return self._plain(lang, "no_partner")
@@ -329,6 +339,23 @@ class RebateChatSkill:
                 csat=yuan(st.line(LineKind.SUBSIDY_CSAT).amount),
                 progress=p.sentence,
             )
+        return self._result(lang, text, card)
+
+    def _baseline(self, caller: Caller, label: str | None) -> SkillResult:
+        """The quarter's baseline target, how it was obtained, and where sales stand against it."""
+        lang = caller.language
+        result = self.service.statement(viewer=caller, quarter=label)
+        st = result.statement
+        text = _t(
+            lang,
+            "baseline",
+            quarter=st.quarter,
+            baseline=yuan(st.baseline.amount),
+            how=st.baseline.explanation,
+            net=yuan(st.net_sales),
+            new=yuan(st.sales.new_customer_net),
+        )
+        card = statement_card(result.node, st, progress=st.tier_progress.sentence)
         return self._result(lang, text, card)
 
     def _sales(self, caller: Caller, label: str | None) -> SkillResult:
@@ -465,7 +492,11 @@ class RebateChatSkill:
             lines=lines,
             progress=_t(lang, "history_progress", total=yuan(total)),
         )
-        return self._result(lang, _t(lang, "history", rows=rows, total=yuan(total)), card)
+        best = max(result.statements, key=lambda st: st.total)
+        best_text = (
+            _t(lang, "history_best", quarter=best.quarter, total=yuan(best.total)) if len(result.statements) > 1 else ""
+        )
+        return self._result(lang, _t(lang, "history", rows=rows, total=yuan(total), best=best_text), card)
 
     def _ranking(self, caller: Caller, node: ChannelNode, label: str | None) -> SkillResult:
         lang = caller.language

@@ -244,3 +244,35 @@ def test_how_to_reach_experts_later_is_a_question_not_a_handoff(shipped_engine: 
     (reply,) = ask(shipped_engine, "你们那有专家吗 以后现场有事咋找")
     assert reply.intent == "knowledge_qa"
     assert any(c.startswith("FAQ-RA-") for c in cited(reply))
+
+
+def test_a_company_named_before_its_trade_fills_the_script(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "株洲恒力机电 做轨交配件的 技术负责人 控制器改造第一次见面 开场白给一个")
+    assert reply.intent == "script_request"
+    assert reply.profile.customer_name == "株洲恒力机电"
+    assert "株洲恒力机电" in reply.text and "【客户名称】" not in reply.text
+
+
+def test_asking_outright_for_a_peer_case_after_a_description_is_a_case_request(
+    shipped_engine: DialogueEngine,
+) -> None:
+    (reply,) = ask(shipped_engine, "武汉这边一个快递分拨中心 分拣线老是停 想做预测性维护 有同行做过的没")
+    assert reply.intent == "case_request" and reply.cards
+    assert all(c.startswith("C-") for c in cited(reply))
+
+
+def test_a_rule_is_not_cut_in_the_middle(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "增量激励是啥 怎么算")
+    assert "新客户" in reply.text  # the condition between the definition and the formula
+    assert cited(reply)[0] == "FAQ-REB-007"
+
+
+def test_an_faq_written_about_the_product_answers_with_less_overlap(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "3200 5g版交器多久 客户月底就要")
+    assert cited(reply) == ["FAQ-ORD-002"]
+    assert "15~20 个工作日" in reply.text
+
+
+def test_a_competitor_comparison_takes_only_the_product_described(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "锐拓无线振动传感器跟我们的比 便宜在哪 咋说")
+    assert cited(reply) == ["SN-VB500-Pro#competitors"]

@@ -151,3 +151,20 @@ def test_users_above_partners_and_bad_questions(chat_api: Api) -> None:
     assert future["cards"] == [] and "不在返利政策" in future["text"]
     for reply in (manager, negative, vague, future):
         assert not re.search(r"\d", reply["text"]), reply["text"]  # no card, no figures
+
+
+def test_the_baseline_asked_is_the_callers_own_with_how_it_was_set(chat_api: Api) -> None:
+    rest = chat_api.get("/api/rebates/statement", "hz_sales1").json()
+    reply = chat_api.chat("hz_sales1", "这季度基线多少 咋算出来的")
+    assert reply["intent"] == "rebate_query"
+    assert yuan(rest["baseline"]["amount"]) in reply["text"]
+    assert yuan(rest["sales"]["new_customer_net"]) in reply["text"]
+    assert rebate_card(reply)["partner_id"] == "P-HZ-01"
+
+
+def test_the_history_names_the_best_quarter(chat_api: Api) -> None:
+    rest = chat_api.get("/api/rebates/history", "hz_sales1").json()
+    best = max(rest["quarters"], key=lambda q: Decimal(q["total"]))
+    reply = chat_api.chat("hz_sales1", "今年每个季度返了多少")
+    assert f"最多的是 {best['quarter']}（{yuan(best['total'])}）" in reply["text"]
+    assert untraced_numbers(reply) == [], reply["text"]

@@ -37,8 +37,7 @@ from assistant.retrieval.retriever import HybridRetriever
 from assistant.settings import Settings
 from eval.beir import load_beir
 from eval.metrics import dedupe, mrr_at, ndcg_at, recall_at
-from eval.retrieval import dataset_dictionary
-from indexer.build import build_index
+from eval.retrieval import index_dataset
 
 DEFAULT_WEIGHTS = tuple(round(0.05 * i, 2) for i in range(21))
 # The query-adaptive grid: dense weight low -> high as the best cosine goes from -> to.
@@ -106,16 +105,7 @@ def collect(root: Path, *, settings: Settings, split: str = "test", limit: int |
     qids = dataset.judged_queries[:limit] if limit else dataset.judged_queries
     out: QueryRuns = []
     with tempfile.TemporaryDirectory(prefix="eval-fusion-") as tmp:
-        user_dict = dataset_dictionary(dataset, root)
-        build_index(
-            dataset.documents,
-            out=Path(tmp),
-            settings=settings,
-            embedder=embedder,
-            extra_terms=user_dict.words,
-            synonyms=dict(user_dict.synonyms),
-            progress=False,
-        )
+        index_dataset(dataset, root, out=Path(tmp), settings=settings, embedder=embedder)
         retriever = HybridRetriever(Path(tmp), settings=settings, embedder=embedder)
         retriever.load()
         for qid in qids:

@@ -90,6 +90,22 @@ def dataset_dictionary(dataset: BeirDataset, root: Path | None = None) -> UserDi
     return UserDictionary.from_terms(terms, dict(shipped.synonyms))
 
 
+def index_dataset(
+    dataset: BeirDataset, root: Path | None, *, out: Path, settings: Settings, embedder: Embedder
+) -> None:
+    """Build the hybrid index of a BEIR dataset's documents into ``out``, with its dictionary."""
+    user_dict = dataset_dictionary(dataset, root)
+    build_index(
+        dataset.documents,
+        out=out,
+        settings=settings,
+        embedder=embedder,
+        extra_terms=user_dict.words,
+        synonyms=dict(user_dict.synonyms),
+        progress=False,
+    )
+
+
 def evaluate(
     dataset: BeirDataset,
     *,
@@ -105,16 +121,7 @@ def evaluate(
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="eval-index-") as tmp:
         t0 = time.perf_counter()
-        user_dict = dataset_dictionary(dataset, dataset_root)
-        build_index(
-            dataset.documents,
-            out=Path(tmp),
-            settings=settings,
-            embedder=embedder,
-            extra_terms=user_dict.words,
-            synonyms=dict(user_dict.synonyms),
-            progress=False,
-        )
+        index_dataset(dataset, dataset_root, out=Path(tmp), settings=settings, embedder=embedder)
         build_s = time.perf_counter() - t0
         retriever = HybridRetriever(Path(tmp), settings=settings, embedder=embedder)
         retriever.load()
@@ -207,4 +214,4 @@ def _dense_baseline(
     return _measure(dataset, qids, search, build_s, extra_k)
 
 
-__all__ = ["add_arguments", "dataset_dictionary", "evaluate", "run"]
+__all__ = ["add_arguments", "dataset_dictionary", "evaluate", "index_dataset", "run"]

@@ -44,6 +44,7 @@ _MEMO_LOCK = threading.Lock()
 # Source files whose change changes the features or the training.
 CODE_FILES = (
     *sorted(Path(__file__).resolve().parent.glob("*.py")),
+    *sorted((Path(__file__).resolve().parent / "data").glob("*.yaml")),  # the rewrites change features
     Path(__file__).resolve().parents[1] / "retrieval" / "tokenizer.py",
 )
 

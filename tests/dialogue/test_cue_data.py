@@ -1,0 +1,46 @@
+"""The cue word lists are data (corpus/cues.yaml), checked when loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.dialogue.cues import CUES, CUES_PATH, CueDataError, load_cues
+
+
+def test_the_shipped_lists_load_into_the_cue_groups() -> None:
+    data = load_cues()
+    assert set(data.cues) | {"offtopic", "brand", "trade"} == set(CUES)
+    assert "返利" in CUES["rebate"] and "天气" in CUES["offtopic"]
+
+
+def _write(tmp_path: Path, change: dict[str, object]) -> Path:
+    raw = yaml.safe_load(CUES_PATH.read_text(encoding="utf-8"))
+    raw.update(change)
+    path = tmp_path / "cues.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"cues": {"rebate": ["返利", " "]}}, "an empty word"),
+        ({"cues": {"offtopic": ["天气"]}}, "offtopic"),
+        ({"company_suffixes": []}, "company_suffixes"),
+        ({"colours": ["红"]}, "colours"),
+        ({"cues": {"rebate": "返利"}}, "cues.rebate"),
+    ],
+)
+def test_a_malformed_file_is_refused_saying_what(tmp_path: Path, change: dict[str, object], problem: str) -> None:
+    with pytest.raises(CueDataError) as err:
+        load_cues(_write(tmp_path, change))
+    assert problem in str(err.value)
+    assert err.value.code == "cue_data_invalid"
+
+
+def test_a_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CueDataError):
+        load_cues(tmp_path / "nope.yaml")

@@ -44,3 +44,19 @@ def test_a_malformed_file_is_refused_saying_what(tmp_path: Path, change: dict[st
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CueDataError):
         load_cues(tmp_path / "nope.yaml")
+
+
+def test_the_lexicon_word_tables_are_checked_too(tmp_path: Path) -> None:
+    from assistant.dialogue.lexicon import LEXICON_PATH, LexiconDataError, load_lexicon_words
+
+    assert "网关" in load_lexicon_words().line_words["EG"]
+    raw = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
+    raw["stage_cues"]["opening"] = ["开场", ""]
+    path = tmp_path / "lexicon.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(LexiconDataError, match="an empty word"):
+        load_lexicon_words(path)
+    del raw["line_words"]
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(LexiconDataError, match="line_words"):
+        load_lexicon_words(path)

@@ -42,6 +42,8 @@ _QUARTER_SHIFT = re.compile(r"上季度|上个季度|上一季度|q[1-4]|[一二
 _RIVAL = re.compile(r"他们|对方|他家|人家|友商")
 _THEIRS = re.compile(r"他们|对方|他家|人家|价格|多少钱|贵|便宜|优势|劣势|强在|差在|区别")
 _SCALES = ("small", "medium", "large")
+# An option of the product just discussed, named by a figure: "600a那档的呢", "4g的那个呢".
+_FIGURE = re.compile(r"\d")
 # A version of the product just discussed: "5G版呢", "pro的呢", "专业版那个呢", "防爆的呢".
 _VARIANT = re.compile(
     r"(5g|4g|pro|专业|增强|防爆|ex|冗余|企业|标准|私有化|双目|单目|无线|有线)(?:版|型|款|的|那个|那款)"
@@ -146,6 +148,10 @@ def _params(analysis: Analysis, state: DialogueState, *, short: bool) -> FollowU
         return FollowUp("params", "product_params", {"products": ",".join(analysis.products)})  # "那2100pro呢"
     if analysis.product_lines:
         return FollowUp("params", "product_params", {"line": analysis.product_lines[0]})  # "那ar眼镜呢"
+    if _FIGURE.search(text) and not analysis.products and state.get("products"):
+        # "600a那档的呢" after the opening of SN-CU120: the same row, which names that option
+        last = (state.get("products") or "").split(",")[0]
+        return FollowUp("params", "product_params", {"products": last})
     return None
 
 

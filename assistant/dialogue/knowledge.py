@@ -236,17 +236,24 @@ def _wanted(question: str) -> list[re.Pattern[str]]:
 
 
 def _has_any(doc: Document, words: Sequence[str]) -> bool:
-    """The passage names one of ``words``; a Latin word as a word ("ce" is not in "device")."""
+    """The passage names one of ``words``; a Latin word, or the Latin end of a word, as a
+    word ("ce" is not in "device", "ce认证" is not in "lce认证")."""
     if not words:
         return True
     haystack = squash(f"{doc.title} {doc.text}")
     for w in words:
-        if w.isascii() and w.isalnum():
-            if re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z])", haystack):
-                return True
-        elif w and w in haystack:
+        if not w:
+            continue
+        before = r"(?<![a-z0-9])" if _LATIN.match(w[0]) else ""
+        after = r"(?![a-z])" if _LATIN.match(w[-1]) else ""
+        if (before or after) and re.search(f"{before}{re.escape(w)}{after}", haystack):
+            return True
+        if not (before or after) and w in haystack:
             return True
     return False
+
+
+_LATIN = re.compile(r"[a-z0-9]")
 
 
 def about(doc: Document, products: Sequence[str]) -> bool:
@@ -260,7 +267,12 @@ def about(doc: Document, products: Sequence[str]) -> bool:
     if meta_products:
         # written for other models, unless it names the asked one ("标准版 MP-CLD-STD 不提供")
         return any(p in meta_products for p in products) or _names(doc, products)
-    return True
+    # The channel's own rules (training, rebates) say nothing about a product: "th100有没有CE认证"
+    # is not answered by the LCE certificate's fee.
+    return doc.metadata.get("category") not in _CHANNEL_CATEGORIES or _names(doc, products)
+
+
+_CHANNEL_CATEGORIES = frozenset({"training", "rebate"})
 
 
 def pick_sentences(

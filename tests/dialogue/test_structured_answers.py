@@ -276,3 +276,23 @@ def test_an_faq_written_about_the_product_answers_with_less_overlap(shipped_engi
 def test_a_competitor_comparison_takes_only_the_product_described(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "锐拓无线振动传感器跟我们的比 便宜在哪 咋说")
     assert cited(reply) == ["SN-VB500-Pro#competitors"]
+
+
+def test_an_option_named_by_a_figure_follows_the_last_row(shipped_engine: DialogueEngine) -> None:
+    first, option = ask(shipped_engine, "cu120那个互感器开口多大", "600a那档的呢")
+    p = shipped_engine.corpus.product("SN-CU120")
+    assert isinstance(p, Product)
+    opening = next(r for r in p.params if r.name == "互感器开口尺寸")
+    assert opening.note and "600 A" in opening.note  # the option asked about is in the row's note
+    for reply in (first, option):
+        assert opening.display() in reply.text and opening.note in reply.text
+    assert cited(option) == ["SN-CU120#params"]
+
+
+def test_a_product_certification_is_not_answered_by_a_training_certificate(
+    shipped_engine: DialogueEngine,
+) -> None:
+    (reply,) = ask(shipped_engine, "SN-TH100 有没有CE认证 客户设备要出口欧洲")
+    assert "资料里没有" in reply.text and reply.handoff_offered
+    assert not any(c.startswith("FAQ-TRN") for c in cited(reply))
+    assert "LCE" not in reply.text and "证书" not in reply.text

@@ -739,8 +739,9 @@ class DialogueEngine:
             k=3,
             query=a.text,
             retriever=self.retriever,
-            # a follow-up keeps the last script's stage ("换成给他们IT讲" after an opening)
-            stages=a.stages or stages_in(a.text) or ((last.stage.value,) if last is not None else ()),
+            stages=a.stages or stages_in(a.text),
+            # a follow-up keeps the last script's stage ("换成给他们IT讲" after an opening), below its line
+            carried_stages=(last.stage.value,) if last is not None else (),
             personas=a.personas_hinted,
             language=lang,
         )

@@ -120,7 +120,10 @@ _PAYMENT_BEFORE = re.compile(r"(?:补贴|奖励|返利|返点|激励)(?:那|是|
 _MEASURE_AFTER = re.compile(
     r"^(?:点|条|米|秒|年|度|伏|瓦|寸|路|口|位|次|种|倍|号|岁|分钟|分|斤|公里|平|家|支|个点|ms|us|mm|m|g|kg)"
 )
-_DEVICE_NOUN = re.compile(r"^\s*(?:台|套)|^\s*个\s*(?:设备|机台|机器|电机|泵|测点|点位|传感器)")
+_DEVICE_KINDS = r"(?:设备|机台|机器|电机|泵|测点|点位|传感器|席位|账号|终端)"
+_DEVICE_NOUN = re.compile(rf"^\s*(?:台|套)|^\s*个\s*{_DEVICE_KINDS}")
+# "30个测点": the number's own span ends with the measure word.
+_DEVICE_KIND = re.compile(rf"^\s*{_DEVICE_KINDS}")
 _DEVICE_BEFORE = re.compile(r"(?:测点|点位|设备|传感器|机台)\s*$")
 _CUSTOMER_NAME = re.compile(
     r"(?:客户|公司|厂子?|对方|那家|这家)?\s*(?:叫|名叫|名字叫|名字是|名称是)\s*"
@@ -130,6 +133,8 @@ _CUSTOMER_NAME = re.compile(
 _STANDALONE_NAME = re.compile(
     r"(?:^|\s)(?P<name>[\u4e00-\u9fff]{2,4}(?:食品|科技|精密|机械|电子|制药|化工|水务|纺织|物流|集团|股份|实业|能源))(?=\s|$)"
 )
+# "不是永泰化工", "而不是华芯": a name being corrected away.
+_NEGATED_NAME = re.compile(r"(?:不是|并非|而非)[\u4e00-\u9fffA-Za-z0-9]{2,12}")
 _NOT_A_NAME = re.compile(r"^(?:个|人|一|几|我|你|他|她|它|专家|工程师|技术|现场|售前|售后|客服)")
 # "叫" also means calling someone ("怎么叫原厂远程专家"): a role is not a name.
 _A_ROLE = re.compile(r"(?:专家|工程师|技术支持|技术|客服|人工|售后|售前|师傅|同事|经理)$")
@@ -410,6 +415,10 @@ class Nlu:
         ]
         model, line = self._resolve_product(sq, breaks, products, line_matches, competitor_spans)
         personas = matches(lx.personas, persona_text)
+        # "设备科的师傅": the department only says whose; the person is the head word.
+        personas = [
+            p for p in personas if not any(o is not p and persona_text[p[2] : o[1]] == "的" for o in personas)
+        ] or personas
         # A job title hides the industry words inside it ("自动化工程师" is no 化工).
         for _, s, e in personas:
             if e - s >= 3:
@@ -467,7 +476,9 @@ class Nlu:
 
     def _customer_name(self, norm: str, raw: str) -> str | None:
         """The customer's name; a company-looking word made of a region or an industry and a
-        suffix ("宁夏煤化工") is a description, not a name, unless the user said "叫"."""
+        suffix ("宁夏煤化工") is a description, not a name, unless the user said "叫".  A name
+        said not to be it ("是永泰新材 不是永泰化工") is masked first."""
+        norm = _NEGATED_NAME.sub(lambda m: "□" * len(m.group(0)), norm)
         name = _customer_name(norm, raw)
         if name is not None and _CUSTOMER_NAME.search(norm):
             return name
@@ -1056,6 +1067,7 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             n.unit in ("台", "套")
             or _DEVICE_NOUN.match(text[n.end - len(n.unit) : n.end + 6])
             or ((n.unit == "个" or text[n.start : n.end].endswith("个")) and _DEVICE_BEFORE.search(before))
+            or (text[n.start : n.end].endswith("个") and _DEVICE_KIND.match(text[n.end : n.end + 6]))
         )
         if is_device and n.value >= 2 and n.value == n.value.to_integral_value():
             out["device_count"] = int(n.value)

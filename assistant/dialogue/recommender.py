@@ -49,12 +49,15 @@ def get_recommendation(
     retriever: HybridRetriever | None = None,
     stages: Sequence[str] = (),
     personas: Sequence[str] = (),
+    carried_stages: Sequence[str] = (),
     language: str = "zh",
 ) -> list[Recommendation]:
     """The ``k`` best scripts or cases for the profile (and the question, when given).
 
     ``stages`` and ``personas`` are cues read from the question ("太贵" -> objection);
-    the profile's persona counts first.  Items scoring 0 are dropped unless nothing scores.
+    the profile's persona counts first.  ``carried_stages`` are the last script's, kept by a
+    follow-up that names none ("换成给老板讲"): they count less than the product line.
+    Items scoring 0 are dropped unless nothing scores.
     """
     if kind not in ("script", "case"):
         raise UnknownRecommendationKindError(f"unknown recommendation kind {kind!r}")
@@ -67,6 +70,7 @@ def get_recommendation(
                 corpus=corpus,
                 stages=stages,
                 personas=personas,
+                carried_stages=carried_stages,
                 relevance=relevance,
                 language=language,
             )
@@ -95,6 +99,7 @@ def _score_script(
     corpus: Corpus,
     stages: Sequence[str],
     personas: Sequence[str],
+    carried_stages: Sequence[str] = (),
     relevance: dict[str, float],
     language: str,
 ) -> Recommendation:
@@ -104,8 +109,8 @@ def _score_script(
     if persona and s.persona.value == persona:
         score += 3
         reasons.append(text(language, "why_persona", persona=label(language, "persona", persona)))
-    if s.stage.value in stages:
-        score += 2
+    if s.stage.value in stages or s.stage.value in carried_stages:
+        score += 2 if s.stage.value in stages else 1
         reasons.append(text(language, "why_stage", stage=label(language, "stage", s.stage.value)))
     line = _profile_line(profile, corpus)
     if line and s.product_line == line:

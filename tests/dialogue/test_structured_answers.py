@@ -13,7 +13,7 @@ from assistant.content.schema import Product
 from assistant.dialogue.engine import DialogueEngine
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.state import DialogueState
-from assistant.dialogue.types import Caller, CustomerProfile, Reply
+from assistant.dialogue.types import Caller, CustomerProfile, Reply, ScriptCard
 
 CALLER = Caller(user_id="u-1", partner_id="P-HZ-01")
 
@@ -296,3 +296,52 @@ def test_a_product_certification_is_not_answered_by_a_training_certificate(
     assert "资料里没有" in reply.text and reply.handoff_offered
     assert not any(c.startswith("FAQ-TRN") for c in cited(reply))
     assert "LCE" not in reply.text and "证书" not in reply.text
+
+
+def test_a_count_of_measuring_points_or_seats_fills_the_script(shipped_engine: DialogueEngine) -> None:
+    first, fixed = ask(
+        shipped_engine, "给宁波顺联物流的采购写个AR的异议处理 他们嫌席位贵 10个席位", "说错了 是20个席位"
+    )
+    assert first.profile.device_count == 10 and "10 个席位" in first.text
+    assert fixed.profile.device_count == 20 and "20 个席位" in fixed.text and "10 个席位" not in fixed.text
+    (points,) = ask(shipped_engine, "给操作工讲vb500的话术 客户是唐山丰润钢铁 第一批先装30个测点")
+    assert points.profile.device_count == 30 and "【设备数量】" not in points.text
+
+
+def test_another_script_after_a_script_stays_a_script(shipped_engine: DialogueEngine) -> None:
+    _, other = ask(
+        shipped_engine,
+        "给操作工讲vb500的话术 他们怕测点多了维护不过来 客户是唐山丰润钢铁",
+        "再来一段给设备部长的 他说锐拓参数差不多还便宜",
+    )
+    assert other.intent == "script_request"
+    card = next(c for c in other.cards if isinstance(c, ScriptCard))
+    script = shipped_engine.corpus.script(card.script_id)
+    assert script is not None and script.stage.value == "objection" and script.product_line == "SN"
+    assert "锐拓" in script.template and "唐山丰润钢铁" in other.text
+
+
+def test_a_new_contact_for_the_script_keeps_its_product_line(shipped_engine: DialogueEngine) -> None:
+    _, other = ask(
+        shipped_engine,
+        "客户采购嫌我们网关贵 要打折还催交期 怎么回 客户叫常州恒力机械 这次40台",
+        "换成给他们老板讲 老板只看回本",
+    )
+    card = next(c for c in other.cards if isinstance(c, ScriptCard))
+    assert card.product_line == "EG" and card.persona == "roi_manager"
+    assert "常州恒力机械" in other.text
+
+
+def test_the_name_said_not_to_be_it_is_not_the_customers(shipped_engine: DialogueEngine) -> None:
+    _, fixed = ask(
+        shipped_engine,
+        "帮我写个给采购的开场 网关的 客户是永泰化工 杭州这边",
+        "客户名搞错了 是永泰新材 不是永泰化工",
+    )
+    assert fixed.profile.customer_name == "永泰新材"
+    assert "永泰新材" in fixed.text and "不是永泰化工" not in fixed.text
+
+
+def test_the_person_of_a_department_is_the_contact(shipped_engine: DialogueEngine) -> None:
+    _, other = ask(shipped_engine, "青岛澳海冷链的厂长 开场咋说 推振动传感器的", "换成给他们设备科的师傅讲")
+    assert other.profile.persona == "operator"

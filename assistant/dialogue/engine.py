@@ -132,6 +132,8 @@ _VERSUS = re.compile(
 )
 _SHORT_FOLLOWUP = 16
 # Asking outright for a case, at the end of a description of the customer.
+# A definition asked, maybe with an example of it: "超额累进是啥 举个例子", "什么叫基线 比如呢".
+_DEFINE = re.compile(r"是啥|是什么|什么意思|啥意思|什么叫|啥叫|怎么算|咋算|如何计算")
 _CASE_ASK = re.compile(
     r"(?:有没有|有无|有)(?:啥|什么)?[^，,。？?]{0,6}(?:案例|样板|标杆|同行(?:做|用)过|做过的|用过的)[^，,。？?]{0,3}"
     r"(?:吗|没|么|不|呢)?[?？]?\s*$"
@@ -268,6 +270,8 @@ class DialogueEngine:
             kind, intent = "roi", "knowledge_qa"  # "投入150万的话几个月回本": a payback, not a rebate
         elif intent == "profile_update" and "case" in analysis.cues:
             intent = "case_request"  # "南京化工园区大厂 想做预测性维护 有标杆没"
+        elif intent == "case_request" and _DEFINE.search(norm) and not _CASE_ASK.search(norm):
+            intent = "knowledge_qa"  # "超额累进是啥 举个例子": an example of a rule, not a customer case
         elif intent == "knowledge_qa" and _CASE_ASK.search(norm):
             intent = "case_request"  # "分拣线老是停 想做预测性维护 有同行做过的没"
         elif intent == "profile_update" and analysis.stages and _WANTS_WORDS.search(norm):

@@ -44,7 +44,7 @@ _REBATE_WORDS = re.compile(r"增量|返利|返点|档|季度|排名|对账单|�
 _QUARTER_SHIFT = re.compile(r"上季度|上个季度|上一季度|q[1-4]|[一二三四1-4]季度")
 # The competitor just compared, by a pronoun.
 _RIVAL = re.compile(r"他们|对方|他家|人家|友商")
-_THEIRS = re.compile(r"他们|对方|他家|人家|价格|多少钱|贵|便宜|优势|劣势|强在|差在|区别")
+_THEIRS = re.compile(r"他们|对方|他家|人家|价格|多少钱|贵|便宜|优势|劣势|强在|差在|区别|强的|好的|厉害|长处")
 _SCALES = ("small", "medium", "large")
 # An option of the product just discussed, named by a figure: "600a那档的呢", "4g的那个呢".
 _FIGURE = re.compile(r"\d")
@@ -90,6 +90,16 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
     if state.task == "script" and _MORE_SCRIPT.search(text) and intent not in ("rebate_query", "handoff_request"):
         # "再来一段给设备部长的 他说锐拓还便宜", "换成推无线振动传感器的": another script, changed so.
         return FollowUp("script", "script_request")
+    if (
+        state.task == "compare"
+        and short
+        and not analysis.products
+        and _RIVAL.search(text)
+        and _THEIRS.search(text)
+        and not _REBATE_WORDS.search(text)
+        and intent != "handoff_request"
+    ):
+        return FollowUp("compare", "knowledge_qa")  # "那他们有啥比我们强的": whatever the classifier said
     if intent in _OWN_TASK and not (state.task == "cases" and intent == "case_request"):
         return None
     if state.task == "cases" and _CASE_PRODUCTS.search(text) and not analysis.products:

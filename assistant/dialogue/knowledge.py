@@ -61,6 +61,7 @@ _FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(r"怎么联系|联系方式|怎么找|咋找|怎么呼叫|咋呼叫|找谁|打什么电话"),
         re.compile(r"热线|电话|门户|点击|呼叫|邮箱|联系"),
     ),
+    (re.compile(r"举个例子|举例|比如|例子|算一下|算给我"), re.compile(r"\d")),  # a worked example has figures
     (re.compile(r"几|多少|多大|多远"), re.compile(r"\d")),
 )
 
@@ -149,11 +150,22 @@ class KnowledgeAnswerer:
         # fault on site, the product's own fault entries first.
         # Then one with the kind of answer asked for ("怎么联系": a hotline, a portal).
         wanted = _wanted(question)
+        # A passage that lacks a word of the question that another of its kind has is second to
+        # it: "超额累进是啥" is about 超额, which the sentence encoder barely tells from 全额.
+        asked = self.words(ground_on or question)
+        asked = [w for w in asked if not any(w != o and w in o for o in asked)]  # "流量计", not "量计"
+        has = {g.hit.document.id: (g.hit.document.kind, _words_in(g.hit.document, asked)) for g in scored}
+        poorer = {
+            i
+            for i, (kind, words) in has.items()
+            if words and any(k == kind and other > words for k, other in has.values())
+        }
         scored.sort(
             key=lambda g: (
                 not _names(g.hit.document, products),
                 not (fault and g.hit.document.metadata.get("section") == "fault"),
                 not (wanted and any(shape.search(normalize(g.hit.document.text)) for shape in wanted[:1])),
+                g.hit.document.id in poorer,
                 rank[g.hit.document.id],
             )
         )
@@ -233,6 +245,11 @@ def _wanted(question: str) -> list[re.Pattern[str]]:
     """How an answer to ``question`` looks (a duration for "多久", ...), most specific first."""
     q = normalize(question)
     return [shape for asks, shape in _FOCUS if asks.search(q)]
+
+
+def _words_in(doc: Document, words: Sequence[str]) -> frozenset[str]:
+    """Which of ``words`` the passage has (a Latin word as a word)."""
+    return frozenset(w for w in words if _has_any(doc, (w,)))
 
 
 def _has_any(doc: Document, words: Sequence[str]) -> bool:

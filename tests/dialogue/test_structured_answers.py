@@ -13,7 +13,7 @@ from assistant.content.schema import Product
 from assistant.dialogue.engine import DialogueEngine
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.state import DialogueState
-from assistant.dialogue.types import Caller, CustomerProfile, Reply, ScriptCard
+from assistant.dialogue.types import Caller, CaseCard, CustomerProfile, RebateCard, Reply, ScriptCard
 
 CALLER = Caller(user_id="u-1", partner_id="P-HZ-01")
 
@@ -345,3 +345,26 @@ def test_the_name_said_not_to_be_it_is_not_the_customers(shipped_engine: Dialogu
 def test_the_person_of_a_department_is_the_contact(shipped_engine: DialogueEngine) -> None:
     _, other = ask(shipped_engine, "青岛澳海冷链的厂长 开场咋说 推振动传感器的", "换成给他们设备科的师傅讲")
     assert other.profile.persona == "operator"
+
+
+def test_their_strengths_after_a_comparison_stay_with_the_comparison(shipped_engine: DialogueEngine) -> None:
+    _, theirs = ask(
+        shipped_engine, "客户拿博远BY-G200跟我们2100比 说人家便宜 咋回", "那他们有啥比我们强的 我心里有个数"
+    )
+    assert theirs.intent == "knowledge_qa" and not any(isinstance(c, RebateCard) for c in theirs.cards)
+    assert cited(theirs) == ["EG-2100#competitors"]
+    assert "对方的长处" in theirs.text
+
+
+def test_a_rule_asked_with_an_example_is_the_rules_worked_example(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "超额累进是啥 举个例子")
+    assert reply.intent == "knowledge_qa" and not any(isinstance(c, CaseCard) for c in reply.cards)
+    faq = next(f for f in shipped_engine.corpus.faqs if f.id == "FAQ-REB-003")
+    assert "超额累进" in faq.question and "44,000" in faq.answer
+    assert cited(reply)[0] == "FAQ-REB-003" and "44,000" in reply.text
+
+
+def test_a_capacity_in_everyday_words_of_a_product_described_by_a_feature(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "8个串口的那款网关能采多少个点")
+    for pid in ("EG-3200", "EG-3200-5G"):
+        assert f"{pid} 最大采集点数：{row(shipped_engine, pid, '最大采集点数')}" in reply.text

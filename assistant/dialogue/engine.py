@@ -62,7 +62,7 @@ from assistant.dialogue.numbers import find_numbers
 from assistant.dialogue.reading import Clause, Reading, read
 from assistant.dialogue.recommender import get_recommendation, stages_in
 from assistant.dialogue.roi import RoiUndefinedError, compute_roi
-from assistant.dialogue.roi_task import ROI_ASK, RoiFigures, answer_roi, parse_roi
+from assistant.dialogue.roi_task import ROI_ASK, ROI_CALC, RoiFigures, answer_roi, parse_roi
 from assistant.dialogue.skills import HandoffSkill, RebateSkill, SkillResult
 from assistant.dialogue.state import DialogueState, TaskKind, task
 from assistant.dialogue.texts import label, text
@@ -247,6 +247,8 @@ class DialogueEngine:
             and (not analysis.products or academy.wants_lessons(norm))
         ):
             kind, intent = "training", "knowledge_qa"
+        elif ROI_CALC.search(norm) and ROI_ASK.search(norm) and not _wants_person_now(norm):
+            kind, intent = "roi", "knowledge_qa"  # "客户想上AR远程协助 你帮我算算能省多少钱": the figures asked for
         elif intent == "handoff_request" and _HYPOTHETICAL.search(norm) and not _wants_person_now(norm):
             intent = "knowledge_qa"  # "要是晚上11点出问题 能找着专家不": how support works
         elif (

@@ -33,12 +33,14 @@ ROI_ASK = re.compile(
     r"回本|回收期|回收成本|收回成本|多久能?收回|投资回报|投入产出|roi|算个账|算笔账|算下账|划不划算|划算吗|值不值|"
     r"能省多少|省多少|节省多少|省下多少|一年能省|年节省"
 )
+# Asked outright to do the sum, with or without the figures yet.
+ROI_CALC = re.compile(r"帮我算|帮忙算|给我算|算算|算一下|算一算|算下|算个账|算笔账|算下账")
 _LABOUR_EXCLUDED = re.compile(r"人工(?:先|就|暂时|暂)?不(?:算|计|考虑)|不(?:算|计|考虑)人工|人工省不了|没有人工")
 _CLAUSE = re.compile(r"[，,。；;！!？?\s]")
 _RATE_CONTEXT = re.compile(r"停机|停线|减少|降低|下降|少|降")
 _PER_HOUR = re.compile(r"每\s*(?:个)?\s*小时|一\s*(?:个)?\s*小时|小时\s*(?:损失|亏|影响)|/\s*(?:小时|h)")
 _PER_HOUR_AFTER = re.compile(r"^\s*(?:/|每|一)\s*(?:个)?\s*(?:小时|h|钟头)")
-_LABOUR = re.compile(r"人工|人力|工资|人员|人头")
+_LABOUR = re.compile(r"人工|人力|工资|人员|人头|差旅|出差")
 _SAVING = re.compile(r"省|节省|节约|降本|少花|少亏|收益|回报|挽回|减少损失")
 _INVEST = re.compile(r"投资|投入|投了|投|项目|预算|总价|合同|一共|造价|花|报价|费用|整套|价格|买|成本|金额")
 _MONTHLY = re.compile(r"每月|每个月|一个月|月均|/月|月")
@@ -96,6 +98,7 @@ class RoiFigures:
 def parse_roi(norm: str) -> RoiFigures:
     """The ROI figures ``norm`` (normalised text) states, each read from its own clause."""
     figures: dict[str, Decimal] = {}
+    last = ""  # the kind of the last figure read: a share saved right after it is its share
     for n in find_numbers(norm):
         start = max(0, n.start - 14)
         before = _CLAUSE.split(norm[start : n.start])[-1]
@@ -106,6 +109,10 @@ def parse_roi(norm: str) -> RoiFigures:
                 figures["labour_rate"] = n.value / 100  # "人工能省20%"
             elif _RATE_CONTEXT.search(window):
                 figures["reduction"] = n.value / 100
+            elif _SAVING.search(before) and last == "labour":
+                figures["labour_rate"] = n.value / 100  # "点检人工每月4万 能省15%"
+            elif _SAVING.search(before) and last in ("hours", "cost_per_hour"):
+                figures["reduction"] = n.value / 100  # "每小时损失2万 能省三成"
         if n.unit in _HOURS:
             if re.match(r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚)", after) or re.search(r"每\s*$", before):
                 continue  # "1小时损失2万", "每小时": the hour of a rate, not downtime hours
@@ -113,6 +120,7 @@ def parse_roi(norm: str) -> RoiFigures:
             if _YEARLY.search(before) and not _MONTHLY.search(before):
                 hours = hours / TWELVE
             figures["hours"] = hours
+            last = "hours"
             continue
         if n.unit == "%":
             continue
@@ -121,10 +129,13 @@ def parse_roi(norm: str) -> RoiFigures:
             continue
         if _PER_HOUR.search(before) or _PER_HOUR_AFTER.match(after):
             figures["cost_per_hour"] = n.value
-        elif _LABOUR.search(before):
+            last = "cost_per_hour"
+        elif _LABOUR.search(before) and not _SAVING.search(before):  # "差旅加停机一年能省36万": a saving
             monthly = not (_YEARLY.search(before) and not _MONTHLY.search(before))
             figures["labour"] = n.value if monthly else n.value / TWELVE
+            last = "labour"
         else:
+            last = "money"
             # The words before a figure say what it is ("投36万", "一年省90万"); the words after
             # only when those before say nothing ("36万的投入").
             says = before if (_SAVING.search(before) or _INVEST.search(before)) else after

@@ -11,6 +11,7 @@ import pytest
 
 from assistant.content.schema import Product
 from assistant.dialogue.engine import DialogueEngine
+from assistant.dialogue.roi_task import parse_roi
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.state import DialogueState
 from assistant.dialogue.types import Caller, CaseCard, CustomerProfile, RebateCard, Reply, ScriptCard
@@ -368,3 +369,22 @@ def test_a_capacity_in_everyday_words_of_a_product_described_by_a_feature(shippe
     (reply,) = ask(shipped_engine, "8个串口的那款网关能采多少个点")
     for pid in ("EG-3200", "EG-3200-5G"):
         assert f"{pid} 最大采集点数：{row(shipped_engine, pid, '最大采集点数')}" in reply.text
+
+
+def test_a_share_saved_after_a_figure_is_that_figures_share() -> None:
+    figures = parse_roi("帮我算个账 每月停机15小时 一小时损失12000 停机减少按25% 点检人工每月4万 能省15% 报价28万")
+    assert (figures.reduction, figures.labour_rate, figures.labour) == (
+        Decimal("0.25"),
+        Decimal("0.15"),
+        Decimal(40000),
+    )
+    travel = parse_roi("工程师差旅每月2万 投入8万")
+    assert travel.labour == Decimal(20000) and travel.investment == Decimal(80000)
+    stated = parse_roi("差旅加停机一年能省36万 眼镜加席位一共226000 回本几个月")
+    assert stated.saving == Decimal(360000) and stated.labour is None
+
+
+def test_asked_to_do_the_sum_without_figures_asks_for_them(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "客户想上AR远程协助 你帮我算算能省多少钱")
+    assert not reply.handoff_offered and "停机" in reply.text and "损失" in reply.text
+    assert "个月回本" not in reply.text

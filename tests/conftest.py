@@ -16,6 +16,7 @@ from assistant.retrieval.embedders import HashEmbedder
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.settings import PROJECT_ROOT, Settings
 from indexer.build import build_from_corpus
+from tests.storage_backends import BACKENDS, database_for
 
 FIXTURE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
@@ -32,8 +33,24 @@ def corpus_dir(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, once on SQLite (a file) and once on PostgreSQL (a fresh database,
+    dropped afterwards; skipped, with the reason, where no server answers)."""
+    with database_for(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_backend(request: pytest.FixtureRequest) -> str:
+    """The backend of fixtures shared by a module's tests ("sqlite", "postgresql"); each such
+    fixture makes its own database with ``tests.storage_backends.database_for``."""
+    return str(request.param)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    # SQLite only: the retrieval tests that use these settings never open the database.
     return Settings(index_dir=tmp_path / "index", database_url=f"sqlite:///{tmp_path / 'test.db'}", embedder="hash")
 
 

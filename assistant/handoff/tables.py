@@ -20,6 +20,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.storage.models import Base, utcnow
+from assistant.storage.types import BigId
 
 
 class HandoffExpert(Base):
@@ -76,7 +77,7 @@ class HandoffAssignment(Base):
 
     __tablename__ = "handoff_assignments"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("handoff_sessions.id"), index=True)
     expert_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -91,7 +92,7 @@ class HandoffEvent(Base):
         UniqueConstraint("session_id", "client_msg_id", name="uq_handoff_events_session_client_msg"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("handoff_sessions.id"))
     seq: Mapped[int]
     kind: Mapped[str] = mapped_column(String(16))  # message | note | join_code | status

@@ -1,9 +1,21 @@
-"""Database engines and sessions.
+"""Database engines and sessions: SQLite (the embedded default) or PostgreSQL.
 
-SQLite runs in WAL mode.  Writes go through :meth:`Database.write`, whose
-transactions start with ``BEGIN IMMEDIATE`` so two writers never deadlock on a
-lock upgrade; reads use plain deferred transactions and never block writers.
-The schema is created and upgraded by Alembic (:func:`migrate`).
+Everything that depends on the database engine lives here (and in the column types of
+:mod:`assistant.storage.types`); the rest of the code uses SQLAlchemy constructs that both
+compile.
+
+SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed transaction survives a
+crash of the process (it is in the WAL file), but the last ones may be lost, never
+half-applied, when the operating system crashes or the power fails before the next
+checkpoint.  Writes go through :meth:`Database.write`, whose transactions start with
+``BEGIN IMMEDIATE`` so two writers never deadlock on a lock upgrade; reads use plain
+deferred transactions and never block writers.  The database file is private (0600).
+
+PostgreSQL keeps its defaults (READ COMMITTED, ``synchronous_commit=on``: a commit
+returns once its WAL is flushed to disk).
+
+The schema is created and upgraded by Alembic (:func:`migrate`), the same revisions on
+both.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,9 +57,14 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
+def is_sqlite(url: str) -> bool:
+    """Whether ``url`` names an SQLite database (``sqlite:///``, ``sqlite+pysqlite:///``)."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file of a ``sqlite:///`` URL; None for other databases and in-memory SQLite."""
-    if not url.startswith("sqlite"):
+    if not is_sqlite(url):
         return None
     path = url.split("///", 1)[1] if "///" in url else ""
     path = path.split("?", 1)[0]
@@ -71,11 +89,11 @@ def prepare_sqlite_file(url: str) -> None:
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
-        if url.startswith("sqlite"):
+        if is_sqlite(url):
             prepare_sqlite_file(url)
             self.write_engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
-        else:  # e.g. PostgreSQL: its own locking is enough
+        else:  # PostgreSQL: row locks and MVCC, one pool for reads and writes
             self.write_engine = self.read_engine = create_engine(url, pool_pre_ping=True)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         # Writers of this process queue on a lock: SQLite's own busy handler would make a

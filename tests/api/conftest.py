@@ -109,8 +109,8 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def server_settings(tmp_path: Path) -> Settings:
-    return make_server_settings(tmp_path)
+def server_settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_server_settings(tmp_path, database_url=database_url)
 
 
 def make_server_settings(tmp_path: Path, **overrides: object) -> Settings:

@@ -1,4 +1,4 @@
-"""Fixtures for the handoff: a real SQLite file, the fixture corpus, demo experts, a
+"""Fixtures for the handoff: a real database (SQLite and PostgreSQL), the fixture corpus, demo experts, a
 controllable clock, and (for live tests) a real uvicorn server with the experts seeded."""
 
 from __future__ import annotations
@@ -80,8 +80,8 @@ def fixture_corpus() -> Corpus:
 
 
 @pytest.fixture
-def domain(tmp_path: Path, fixture_corpus: Corpus) -> Iterator[Domain]:
-    url = f"sqlite:///{tmp_path / 'handoff.db'}"
+def domain(database_url: str, tmp_path: Path, fixture_corpus: Corpus) -> Iterator[Domain]:
+    url = database_url
     migrate(url)
     db = Database(url)
     with db.write() as s:
@@ -116,12 +116,16 @@ def domain(tmp_path: Path, fixture_corpus: Corpus) -> Iterator[Domain]:
 
 
 @pytest.fixture
-def handoff_settings(tmp_path: Path) -> Settings:
+def handoff_settings(tmp_path: Path, database_url: str) -> Settings:
     """The API tests' server settings, plus the experts and a fast timeout sweep."""
     experts = tmp_path / "experts.yaml"
     experts.write_text(EXPERTS, encoding="utf-8")
     return make_server_settings(
-        tmp_path, handoff_experts_file=experts, handoff_sweep_seconds=0.1, handoff_queue_timeout_seconds=60
+        tmp_path,
+        database_url=database_url,
+        handoff_experts_file=experts,
+        handoff_sweep_seconds=0.1,
+        handoff_queue_timeout_seconds=60,
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
@@ -32,8 +30,8 @@ def _table_of(diff: tuple[object, ...]) -> str | None:
     return None
 
 
-def test_migration_matches_the_models(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'm.db'}"
+def test_migration_matches_the_models(database_url: str) -> None:
+    url = database_url
     migrate(url)
     engine = create_engine(url)
     try:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
@@ -9,8 +7,8 @@ from sqlalchemy import create_engine, inspect, text
 from assistant.storage.db import alembic_config, migrate
 
 
-def test_portal_tables_are_created_by_their_own_revision(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+def test_portal_tables_are_created_by_their_own_revision(database_url: str) -> None:
+    url = database_url
     migrate(url)
     engine = create_engine(url)
     insp = inspect(engine)
@@ -23,8 +21,8 @@ def test_portal_tables_are_created_by_their_own_revision(tmp_path: Path) -> None
     assert heads == set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
 
 
-def test_the_widget_sessions_table_comes_back_on_downgrade(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+def test_the_widget_sessions_table_comes_back_on_downgrade(database_url: str) -> None:
+    url = database_url
     migrate(url)
     config = alembic_config(url)
     command.downgrade(config, "0004_portals")

@@ -1,4 +1,4 @@
-"""The widget sign-in against a real SQLite database."""
+"""The widget sign-in against a real database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(tmp_path: Path, clock: Clock) -> WidgetService:
-    url = f"sqlite:///{tmp_path / 'w.db'}"
+def service(database_url: str, clock: Clock) -> WidgetService:
+    url = database_url
     migrate(url)
     db = Database(url)
     with db.write() as s:
@@ -151,7 +151,9 @@ def test_websocket_origin_rule_for_widget_sessions(service: WidgetService) -> No
     assert allowed(portal_id=None, origin="https://evil.example", host="svc.example")  # a staff session
 
 
-def test_a_widget_token_differs_from_a_staff_token_of_the_same_second_by_its_portal(tmp_path: Path) -> None:
+def test_a_widget_token_differs_from_a_staff_token_of_the_same_second_by_its_portal(
+    tmp_path: Path, database_url: str
+) -> None:
     from datetime import UTC, datetime
 
     from assistant.portals.service import build_widget_service
@@ -159,7 +161,7 @@ def test_a_widget_token_differs_from_a_staff_token_of_the_same_second_by_its_por
 
     secret = "k" * 40
     settings = Settings(portals_file=tmp_path / "none.yaml", token_ttl_minutes=60)
-    url = f"sqlite:///{tmp_path / 'w.db'}"
+    url = database_url
     migrate(url)
     widget = build_widget_service(settings=settings, db=Database(url), secret=secret)
     staff = TokenService(secret, ttl=timedelta(minutes=60))

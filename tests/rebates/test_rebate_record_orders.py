@@ -3,6 +3,7 @@ are their own error, batches are all or nothing, dates stop at today."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from assistant.rebates.errors import DuplicateOrderError, ForbiddenError, Partne
 from assistant.rebates.service import RebateService
 from assistant.storage.db import Database, migrate
 from tests.rebates_api.harness import REBATES, TODAY
+from tests.storage_backends import database_for
 
 Q1 = Quarter.parse("2026Q1")
 
@@ -45,12 +47,13 @@ REGION_ADMIN = Caller(user_id="u-ec-admin", partner_id="R-EC", role="admin")
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> RebateService:
-    url = f"sqlite:///{tmp_path_factory.mktemp('record') / 'r.db'}"
-    migrate(url)
-    svc = RebateService(db=Database(url), today=lambda: TODAY)
-    svc.open(seed_dir=REBATES)
-    return svc
+def service(tmp_path_factory: pytest.TempPathFactory, module_backend: str) -> Iterator[RebateService]:
+    with database_for(module_backend, tmp_path_factory.mktemp("record")) as url:
+        migrate(url)
+        svc = RebateService(db=Database(url), today=lambda: TODAY)
+        svc.open(seed_dir=REBATES)
+        yield svc
+        svc.store.db.dispose()
 
 
 def test_add_orders_is_all_or_nothing(service: RebateService) -> None:

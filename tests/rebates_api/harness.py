@@ -35,11 +35,12 @@ def make_settings(
     rebates_dir: Path = REBATES,
     channels_file: Path | None = None,
     index_dir: Path | None = None,
+    database_url: str | None = None,
 ) -> Settings:
     return Settings(
         corpus_dir=FIXTURE_CORPUS,
         index_dir=index_dir or tmp / "index",
-        database_url=f"sqlite:///{tmp / 'rebates.db'}",
+        database_url=database_url or f"sqlite:///{tmp / 'rebates.db'}",
         embedder="hash-64",
         secret_key=SECRET,
         secret_file=tmp / "secret.key",

@@ -42,8 +42,8 @@ def count(db: Database, table: type) -> int:
         return int(s.scalar(select(func.count()).select_from(table)) or 0)
 
 
-def test_migration_creates_the_rebate_tables(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'm.db'}"
+def test_migration_creates_the_rebate_tables(database_url: str) -> None:
+    url = database_url
     migrate(url)
     insp = inspect(create_engine(url))
     tables = set(insp.get_table_names())
@@ -61,8 +61,8 @@ def test_migration_creates_the_rebate_tables(tmp_path: Path) -> None:
     assert "amount_cents" in columns and "amount" not in columns  # money as integer cents
 
 
-def test_seed_loads_everything_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 's.db'}"
+def test_seed_loads_everything_once(database_url: str) -> None:
+    url = database_url
     service = open_service(url)
     demo = load_demo(REBATES, today=lambda: TODAY)
     db = service.store.db
@@ -81,8 +81,8 @@ def test_seed_loads_everything_once(tmp_path: Path) -> None:
     assert again.store.seed(REBATES) is False
 
 
-def test_engine_from_database_matches_engine_from_files(tmp_path: Path) -> None:
-    service = open_service(f"sqlite:///{tmp_path / 'e.db'}")
+def test_engine_from_database_matches_engine_from_files(database_url: str) -> None:
+    service = open_service(database_url)
     demo = load_demo(REBATES, today=lambda: TODAY)
     state = service.state
     assert state.policy == demo.policy
@@ -107,8 +107,8 @@ def test_sub_cent_amounts_are_refused() -> None:
         to_cents(Decimal("1.005"))
 
 
-def test_changes_go_to_the_database_and_survive_a_restart(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'r.db'}"
+def test_changes_go_to_the_database_and_survive_a_restart(database_url: str) -> None:
+    url = database_url
     service = open_service(url)
     service.move_node(viewer=ADMIN, node_id="P-HZ-01", new_parent_id="A-SU")
     service.add_node(
@@ -146,8 +146,8 @@ def test_changes_go_to_the_database_and_survive_a_restart(tmp_path: Path) -> Non
     assert restarted.state.engine.baseline(partner_id="P-HZ-09", quarter="2026Q3").amount == Decimal("400000")
 
 
-def test_rejected_changes_leave_database_and_memory_untouched(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'x.db'}"
+def test_rejected_changes_leave_database_and_memory_untouched(database_url: str) -> None:
+    url = database_url
     service = open_service(url)
     before = {n.id: n for n in service.state.network}
     with pytest.raises(NetworkChangeError):
@@ -179,8 +179,8 @@ def test_rejected_changes_leave_database_and_memory_untouched(tmp_path: Path) ->
     assert count(service.store.db, LedgerOrderRow) == 4205
 
 
-def test_without_rebate_files_nothing_is_found(tmp_path: Path) -> None:
-    service = open_service(f"sqlite:///{tmp_path / 'n.db'}", seed_dir=tmp_path / "missing")
+def test_without_rebate_files_nothing_is_found(tmp_path: Path, database_url: str) -> None:
+    service = open_service(database_url, seed_dir=tmp_path / "missing")
     assert not service.available
     from assistant.rebates.errors import PartnerNotFoundError
 
@@ -188,15 +188,15 @@ def test_without_rebate_files_nothing_is_found(tmp_path: Path) -> None:
         service.statement(viewer=Caller(user_id="u", partner_id="P-HZ-01"))
 
 
-def test_bad_policy_file_is_rejected_with_the_tier_named(tmp_path: Path) -> None:
+def test_bad_policy_file_is_rejected_with_the_tier_named(tmp_path: Path, database_url: str) -> None:
     bad = tmp_path / "rebates"
     shutil.copytree(REBATES, bad)
     text = (bad / "policy.yaml").read_text(encoding="utf-8")
     (bad / "policy.yaml").write_text(text.replace("min: 1500000, max: 3000000", "min: 1600000, max: 3000000"))
     from assistant.rebates.errors import PolicyInvalidError
 
-    migrate(f"sqlite:///{tmp_path / 'p.db'}")
-    service = RebateService(db=Database(f"sqlite:///{tmp_path / 'p.db'}"), today=lambda: TODAY)
+    migrate(database_url)
+    service = RebateService(db=Database(database_url), today=lambda: TODAY)
     with pytest.raises(PolicyInvalidError, match=r"gap between 1500000 and 1600000.*T3"):
         service.open(seed_dir=bad)
     assert service.store.is_empty()  # nothing half-written

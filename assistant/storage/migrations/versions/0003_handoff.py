@@ -15,6 +15,10 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+# BIGINT on PostgreSQL (ids of tables that grow with traffic pass 2^31); INTEGER, the
+# rowid alias, on SQLite: the DDL SQLite gets is the same as before this variant.
+_BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -71,7 +75,7 @@ def upgrade() -> None:
 
     op.create_table(
         "handoff_assignments",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id", _BIG_ID, autoincrement=True, nullable=False),
         sa.Column("session_id", sa.String(length=36), nullable=False),
         sa.Column("expert_id", sa.String(length=64), nullable=False),
         sa.Column("assigned_at", sa.DateTime(), nullable=False),
@@ -87,7 +91,7 @@ def upgrade() -> None:
 
     op.create_table(
         "handoff_events",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id", _BIG_ID, autoincrement=True, nullable=False),
         sa.Column("session_id", sa.String(length=36), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),

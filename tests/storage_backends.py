@@ -60,8 +60,7 @@ def _drop(conn: Connection, name: str) -> None:
     # Connections a test left open (a server thread's pool) would make DROP DATABASE fail.
     conn.execute(
         text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = :name AND pid <> pg_backend_pid()"
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"
         ),
         {"name": name},
     )

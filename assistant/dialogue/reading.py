@@ -158,6 +158,13 @@ def read(
             piece, masked, named=named, about=about, mentions=mentions, attributes=attributes, tokenizer=tokenizer
         )
         clauses.append(replace(clause, rival=piece in rivals and not named))
+    if any(c.kind == "fault" for c in clauses):
+        # "mp平台上告警都触发了 值班的人没收到短信 咋回事": beside a fault, a clause that names a
+        # row without a question word of its own says what happened; it asks nothing.
+        clauses = [
+            replace(c, asks=False) if c.kind in ("value", "capability") and not _asks(c.squashed, attributes) else c
+            for c in clauses
+        ]
     every = tuple(dict.fromkeys(pid for c in clauses for pid in c.products))
     return Reading(
         clauses=tuple(clauses), products=every, described=described, select=select, from_context=from_context

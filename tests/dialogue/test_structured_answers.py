@@ -388,3 +388,9 @@ def test_asked_to_do_the_sum_without_figures_asks_for_them(shipped_engine: Dialo
     (reply,) = ask(shipped_engine, "客户想上AR远程协助 你帮我算算能省多少钱")
     assert not reply.handoff_offered and "停机" in reply.text and "损失" in reply.text
     assert "个月回本" not in reply.text
+
+
+def test_beside_a_fault_a_row_named_in_passing_is_not_answered(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "mp平台上告警都触发了 值班的人没收到短信 咋回事")
+    assert "MP-CLD-STD#fault-2" in cited(reply)
+    assert "告警通道：" not in reply.text and "支持 短信" not in reply.text

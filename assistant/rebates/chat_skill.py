@@ -50,13 +50,15 @@ MAX_CARD_ORDERS = 200  # order ids listed per card line (the asked-about order i
 
 ORDER_ID = re.compile(r"(?<![A-Za-z0-9])(?:SO|RT)-[A-Z0-9][A-Z0-9\-]{2,30}(?<!-)(?![A-Za-z0-9])", re.IGNORECASE)
 _NEGATIVE = re.compile(r"(?:(?<![A-Za-z0-9])[-−－]\s*\d|负\s*[\d一二三四五六七八九十])")  # not the "-" of "P-HZ-02"
-_WHY = ("为什么", "为啥", "怎么没", "没算", "不算", "没计", "没有算", "没被算", "why")
+_WHY = ("为什么", "为啥", "怎么没", "没算", "不算", "没计", "没有算", "没被算", "怎么才", "咋才", "怎么只有", "咋只有", "这么少", "这么点", "why")
 _INCREMENT = ("增量",)
 _RANK = ("排名", "排第", "第几名", "排老几", "名次", "rank")
 _WHAT_IF = ("再卖", "再签", "多卖", "再做", "再来一单", "能拿多少", "多拿", "能多", "what if")
 _PROGRESS = ("下一档", "还差", "差多少", "升档", "跨档", "档位", "第几档", "哪一档", "哪档", "next tier")
 _HISTORY = ("历史", "每个季度", "各季度", "各个季度", "今年", "全年", "这几个季度", "哪个季度最", "哪季度最", "history")
 _BASELINE = ("基线", "基准线", "baseline")
+# The statement's total asked beside a why ("返利最后是多少 增量怎么才三千多").
+_TOTAL = ("返利是多少", "返利多少", "返利最后", "返利一共", "返利合计", "返利总共", "总返利", "total rebate")
 _PREVIOUS = ("上季度", "上个季度", "上一季度", "上一个季度", "last quarter")
 _NEW_CUSTOMER = ("新客户", "新客", "new customer")
 _SUBSIDY = ("补贴", "满意度", "新市场", "subsidy")
@@ -96,6 +98,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_order_counted": "订单 {order}（客户 {customer}，{amount}）是新客户订单，已计入可计增量，增量激励 {incremental}。",
         "why_order_no_increment": "订单 {order}（客户 {customer}，{amount}）是新客户订单，但本季度没有可计的增量。",
         "why_quarter": "{quarter} 增量激励 {incremental}。{reasons}",
+        "why_total": "{quarter} 返利合计 {total}（{status}）。",
         "why_counted": "增量已全部计入：{rule}。",
         "history": "各季度返利：{rows}；合计 {total}。{best}",
         "history_best": "最多的是 {quarter}（{total}）。",
@@ -136,6 +139,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "why_order_counted": "Order {order} (customer {customer}, {amount}) is to a new customer and counts towards the increment; incremental incentive {incremental}.",
         "why_order_no_increment": "Order {order} (customer {customer}, {amount}) is to a new customer, but there is no eligible increment this quarter.",
         "why_quarter": "{quarter} incremental incentive {incremental}. {reasons}",
+        "why_total": "{quarter} rebate in total {total} ({status}).",
         "why_counted": "The whole increment counts: {rule}.",
         "history": "Rebate by quarter: {rows}; total {total}.{best}",
         "history_best": " The highest was {quarter} ({total}).",
@@ -455,6 +459,10 @@ class RebateChatSkill:
                 parts.append(_t(lang, "why_order_counted", incremental=yuan(line.amount), **values))
             else:
                 parts.append(_t(lang, "why_order_no_increment", **values))
+        if order is None and any(w in text.lower() for w in _TOTAL):
+            # "上季度返利最后是多少 增量激励怎么才三千多": the total asked too, first
+            status = _STATUS.get(lang, _STATUS["zh"])[st.status]
+            parts.append(_t(lang, "why_total", quarter=st.quarter, total=yuan(st.total), status=status))
         parts.append(_t(lang, "why_quarter", quarter=st.quarter, incremental=yuan(line.amount), reasons=reasons))
         reply = " ".join(parts)
         focus = (order.order_id,) if order is not None else ()

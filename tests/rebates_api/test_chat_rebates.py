@@ -168,3 +168,13 @@ def test_the_history_names_the_best_quarter(chat_api: Api) -> None:
     reply = chat_api.chat("hz_sales1", "今年每个季度返了多少")
     assert f"最多的是 {best['quarter']}（{yuan(best['total'])}）" in reply["text"]
     assert untraced_numbers(reply) == [], reply["text"]
+
+
+def test_a_total_asked_beside_a_why_is_said_first(chat_api: Api) -> None:
+    q3 = chat_api.get("/api/rebates/statement", "hz_sales1", quarter="2026Q3").json()
+    incremental = next(line for line in q3["lines"] if line["kind"] == "incremental")
+    reply = chat_api.chat("hz_sales1", "上季度返利最后是多少 增量激励怎么才这么点")
+    assert reply["intent"] == "rebate_query" and rebate_card(reply)["quarter"] == "2026Q3"
+    total_at = reply["text"].index(yuan(q3["total"]))
+    assert total_at < reply["text"].index(yuan(incremental["amount"]))
+    assert "已结算" in reply["text"]

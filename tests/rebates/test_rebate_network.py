@@ -186,11 +186,17 @@ def test_add_rules_and_unknown_ids() -> None:
 
 @st.composite
 def trees_and_moves(draw: st.DrawFn) -> tuple[list[tuple[str, Level, str | None]], list[tuple[int, int]]]:
-    """A random valid tree (each node under an earlier node of a shallower level) and random move attempts."""
+    """A random valid tree (each node under an earlier node of a shallower level, at most five
+    partners an alliance) and random move attempts."""
     nodes: list[tuple[str, Level, str | None]] = [("n0", Level.NATIONAL, None)]
+
+    def full(alliance: tuple[str, Level, str | None]) -> bool:
+        partners = sum(1 for n in nodes if n[2] == alliance[0] and n[1] is Level.PARTNER)
+        return alliance[1] is Level.ALLIANCE and partners >= ALLIANCE_PARTNERS[1]
+
     for index in range(1, draw(st.integers(min_value=1, max_value=25))):
         level = draw(st.sampled_from(LEVELS[1:]))
-        parents = [n for n in nodes if n[1].depth < level.depth]
+        parents = [n for n in nodes if n[1].depth < level.depth and not (level is Level.PARTNER and full(n))]
         parent = draw(st.sampled_from(parents))
         nodes.append((f"n{index}", level, parent[0]))
     moves = draw(st.lists(st.tuples(st.integers(0, len(nodes) - 1), st.integers(0, len(nodes) - 1)), max_size=10))

@@ -97,15 +97,18 @@ class ConversationHub:
 
 class RedisConversationHub:
     """Conversation events through Redis pub/sub, one channel per conversation
-    (``<prefix>:conversation:<id>``).  An instance subscribes to a conversation's channel
-    while it holds at least one of its sockets, so ``publish`` reaches exactly the
-    instances that have someone to deliver to.  One connection per instance carries every
-    subscription; a reader task delivers what arrives to the local sockets."""
+    (``<prefix>:conversation:<id>``; the expert consoles' hub: ``<prefix>:expert:<user id>``).
+    An instance subscribes to a conversation's channel while it holds at least one of its
+    sockets, so ``publish`` reaches exactly the instances that have someone to deliver to.
+    One connection per instance carries every subscription; a reader task delivers what
+    arrives to the local sockets."""
 
-    def __init__(self, url: str, *, prefix: str = "assistant", confirm_seconds: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, prefix: str = "assistant", kind: str = "conversation", confirm_seconds: float = 5.0
+    ) -> None:
         self._redis = Redis.from_url(url)
         self._pubsub = self._redis.pubsub()
-        self._prefix = f"{prefix}:conversation:"
+        self._prefix = f"{prefix}:{kind}:"  # kind: what the keys name ("expert": the expert consoles)
         self._local = ConversationHub()
         self._lock = asyncio.Lock()  # orders (un)subscribe with the local joins and leaves
         self._confirmed: dict[str, asyncio.Future[None]] = {}

@@ -41,11 +41,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def build_hub(settings: Settings) -> Hub:
-    """The conversation hub: through Redis pub/sub when ``redis_url`` is set (several
-    instances), else the sockets of this process."""
+def build_hub(settings: Settings, kind: str = "conversation") -> Hub:
+    """A hub of sockets keyed by ``kind`` (conversation ids; "expert": expert user ids):
+    through Redis pub/sub when ``redis_url`` is set (several instances), else the sockets
+    of this process."""
     if settings.redis_url:
-        return RedisConversationHub(settings.redis_url, prefix=settings.redis_key_prefix)
+        return RedisConversationHub(settings.redis_url, prefix=settings.redis_key_prefix, kind=kind)
     return ConversationHub()
 
 
@@ -66,6 +67,7 @@ class Runtime:
         self.tickets: SocketTickets | None = None  # WebSocket sign-in tickets
         self.load_error: str | None = None
         self.hub: Hub = build_hub(settings)
+        self.expert_hub: Hub = build_hub(settings, "expert")  # the expert consoles, by expert id
         self._ready = threading.Event()
         self._loader: threading.Thread | None = None
         self._turn_lane: anyio.CapacityLimiter | None = None

@@ -177,11 +177,22 @@ class Settings(BaseSettings):
     # How often unanswered messages are looked for (after the first pass at start).
     pending_sweep_seconds: float = Field(default=5, gt=0)
 
+    # -- Several instances (issue 17) ----------------------------------------------------------
+    # Redis shared by the instances behind one proxy (redis://host:6379/0): the conversation
+    # hub's events go through its pub/sub (assistant/api/hub.py) and the rate-limit counters
+    # live in it (unless rate_limit_storage_uri names other storage).  None: both stay in
+    # this process, as for one instance.
+    redis_url: str | None = None
+    # Prefix of every key and channel this service makes in Redis, so deployments (or test
+    # runs) sharing one Redis keep apart.
+    redis_key_prefix: str = Field(default="assistant", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+
     # -- Hardening (issue 13, harden-b): throttling and request size (assistant/api/throttle.py)
     rate_limit_enabled: bool = True
-    # Where the counters live: this process ("async+memory://"), or Redis shared by every
-    # instance ("async+redis://host:6379/0", with the redis package installed).
-    rate_limit_storage_uri: str = "async+memory://"
+    # Where the counters live, in the `limits` notation: this process ("async+memory://"), or
+    # Redis shared by every instance ("async+redis://host:6379/0").  Empty: derived from
+    # redis_url (see rate_limit_storage), else this process.
+    rate_limit_storage_uri: str = ""
     # Limits in the `limits` notation; every part of a ";"-list must hold.
     rate_limit_sign_in_ip: str = "30/minute"  # sign-in attempts per client address
     # Failed sign-ins in growing tiers: past one, the name (or address) is locked until it
@@ -202,6 +213,19 @@ class Settings(BaseSettings):
     # GET /metrics: readable with this bearer token (a Prometheus scraper's); empty: admins'
     # access tokens only.
     metrics_token: str = ""
+
+    @property
+    def rate_limit_storage(self) -> str:
+        """The rate-limit storage URI: ``rate_limit_storage_uri`` when set, else Redis at
+        ``redis_url`` (limits' ``async+`` form of it), else this process's memory."""
+        if self.rate_limit_storage_uri:
+            return self.rate_limit_storage_uri
+        if self.redis_url:
+            scheme, sep, rest = self.redis_url.partition("://")
+            if scheme == "unix":
+                return f"async+redis+unix://{rest}"
+            return f"async+{scheme}{sep}{rest}"
+        return "async+memory://"
 
 
 @lru_cache(maxsize=1)

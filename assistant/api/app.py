@@ -126,6 +126,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         await run_in_threadpool(rt.start_storage)
         rt.start_loading()  # index and model load in the background; /readyz says when
         yield
+        await rt.hub.close()
+        await rt.expert_hub.close()
         rt.close()
 
     app = FastAPI(

@@ -3,21 +3,58 @@ own (an expert joined, an expert's message), not in answer to a client frame.
 
 Events are stored first (``ChatService.append_event``) so a client that is offline
 gets them by ``resume``; the hub only delivers to whoever is connected now.
+
+Two implementations of one interface (:class:`Hub`), chosen by
+:func:`assistant.api.runtime.build_hub`:
+
+* :class:`ConversationHub` (the default): the sockets of this process, in a dictionary;
+  ``publish`` sends to them directly.
+* :class:`RedisConversationHub` (``ASSISTANT_REDIS_URL`` set): for several instances
+  behind one proxy.  ``publish`` sends the event once to the conversation's Redis
+  channel; every instance holding a socket of that conversation is subscribed to the
+  channel and delivers to its own sockets (the publishing instance included, through
+  Redis like the others, so no socket gets an event twice).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import defaultdict
-from typing import Any
+from contextlib import suppress
+from typing import Any, Protocol
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
 log = logging.getLogger(__name__)
 
 
+class Hub(Protocol):
+    async def join(self, conversation_id: str, websocket: WebSocket) -> None: ...
+
+    async def leave(self, conversation_id: str, websocket: WebSocket) -> None: ...
+
+    def connected(self, conversation_id: str) -> int:
+        """Sockets of the conversation open on this instance."""
+        ...
+
+    def total(self) -> int:
+        """Open sockets of this instance over all conversations (the metrics gauge)."""
+        ...
+
+    async def publish(self, conversation_id: str, event: dict[str, Any]) -> int:
+        """Deliver ``event`` to every socket of the conversation, on whichever instance."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class ConversationHub:
+    """The sockets of this process (see the module docstring)."""
+
     def __init__(self) -> None:
         self._sockets: dict[str, set[WebSocket]] = defaultdict(set)
         self._lock = asyncio.Lock()
@@ -53,3 +90,116 @@ class ConversationHub:
             except (RuntimeError, OSError) as exc:  # closing or closed: resume will catch it up
                 log.debug("publish to a closing socket failed: %s", exc)
         return delivered
+
+    async def close(self) -> None:
+        """Nothing to release (the sockets close with their handlers)."""
+
+
+class RedisConversationHub:
+    """Conversation events through Redis pub/sub, one channel per conversation
+    (``<prefix>:conversation:<id>``; the expert consoles' hub: ``<prefix>:expert:<user id>``).
+    An instance subscribes to a conversation's channel while it holds at least one of its
+    sockets, so ``publish`` reaches exactly the instances that have someone to deliver to.
+    One connection per instance carries every subscription; a reader task delivers what
+    arrives to the local sockets."""
+
+    def __init__(
+        self, url: str, *, prefix: str = "assistant", kind: str = "conversation", confirm_seconds: float = 5.0
+    ) -> None:
+        self._redis = Redis.from_url(url)
+        self._pubsub = self._redis.pubsub()
+        self._prefix = f"{prefix}:{kind}:"  # kind: what the keys name ("expert": the expert consoles)
+        self._local = ConversationHub()
+        self._lock = asyncio.Lock()  # orders (un)subscribe with the local joins and leaves
+        self._confirmed: dict[str, asyncio.Future[None]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._confirm_seconds = confirm_seconds
+
+    def _channel(self, conversation_id: str) -> str:
+        return self._prefix + conversation_id
+
+    async def join(self, conversation_id: str, websocket: WebSocket) -> None:
+        """Add the socket; the conversation's first socket on this instance subscribes, and
+        join returns once Redis confirms it (an event published after join reaches it)."""
+        async with self._lock:
+            first = self._local.connected(conversation_id) == 0
+            await self._local.join(conversation_id, websocket)
+            if not first:
+                return
+            channel = self._channel(conversation_id)
+            confirmed = asyncio.get_running_loop().create_future()
+            self._confirmed[channel] = confirmed
+            try:
+                await self._pubsub.subscribe(channel)
+                if self._reader is None or self._reader.done():
+                    self._reader = asyncio.create_task(self._read(), name="hub-redis-reader")
+                await asyncio.wait_for(confirmed, self._confirm_seconds)
+            except BaseException:
+                self._confirmed.pop(channel, None)
+                await self._local.leave(conversation_id, websocket)
+                raise
+
+    async def leave(self, conversation_id: str, websocket: WebSocket) -> None:
+        async with self._lock:
+            await self._local.leave(conversation_id, websocket)
+            if self._local.connected(conversation_id) == 0:
+                try:
+                    await self._pubsub.unsubscribe(self._channel(conversation_id))
+                except RedisError as exc:  # the connection is gone: so is the subscription
+                    log.warning("hub: unsubscribe failed: %s", exc)
+
+    def connected(self, conversation_id: str) -> int:
+        return self._local.connected(conversation_id)
+
+    def total(self) -> int:
+        return self._local.total()
+
+    async def publish(self, conversation_id: str, event: dict[str, Any]) -> int:
+        """Send the event once to the conversation's channel; returns how many instances
+        were subscribed (each delivers to its own sockets), 0 when Redis cannot be reached
+        (the event is stored: the clients get it by ``resume``)."""
+        try:
+            return int(await self._redis.publish(self._channel(conversation_id), json.dumps(event, ensure_ascii=False)))
+        except RedisError as exc:
+            log.warning("hub: publish to Redis failed (clients catch up by resume): %s", exc)
+            return 0
+
+    async def _read(self) -> None:
+        """Deliver what arrives on the subscribed channels to this instance's sockets."""
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:  # redis-py reconnects and resubscribes
+                log.warning("hub: reading from Redis failed: %s", exc)
+                await asyncio.sleep(0.5)
+                continue
+            if message is None:
+                continue
+            channel = _text(message.get("channel"))
+            if message["type"] == "subscribe":
+                waiting = self._confirmed.pop(channel, None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(None)
+            elif message["type"] == "message" and channel.startswith(self._prefix):
+                try:
+                    event = json.loads(message["data"])
+                except (TypeError, ValueError) as exc:
+                    log.warning("hub: undecodable message on %s: %s", channel, exc)
+                    continue
+                await self._local.publish(channel[len(self._prefix) :], event)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._reader
+        with suppress(RedisError, OSError):
+            await self._pubsub.aclose()
+        with suppress(RedisError, OSError):
+            await self._redis.aclose()
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")

@@ -50,7 +50,6 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from assistant.api.deps import CallerDep, RuntimeDep
 from assistant.api.events import MAX_SEQ
-from assistant.api.hub import ConversationHub
 from assistant.api.runtime import NotReadyError, Runtime
 from assistant.api.sockets import closed_at_expiry, receive_text, sign_in_socket
 from assistant.chat.service import StoredEvent
@@ -362,10 +361,9 @@ _frames: TypeAdapter[
 
 
 class _Live:
-    """Per-app delivery state: expert sockets by expert id, and the background tasks."""
+    """Per-app delivery state: the background tasks (expert sockets are ``rt.expert_hub``)."""
 
     def __init__(self) -> None:
-        self.experts = ConversationHub()  # keyed by expert user id
         self._dirty: set[str] = set()
         self._pusher: asyncio.Task[None] | None = None
 
@@ -406,13 +404,13 @@ class _Live:
             if isinstance(delivery, ToConversation):
                 await rt.hub.publish(delivery.conversation_id, chat_event_json(delivery.event))
             elif isinstance(delivery, ToExpert):
-                await self.experts.publish(delivery.expert_id, delivery.event)
+                await rt.expert_hub.publish(delivery.expert_id, delivery.event)
             elif isinstance(delivery, QueueChanged):
                 self._dirty |= delivery.lines
                 if self._pusher is None or self._pusher.done():
-                    self._pusher = asyncio.create_task(self._push_queues(service))
+                    self._pusher = asyncio.create_task(self._push_queues(rt, service))
 
-    async def _push_queues(self, service: HandoffService) -> None:
+    async def _push_queues(self, rt: Runtime, service: HandoffService) -> None:
         """Every connected expert gets their fresh queue (coalesced while it runs)."""
         while self._dirty:
             self._dirty = set()
@@ -424,7 +422,7 @@ class _Live:
                     continue
                 if snapshot is not None:
                     mine, waiting = snapshot
-                    await self.experts.publish(expert_id, {"type": "queue", **_queue(mine, waiting).model_dump()})
+                    await rt.expert_hub.publish(expert_id, {"type": "queue", **_queue(mine, waiting).model_dump()})
 
 
 # -- the router ----------------------------------------------------------------------------
@@ -632,7 +630,7 @@ def build_router() -> APIRouter:
             return
         await websocket.accept()
         # Online and subscribed first, then the snapshot: a change after it is pushed.
-        await live.experts.join(caller.user_id, websocket)
+        await rt.expert_hub.join(caller.user_id, websocket)
         came_online = service.presence.connect(caller.user_id)
         try:
             expert = await run_in_threadpool(lambda: service.expert_info(caller=caller))
@@ -655,7 +653,7 @@ def build_router() -> APIRouter:
             if websocket.application_state != WebSocketState.DISCONNECTED:
                 raise
         finally:
-            await live.experts.leave(caller.user_id, websocket)
+            await rt.expert_hub.leave(caller.user_id, websocket)
             if service.presence.disconnect(caller.user_id):
                 with suppress(SQLAlchemyError):
                     await run_in_threadpool(service.presence_changed)

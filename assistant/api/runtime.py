@@ -14,7 +14,7 @@ import anyio
 import anyio.to_thread
 from sqlalchemy import select
 
-from assistant.api.hub import ConversationHub
+from assistant.api.hub import ConversationHub, Hub, RedisConversationHub
 from assistant.api.metrics import Metrics
 from assistant.api.throttle import Throttle
 from assistant.auth import InvalidCredentialsError, TokenService, load_or_create_secret, verify_password
@@ -41,6 +41,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def build_hub(settings: Settings, kind: str = "conversation") -> Hub:
+    """A hub of sockets keyed by ``kind`` (conversation ids; "expert": expert user ids):
+    through Redis pub/sub when ``redis_url`` is set (several instances), else the sockets
+    of this process."""
+    if settings.redis_url:
+        return RedisConversationHub(settings.redis_url, prefix=settings.redis_key_prefix, kind=kind)
+    return ConversationHub()
+
+
 class NotReadyError(AssistantError):
     code = "not_ready"
 
@@ -57,7 +66,8 @@ class Runtime:
         self.portals: WidgetService | None = None  # widget sign-in (assistant/portals)
         self.tickets: SocketTickets | None = None  # WebSocket sign-in tickets
         self.load_error: str | None = None
-        self.hub = ConversationHub()
+        self.hub: Hub = build_hub(settings)
+        self.expert_hub: Hub = build_hub(settings, "expert")  # the expert consoles, by expert id
         self._ready = threading.Event()
         self._loader: threading.Thread | None = None
         self._turn_lane: anyio.CapacityLimiter | None = None

@@ -2,9 +2,10 @@
 limit, so one caller cannot take the service's CPU, memory or database from the others.
 
 Rate limits use the `limits` library (sliding-window counters): it is well kept, has the
-same limiters over in-memory and Redis storage (``rate_limit_storage_uri``: the default
-``async+memory://`` counts in this process; ``async+redis://host:6379/0`` shares the
-counters between instances once they run behind one proxy), and its asyncio API never
+same limiters over in-memory and Redis storage (``Settings.rate_limit_storage``:
+``async+memory://`` counts in this process; with ``redis_url`` set, or an explicit
+``async+redis://host:6379/0``, the counters are shared by the instances behind one proxy,
+through redis-py's asyncio client under ``redis_key_prefix``), and its asyncio API never
 blocks the event loop on Redis.  Limits are settings in its notation (``"15/10 seconds;
 90/minute"``: every part must hold).  A refusal is HTTP 429 with ``Retry-After`` and code
 ``rate_limited`` (``sign_in_locked`` while failed sign-ins lock a name or address); on the
@@ -111,7 +112,14 @@ class Throttle:
 
     def __init__(self, settings: Settings, *, on_refusal: Callable[[str], None] | None = None) -> None:
         self.enabled = settings.rate_limit_enabled
-        self._uri = settings.rate_limit_storage_uri
+        self._uri = settings.rate_limit_storage
+        # Redis storage: redis-py's asyncio client (limits defaults to coredis, which is not
+        # a dependency) and this deployment's key prefix.
+        self._storage_options: dict[str, str] = (
+            {"implementation": "redispy", "key_prefix": f"{settings.redis_key_prefix}:limits"}
+            if self._uri.startswith(("async+redis", "async+rediss"))
+            else {}
+        )
         self._rules: dict[str, list[RateLimitItem]] = {
             "sign_in_ip": parse_many(settings.rate_limit_sign_in_ip),
             "sign_in_failures_user": parse_many(settings.rate_limit_sign_in_failures_user),
@@ -131,7 +139,7 @@ class Throttle:
 
     def _get(self) -> RateLimiter:
         if self._limiter is None:  # made on the event loop, on first use
-            self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(self._uri))
+            self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(self._uri, **self._storage_options))
         return self._limiter
 
     async def hit(self, rule: str, key: str) -> None:

@@ -351,11 +351,14 @@ class ChatService:
             return self._store_user_message(caller, conversation_id, client_msg_id, text, patch)
         except IntegrityError:
             # This client_msg_id was stored before (a retry, or a concurrent connection): the
-            # first one answers.
+            # first one answers.  Any other constraint (a seq taken twice would be a bug in
+            # the seq allocation) is not a duplicate and is raised as it is.
             with self.db.read() as s:
                 params = {"cid": conversation_id, "client_msg_id": client_msg_id}
-                row = s.connection().execute(_EVENT_BY_CLIENT_ID, params).one()
-                return Accepted(_stored(row), duplicate=True, context=None)
+                row = s.connection().execute(_EVENT_BY_CLIENT_ID, params).first()
+            if row is None:
+                raise
+            return Accepted(_stored(row), duplicate=True, context=None)
 
     def answer(self, *, caller: Caller, conversation_id: str, accepted: Accepted) -> tuple[StoredEvent, ...]:
         """Step 2: run the engine on an accepted message and commit its reply and profile.
@@ -526,7 +529,9 @@ class ChatService:
     ) -> Accepted:
         with self.db.write() as s:
             db = s.connection()
-            conversation = db.execute(_CONVERSATION, {"cid": conversation_id}).first()
+            # The row lock (FOR UPDATE; SQLite's BEGIN IMMEDIATE already serialises writers)
+            # keeps another instance from taking the same next seq until this one commits.
+            conversation = db.execute(_CONVERSATION_FOR_UPDATE, {"cid": conversation_id}).first()
             if conversation is None or conversation.user_id != caller.user_id:
                 raise ConversationNotFoundError("conversation not found")
             seq = conversation.last_seq + 1
@@ -594,16 +599,15 @@ class ChatService:
         if event_type in {"message", "reply", "profile"}:
             raise ValueError(f"{event_type!r} events are written by the turn logic only")
         with self.db.write() as s:
-            conversation = s.get(Conversation, conversation_id)
-            if conversation is None:
+            # One UPDATE ... RETURNING takes the next seq: the row stays locked until commit,
+            # so two instances appending to one conversation never read the same last_seq.
+            db = s.connection()
+            seq = db.execute(_CLAIM_EVENT_SEQ, {"cid": conversation_id, "now": utcnow()}).scalar()
+            if seq is None:
                 raise ConversationNotFoundError("conversation not found")
-            seq = conversation.last_seq + 1
-            event = Event(conversation_id=conversation_id, seq=seq, type=event_type, payload=payload)
-            s.add(event)
-            conversation.last_seq = seq
-            conversation.updated_at = utcnow()
-            s.flush()
-            return StoredEvent(seq=seq, type=event_type, payload=payload)
+            event = StoredEvent(seq=seq, type=event_type, payload=payload)
+            db.execute(_INSERT_EVENT, _event_row(conversation_id, event))
+            return event
 
     # -- history, resume, feedback, profile -------------------------------------------
 
@@ -674,6 +678,7 @@ _CONVERSATION = select(
     _conversations.c.title,
     _conversations.c.dialogue_state,
 ).where(_conversations.c.id == bindparam("cid"))
+_CONVERSATION_FOR_UPDATE = _CONVERSATION.with_for_update()
 _EVENT_COLUMNS = (_events.c.seq, _events.c.type, _events.c.payload, _events.c.client_msg_id, _events.c.reply_to)
 _EVENT_BY_CLIENT_ID = select(*_EVENT_COLUMNS).where(
     _events.c.conversation_id == bindparam("cid"), _events.c.client_msg_id == bindparam("client_msg_id")
@@ -744,6 +749,14 @@ _CLAIM_REPLY_SEQS = (
         dialogue_state=bindparam("new_state"),
         updated_at=bindparam("now"),
     )
+    .returning(_conversations.c.last_seq)
+)
+
+# A server-initiated event takes the conversation's next seq.
+_CLAIM_EVENT_SEQ = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("cid"))
+    .values(last_seq=_conversations.c.last_seq + 1, updated_at=bindparam("now"))
     .returning(_conversations.c.last_seq)
 )
 

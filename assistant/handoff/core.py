@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from assistant.chat.service import StoredEvent
 from assistant.content.loader import Corpus
@@ -188,10 +189,21 @@ class HandoffCore:
         client_msg_id: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> SessionEvent:
-        row.last_seq += 1
+        # The next seq comes from one UPDATE ... RETURNING (the row stays locked until
+        # commit), not from the loaded row: two instances logging to one session would
+        # both read the same last_seq.  Pending changes of ``row`` are flushed first.
+        s.flush()
+        seq = s.execute(
+            update(HandoffSession)
+            .where(HandoffSession.id == row.id)
+            .values(last_seq=HandoffSession.last_seq + 1)
+            .returning(HandoffSession.last_seq)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        set_committed_value(row, "last_seq", seq)  # as stored; not written again at flush
         event = HandoffEvent(
             session_id=row.id,
-            seq=row.last_seq,
+            seq=seq,
             kind=kind,
             sender=sender,
             author_id=author_id,

@@ -1,0 +1,119 @@
+"""Two real service instances (uvicorn on two free ports, in this process) on one fresh
+PostgreSQL database and one Redis, as behind a proxy without sticky sessions: an expert's
+message relayed on instance A reaches the salesperson's socket on instance B, once; rate
+limits count requests to either instance against one limit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.api.conftest import LiveServer, free_port, make_server_settings
+from tests.handoff.clients import of_type, post, recv, until
+from tests.handoff.conftest import EXPERTS
+from tests.redis_backend import REDIS_URL, redis_prefix
+from tests.storage_backends import fresh_postgres_database
+
+pytestmark = pytest.mark.slow
+
+WIDGET_LIMIT = 5  # widget session exchanges per client address and minute, over both instances
+
+
+@pytest.fixture(scope="module")
+def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, LiveServer]]:
+    tmp = tmp_path_factory.mktemp("instances")
+    with fresh_postgres_database() as database_url, redis_prefix() as prefix:
+        experts = tmp / "experts.yaml"
+        experts.write_text(EXPERTS, encoding="utf-8")
+        settings = make_server_settings(
+            tmp,
+            database_url=database_url,
+            redis_url=REDIS_URL,
+            redis_key_prefix=prefix,
+            handoff_experts_file=experts,
+            rate_limit_widget_session_ip=f"{WIDGET_LIMIT}/minute",
+        )
+        a, b = LiveServer(settings, free_port()), LiveServer(settings, free_port())
+        a.start()  # one after the other: the first migrates and seeds, the second finds it done
+        try:
+            b.start()
+            try:
+                yield a, b
+            finally:
+                b.stop()
+        finally:
+            a.stop()
+
+
+def test_an_expert_message_relayed_on_one_instance_reaches_the_salesperson_on_the_other(
+    instances: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = instances
+    alice, expert = a.token("alice"), a.token("exp_eg")  # one secret: tokens hold on both
+
+    async def scenario() -> None:
+        expert_url = a.socket_url(expert, "/ws/expert")
+        async with connect(expert_url) as ex, connect(b.socket_url(alice)) as rq:
+            assert (await recv(ex))["type"] == "ready"  # the expert is online on A
+            ready = await recv(rq)
+            cid = ready["conversation_id"]
+            asked = post(
+                a.http,
+                "/api/handoff/request",
+                alice,
+                {
+                    "conversation_id": cid,
+                    "product_model": "EG-2100",
+                    "serial": "LT1234567",
+                    "symptom": "COM1 读不到数据",
+                    "site": "宁波",
+                    "urgency": "high",
+                },
+            )
+            assert asked.status_code == 200, asked.text
+            sid = asked.json()["id"]
+            assert post(a.http, f"/api/handoff/sessions/{sid}/accept", expert).status_code == 200
+            joined, _ = await until(rq, of_type("expert_joined"))  # stored on A, pushed on B
+            assert joined["expert"] == "周工"
+
+            for n, text in enumerate(("先断电重启", "再看 SYS 灯"), start=1):
+                body = {"client_msg_id": f"e{n}", "text": text}
+                sent = post(a.http, f"/api/handoff/sessions/{sid}/messages", expert, body)
+                assert sent.status_code == 200, sent.text
+            first, _ = await until(rq, of_type("expert_message"))
+            second, between = await until(rq, of_type("expert_message"))
+            # Once each, in order: a second copy of the first would have come before the second.
+            assert (first["text"], second["text"]) == ("先断电重启", "再看 SYS 灯")
+            assert not any(e["type"] == "expert_message" for e in between)
+            assert second["seq"] > first["seq"] > joined["seq"]
+
+            # And the other way: the salesperson's message on B reaches the expert's socket on A
+            # (B's outbox publishes it to the expert's channel; A holds the expert's socket).
+            await rq.send(json.dumps({"type": "message", "client_msg_id": "m1", "text": "SYS 灯红色常亮"}))
+            relayed, _ = await until(ex, lambda e: e["type"] == "session_event" and e["kind"] == "message")
+            assert relayed["sender"] == "requester" and relayed["text"] == "SYS 灯红色常亮"
+
+    asyncio.run(scenario())
+
+
+def test_rate_limits_count_requests_to_either_instance_against_one_limit(
+    instances: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = instances
+
+    def exchange(server: LiveServer) -> int:
+        # The limit is counted before the route reads the body: an empty body still counts.
+        return httpx.post(f"{server.http}/api/widget/session", json={}, timeout=10).status_code
+
+    on_a = [exchange(a) for _ in range(3)]
+    on_b = [exchange(b) for _ in range(WIDGET_LIMIT - 3)]
+    assert 429 not in on_a + on_b  # 3 on A and 2 on B: within the limit of 5
+    refused = httpx.post(f"{b.http}/api/widget/session", json={}, timeout=10)
+    assert refused.status_code == 429  # B alone saw 2: the count is the two instances' together
+    assert refused.json()["code"] == "rate_limited" and int(refused.headers["Retry-After"]) >= 1
+    assert exchange(a) == 429

@@ -131,6 +131,7 @@ _VERSUS = re.compile(
     r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
 )
 _SHORT_FOLLOWUP = 16
+_CITE_MARK = re.compile(r"\[(\d+)\]")
 # Asking outright for a case, at the end of a description of the customer.
 # A definition asked, maybe with an example of it: "超额累进是啥 举个例子", "什么叫基线 比如呢".
 _DEFINE = re.compile(r"是啥|是什么|什么意思|啥意思|什么叫|啥叫|怎么算|咋算|如何计算")
@@ -143,6 +144,10 @@ _PAYBACK = re.compile(r"回本|回收期|投资回报|roi")
 _WANTS_WORDS = re.compile(
     r"给我|帮我|来段|来个|开个场|写个|写段|怎么说|咋说|怎么讲|怎么开口|怎么回|咋回|给.{0,12}讲|讲讲|讲一下|开场"
 )
+# Asking for a script outright (not only for words: "怎么回" may want the facts of a comparison).
+_SCRIPT_WORDS = re.compile(r"话术|开场|开个场|说辞|怎么开口")
+# How to answer a customer's objection: "客户说博远便宜好几百 我咋回".
+_HOW_TO_REPLY = re.compile(r"咋回|怎么回|如何回|怎么说|咋说|怎么应对|咋应对|如何应对|怎么讲|咋讲|咋整|怎么搞")
 _TRAINING_INTENTS: frozenset[Intent] = frozenset(
     {"knowledge_qa", "out_of_scope", "script_request", "product_params", "greeting"}
 )
@@ -268,8 +273,16 @@ class DialogueEngine:
             # "有没有懂传感器的专家 以后选型想请教下", "想找网关专家聊聊明年的规划": no problem in
             # sight and no one asked for right now: the expert is offered, not started.
             offer_only = True
-        elif ROI_ASK.search(norm) and parse_roi(norm).any and (intent not in SERVICE_INTENTS or _PAYBACK.search(norm)):
+        elif (
+            ROI_ASK.search(norm)
+            and parse_roi(norm).any
+            and (intent not in SERVICE_INTENTS or _PAYBACK.search(norm))
+            # "老板就关心多久回本 … 给老板的开场怎么说": the script, which computes the payback
+            and not (_SCRIPT_WORDS.search(norm) and _WANTS_WORDS.search(norm))
+        ):
             kind, intent = "roi", "knowledge_qa"  # "投入150万的话几个月回本": a payback, not a rebate
+        elif intent in ("knowledge_qa", "profile_update") and _SCRIPT_WORDS.search(norm) and _WANTS_WORDS.search(norm):
+            intent = "script_request"  # "每月停机30小时 … 给老板的开场怎么说"
         elif intent == "profile_update" and "case" in analysis.cues:
             intent = "case_request"  # "南京化工园区大厂 想做预测性维护 有标杆没"
         elif intent == "case_request" and _DEFINE.search(norm) and not _CASE_ASK.search(norm):
@@ -668,10 +681,20 @@ class DialogueEngine:
         out = Composer(lang)
         say_matchups(matchups, question=a.text, out=out)
         first = matchups[0]
+        body, citations = out.render(), tuple(out.citations)
+        cards: tuple[Any, ...] = ()
+        if turn.changes is None and _HOW_TO_REPLY.search(a.text):
+            # "客户说博远的网关便宜好几百 我咋回": the objection script first, then the facts.
+            script = self._objection_script(turn, line=first.product.line)
+            if script is not None:
+                shift = len(script.citations)
+                body = script.text + "\n" + _CITE_MARK.sub(lambda m: f"[{int(m.group(1)) + shift}]", body)
+                cards, citations = script.cards, script.citations + citations
         return self._reply(
             turn,
-            text=out.render(),
-            citations=tuple(out.citations),
+            text=body,
+            cards=cards,
+            citations=citations,
             suggestions=self._suggest(turn, product=first.product.id),
             handoff_offered=bool(out.unknown),
             state=task(
@@ -680,6 +703,19 @@ class DialogueEngine:
                 rival=first.rival.competitor_model,
             ),
         )
+
+    def _objection_script(self, turn: TurnPlan, *, line: str) -> Reply | None:
+        """The objection-handling script of ``line`` for this customer, if the library has one."""
+        profile = (
+            turn.profile
+            if turn.profile.product_line or turn.profile.product_model
+            else replace(turn.profile, product_line=line)
+        )
+        reply = self._script(replace(turn, profile=profile, task=None, changes=None))
+        card = next((c for c in reply.cards if isinstance(c, ScriptCard)), None)
+        if card is None or card.stage != "objection" or card.product_line != line:
+            return None
+        return reply
 
     def _roi(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
@@ -749,6 +785,7 @@ class DialogueEngine:
             # a follow-up keeps the last script's stage ("换成给他们IT讲" after an opening), below its line
             carried_stages=(last.stage.value,) if last is not None else (),
             personas=a.personas_hinted,
+            competitors=a.competitors,
             language=lang,
         )
         if not recs or not self.corpus.scripts:

@@ -50,6 +50,7 @@ def get_recommendation(
     stages: Sequence[str] = (),
     personas: Sequence[str] = (),
     carried_stages: Sequence[str] = (),
+    competitors: Sequence[str] = (),
     language: str = "zh",
 ) -> list[Recommendation]:
     """The ``k`` best scripts or cases for the profile (and the question, when given).
@@ -57,6 +58,7 @@ def get_recommendation(
     ``stages`` and ``personas`` are cues read from the question ("太贵" -> objection);
     the profile's persona counts first.  ``carried_stages`` are the last script's, kept by a
     follow-up that names none ("换成给老板讲"): they count less than the product line.
+    ``competitors`` named in the question favour the scripts written against them.
     Items scoring 0 are dropped unless nothing scores.
     """
     if kind not in ("script", "case"):
@@ -71,6 +73,7 @@ def get_recommendation(
                 stages=stages,
                 personas=personas,
                 carried_stages=carried_stages,
+                competitors=competitors,
                 relevance=relevance,
                 language=language,
             )
@@ -100,6 +103,7 @@ def _score_script(
     stages: Sequence[str],
     personas: Sequence[str],
     carried_stages: Sequence[str] = (),
+    competitors: Sequence[str] = (),
     relevance: dict[str, float],
     language: str,
 ) -> Recommendation:
@@ -116,6 +120,8 @@ def _score_script(
     if line and s.product_line == line:
         score += 2
         reasons.append(text(language, "why_line", line=corpus.line_name(line)))
+    if any(c in s.title or c in s.template for c in competitors):
+        score += 2  # "客户说博远便宜": the script written against 博远
     rel = relevance.get(s.id, 0.0)
     if rel:
         score += rel

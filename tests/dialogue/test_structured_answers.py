@@ -4,6 +4,7 @@ asked directly, comparisons from the competitor blocks, handoff before answering
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -394,3 +395,27 @@ def test_beside_a_fault_a_row_named_in_passing_is_not_answered(shipped_engine: D
     (reply,) = ask(shipped_engine, "mp平台上告警都触发了 值班的人没收到短信 咋回事")
     assert "MP-CLD-STD#fault-2" in cited(reply)
     assert "告警通道：" not in reply.text and "支持 短信" not in reply.text
+
+
+def test_how_to_answer_a_competitors_price_is_the_objection_script_then_the_facts(
+    shipped_engine: DialogueEngine,
+) -> None:
+    (reply,) = ask(shipped_engine, "客户技术主管说博远的网关便宜好几百 我咋回 客户叫恒能新能源 做锂电的 要上20台eg2100")
+    card = next(c for c in reply.cards if isinstance(c, ScriptCard))
+    script = shipped_engine.corpus.script(card.script_id)
+    assert script is not None and script.stage.value == "objection" and "博远" in script.title
+    assert "恒能新能源" in reply.text and "20 台" in reply.text
+    assert cited(reply)[0] == card.script_id and "EG-2100#competitors" in cited(reply)
+    # every citation has its own marker, the comparison's shifted after the script's
+    marks = sorted({int(n) for n in re.findall(r"\[(\d+)\]", reply.text)})
+    assert marks == list(range(1, len(reply.citations) + 1))
+
+
+def test_a_script_asked_with_the_payback_figures_is_the_script(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(
+        shipped_engine,
+        "客户老板就关心多久回本 客户叫华瑞纺织 每月停机30小时左右 一小时损失8000 打算上eg3200 给老板的开场怎么说",
+    )
+    assert reply.intent == "script_request"
+    card = next(c for c in reply.cards if isinstance(c, ScriptCard))
+    assert card.persona == "roi_manager" and card.product_line == "EG" and "华瑞纺织" in reply.text

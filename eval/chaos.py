@@ -79,6 +79,7 @@ class _Session:
     seen: set[int] = field(default_factory=set)
     messages: list[_Message] = field(default_factory=list)
     by_seq: dict[int, _Message] = field(default_factory=dict)
+    early: dict[int, set[int]] = field(default_factory=dict)  # replies by the seq they answer, not yet known
     errors: list[str] = field(default_factory=list)
     reconnects: int = 0
 
@@ -98,16 +99,21 @@ class _Session:
         kind = event.get("type")
         if isinstance(event.get("seq"), int):
             self.seen.add(event["seq"])
-        if kind == "ack":
+        if kind in ("ack", "message"):
+            # "message" is the stored user message replayed by ``resume``: stored, so acknowledged,
+            # even when the ack itself was lost with the killed server.
             for m in self.messages:
-                if m.client_msg_id == event["client_msg_id"] and m.seq is None:
+                if m.client_msg_id == event.get("client_msg_id") and m.seq is None:
                     m.seq = event["seq"]
                     self.by_seq[m.seq] = m
+                    m.replies.update(self.early.pop(m.seq, set()))
                     return True
         elif kind == "reply" and event.get("reply_to") in self.by_seq:
             self.by_seq[event["reply_to"]].replies.add(event["seq"])
-        elif kind == "message":  # a resumed ack (stored user message)
-            pass
+        elif kind == "reply" and isinstance(event.get("reply_to"), int):
+            # A reply replayed before the message it answers is known here (resume sends the
+            # stored message and its reply together; the resent message's duplicate ack comes after).
+            self.early.setdefault(event["reply_to"], set()).add(event["seq"])
         elif kind == "error":
             self.errors.append(str(event.get("code")))
         return False

@@ -565,6 +565,8 @@ def _csat_line(
     amount = round_cents(rule.amount) if paid else ZERO_CENTS
     if not claims:
         text = f"客户满意度提升补贴：本季度没有提交申请；{reason}"
+    elif not approved and all(c.state_on(day) is ClaimState.REJECTED for c in claims):
+        text = f"客户满意度提升补贴：申请 {claims[0].claim_id} 未获批准，不发放；{reason}"
     elif not approved:
         text = f"客户满意度提升补贴：申请尚未批准，暂不发放；{reason}"
     elif not condition:

@@ -487,3 +487,17 @@ def test_unknown_partner() -> None:
         with pytest.raises(PartnerNotFoundError) as info:
             call()
         assert info.value.code == "partner_not_found"
+
+
+@pytest.mark.parametrize(
+    ("state", "says", "never"),
+    [(ClaimState.REJECTED, "未获批准", "尚未批准"), (ClaimState.PENDING, "尚未批准", "未获批准")],
+)
+def test_a_rejected_claim_is_not_worded_as_pending(state: ClaimState, says: str, never: str) -> None:
+    engine = make_engine(
+        [make_order("SO-1", "100000.00", "2026-01-10")],
+        satisfaction={"2025Q4": 80, "2026Q1": 90},
+        claims=[claim(ClaimKind.CSAT, state)],
+    )
+    rule = engine.statement(partner_id=PARTNER, quarter="2026Q1", as_of=Q2_CLOSED).line(LineKind.SUBSIDY_CSAT).rule
+    assert says in rule and never not in rule

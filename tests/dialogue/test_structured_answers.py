@@ -419,3 +419,17 @@ def test_a_script_asked_with_the_payback_figures_is_the_script(shipped_engine: D
     assert reply.intent == "script_request"
     card = next(c for c in reply.cards if isinstance(c, ScriptCard))
     assert card.persona == "roi_manager" and card.product_line == "EG" and "华瑞纺织" in reply.text
+
+
+def test_whether_an_expert_is_there_at_an_hour_is_a_question_not_a_handoff(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "晚上11点客户现场出问题 这个点还能找到原厂专家吗")
+    assert reply.intent == "knowledge_qa" and "FAQ-RA-003" in cited(reply)
+    assert "工单" in reply.text
+    (now,) = ask(shipped_engine, "网关坏了 现在就找个专家")
+    assert now.intent == "handoff_request"
+
+
+def test_the_poe_budget_is_not_the_switchs_own_consumption(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "带poe的那款交换机 总共能带多少瓦 单口最大多少")
+    assert f"PoE 总功率：{row(shipped_engine, 'CM-SW16-PoE', 'PoE 总功率')}" in reply.text
+    assert "功耗：" not in reply.text

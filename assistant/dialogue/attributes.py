@@ -55,6 +55,7 @@ class _LexiconFile(BaseModel):
     question_cues: list[str] = Field(default_factory=list)
     howto_cues: list[str] = Field(default_factory=list)
     fault_cues: list[str] = Field(default_factory=list)
+    negative_cues: list[str] = Field(default_factory=list)
     roles: list[tuple[str, str]] = Field(default_factory=list)
     not_product_kinds: list[str] = Field(default_factory=list)
 
@@ -95,6 +96,7 @@ class AttributeLexicon:
     question_cues: tuple[str, ...]
     howto_cues: tuple[str, ...]
     fault_cues: tuple[str, ...]
+    negative_cues: tuple[str, ...]  # a passage that says "no" to a yes/no question
     roles: tuple[tuple[str, str], ...]
     not_product_kinds: frozenset[str]  # last words of product names that name no product alone
     # (word, attribute, is a value word, the value as tables write it), longest first
@@ -134,6 +136,7 @@ class AttributeLexicon:
             question_cues=data.question_cues,
             howto_cues=data.howto_cues,
             fault_cues=data.fault_cues,
+            negative_cues=data.negative_cues,
             roles=data.roles,
             not_product_kinds=data.not_product_kinds,
         )
@@ -148,6 +151,7 @@ class AttributeLexicon:
         question_cues: Iterable[str] = (),
         howto_cues: Iterable[str] = (),
         fault_cues: Iterable[str] = (),
+        negative_cues: Iterable[str] = (),
         roles: Iterable[tuple[str, str]] = (),
         not_product_kinds: Iterable[str] = (),
     ) -> AttributeLexicon:
@@ -171,6 +175,7 @@ class AttributeLexicon:
             question_cues=tuple(squash(w) or w for w in question_cues),
             howto_cues=tuple(squash(w) for w in howto_cues),
             fault_cues=tuple(squash(w) for w in fault_cues),
+            negative_cues=tuple(squash(w) for w in negative_cues),
             roles=tuple((squash(a), squash(b)) for a, b in roles),
             not_product_kinds=frozenset(squash(w) for w in not_product_kinds),
             _words=ordered,
@@ -194,7 +199,9 @@ class AttributeLexicon:
             question_cues=self.question_cues,
             howto_cues=self.howto_cues,
             fault_cues=self.fault_cues,
+            negative_cues=self.negative_cues,
             roles=self.roles,
+            not_product_kinds=self.not_product_kinds,
         )
 
     def by_key(self, key: str) -> Attribute | None:

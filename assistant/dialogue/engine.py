@@ -131,6 +131,9 @@ _VERSUS = re.compile(
     r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
 )
 _SHORT_FOLLOWUP = 16
+# A yes/no question: "能直接接2100网关吗", "0区能用不", "可以带进去吗", "行不行".
+_YES_NO = re.compile(r"能.{0,12}(?:吗|不|么|没)$|能不能|可不可以|可以.{0,12}(?:吗|不)$|行吗|行不行|能否|支不支持|是否")
+_VERDICTS = ("可以", "不行", "不能", "够用", "不够", "Yes", "No")
 _CITE_MARK = re.compile(r"\[(\d+)\]")
 # Asking outright for a case, at the end of a description of the customer.
 # A definition asked, maybe with an example of it: "超额累进是啥 举个例子", "什么叫基线 比如呢".
@@ -516,6 +519,8 @@ class DialogueEngine:
             rows=",".join(dict.fromkeys(r for rows in facts.highlight.values() for r in rows)),
         )
         if not facts.highlight:  # answered from the documents: a knowledge task, its subject may change
+            if len(reading.asking) <= 1 and _YES_NO.search(a.text) and self._says_no(out.sentences):
+                out.sentences.insert(0, text(lang, "verdict_no"))  # "pt200能直接接网关吗": "不能。…"
             return self._knowledge_reply(turn, out, query=a.text)
         return self._reply(
             turn,
@@ -527,6 +532,13 @@ class DialogueEngine:
             grounded=bool(out.citations),
             state=state,
         )
+
+    def _says_no(self, sentences: Sequence[str]) -> bool:
+        """The passages said answer a yes/no question with no (and no verdict is said yet)."""
+        if not sentences or sentences[0].startswith(_VERDICTS):
+            return False
+        said = squash("".join(sentences))
+        return any(cue in said for cue in self.attributes.negative_cues)
 
     def _rival_value(self, clause: Any, analysis: Analysis, out: Composer) -> None:
         """A value of a competitor's product: what our competitor notes say of it, or that

@@ -433,3 +433,17 @@ def test_the_poe_budget_is_not_the_switchs_own_consumption(shipped_engine: Dialo
     (reply,) = ask(shipped_engine, "带poe的那款交换机 总共能带多少瓦 单口最大多少")
     assert f"PoE 总功率：{row(shipped_engine, 'CM-SW16-PoE', 'PoE 总功率')}" in reply.text
     assert "功耗：" not in reply.text
+
+
+def test_a_yes_no_question_answered_no_by_a_passage_starts_with_the_verdict(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "pt200压力变送器能直接接2100网关吗")
+    assert reply.text.startswith("不能。") and "模拟量" in reply.text
+    _, zone = ask(shipped_engine, "t10ex防爆等级是啥", "0区能用不")
+    assert zone.text.startswith("不能，")
+    (yes,) = ask(shipped_engine, "2100支持modbus吗")
+    assert yes.text.startswith("可以，")
+
+
+def test_the_lexicon_extended_with_row_names_keeps_its_word_lists(shipped_engine: DialogueEngine) -> None:
+    lexicon = shipped_engine.attributes
+    assert lexicon.negative_cues and lexicon.not_product_kinds and lexicon.fault_cues

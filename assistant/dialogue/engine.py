@@ -131,6 +131,7 @@ _VERSUS = re.compile(
     r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
 )
 _SHORT_FOLLOWUP = 16
+_CAN_GET = re.compile(r"能拿到|拿得到|能不能拿|能拿吗|有没有|能有吗|可以拿")
 # A yes/no question: "能直接接2100网关吗", "0区能用不", "可以带进去吗", "行不行".
 _YES_NO = re.compile(r"能.{0,12}(?:吗|不|么|没)$|能不能|可不可以|可以.{0,12}(?:吗|不)$|行吗|行不行|能否|支不支持|是否")
 _VERDICTS = ("可以", "不行", "不能", "够用", "不够", "Yes", "No")
@@ -1007,10 +1008,16 @@ class DialogueEngine:
                 new_customer = last["new_customer"] == "True"
             if quarter is None and last.get("quarter"):
                 quarter = last["quarter"]
+        asked = turn.analysis.text
+        incremental = last.get("topic") == "incremental" or (
+            turn.state.task == "knowledge" and "增量" in (turn.state.get("query") or "")
+        )
+        if incremental and "增量" not in asked and _CAN_GET.search(asked):
+            asked += " 增量激励"  # "增量激励咋算的" then "那我们这季度能拿到吗": the incremental incentive
         try:
             result = self.rebates.answer(
                 caller=turn.caller,
-                text=turn.analysis.text,
+                text=asked,
                 quarter=quarter if isinstance(quarter, str) else None,
                 amount=amount if isinstance(amount, Decimal) else None,
                 new_customer=new_customer,

@@ -68,6 +68,7 @@ _WHY = (
     "why",
 )
 _INCREMENT = ("增量",)
+_CAN_GET = ("能拿到", "拿得到", "能不能拿", "能拿吗", "有没有", "能有吗", "可以拿")
 _RANK = ("排名", "排第", "第几名", "排老几", "名次", "rank")
 _WHAT_IF = ("再卖", "再签", "多卖", "再做", "再来一单", "能拿多少", "多拿", "能多", "what if")
 _PROGRESS = ("下一档", "还差", "差多少", "升档", "跨档", "档位", "第几档", "哪一档", "哪档", "next tier")
@@ -207,7 +208,11 @@ def classify(text: str, amount: Decimal | None) -> Ask:
     def has(words: Sequence[str]) -> bool:
         return any(w in low for w in words)
 
-    if (has(_WHY) and (has(_INCREMENT) or ORDER_ID.search(text))) or (has(_INCREMENT) and has(("没", "不"))):
+    if (
+        (has(_WHY) and (has(_INCREMENT) or ORDER_ID.search(text)))
+        or (has(_INCREMENT) and has(("没", "不")))
+        or (has(_INCREMENT) and has(_CAN_GET))  # "我这季度能拿到增量激励吗": whether, and why
+    ):
         return Ask.WHY_INCREMENT
     if has(_RANK):
         return Ask.RANKING
@@ -270,6 +275,8 @@ class RebateChatSkill:
         log.debug("rebate question ask=%s quarter=%s partner=%s", ask, label, caller.partner_id)
         result = self._answer(caller, text, ask=ask, label=label, amount=amount, new_customer=kind)
         done = {"ask": ask.value, "quarter": label or "", "amount": str(amount) if amount is not None else ""}
+        if any(w in text.lower() for w in _INCREMENT):
+            done["topic"] = "incremental"  # "那我们这季度能拿到吗" next asks about it
         if kind is not None:
             done["new_customer"] = str(kind)
         return replace(result, task={k: v for k, v in done.items() if v})

@@ -121,6 +121,10 @@ class Api:
     def post(self, path: str, user: str | None = None, json: Any = None) -> httpx.Response:
         return self.loop.run_until_complete(self.client.post(path, json=json, headers=self._headers(user)))
 
+    def new_conversation(self, user: str) -> None:
+        """The user's next chat turn starts a conversation of its own (no earlier turns)."""
+        self._conversations.pop(user, None)
+
     def chat(self, user: str, text: str) -> dict[str, Any]:
         """One chat turn over the REST mirror; the reply event."""
         if user not in self._conversations:

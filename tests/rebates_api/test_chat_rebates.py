@@ -178,3 +178,13 @@ def test_a_total_asked_beside_a_why_is_said_first(chat_api: Api) -> None:
     total_at = reply["text"].index(yuan(q3["total"]))
     assert total_at < reply["text"].index(yuan(incremental["amount"]))
     assert "已结算" in reply["text"]
+
+
+def test_can_i_get_the_incremental_incentive_is_answered_with_why(chat_api: Api) -> None:
+    rest = chat_api.get("/api/rebates/statement", "hz_sales1").json()
+    for turns in (["我这季度能拿到增量激励吗"], ["返利里的增量激励是多少", "那我们公司这季度能拿到吗"]):
+        chat_api.new_conversation("hz_sales1")
+        for text in turns:
+            reply = chat_api.chat("hz_sales1", text)
+        assert reply["intent"] == "rebate_query"
+        assert yuan(rest["baseline"]["amount"]) in reply["text"] and yuan(rest["sales"]["net"]) in reply["text"]

@@ -579,6 +579,9 @@ class DialogueEngine:
         assert turn.changes is not None
         keys = [k for k in (turn.state.get("attributes") or "").split(",") if k]
         words = "".join(a.words[0] for k in keys if (a := self.attributes.by_key(k)) is not None)
+        own = [m.word for m in self.attributes.mentions(squash(turn.analysis.text)) if not m.by_value]
+        if own:
+            words = " ".join(own)  # "换成5g那款 功耗多少": the other product, and what is asked now
         terms = (turn.state.get("terms") or "").replace(",", " ")
         if terms:
             words += f" 支持{terms}吗"  # "ec300支持profinet吗" then "那2100呢"

@@ -447,3 +447,10 @@ def test_a_yes_no_question_answered_no_by_a_passage_starts_with_the_verdict(ship
 def test_the_lexicon_extended_with_row_names_keeps_its_word_lists(shipped_engine: DialogueEngine) -> None:
     lexicon = shipped_engine.attributes
     assert lexicon.negative_cues and lexicon.not_product_kinds and lexicon.fault_cues
+
+
+def test_a_follow_up_to_another_version_asks_what_it_names_now(shipped_engine: DialogueEngine) -> None:
+    first, other = ask(shipped_engine, "客户问eg3200最多能接多少点", "换成5g那款 功耗多少")
+    assert f"EG-3200 最大采集点数：{row(shipped_engine, 'EG-3200', '最大采集点数')}" in first.text
+    assert f"EG-3200-5G 功耗：{row(shipped_engine, 'EG-3200-5G', '功耗')}" in other.text
+    assert "采集点数" not in other.text

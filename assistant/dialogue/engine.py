@@ -131,6 +131,8 @@ _VERSUS = re.compile(
     r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
 )
 _SHORT_FOLLOWUP = 16
+# Haggling over the price: "客户还嫌贵 要更低咋整", "非要8折才肯签".
+_PRICE_TALK = re.compile(r"贵|便宜|更低|再低|低点|低一点|几折|\d\s*折|让利|压价|底价")
 _CAN_GET = re.compile(r"能拿到|拿得到|能不能拿|能拿吗|有没有|能有吗|可以拿")
 # A yes/no question: "能直接接2100网关吗", "0区能用不", "可以带进去吗", "行不行".
 _YES_NO = re.compile(r"能.{0,12}(?:吗|不|么|没)$|能不能|可不可以|可以.{0,12}(?:吗|不)$|行吗|行不行|能否|支不支持|是否")
@@ -296,7 +298,15 @@ class DialogueEngine:
         elif intent == "profile_update" and analysis.stages and _WANTS_WORDS.search(norm):
             intent = "script_request"  # "给宁波甬丰泵业的老板开个场"
         elif (
-            intent in ("out_of_scope", "greeting", "knowledge_qa")
+            (
+                intent in ("out_of_scope", "greeting", "knowledge_qa")
+                # "客户还嫌贵 要更低咋整" after the lowest discount: the price policy, not a script
+                or (
+                    intent == "script_request"
+                    and _PRICE_TALK.search(norm)
+                    and not analysis.understanding.slots.get("persona")
+                )
+            )
             and state.task == "knowledge"
             and state.get("query")
             and len(norm) <= _SHORT_FOLLOWUP
@@ -453,6 +463,10 @@ class DialogueEngine:
             question = f"{turn.changes.get('query', '')} {a.text}"
             if self.knowledge.answer(question, dense_query=question, out=out, max_passages=1, ground_on=a.text):
                 return self._knowledge_reply(turn, out, query=question)
+            if _PRICE_TALK.search(a.text) and self.knowledge.answer(
+                question, dense_query=question, out=out, max_passages=1, ground_on=f"{a.text} 价格"
+            ):
+                return self._knowledge_reply(turn, out, query=question)  # "客户非要再低点呢"
             if turn.intent == "out_of_scope":
                 return self._out_of_scope(turn)
             if turn.intent == "greeting":

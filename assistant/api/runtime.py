@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from assistant.api.hub import ConversationHub, Hub, RedisConversationHub
 from assistant.api.metrics import Metrics
+from assistant.api.rebate_sync import RebateSync
 from assistant.api.throttle import Throttle
 from assistant.auth import InvalidCredentialsError, TokenService, load_or_create_secret, verify_password
 from assistant.chat.service import ChatService, Engine
@@ -62,6 +63,7 @@ class Runtime:
         self.retriever: HybridRetriever | None = None
         self.chat: ChatService | None = None
         self.rebates: RebateService | None = None
+        self.rebate_sync: RebateSync | None = None  # redis_url set: admin changes reach every instance
         self.handoff: HandoffService | None = None
         self.portals: WidgetService | None = None  # widget sign-in (assistant/portals)
         self.tickets: SocketTickets | None = None  # WebSocket sign-in tickets
@@ -127,7 +129,7 @@ class Runtime:
                 engine=engine,
                 max_message_chars=s.max_message_chars,
                 router=handoff,
-                instance=s.instance_id or f"{socket.gethostname()}:{s.port}",
+                instance=self.instance,
                 claim_seconds=s.turn_claim_seconds,
             )
             self.handoff = build_handoff(settings=s, db=self.db, chat=self.chat, corpus=corpus)
@@ -144,12 +146,39 @@ class Runtime:
         assert self.db is not None
         pinned = s.rebates_today
         service = RebateService(db=self.db, today=date.today if pinned is None else (lambda: pinned))
+        sync = None
+        if s.redis_url:
+            sync = RebateSync(s.redis_url, reload=service.reload, prefix=s.redis_key_prefix, instance=self.instance)
         try:
-            service.open(seed_dir=s.rebates_dir or s.corpus_dir / "rebates")
+            seed_dir = s.rebates_dir or s.corpus_dir / "rebates"
+            if sync is None:
+                service.open(seed_dir=seed_dir)
+            else:
+                sync.load(lambda: service.open(seed_dir=seed_dir))
         except AssistantError as exc:  # bad rebate data: chat and search still serve
             log.error("rebates not loaded (%s): %s", exc.code, exc)
         # Without rebate data every rebate question is answered "partner not found".
         self.rebates = service
+        if sync is not None:
+            sync.start()
+            self.rebate_sync = sync
+
+    def current_rebates(self) -> RebateService | None:
+        """The rebate service, its snapshot first brought up to date with changes made on
+        other instances (several instances; see :mod:`assistant.api.rebate_sync`)."""
+        if self.rebate_sync is not None:
+            self.rebate_sync.catch_up()
+        return self.rebates
+
+    def rebates_changed(self) -> None:
+        """An admin's change to the rebate data is committed here: tell the other instances."""
+        if self.rebate_sync is not None:
+            self.rebate_sync.changed()
+
+    @property
+    def instance(self) -> str:
+        """This instance's name in logs and shared state (``instance_id``, else host:port)."""
+        return self.settings.instance_id or f"{socket.gethostname()}:{self.settings.port}"
 
     def rebate_skill(self) -> RebateChatSkill | None:
         from assistant.rebates.chat_skill import RebateChatSkill
@@ -157,6 +186,8 @@ class Runtime:
         return RebateChatSkill(self.rebates) if self.rebates is not None and self.rebates.available else None
 
     def close(self) -> None:
+        if self.rebate_sync is not None:
+            self.rebate_sync.close()
         if self.engine_pool is not None:
             self.engine_pool.close()
         if self.db is not None:

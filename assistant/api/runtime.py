@@ -16,12 +16,14 @@ from sqlalchemy import select
 
 from assistant.api.hub import ConversationHub, Hub, RedisConversationHub
 from assistant.api.metrics import Metrics
+from assistant.api.presence import RedisPresence
 from assistant.api.rebate_sync import RebateSync
 from assistant.api.throttle import Throttle
 from assistant.auth import InvalidCredentialsError, TokenService, load_or_create_secret, verify_password
 from assistant.chat.service import ChatService, Engine
 from assistant.errors import AssistantError
 from assistant.handoff.bridge import HandoffBridge
+from assistant.handoff.outbox import Presence
 from assistant.handoff.service import HandoffService
 from assistant.handoff.setup import build_handoff, seed_demo_experts
 from assistant.portals.service import WidgetService, build_widget_service
@@ -51,6 +53,19 @@ def build_hub(settings: Settings, kind: str = "conversation") -> Hub:
     return ConversationHub()
 
 
+def build_presence(settings: Settings, instance: str) -> Presence:
+    """Which experts are online: on every instance through Redis when ``redis_url`` is set,
+    else the consoles of this process."""
+    if settings.redis_url:
+        return RedisPresence(
+            settings.redis_url,
+            prefix=settings.redis_key_prefix,
+            instance=instance,
+            ttl_seconds=settings.handoff_presence_ttl_seconds,
+        )
+    return Presence()
+
+
 class NotReadyError(AssistantError):
     code = "not_ready"
 
@@ -70,6 +85,7 @@ class Runtime:
         self.load_error: str | None = None
         self.hub: Hub = build_hub(settings)
         self.expert_hub: Hub = build_hub(settings, "expert")  # the expert consoles, by expert id
+        self.presence: Presence = build_presence(settings, self.instance)  # experts online
         self._ready = threading.Event()
         self._loader: threading.Thread | None = None
         self._turn_lane: anyio.CapacityLimiter | None = None
@@ -99,6 +115,8 @@ class Runtime:
             if problems:
                 raise UnsafeStartError(problems)
         self.start_rebates()
+        if isinstance(self.presence, RedisPresence):
+            self.presence.start()
 
     def start_loading(self) -> None:
         self._loader = threading.Thread(target=self._load, name="assistant-loader", daemon=True)
@@ -132,7 +150,7 @@ class Runtime:
                 instance=self.instance,
                 claim_seconds=s.turn_claim_seconds,
             )
-            self.handoff = build_handoff(settings=s, db=self.db, chat=self.chat, corpus=corpus)
+            self.handoff = build_handoff(settings=s, db=self.db, chat=self.chat, corpus=corpus, presence=self.presence)
             handoff.attach(self.handoff)
             self._ready.set()
             log.info("assistant ready")
@@ -188,6 +206,8 @@ class Runtime:
     def close(self) -> None:
         if self.rebate_sync is not None:
             self.rebate_sync.close()
+        if isinstance(self.presence, RedisPresence):
+            self.presence.close()
         if self.engine_pool is not None:
             self.engine_pool.close()
         if self.db is not None:

@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     # the seconds an online expert with a free slot needs to pick a session up.
     handoff_default_handle_minutes: float = Field(default=15, gt=0)
     handoff_pickup_seconds: int = Field(default=60, ge=0)
+    # With redis_url: an instance renews its experts' presence every third of this; an
+    # instance that dies without removing them stops counting them as online after it.
+    handoff_presence_ttl_seconds: float = Field(default=30, gt=0)
 
     # Trained intent-classifier weights, keyed by a hash of everything training depends on
     # (assistant/dialogue/nlu.py); None trains once per process without a disk cache.

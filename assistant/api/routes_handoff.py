@@ -414,7 +414,8 @@ class _Live:
         """Every connected expert gets their fresh queue (coalesced while it runs)."""
         while self._dirty:
             self._dirty = set()
-            for expert_id in sorted(service.presence.online()):
+            online = await run_in_threadpool(service.presence.online)  # Redis: every instance's
+            for expert_id in sorted(online):
                 try:
                     snapshot = await run_in_threadpool(service.queue_for_expert_id, expert_id)
                 except SQLAlchemyError as exc:
@@ -631,7 +632,7 @@ def build_router() -> APIRouter:
         await websocket.accept()
         # Online and subscribed first, then the snapshot: a change after it is pushed.
         await rt.expert_hub.join(caller.user_id, websocket)
-        came_online = service.presence.connect(caller.user_id)
+        came_online = await run_in_threadpool(service.presence.connect, caller.user_id)
         try:
             expert = await run_in_threadpool(lambda: service.expert_info(caller=caller))
             mine, waiting = await run_in_threadpool(lambda: service.queue_for(caller=caller))
@@ -654,6 +655,9 @@ def build_router() -> APIRouter:
                 raise
         finally:
             await rt.expert_hub.leave(caller.user_id, websocket)
+            # Not in a thread: this must run even while the handler is being cancelled (a
+            # console left counted would be renewed by the presence heartbeat forever); with
+            # Redis it is one ZREM, bounded by the client's timeout.
             if service.presence.disconnect(caller.user_id):
                 with suppress(SQLAlchemyError):
                     await run_in_threadpool(service.presence_changed)

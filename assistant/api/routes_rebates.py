@@ -55,9 +55,11 @@ PartnerParam = Annotated[
 
 
 def service(runtime: RuntimeDep) -> RebateService:
-    if runtime.rebates is None:
+    """The rebate service, up to date with admin changes made on any instance."""
+    rebates = runtime.current_rebates()
+    if rebates is None:
         raise NotReadyError("rebates not loaded")
-    return runtime.rebates
+    return rebates
 
 
 def admin_caller(caller: CallerDep) -> Caller:
@@ -590,19 +592,24 @@ def add_partner(body: NewNodeIn, caller: AdminDep, runtime: RuntimeDep) -> NodeO
         baseline=body.baseline,
         first_quarter=body.first_quarter,
     )
+    runtime.rebates_changed()
     return node_out(node)
 
 
 @router.post("/api/admin/partners/{node_id}/move", response_model=NodeOut, tags=["admin"])
 def move_partner(node_id: AdminNodeId, body: MoveIn, caller: AdminDep, runtime: RuntimeDep) -> NodeOut:
     """Move a node (with its subtree) under another parent; access changes with the next request."""
-    return node_out(service(runtime).move_node(viewer=caller, node_id=node_id, new_parent_id=body.new_parent_id))
+    moved = service(runtime).move_node(viewer=caller, node_id=node_id, new_parent_id=body.new_parent_id)
+    runtime.rebates_changed()
+    return node_out(moved)
 
 
 @router.post("/api/admin/partners/{node_id}/deactivate", response_model=NodeOut, tags=["admin"])
 def deactivate_partner(node_id: AdminNodeId, caller: AdminDep, runtime: RuntimeDep) -> NodeOut:
     """Deactivate a node without active children; its users read nothing from then on."""
-    return node_out(service(runtime).deactivate_node(viewer=caller, node_id=node_id))
+    node = service(runtime).deactivate_node(viewer=caller, node_id=node_id)
+    runtime.rebates_changed()
+    return node_out(node)
 
 
 @router.post("/api/admin/orders", response_model=RecordedOut, status_code=201, tags=["admin"])
@@ -619,4 +626,5 @@ def record_orders(body: OrdersIn, caller: AdminDep, runtime: RuntimeDep) -> Reco
     Every order is checked before anything is written: a refused batch records nothing.
     """
     recorded = service(runtime).add_orders(viewer=caller, orders=[order_in(o) for o in body.orders])
+    runtime.rebates_changed()
     return RecordedOut(recorded=len(recorded), orders=[order_out(o) for o in recorded])

@@ -374,7 +374,7 @@ def get_recent_feedback(
     """Thumbs up/down with comments from the users of the caller's node (managers and
     admins: and of every node below it)."""
     assert runtime.db is not None
-    rebates = runtime.rebates
+    rebates = runtime.current_rebates()
     network: Network | None = rebates.state.network if rebates is not None and rebates.available else None
     summary = recent_feedback(runtime.db, partner_ids=feedback_scope(caller, network), limit=limit)
     return RecentFeedbackOut(

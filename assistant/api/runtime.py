@@ -16,11 +16,14 @@ from sqlalchemy import select
 
 from assistant.api.hub import ConversationHub, Hub, RedisConversationHub
 from assistant.api.metrics import Metrics
+from assistant.api.presence import RedisPresence
+from assistant.api.rebate_sync import RebateSync
 from assistant.api.throttle import Throttle
 from assistant.auth import InvalidCredentialsError, TokenService, load_or_create_secret, verify_password
 from assistant.chat.service import ChatService, Engine
 from assistant.errors import AssistantError
 from assistant.handoff.bridge import HandoffBridge
+from assistant.handoff.outbox import Presence
 from assistant.handoff.service import HandoffService
 from assistant.handoff.setup import build_handoff, seed_demo_experts
 from assistant.portals.service import WidgetService, build_widget_service
@@ -50,6 +53,19 @@ def build_hub(settings: Settings, kind: str = "conversation") -> Hub:
     return ConversationHub()
 
 
+def build_presence(settings: Settings, instance: str) -> Presence:
+    """Which experts are online: on every instance through Redis when ``redis_url`` is set,
+    else the consoles of this process."""
+    if settings.redis_url:
+        return RedisPresence(
+            settings.redis_url,
+            prefix=settings.redis_key_prefix,
+            instance=instance,
+            ttl_seconds=settings.handoff_presence_ttl_seconds,
+        )
+    return Presence()
+
+
 class NotReadyError(AssistantError):
     code = "not_ready"
 
@@ -62,12 +78,14 @@ class Runtime:
         self.retriever: HybridRetriever | None = None
         self.chat: ChatService | None = None
         self.rebates: RebateService | None = None
+        self.rebate_sync: RebateSync | None = None  # redis_url set: admin changes reach every instance
         self.handoff: HandoffService | None = None
         self.portals: WidgetService | None = None  # widget sign-in (assistant/portals)
         self.tickets: SocketTickets | None = None  # WebSocket sign-in tickets
         self.load_error: str | None = None
         self.hub: Hub = build_hub(settings)
         self.expert_hub: Hub = build_hub(settings, "expert")  # the expert consoles, by expert id
+        self.presence: Presence = build_presence(settings, self.instance)  # experts online
         self._ready = threading.Event()
         self._loader: threading.Thread | None = None
         self._turn_lane: anyio.CapacityLimiter | None = None
@@ -97,6 +115,8 @@ class Runtime:
             if problems:
                 raise UnsafeStartError(problems)
         self.start_rebates()
+        if isinstance(self.presence, RedisPresence):
+            self.presence.start()
 
     def start_loading(self) -> None:
         self._loader = threading.Thread(target=self._load, name="assistant-loader", daemon=True)
@@ -127,10 +147,10 @@ class Runtime:
                 engine=engine,
                 max_message_chars=s.max_message_chars,
                 router=handoff,
-                instance=s.instance_id or f"{socket.gethostname()}:{s.port}",
+                instance=self.instance,
                 claim_seconds=s.turn_claim_seconds,
             )
-            self.handoff = build_handoff(settings=s, db=self.db, chat=self.chat, corpus=corpus)
+            self.handoff = build_handoff(settings=s, db=self.db, chat=self.chat, corpus=corpus, presence=self.presence)
             handoff.attach(self.handoff)
             self._ready.set()
             log.info("assistant ready")
@@ -144,12 +164,39 @@ class Runtime:
         assert self.db is not None
         pinned = s.rebates_today
         service = RebateService(db=self.db, today=date.today if pinned is None else (lambda: pinned))
+        sync = None
+        if s.redis_url:
+            sync = RebateSync(s.redis_url, reload=service.reload, prefix=s.redis_key_prefix, instance=self.instance)
         try:
-            service.open(seed_dir=s.rebates_dir or s.corpus_dir / "rebates")
+            seed_dir = s.rebates_dir or s.corpus_dir / "rebates"
+            if sync is None:
+                service.open(seed_dir=seed_dir)
+            else:
+                sync.load(lambda: service.open(seed_dir=seed_dir))
         except AssistantError as exc:  # bad rebate data: chat and search still serve
             log.error("rebates not loaded (%s): %s", exc.code, exc)
         # Without rebate data every rebate question is answered "partner not found".
         self.rebates = service
+        if sync is not None:
+            sync.start()
+            self.rebate_sync = sync
+
+    def current_rebates(self) -> RebateService | None:
+        """The rebate service, its snapshot first brought up to date with changes made on
+        other instances (several instances; see :mod:`assistant.api.rebate_sync`)."""
+        if self.rebate_sync is not None:
+            self.rebate_sync.catch_up()
+        return self.rebates
+
+    def rebates_changed(self) -> None:
+        """An admin's change to the rebate data is committed here: tell the other instances."""
+        if self.rebate_sync is not None:
+            self.rebate_sync.changed()
+
+    @property
+    def instance(self) -> str:
+        """This instance's name in logs and shared state (``instance_id``, else host:port)."""
+        return self.settings.instance_id or f"{socket.gethostname()}:{self.settings.port}"
 
     def rebate_skill(self) -> RebateChatSkill | None:
         from assistant.rebates.chat_skill import RebateChatSkill
@@ -157,6 +204,10 @@ class Runtime:
         return RebateChatSkill(self.rebates) if self.rebates is not None and self.rebates.available else None
 
     def close(self) -> None:
+        if self.rebate_sync is not None:
+            self.rebate_sync.close()
+        if isinstance(self.presence, RedisPresence):
+            self.presence.close()
         if self.engine_pool is not None:
             self.engine_pool.close()
         if self.db is not None:

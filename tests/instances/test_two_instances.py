@@ -117,3 +117,51 @@ def test_rate_limits_count_requests_to_either_instance_against_one_limit(
     assert refused.status_code == 429  # B alone saw 2: the count is the two instances' together
     assert refused.json()["code"] == "rate_limited" and int(refused.headers["Retry-After"]) >= 1
     assert exchange(a) == 429
+
+
+def test_an_expert_online_on_one_instance_is_offered_a_request_made_on_the_other(
+    instances: tuple[LiveServer, LiveServer],
+) -> None:
+    """Presence is shared: B queues the request (no offline ticket) because the expert's
+    console is open on A, and the queue B pushes reaches that console on A.  Once the
+    console closes, B sees nobody online and makes a ticket."""
+    a, b = instances
+    bob, expert = b.token("bob"), a.token("exp_eg2")
+    request = {
+        "product_model": "EG-2100",
+        "serial": "LT7654321",
+        "symptom": "4G 掉线",
+        "site": "苏州",
+        "urgency": "high",
+    }
+
+    async def scenario() -> None:
+        async with connect(a.socket_url(expert, "/ws/expert")) as ex:
+            assert (await recv(ex))["type"] == "ready"  # online on A only
+            async with connect(b.socket_url(bob)) as rq:
+                cid = (await recv(rq))["conversation_id"]
+                asked = post(b.http, "/api/handoff/request", bob, {"conversation_id": cid, **request})
+                assert asked.status_code == 200, asked.text
+                session = asked.json()
+                assert session["state"] == "queued" and not session["ticket_id"], session
+                sid = session["id"]
+                offered, _ = await until(
+                    ex, lambda e: e["type"] == "queue" and sid in {s["id"] for s in e["queue"]}
+                )  # pushed by B, delivered on A
+                offer = next(s for s in offered["queue"] if s["id"] == sid)
+                assert offer["state"] == "queued" and offer["conversation_id"] == cid
+                accepted = post(a.http, f"/api/handoff/sessions/{sid}/accept", expert)
+                assert accepted.status_code == 200, accepted.text
+                joined, _ = await until(rq, of_type("expert_joined"))
+                assert joined["expert"] == "吴工"
+                resolved = post(a.http, f"/api/handoff/sessions/{sid}/resolve", expert, {"summary": "换了 SIM 卡"})
+                assert resolved.status_code == 200, resolved.text
+
+        # The console closed on A: B no longer counts the expert (nobody with EG is online).
+        async with connect(b.socket_url(bob)) as rq:
+            cid = (await recv(rq))["conversation_id"]
+            late = post(b.http, "/api/handoff/request", bob, {"conversation_id": cid, **request})
+            assert late.status_code == 200, late.text
+            assert late.json()["state"] == "ticket" and late.json()["ticket_id"], late.json()
+
+    asyncio.run(scenario())

@@ -95,7 +95,10 @@ async def _session(
                 if event["type"] == "error":
                     errors.append(event["code"])
                     break
-    except (OSError, TimeoutError, ValueError, ConnectionClosed) as exc:  # connection-level failures count
+    except ConnectionClosed as exc:  # which side closed, and why (a keepalive timeout is 1011)
+        close = exc.rcvd or exc.sent
+        errors.append(f"{type(exc).__name__}:{close.code if close else 'none'}")
+    except (OSError, TimeoutError, ValueError) as exc:  # connection-level failures count
         errors.append(type(exc).__name__)
 
 

@@ -131,6 +131,8 @@ _VERSUS = re.compile(
     r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
 )
 _SHORT_FOLLOWUP = 16
+# A rule question is about rebates when it names them: "影响返利档不", "算哪个季度的业绩".
+_REBATE_RULE = re.compile(r"返利|返点|增量激励|基础返利|业绩")
 # Haggling over the price: "客户还嫌贵 要更低咋整", "非要8折才肯签".
 _PRICE_TALK = re.compile(r"贵|便宜|更低|再低|低点|低一点|几折|\d\s*折|让利|压价|底价")
 _CAN_GET = re.compile(r"能拿到|拿得到|能不能拿|能拿吗|有没有|能有吗|可以拿")
@@ -293,6 +295,8 @@ class DialogueEngine:
             intent = "case_request"  # "南京化工园区大厂 想做预测性维护 有标杆没"
         elif intent == "case_request" and _DEFINE.search(norm) and not _CASE_ASK.search(norm):
             intent = "knowledge_qa"  # "超额累进是啥 举个例子": an example of a rule, not a customer case
+        elif intent in ("knowledge_qa", "product_params") and _REBATE_RULE.search(norm) and RULE_QUESTION.search(norm):
+            intent = "rebate_query"  # "这单算哪个季度的业绩 影响返利档不": a rebate rule (DECISIONS 2026-12-04 #2)
         elif intent == "knowledge_qa" and _CASE_ASK.search(norm):
             intent = "case_request"  # "分拣线老是停 想做预测性维护 有同行做过的没"
         elif intent == "profile_update" and analysis.stages and _WANTS_WORDS.search(norm):

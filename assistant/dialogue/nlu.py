@@ -124,6 +124,8 @@ _DEVICE_KINDS = r"(?:设备|机台|机器|电机|泵|测点|点位|传感器|席
 _DEVICE_NOUN = re.compile(rf"^\s*(?:台|套)|^\s*个\s*{_DEVICE_KINDS}")
 # "30个测点": the number's own span ends with the measure word.
 _DEVICE_KIND = re.compile(rf"^\s*{_DEVICE_KINDS}")
+# Points counted as installed, not as a capacity: "先装30个点", "第一期60个点".
+_INSTALLED = re.compile(r"(?:装|上|接入|覆盖|第一期|一期|首期|第一批|首批)\s*$")
 _DEVICE_BEFORE = re.compile(r"(?:测点|点位|设备|传感器|机台)\s*$")
 _CUSTOMER_NAME = re.compile(
     r"(?:客户|公司|厂子?|对方|那家|这家)?\s*(?:叫|名叫|名字叫|名字是|名称是)\s*"
@@ -1047,6 +1049,8 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
                 out["downtime_hours_per_month"] = n.value
             continue
         if _MEASURE_AFTER.match(text[n.end : n.end + 3]) and not n.currency:
+            if text[n.start : n.end].endswith("个") and text[n.end : n.end + 1] == "点" and _INSTALLED.search(before):
+                out["device_count"] = int(n.value)  # "先装30个点", "第一期60个点": measuring points installed
             continue
         if n.is_money:
             if _NOT_SALES.match(after) or _PAYMENT_BEFORE.search(before):

@@ -454,3 +454,12 @@ def test_a_follow_up_to_another_version_asks_what_it_names_now(shipped_engine: D
     assert f"EG-3200 最大采集点数：{row(shipped_engine, 'EG-3200', '最大采集点数')}" in first.text
     assert f"EG-3200-5G 功耗：{row(shipped_engine, 'EG-3200-5G', '功耗')}" in other.text
     assert "采集点数" not in other.text
+
+
+def test_points_installed_and_a_trade_suffix_fill_the_script(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(
+        shipped_engine, "常州恒润轴承车间老师傅说传感器装多了维护不过来 不想要 无线振动那款 先装30个点 咋说服"
+    )
+    assert reply.profile.customer_name == "常州恒润轴承" and reply.profile.device_count == 30
+    (capacity,) = ask(shipped_engine, "eg3200能采多少个点")
+    assert capacity.profile.device_count is None  # a capacity asked, not points installed

@@ -1008,6 +1008,11 @@ class DialogueEngine:
     def _rebate(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
         if self.rebates is None:
+            out = Composer(lang)
+            if RULE_QUESTION.search(turn.analysis.text) and self.knowledge.answer(
+                turn.analysis.text, out=out, max_passages=1, kinds=("faq", "lesson")
+            ):
+                return self._knowledge_reply(turn, out, query=turn.analysis.text)  # the rule, without figures
             return self._reply(
                 turn,
                 text=text(lang, "rebate_unavailable"),

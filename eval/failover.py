@@ -144,12 +144,6 @@ class _Failover:
         self.running = True
         self.acked = [asyncio.Event(), asyncio.Event()]  # an ack arrived from instance 0 / 1
 
-    def _target(self, client: _Client) -> int:
-        if client.at is None and self.up[client.home]:
-            return client.home
-        other = 1 - client.at if client.at is not None else 1 - client.home
-        return other if self.up[other] else client.home
-
     async def run_client(self, client: _Client) -> None:
         target = client.home
         while self.running:

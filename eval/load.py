@@ -1,4 +1,4 @@
-"""``python -m eval load --sessions N --turns M --json OUT [--url http://host:port]``
+"""``python -m eval load --sessions N --turns M --json OUT [--url http://host:port ...]``
 
 End-to-end turn latency over real WebSockets: N sessions connect, then each sends M
 messages one after another, the next as soon as the reply is in (``--think-ms T``
@@ -7,7 +7,10 @@ latency runs from sending the message to receiving its ``reply`` (ack, typing an
 the engine included).  Without
 ``--url`` it starts ``python -m assistant serve`` in its own process on a free
 port, on the configured corpus and index (built first if missing or stale) and a
-throw-away database.
+throw-away database.  ``--url`` given several times (instances of one deployment, e.g.
+on one PostgreSQL and one Redis) spreads the sessions over them in turn, as a proxy
+without sticky sessions would; ``--server-pid`` (repeatable) names serving processes
+already running whose CPU seconds (with their children's) are reported per process.
 """
 
 from __future__ import annotations
@@ -42,7 +45,18 @@ FALLBACK_QUESTIONS = ["EG-2100 有几个串口", "网关质保多久", "有没�
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sessions", type=int, default=1)
     parser.add_argument("--turns", type=int, default=20)
-    parser.add_argument("--url", help="an already running service (default: start one)")
+    parser.add_argument(
+        "--url",
+        action="append",
+        help="an already running service (default: start one); repeat for several instances",
+    )
+    parser.add_argument(
+        "--server-pid",
+        type=int,
+        action="append",
+        default=[],
+        help="with --url: a serving process whose CPU seconds to report (repeatable)",
+    )
     parser.add_argument("--username", default="ec_sales1")
     parser.add_argument("--password", default=None, help="default: the demo password from settings")
     parser.add_argument("--seed", type=int, default=3)
@@ -107,16 +121,27 @@ class _Run:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cpu_s: tuple[float, float] = (0.0, 0.0)  # server CPU while the turns ran: serving, engine processes
+    watched_cpu_s: list[float] = field(default_factory=list)  # --server-pid processes (with children)
+    wall_s: float = 0.0  # from the first message to the last reply
     load_avg_1m: float = 0.0
 
 
-async def _drive(url: str, token: str, args: argparse.Namespace, server: psutil.Process | None) -> _Run:
-    """Every session connects first; then all send their turns at once (a turn's latency
-    is the message's, not the connection set-up's)."""
+async def _drive(
+    targets: list[tuple[str, str]],
+    args: argparse.Namespace,
+    server: psutil.Process | None,
+    watched: list[psutil.Process] | None = None,
+) -> _Run:
+    """Every session connects first (session n to ``targets[n % len(targets)]``: a URL and
+    a token for it); then all send their turns at once (a turn's latency is the message's,
+    not the connection set-up's)."""
     questions = _questions()
     run = _Run()
     latencies, errors = run.latencies, run.errors
-    opened = await asyncio.gather(*(_connect(url, token) for _ in range(args.sessions)), return_exceptions=True)
+    watched = watched or []
+    opened = await asyncio.gather(
+        *(_connect(*targets[n % len(targets)]) for n in range(args.sessions)), return_exceptions=True
+    )
     sockets = [ws for ws in opened if isinstance(ws, ClientConnection)]
     errors += [type(ws).__name__ for ws in opened if not isinstance(ws, ClientConnection)]
     think = (args.think_ms / 2, args.think_ms * 3 / 2)  # people-paced: uniform around the mean
@@ -128,11 +153,15 @@ async def _drive(url: str, token: str, args: argparse.Namespace, server: psutil.
         tasks.append(_session(ws, mine, turns=args.turns, think=think, rng=rng, latencies=latencies, errors=errors))
     run.load_avg_1m = os.getloadavg()[0]
     before = cpu_seconds(server)
+    before_watched = [sum(cpu_seconds(p)) for p in watched]
+    started = time.perf_counter()
     try:
         await asyncio.gather(*tasks)
     finally:
+        run.wall_s = time.perf_counter() - started
         after = cpu_seconds(server)
         run.cpu_s = (after[0] - before[0], after[1] - before[1])
+        run.watched_cpu_s = [sum(cpu_seconds(p)) - b for p, b in zip(watched, before_watched, strict=True)]
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     return run
 
@@ -140,9 +169,8 @@ async def _drive(url: str, token: str, args: argparse.Namespace, server: psutil.
 def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings()
     password = args.password or settings.demo_password
-    url = args.url
-    if url:
-        return _measure(url, args, password, server=None)
+    if args.url:
+        return _measure(args.url, args, password, server=None)
     embedder = make_embedder(settings.embedder)
     if corpus_is_stale(settings.corpus_dir, settings.index_dir, model=embedder.name):
         build_from_corpus(
@@ -155,17 +183,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             **UNTHROTTLED_CHAT,
         }
         with running_service(env, log=Path(tmp) / "server.log") as (url, server):
-            return _measure(url, args, password, server=server)
+            return _measure([url], args, password, server=server)
 
 
-def _measure(url: str, args: argparse.Namespace, password: str, *, server: psutil.Process | None) -> dict[str, Any]:
-    response = httpx.post(f"{url}/api/auth/token", json={"username": args.username, "password": password})
-    response.raise_for_status()
+def _measure(
+    urls: list[str], args: argparse.Namespace, password: str, *, server: psutil.Process | None
+) -> dict[str, Any]:
+    targets = []
+    for url in urls:  # signed in on each (one secret key makes one token do, but ask each)
+        response = httpx.post(f"{url}/api/auth/token", json={"username": args.username, "password": password})
+        response.raise_for_status()
+        targets.append((url, str(response.json()["access_token"])))
+    watched = [psutil.Process(pid) for pid in args.server_pid or []]
     # uvloop, as the server uses: the load generator shares the machine's cores with the
     # server, so its own CPU per turn should be as small as it can be.
-    run = uvloop.run(_drive(url, response.json()["access_token"], args, server))
+    run = uvloop.run(_drive(targets, args, server, watched))
     n = len(run.latencies)
     return {
+        "urls": urls,
         "sessions": args.sessions,
         "turns": args.turns,
         "think_ms": args.think_ms,
@@ -180,6 +215,11 @@ def _measure(url: str, args: argparse.Namespace, password: str, *, server: psuti
             if server is not None and n
             else None
         ),
+        "turns_per_s": round(n / run.wall_s, 1) if run.wall_s else None,
+        # --server-pid: CPU seconds each named serving process (with its children) used
+        # while the turns ran, and per reply over all of them.
+        "server_cpu_s": {str(p.pid): round(c, 2) for p, c in zip(watched, run.watched_cpu_s, strict=True)} or None,
+        "servers_cpu_ms_per_turn": round(sum(run.watched_cpu_s) * 1000 / n, 3) if watched and n else None,
         "load_avg_1m": round(run.load_avg_1m, 2),
         "cpu_count": os.cpu_count(),
     }

@@ -25,6 +25,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from assistant.api import events as ev
 from assistant.api.deps import CallerDep, RuntimeDep, SignInDep
 from assistant.api.middleware import RequestIdMiddleware
+from assistant.api.readiness import RedisProbe, check_database
 from assistant.api.routers import feature_routers
 from assistant.api.routes_web import widget_origin_refused
 from assistant.api.runtime import Runtime
@@ -120,6 +121,7 @@ def event_out(event: StoredEvent) -> dict[str, Any]:
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or Settings()
     rt = runtime or Runtime(settings)
+    redis_probe = RedisProbe(settings.redis_url) if settings.redis_url else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -128,6 +130,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         yield
         await rt.hub.close()
         await rt.expert_hub.close()
+        if redis_probe is not None:
+            await redis_probe.close()
         rt.close()
 
     app = FastAPI(
@@ -179,13 +183,27 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     @app.get("/readyz", tags=["ops"])
     async def readyz() -> JSONResponse:
-        body: dict[str, Any] = {"ready": rt.ready}
+        """200 when every dependency answers: ``checks`` says, for ``database`` (``SELECT 1``),
+        ``redis`` (``PING``, when ``redis_url`` is set) and ``engine`` (index and model
+        loaded), ``ok`` and, if not, the ``error``; 503 lists the ones that failed in
+        ``failed``."""
+        engine: dict[str, Any] = {"ok": rt.ready}
+        if not rt.ready:
+            engine["error"] = rt.load_error or "still loading"
+        checks: dict[str, dict[str, Any]] = {"database": await check_database(rt.db)}
+        if redis_probe is not None:
+            checks["redis"] = await redis_probe.check()
+        checks["engine"] = engine
+        failed = [name for name, check in checks.items() if not check["ok"]]
+        body: dict[str, Any] = {"ready": not failed, "checks": checks}
         if rt.ready:
             manifest = rt.retriever_manifest()
             body.update(index=manifest.get("build_id"), model=manifest.get("model"), counts=manifest.get("counts"))
         elif rt.load_error:
             body["error"] = rt.load_error
-        return JSONResponse(body, status_code=200 if rt.ready else 503)
+        if failed:
+            body["failed"] = failed
+        return JSONResponse(body, status_code=503 if failed else 200)
 
     # -- auth -----------------------------------------------------------------------
 

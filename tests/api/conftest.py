@@ -55,8 +55,10 @@ class LiveServer:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/chat"
 
-    def start(self, timeout: float = 120) -> None:
-        """Serve in a thread with the production uvicorn configuration; wait until ready."""
+    def start(self, timeout: float = 120, *, until_loaded: bool = False) -> None:
+        """Serve in a thread with the production uvicorn configuration; wait until ready
+        (``until_loaded``: until the index and engine are loaded, whatever ``/readyz`` says
+        of the other dependencies)."""
         self.app = create_app(self.settings)
         settings = self.settings.model_copy(update={"host": "127.0.0.1", "port": self.port})
         self.server = uvicorn.Server(uvicorn_config(self.app, settings, log_level=self.log_level))
@@ -72,6 +74,8 @@ class LiveServer:
                 pass
             if self.runtime.load_error:
                 break
+            if until_loaded and self.runtime.ready:
+                return
             time.sleep(0.05)
         raise RuntimeError(f"server did not become ready: {self.runtime.load_error or 'timeout'}")
 

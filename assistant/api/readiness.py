@@ -7,6 +7,7 @@ rotation (503) instead of sending it turns it would fail."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from redis.asyncio import Redis
@@ -15,11 +16,16 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.storage.db import Database
 
+log = logging.getLogger(__name__)
+
 CHECK_SECONDS = 2.0
 
 
 def _error(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    """What an unauthenticated caller may see: the kind of failure.  The driver's message
+    (host, port, database and user names) goes to the log only."""
+    log.warning("readiness check failed: %s: %s", type(exc).__name__, exc)
+    return type(exc).__name__
 
 
 async def check_database(db: Database | None) -> dict[str, Any]:

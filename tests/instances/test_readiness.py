@@ -70,6 +70,9 @@ def test_a_redis_that_does_not_answer_makes_it_503_naming_redis(tmp_path: Path, 
     assert body["ready"] is False and body["failed"] == ["redis"]
     assert body["checks"]["database"] == {"ok": True} and body["checks"]["engine"] == {"ok": True}
     assert body["checks"]["redis"]["ok"] is False and "onnect" in body["checks"]["redis"]["error"]
+    assert (
+        "127.0.0.1" not in r.text and dead.rsplit(":", 1)[1].split("/", maxsplit=1)[0] not in r.text
+    )  # no address leaks
 
 
 def test_a_database_that_refuses_connections_makes_it_503_naming_the_database(

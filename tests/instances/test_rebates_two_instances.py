@@ -16,7 +16,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.api.conftest import LiveServer, free_port
+from tests.api.conftest import LiveServer
+from tests.instances.support import two_instances
 from tests.rebates_api.harness import PASSWORD, TODAY, build_index, make_settings
 from tests.redis_backend import REDIS_URL, redis_prefix
 from tests.storage_backends import fresh_postgres_database
@@ -32,16 +33,8 @@ def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSe
             update={"redis_url": REDIS_URL, "redis_key_prefix": prefix}
         )
         build_index(settings)
-        a, b = LiveServer(settings, free_port()), LiveServer(settings, free_port())
-        a.start()  # the first seeds the rebate tables, the second loads them
-        try:
-            b.start()
-            try:
-                yield a, b
-            finally:
-                b.stop()
-        finally:
-            a.stop()
+        with two_instances(settings) as pair:
+            yield pair
 
 
 def get(server: LiveServer, path: str, token: str, **params: str) -> httpx.Response:

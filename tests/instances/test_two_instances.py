@@ -13,9 +13,10 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.api.conftest import LiveServer, free_port, make_server_settings
+from tests.api.conftest import LiveServer, make_server_settings
 from tests.handoff.clients import of_type, post, recv, until
 from tests.handoff.conftest import EXPERTS
+from tests.instances.support import two_instances
 from tests.redis_backend import REDIS_URL, redis_prefix
 from tests.storage_backends import fresh_postgres_database
 
@@ -38,16 +39,8 @@ def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSe
             handoff_experts_file=experts,
             rate_limit_widget_session_ip=f"{WIDGET_LIMIT}/minute",
         )
-        a, b = LiveServer(settings, free_port()), LiveServer(settings, free_port())
-        a.start()  # one after the other: the first migrates and seeds, the second finds it done
-        try:
-            b.start()
-            try:
-                yield a, b
-            finally:
-                b.stop()
-        finally:
-            a.stop()
+        with two_instances(settings) as pair:
+            yield pair
 
 
 def test_an_expert_message_relayed_on_one_instance_reaches_the_salesperson_on_the_other(

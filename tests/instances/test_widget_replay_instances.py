@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from assistant.portals.tokens import sign_identity
-from tests.api.conftest import LiveServer, free_port, make_server_settings
+from tests.api.conftest import LiveServer, make_server_settings
+from tests.instances.support import two_instances
 from tests.redis_backend import REDIS_URL, redis_prefix
 from tests.storage_backends import fresh_postgres_database
 
@@ -36,16 +37,8 @@ def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSe
         settings = make_server_settings(
             tmp, database_url=database_url, redis_url=REDIS_URL, redis_key_prefix=prefix, portals_file=portals
         )
-        a, b = LiveServer(settings, free_port()), LiveServer(settings, free_port())
-        a.start()  # one after the other: the first migrates and seeds, the second finds it done
-        try:
-            b.start()
-            try:
-                yield a, b
-            finally:
-                b.stop()
-        finally:
-            a.stop()
+        with two_instances(settings) as pair:
+            yield pair
 
 
 def exchange(server: LiveServer, token: str) -> httpx.Response:

@@ -223,9 +223,7 @@ class Ledger:
 
     def __init__(self, orders: Iterable[Order] = ()) -> None:
         self._by_id: dict[tuple[str, str], Order] = {}
-        ordered = sorted(
-            orders, key=lambda o: (o.date, o.status is OrderStatus.RETURNED, o.order_id, o.partner_id)
-        )
+        ordered = sorted(orders, key=lambda o: (o.date, o.status is OrderStatus.RETURNED, o.order_id, o.partner_id))
         # Booked orders first, so a return can name any order whatever the dates (checked below).
         for order in sorted(ordered, key=lambda o: o.status is OrderStatus.RETURNED):
             self._validate(order)

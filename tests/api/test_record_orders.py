@@ -377,9 +377,7 @@ def test_an_admin_records_only_for_partners_it_can_read(api: Api) -> None:
     r = api.post(ROUTE, "ec_admin", json={"orders": [order("SO-HZ-1"), foreign]})
     assert (r.status_code, r.json()["code"]) == (404, "partner_not_found")  # ... yet answers like an unknown id
     assert (r.json()["item"], r.json()["field"]) == (1, "partner_id")  # the admin's own item, nothing more
-    unknown = api.post(
-        ROUTE, "ec_admin", json={"orders": [order("SO-HZ-1"), order("SO-HZ-2", partner_id="P-NOPE-01")]}
-    )
+    unknown = api.post(ROUTE, "ec_admin", json={"orders": [order("SO-HZ-1"), order("SO-HZ-2", partner_id="P-NOPE-01")]})
     assert unknown.json() == r.json() and unknown.status_code == 404
     assert snapshot(api) == before  # not even the readable partner's order was recorded
     own = api.post(ROUTE, "ec_admin", json={"orders": [order("SO-HZ-1")]})

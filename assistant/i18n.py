@@ -65,8 +65,17 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "invalid_order": ("订单数据不一致，未能记账。", "Inconsistent order data; nothing was booked."),
     "duplicate_order": (
-        "订单号已存在或在本批中重复，本批订单均未记账。",
-        "An order id is already recorded or repeated in the batch; nothing was booked.",
+        "该合作伙伴的订单号已存在或在本批中重复，本批订单均未记账。",
+        "An order id is already recorded for that partner or repeated in the batch; nothing was booked.",
+    ),
+    "quarter_closed": (
+        "该季度的结算单已最终确定，不能再记入订单；退货请按今天的日期记账，会作为负数调整计入本季度。",
+        "That quarter's statement is final: no more orders in it; book a return today and it"
+        " counts in the current quarter as a negative adjustment.",
+    ),
+    "partner_inactive": (
+        "该合作伙伴已停用，不能再为其记账。",
+        "That partner is deactivated; no orders can be recorded for it.",
     ),
     "order_not_found": ("找不到这笔订单。", "No such order."),
     "forbidden": ("你没有权限执行这个操作。", "You are not allowed to do this."),

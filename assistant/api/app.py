@@ -67,6 +67,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_amount": 422,
     "invalid_order": 422,
     "duplicate_order": 409,
+    "quarter_closed": 422,
+    "partner_inactive": 422,
     "order_not_found": 404,
     "forbidden": 403,
     "invalid_network_change": 409,
@@ -95,13 +97,33 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 
 
-def _error(code: str, status: int | None = None, *, retry_after: int | None = None) -> JSONResponse:
+def _error(
+    code: str,
+    status: int | None = None,
+    *,
+    retry_after: int | None = None,
+    item: int | None = None,
+    field: str | None = None,
+) -> JSONResponse:
     status = status or STATUS_BY_CODE.get(code, 400)
     if retry_after is not None:  # 429 and 503: when to try again
         return refusal(code, status, retry_after)
-    body = ev.ErrorResponse(code=code, message=error_message(code))
+    # ``item``/``field`` only where a refusal names an item of a batch (orders); the message
+    # is the code's fixed text, so nothing of another partner ever reaches the body.
+    body = ev.ErrorResponse(code=code, message=error_message(code), item=item, field=field)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def _batch_item(exc: RequestValidationError) -> tuple[int | None, str | None]:
+    """The first item and field at fault of an ``{"orders": [...]}`` body, when that is what
+    failed (``loc`` ``("body", "orders", 3, "amount")``); otherwise nothing."""
+    for error in exc.errors():
+        loc = tuple(error.get("loc", ()))
+        if len(loc) >= 3 and loc[:2] == ("body", "orders") and isinstance(loc[2], int):
+            field = loc[3] if len(loc) >= 4 and isinstance(loc[3], str) and len(loc[3]) <= 64 else None
+            return loc[2], field
+    return None, None
 
 
 def event_out(event: StoredEvent) -> dict[str, Any]:
@@ -151,12 +173,19 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     @app.exception_handler(AssistantError)
     async def _domain_error(_: Request, exc: AssistantError) -> JSONResponse:
         rt.metrics.error(exc.code)
-        return _error(exc.code, retry_after=getattr(exc, "retry_after", None))
+        item, field = getattr(exc, "item", None), getattr(exc, "field", None)
+        return _error(
+            exc.code,
+            retry_after=getattr(exc, "retry_after", None),
+            item=item if isinstance(item, int) else None,
+            field=field if isinstance(field, str) and isinstance(item, int) else None,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         rt.metrics.error("validation_error")
-        return _error("validation_error", 422)
+        item, field = _batch_item(exc)
+        return _error("validation_error", 422, item=item, field=field)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

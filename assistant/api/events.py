@@ -182,6 +182,10 @@ class ErrorResponse(BaseModel):
     code: str
     message: str
     retry_after: int | None = None  # seconds (also the Retry-After header), on 429 and 503
+    # A refused batch (POST /api/admin/orders) names the item at fault: its index in the
+    # batch and the field (DECISIONS 2026-12-04 #6).  Absent from every other error body.
+    item: int | None = None
+    field: str | None = None
 
 
 class WsTicketResponse(BaseModel):

@@ -5,9 +5,10 @@ made by :class:`assistant.rebates.service.RebateService`.  Money, rates and scor
 are decimal strings (``"12345.67"``, ``"0.03"``), never floats.  Errors are the
 service's codes: ``partner_not_found`` (404, also for ids the caller may not see),
 ``quarter_not_found`` (404), ``partner_required`` (422), ``invalid_amount`` (422),
-``invalid_order`` (422), ``forbidden`` (403), ``invalid_network_change``,
-``alliance_size`` and ``duplicate_order`` (409); a malformed body or query is
-``validation_error`` (422).
+``invalid_order``, ``quarter_closed`` and ``partner_inactive`` (422), ``forbidden``
+(403), ``invalid_network_change``, ``alliance_size`` and ``duplicate_order`` (409); a
+malformed body or query is ``validation_error`` (422).  A refused order batch also names
+the item at fault: ``{"code", "message", "item": <index>, "field": <name>}``.
 """
 
 from __future__ import annotations
@@ -617,13 +618,20 @@ def record_orders(body: OrdersIn, caller: AdminDep, runtime: RuntimeDep) -> Reco
     """Record 1..1000 booked orders and returns, all or nothing; statements count them at once.
 
     Only for partners the admin can read (404 ``partner_not_found`` otherwise; 422
-    ``invalid_order`` for a node that is not a partner).  Dates are the booking dates:
-    the policy counts sales to date, so an order or return dated after today is refused
-    (422 ``invalid_order``), as is one outside the partner's policy quarters.  An id
-    already in the ledger or twice in the batch is 409 ``duplicate_order``; a return
-    must name (``reverses``) a booked order of the same partner and customer, dated on
-    or before it, and the returns of an order never exceed it (422 ``invalid_order``).
-    Every order is checked before anything is written: a refused batch records nothing.
+    ``invalid_order`` for a node that is not a partner, 422 ``partner_inactive`` for a
+    deactivated partner).  Dates are the booking dates: the policy counts sales to date,
+    so an order or return dated after today is refused (422 ``invalid_order``), as is one
+    outside the partner's policy quarters; one dated in a quarter whose statement is
+    final is 422 ``quarter_closed``.  A return of an order of a closed quarter is booked
+    today: it counts in the current quarter as a negative adjustment, and that quarter's
+    statement has a note naming the original order.  Order ids are unique per partner:
+    an id the same partner already has, or twice for one partner in the batch, is 409
+    ``duplicate_order`` (another partner's ids never clash); a return must name
+    (``reverses``) a booked order of the same partner and customer, dated on or before
+    it, and the returns of an order never exceed it (422 ``invalid_order``).  Every order
+    is checked before anything is written: a refused batch records nothing, and its
+    error body names the item at fault (``item``, its index in ``orders``) and the
+    ``field``.
     """
     recorded = service(runtime).add_orders(viewer=caller, orders=[order_in(o) for o in body.orders])
     runtime.rebates_changed()

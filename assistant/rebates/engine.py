@@ -14,7 +14,9 @@ Choices the policy text leaves open, made explicit here:
   whatever ``as_of`` is; a what-if order changes only its own quarter.
 * Claims count as pending until their ``decided_on`` date (see SubsidyClaim.state_on).
 * A statement is final once ``as_of`` is after the quarter's last day; before, it is
-  accrued and counts orders dated up to ``as_of`` only.
+  accrued and counts orders dated up to ``as_of`` only.  No order is recorded into a
+  final quarter; a return of an order of an earlier quarter counts in the quarter it is
+  booked, and that quarter's statement has a note naming the original order.
 """
 
 from __future__ import annotations
@@ -342,6 +344,24 @@ class RebateEngine:
             raise QuarterNotFoundError(f"{partner_id} joined in {profile.first_quarter}; no statement for {q}")
         return q, self._day(as_of)
 
+    def _closed_quarter_returns(self, sales: QuarterSales, q: Quarter) -> list[str]:
+        """One note per return of an order of an earlier (closed, final) quarter: the return is
+        a negative adjustment of *this* quarter's net sales and names the original order
+        (DECISIONS 2026-12-04 #4); the earlier quarter's final statement is never reopened."""
+        notes = []
+        for order in sales.orders:
+            original = self._ledger.original(order) if order.is_return else None
+            if original is None:
+                continue
+            oq = Quarter.of(original.date)
+            if oq < q:
+                notes.append(
+                    f"退货调整：退货 {order.order_id} 冲减 {oq} 的原订单 {original.order_id}"
+                    f"（{original.date.isoformat()}），{oq} 结算单已最终确定，"
+                    f"以 {yuan(-order.amount)} 的负数调整计入本季度净销售额"
+                )
+        return notes
+
     def _statement(self, partner_id: str, q: Quarter, day: date, sales: QuarterSales) -> Statement:
         version = self._policy.version_for(q)
         profile = self.profile(partner_id)
@@ -352,6 +372,7 @@ class RebateEngine:
             notes.append(f"截至 {day.isoformat()} 的预提数，季度结束前可能变化")
         if sales.net < 0:
             notes.append(f"本季度净销售额为 {yuan(sales.net)}（退货超过销售），基础返利按 0 计，不追回")
+        notes.extend(self._closed_quarter_returns(sales, q))
 
         base_line, progress = _base_line(version, sales)
         incremental_line, why_not = _incremental_line(version, sales, baseline)

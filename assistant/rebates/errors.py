@@ -11,9 +11,20 @@ from assistant.errors import AssistantError
 
 
 class RebateError(AssistantError):
-    """Base class of every rebate-domain error."""
+    """Base class of every rebate-domain error.
+
+    A refusal of one order of a batch says which: ``item`` (its index in the batch, set by
+    the service) and ``field`` (the field at fault, set where the rule is checked).  The
+    API adds both to the error body; neither ever carries another partner's data.
+    """
 
     code = "rebate_error"
+
+    def __init__(self, *args: object, field: str | None = None, item: int | None = None) -> None:
+        super().__init__(*args)
+        self.field = field
+        self.item = item
+        self.order: object | None = None  # the order at fault, as given (set by the ledger)
 
 
 class _ProblemListError(RebateError):
@@ -68,9 +79,25 @@ class InvalidOrderError(RebateError):
     code = "invalid_order"
 
 
+class QuarterClosedError(InvalidOrderError):
+    """An order or return dated in a quarter whose statement is final (DECISIONS 2026-12-04 #4).
+
+    A return of such an order is booked in the current quarter instead."""
+
+    code = "quarter_closed"
+
+
+class PartnerInactiveError(InvalidOrderError):
+    """An order for a deactivated partner (DECISIONS 2026-12-04 #4)."""
+
+    code = "partner_inactive"
+
+
 class DuplicateOrderError(InvalidOrderError):
-    """Orders added to a ledger reuse an id already in it, or the same id twice in one batch
-    (a conflict with what is recorded, unlike a malformed order)."""
+    """Orders added to a ledger reuse an id already recorded *for the same partner*, or the
+    same partner's id twice in one batch (a conflict with what is recorded, unlike a
+    malformed order).  Order ids are unique per partner (DECISIONS 2026-12-04 #5), so a
+    clash never tells one partner that another partner's id exists."""
 
     code = "duplicate_order"
 

@@ -4,6 +4,10 @@ Net sales of a quarter = booked orders dated in the quarter minus returns dated 
 the quarter (a return reverses its order in the quarter the *return* is booked,
 whatever the quarter of the original order).  Returns carry the original order's
 customer, new-customer flag and market, so new-customer sales are reversed too.
+
+Order ids are unique per partner, not across the ledger (DECISIONS 2026-12-04 #5): an
+order is keyed by ``(partner_id, order_id)`` and a return's ``reverses`` names an order
+of its own partner.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
-from assistant.rebates.errors import DuplicateOrderError, InvalidOrderError
+from assistant.rebates.errors import DuplicateOrderError, InvalidAmountError, InvalidOrderError, RebateError
 from assistant.rebates.money import ZERO, check_money
 from assistant.rebates.quarter import Quarter
 
@@ -199,17 +204,31 @@ class _Prefix:
         )
 
 
+def order_key(order: Order) -> tuple[str, str]:
+    """What identifies an order: its partner and its id (ids are unique per partner)."""
+    return (order.partner_id, order.order_id)
+
+
+_E = TypeVar("_E", bound=RebateError)
+
+
+def _refused(exc: _E, order: Order) -> _E:
+    """``exc`` with the order at fault attached (``exc.order``), so a batch can name its item."""
+    exc.order = order
+    return exc
+
+
 class Ledger:
     """An immutable, validated set of orders indexed by partner and quarter."""
 
     def __init__(self, orders: Iterable[Order] = ()) -> None:
-        self._by_id: dict[str, Order] = {}
-        ordered = sorted(orders, key=lambda o: (o.date, o.status is OrderStatus.RETURNED, o.order_id))
+        self._by_id: dict[tuple[str, str], Order] = {}
+        ordered = sorted(orders, key=lambda o: (o.date, o.status is OrderStatus.RETURNED, o.order_id, o.partner_id))
         # Booked orders first, so a return can name any order whatever the dates (checked below).
         for order in sorted(ordered, key=lambda o: o.status is OrderStatus.RETURNED):
             self._validate(order)
-            self._by_id[order.order_id] = order
-        returned_so_far: dict[str, Decimal] = {}
+            self._by_id[order_key(order)] = order
+        returned_so_far: dict[tuple[str, str], Decimal] = {}
         buckets: dict[tuple[str, Quarter], list[Order]] = {}
         for order in ordered:
             if order.status is OrderStatus.RETURNED:
@@ -226,31 +245,53 @@ class Ledger:
 
     def _validate(self, order: Order) -> None:
         where = f"order {order.order_id}"
-        if order.order_id in self._by_id:
-            raise InvalidOrderError(f"{where}: duplicate order id")
-        check_money(order.amount, what=f"{where}: amount", positive=True)
+        if order_key(order) in self._by_id:
+            raise _refused(InvalidOrderError(f"{where}: duplicate order id", field="order_id"), order)
+        try:
+            check_money(order.amount, what=f"{where}: amount", positive=True)
+        except InvalidAmountError as exc:
+            exc.field = "amount"
+            raise _refused(exc, order) from None
         if order.status is OrderStatus.BOOKED and order.reverses is not None:
-            raise InvalidOrderError(f"{where}: a booked order cannot reverse another order")
+            raise _refused(
+                InvalidOrderError(f"{where}: a booked order cannot reverse another order", field="reverses"), order
+            )
         if order.status is OrderStatus.RETURNED and not order.reverses:
-            raise InvalidOrderError(f"{where}: a return must name the order it reverses")
+            raise _refused(
+                InvalidOrderError(f"{where}: a return must name the order it reverses", field="reverses"), order
+            )
 
-    def _validate_return(self, order: Order, returned_so_far: dict[str, Decimal]) -> None:
+    def _validate_return(self, order: Order, returned_so_far: dict[tuple[str, str], Decimal]) -> None:
         where = f"order {order.order_id}"
-        original = self._by_id.get(order.reverses or "")
+        original = self.original(order)
         if original is None or original.is_return:
-            raise InvalidOrderError(f"{where}: return of unknown order {order.reverses!r}")
+            # Only the partner's own orders are looked at: another partner's ids stay unseen.
+            raise _refused(
+                InvalidOrderError(f"{where}: return of unknown order {order.reverses!r}", field="reverses"), order
+            )
         if original.date > order.date:
-            raise InvalidOrderError(f"{where}: return dated before its order {original.order_id}")
-        if (original.partner_id, original.customer_id, original.new_customer) != (
-            order.partner_id,
-            order.customer_id,
-            order.new_customer,
-        ):
-            raise InvalidOrderError(f"{where}: partner, customer or new-customer flag differs from {original.order_id}")
-        total = returned_so_far.get(original.order_id, ZERO) + order.amount
+            raise _refused(
+                InvalidOrderError(f"{where}: return dated before its order {original.order_id}", field="date"), order
+            )
+        if original.customer_id != order.customer_id:
+            raise _refused(
+                InvalidOrderError(f"{where}: customer differs from {original.order_id}", field="customer_id"), order
+            )
+        if original.new_customer != order.new_customer:
+            raise _refused(
+                InvalidOrderError(f"{where}: new-customer flag differs from {original.order_id}", field="new_customer"),
+                order,
+            )
+        key = order_key(original)
+        total = returned_so_far.get(key, ZERO) + order.amount
         if total > original.amount:
-            raise InvalidOrderError(f"{where}: returns of {original.order_id} exceed its amount {original.amount}")
-        returned_so_far[original.order_id] = total
+            raise _refused(
+                InvalidOrderError(
+                    f"{where}: returns of {original.order_id} exceed its amount {original.amount}", field="amount"
+                ),
+                order,
+            )
+        returned_so_far[key] = total
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -258,8 +299,20 @@ class Ledger:
     def __iter__(self) -> Iterator[Order]:
         return iter(list(self._by_id.values()))
 
-    def get(self, order_id: str) -> Order | None:
-        return self._by_id.get(order_id)
+    def get(self, partner_id: str, order_id: str) -> Order | None:
+        """The partner's order (or return) with that id."""
+        return self._by_id.get((partner_id, order_id))
+
+    def find(self, order_id: str) -> tuple[Order, ...]:
+        """Every order with that id, whatever the partner (ids are unique per partner only),
+        by partner id.  Callers filter by what the viewer may read."""
+        return tuple(sorted((o for o in self._by_id.values() if o.order_id == order_id), key=order_key))
+
+    def original(self, order: Order) -> Order | None:
+        """The order a return reverses (of the same partner); None for a booked order or an unknown id."""
+        if not order.reverses:
+            return None
+        return self._by_id.get((order.partner_id, order.reverses))
 
     def partners(self) -> frozenset[str]:
         return frozenset(partner for partner, _ in self._buckets)
@@ -267,18 +320,25 @@ class Ledger:
     def with_orders(self, extra: Iterable[Order]) -> Ledger:
         """A new ledger with ``extra`` orders added (this one is unchanged).
 
-        An id already in this ledger or repeated within ``extra`` raises
-        :class:`DuplicateOrderError`; every other rule is checked as for any ledger
-        (:class:`InvalidOrderError`: returns of unknown orders, over-returns, amounts, ...).
+        An id already in this ledger for the same partner, or repeated for one partner
+        within ``extra``, raises :class:`DuplicateOrderError` (another partner's ids never
+        clash); every other rule is checked as for any ledger (:class:`InvalidOrderError`:
+        returns of unknown orders, over-returns, amounts, ...).  An error names the order
+        at fault in its ``order`` attribute (one of ``extra``) and the field in ``field``.
         """
         added = list(extra)
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         for order in added:
-            if order.order_id in self._by_id:
-                raise DuplicateOrderError(f"order {order.order_id}: already in the ledger")
-            if order.order_id in seen:
-                raise DuplicateOrderError(f"order {order.order_id}: twice in the batch")
-            seen.add(order.order_id)
+            key = order_key(order)
+            if key in self._by_id:
+                raise _refused(
+                    DuplicateOrderError(f"order {order.order_id}: already in the ledger", field="order_id"), order
+                )
+            if key in seen:
+                raise _refused(
+                    DuplicateOrderError(f"order {order.order_id}: twice in the batch", field="order_id"), order
+                )
+            seen.add(key)
         return Ledger([*self._by_id.values(), *added])
 
     def orders(self, partner_id: str, quarter: Quarter, *, until: date | None = None) -> tuple[Order, ...]:

@@ -32,9 +32,12 @@ from assistant.rebates.errors import (
     InvalidQuarterError,
     NetworkChangeError,
     OrderNotFoundError,
+    PartnerInactiveError,
     PartnerNotFoundError,
     PartnerRequiredError,
+    QuarterClosedError,
     QuarterNotFoundError,
+    RebateError,
 )
 from assistant.rebates.ledger import Order
 from assistant.rebates.money import ZERO, check_money
@@ -335,12 +338,15 @@ class RebateService:
         )
 
     def find_order(self, *, viewer: Viewer, order_id: str) -> Order:
-        """An order of a partner the viewer may read; anything else is 'not found'."""
+        """An order of a partner the viewer may read; anything else is 'not found'.
+
+        Ids are unique per partner: when several partners the viewer reads use the id,
+        the first by partner id is answered."""
         state = self.state
-        order = state.ledger.get(order_id.strip().upper())
-        if order is None or not state.network.can_read(viewer.partner_id, order.partner_id):
-            raise OrderNotFoundError(f"no visible order {order_id!r}")
-        return order
+        for order in state.ledger.find(order_id.strip().upper()):
+            if state.network.can_read(viewer.partner_id, order.partner_id):
+                return order
+        raise OrderNotFoundError(f"no visible order {order_id!r}")
 
     def tree(self, *, viewer: Viewer) -> TreeNode:
         """The viewer's node and everything below it."""
@@ -478,31 +484,54 @@ class RebateService:
 
         Every order is checked before anything is written: the admin must be able to
         read its partner (:class:`PartnerNotFoundError` otherwise, as for any unreadable
-        id), which must be a leaf partner; its date must not be after today (the policy
-        counts booked orders and returns *to date*: an order is recorded once it is
-        booked, and a return is dated the day it is booked) nor outside the partner's
-        policy quarters; then the ledger's rules (:meth:`Ledger.with_orders`): ids new
-        and unique in the batch (:class:`DuplicateOrderError`), returns of known booked
-        orders of the same partner and customer, dated on or after them, never more than
-        was booked (:class:`InvalidOrderError`).  Amounts are kept as stored (cents).
-        Returns the orders as recorded, in the order given.
+        id), which must be an active leaf partner (:class:`PartnerInactiveError` for a
+        deactivated one); its date must not be after today (the policy counts booked
+        orders and returns *to date*: an order is recorded once it is booked, and a return
+        is dated the day it is booked) nor outside the partner's policy quarters, nor in a
+        quarter whose statement is final (:class:`QuarterClosedError`; a return of an
+        order of a closed quarter is dated today and counts in the current quarter, as a
+        negative adjustment naming the original order); then the ledger's rules
+        (:meth:`Ledger.with_orders`): ids new for their partner and unique per partner in
+        the batch (:class:`DuplicateOrderError`), returns of known booked orders of the
+        same partner and customer, dated on or after them, never more than was booked
+        (:class:`InvalidOrderError`).  Amounts are kept as stored (cents).  A refusal
+        names the item at fault (``exc.item``, its index in the batch) and the field
+        (``exc.field``).  Returns the orders as recorded, in the order given.
         """
         self.require_admin(viewer)
-        batch = [self._as_stored(order) for order in orders]
+        batch: list[Order] = []
+        for index, order in enumerate(orders):
+            try:
+                batch.append(self._as_stored(order))
+            except RebateError as exc:
+                exc.item, exc.field = index, "amount"
+                raise
         if not batch:
             raise InvalidOrderError("no orders to record")
         with self._write_lock:
             state = self.state
             today = self._today()
             try:
-                for order in batch:
-                    self._readable(state, viewer, order.partner_id)
-                for order in batch:
-                    self._check_partner(state, order)
-                    self._check_date(state, order, today)
-                self._append(state, batch)
-            except InvalidOrderError as exc:
-                log.info("orders rejected by=%s: %s", viewer.partner_id, exc)
+                for index, order in enumerate(batch):
+                    try:
+                        self._readable(state, viewer, order.partner_id)
+                    except RebateError as exc:
+                        exc.item, exc.field = index, "partner_id"
+                        raise
+                for index, order in enumerate(batch):
+                    try:
+                        self._check_partner(state, order, require_active=True)
+                        self._check_date(state, order, today)
+                    except RebateError as exc:
+                        exc.item = index
+                        raise
+                try:
+                    self._append(state, batch)
+                except RebateError as exc:
+                    exc.item = next((i for i, o in enumerate(batch) if o is exc.order), None)
+                    raise
+            except RebateError as exc:
+                log.info("orders rejected by=%s item=%s field=%s: %s", viewer.partner_id, exc.item, exc.field, exc)
                 raise
         log.info("orders recorded count=%d by=%s", len(batch), viewer.partner_id)
         return tuple(batch)
@@ -516,22 +545,33 @@ class RebateService:
         return replace(order, amount=from_cents(to_cents(amount)))
 
     @staticmethod
-    def _check_partner(state: RebateState, order: Order) -> None:
+    def _check_partner(state: RebateState, order: Order, *, require_active: bool = False) -> None:
         node = state.network.find(order.partner_id)
         if node is None or node.level is not Level.PARTNER or order.partner_id not in state.profiles:
-            raise InvalidOrderError(f"order {order.order_id}: {order.partner_id!r} is not a partner")
+            raise InvalidOrderError(
+                f"order {order.order_id}: {order.partner_id!r} is not a partner", field="partner_id"
+            )
+        if require_active and not node.active:
+            raise PartnerInactiveError(
+                f"order {order.order_id}: partner {order.partner_id} is deactivated", field="partner_id"
+            )
 
     @staticmethod
     def _check_date(state: RebateState, order: Order, today: date) -> None:
         where = f"order {order.order_id}"
         if order.date > today:
-            raise InvalidOrderError(f"{where}: dated {order.date}, in the future (today is {today})")
+            raise InvalidOrderError(f"{where}: dated {order.date}, in the future (today is {today})", field="date")
         q = Quarter.of(order.date)
         first = state.profiles[order.partner_id].first_quarter
         if not state.policy.covers(q) or q < first:
             raise InvalidOrderError(
                 f"{where}: dated in {q}, outside {order.partner_id}'s policy quarters"
-                f" ({max(first, state.policy.first_quarter)}..{state.policy.last_quarter})"
+                f" ({max(first, state.policy.first_quarter)}..{state.policy.last_quarter})",
+                field="date",
+            )
+        if today > q.end:  # the quarter's statement is final (engine: StatementStatus.FINAL)
+            raise QuarterClosedError(
+                f"{where}: dated in {q}, whose statement is final (today is {today})", field="date"
             )
 
     def _append(self, state: RebateState, orders: list[Order]) -> None:

@@ -61,13 +61,15 @@ class SubsidyClaimRow(Base):
 
 
 class LedgerOrderRow(Base):
-    """One order or return of the sales ledger (a return names the order it reverses)."""
+    """One order or return of the sales ledger (a return names the order it reverses, an
+    order of the same partner).  Order ids are unique per partner, not across the ledger
+    (revision ``0009_order_ids_per_partner``): the key is ``(partner_id, order_id)``."""
 
     __tablename__ = "ledger_orders"
     __table_args__ = (Index("ix_ledger_orders_partner_date", "partner_id", "date"),)
 
+    partner_id: Mapped[str] = mapped_column(ForeignKey("channel_nodes.id"), primary_key=True)
     order_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    partner_id: Mapped[str] = mapped_column(ForeignKey("channel_nodes.id"))
     customer_id: Mapped[str] = mapped_column(String(32))
     new_customer: Mapped[bool]
     product_id: Mapped[str] = mapped_column(String(64))

@@ -68,18 +68,18 @@ def test_add_orders_is_all_or_nothing(service: RebateService) -> None:
     ):
         with pytest.raises(error):
             service.add_orders(viewer=REGION_ADMIN, orders=[good, bad])
-        assert len(service.state.ledger) == size and service.state.ledger.get("SO-SVC-1") is None
+        assert len(service.state.ledger) == size and service.state.ledger.get("P-HZ-01", "SO-SVC-1") is None
     with pytest.raises(ForbiddenError):
         service.add_orders(viewer=Caller(user_id="u", partner_id="N-001", role="sales"), orders=[good])
     recorded = service.add_orders(viewer=REGION_ADMIN, orders=[good])
     assert recorded[0].amount == Decimal("100.00") and str(recorded[0].amount) == "100.00"  # as stored
-    assert service.state.ledger.get("SO-SVC-1") == recorded[0] and len(service.state.ledger) == size + 1
+    assert service.state.ledger.get("P-HZ-01", "SO-SVC-1") == recorded[0] and len(service.state.ledger) == size + 1
 
 
 def test_record_orders_stays_the_trusted_bulk_path(service: RebateService) -> None:
     """The seed/import path takes any date in the ledger (the demo data runs to year end)."""
     later = make_order("SO-SVC-LATER", "10.00", str(date(2026, 12, 20)), partner="P-HZ-03")
     assert service.record_orders([later]) == 1
-    assert service.state.ledger.get("SO-SVC-LATER") == later
+    assert service.state.ledger.get("P-HZ-03", "SO-SVC-LATER") == later
     with pytest.raises(DuplicateOrderError):
         service.record_orders([later])

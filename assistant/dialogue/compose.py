@@ -39,6 +39,10 @@ class Composer:
         if sentence not in self.sentences:
             self.sentences.append(sentence)
 
+    def lead(self, sentence: str) -> None:
+        """Put ``sentence`` (no citation: a verdict such as "不能。") before everything said."""
+        self.sentences.insert(0, sentence)
+
     def not_in_documents(self, what: str) -> None:
         """Record something asked that no document answers (said once, at the end)."""
         if what not in self.unknown:

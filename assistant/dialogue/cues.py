@@ -187,3 +187,6 @@ PROCEDURE = re.compile(
     r"咋(?:改|配|设|弄|装|接|调|办|整|搞|处理|切|刷)|如何|在哪(?:里|儿)?(?:改|设|配|填|看|调|开|切|下载)|"
     r"要注意|注意(?:点|些)?(?:啥|什么)|步骤|要不要"
 )
+# Asking whether one gets something: "能拿到吗", "够不够得上" (the rebate skill and the engine's
+# follow-ups of a rebate topic both read it).
+CAN_GET = ("能拿到", "拿得到", "能不能拿", "能拿吗", "有没有", "能有吗", "可以拿")

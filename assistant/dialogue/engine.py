@@ -51,7 +51,7 @@ from assistant.dialogue.attributes import Attribute, AttributeLexicon, load_attr
 from assistant.dialogue.catalog import Catalog
 from assistant.dialogue.compare import find_matchups, say_matchups
 from assistant.dialogue.compose import Composer
-from assistant.dialogue.cues import ASK_PERSON, PROCESS_QUESTION, RULE_QUESTION, STUCK
+from assistant.dialogue.cues import ASK_PERSON, CAN_GET, PROCESS_QUESTION, RULE_QUESTION, STUCK
 from assistant.dialogue.facts import answer_facts
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
@@ -135,7 +135,6 @@ _SHORT_FOLLOWUP = 16
 _REBATE_RULE = re.compile(r"返利|返点|增量激励|基础返利|业绩")
 # Haggling over the price: "客户还嫌贵 要更低咋整", "非要8折才肯签".
 _PRICE_TALK = re.compile(r"贵|便宜|更低|再低|低点|低一点|几折|\d\s*折|让利|压价|底价")
-_CAN_GET = re.compile(r"能拿到|拿得到|能不能拿|能拿吗|有没有|能有吗|可以拿")
 # A yes/no question: "能直接接2100网关吗", "0区能用不", "可以带进去吗", "行不行".
 _YES_NO = re.compile(r"能.{0,12}(?:吗|不|么|没)$|能不能|可不可以|可以.{0,12}(?:吗|不)$|行吗|行不行|能否|支不支持|是否")
 _VERDICTS = ("可以", "不行", "不能", "够用", "不够", "Yes", "No")
@@ -539,7 +538,7 @@ class DialogueEngine:
         )
         if not facts.highlight:  # answered from the documents: a knowledge task, its subject may change
             if len(reading.asking) <= 1 and _YES_NO.search(a.text) and self._says_no(out.sentences):
-                out.sentences.insert(0, text(lang, "verdict_no"))  # "pt200能直接接网关吗": "不能。…"
+                out.lead(text(lang, "verdict_no"))  # "pt200能直接接网关吗": "不能。…"
             return self._knowledge_reply(turn, out, query=a.text)
         return self._reply(
             turn,
@@ -1038,7 +1037,7 @@ class DialogueEngine:
         incremental = last.get("topic") == "incremental" or (
             turn.state.task == "knowledge" and "增量" in (turn.state.get("query") or "")
         )
-        if incremental and "增量" not in asked and _CAN_GET.search(asked):
+        if incremental and "增量" not in asked and any(w in asked for w in CAN_GET):
             asked += " 增量激励"  # "增量激励咋算的" then "那我们这季度能拿到吗": the incremental incentive
         try:
             result = self.rebates.answer(

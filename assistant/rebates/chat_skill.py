@@ -28,6 +28,7 @@ from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 
+from assistant.dialogue.cues import CAN_GET
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.types import Caller, RebateCard, StatementLineView
 from assistant.rebates.engine import LINE_LABELS, LineKind, Statement, StatementStatus, WhatIf
@@ -68,7 +69,6 @@ _WHY = (
     "why",
 )
 _INCREMENT = ("增量",)
-_CAN_GET = ("能拿到", "拿得到", "能不能拿", "能拿吗", "有没有", "能有吗", "可以拿")
 _RANK = ("排名", "排第", "第几名", "排老几", "名次", "rank")
 _WHAT_IF = ("再卖", "再签", "多卖", "再做", "再来一单", "能拿多少", "多拿", "能多", "what if")
 _PROGRESS = ("下一档", "还差", "差多少", "升档", "跨档", "档位", "第几档", "哪一档", "哪档", "next tier")
@@ -211,7 +211,7 @@ def classify(text: str, amount: Decimal | None) -> Ask:
     if (
         (has(_WHY) and (has(_INCREMENT) or ORDER_ID.search(text)))
         or (has(_INCREMENT) and has(("没", "不")))
-        or (has(_INCREMENT) and has(_CAN_GET))  # "我这季度能拿到增量激励吗": whether, and why
+        or (has(_INCREMENT) and has(CAN_GET))  # "我这季度能拿到增量激励吗": whether, and why
     ):
         return Ask.WHY_INCREMENT
     if has(_RANK):

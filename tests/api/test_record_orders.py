@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from assistant.rebates.tables import LedgerOrderRow
-from tests.rebates_api.harness import REBATES, TODAY, Api, make_settings
+from tests.rebates_api.harness import REBATES, TODAY, Api, make_settings, order
 
 ROUTE = "/api/admin/orders"
 ADMIN = "n_admin"  # the national node: reads every partner
@@ -43,21 +43,6 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def order(order_id: Any = "SO-NEW-0001", **fields: Any) -> dict[str, Any]:
-    """A valid booked order of P-HZ-01 dated today, with ``fields`` changed."""
-    body: dict[str, Any] = {
-        "order_id": order_id,
-        "partner_id": PARTNER,
-        "customer_id": "C-HZ01-NEW1",
-        "new_customer": False,
-        "product_id": "EG-2100",
-        "amount": "1000.00",
-        "date": TODAY.isoformat(),
-    }
-    body.update(fields)
-    return body
 
 
 def statement(api: Api, partner_id: str = PARTNER) -> dict[str, Any]:

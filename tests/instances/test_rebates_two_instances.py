@@ -6,7 +6,6 @@ reloads from the database because A published the change (assistant/api/rebate_s
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -14,11 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.api.conftest import LiveServer
 from tests.instances.support import two_instances
-from tests.rebates_api.harness import PASSWORD, TODAY, build_index, make_settings
+from tests.rebates_api.harness import PASSWORD, TODAY, ask_over_socket, build_index, make_settings
 from tests.redis_backend import REDIS_URL, redis_prefix
 from tests.storage_backends import fresh_postgres_database
 
@@ -45,16 +43,6 @@ def post(server: LiveServer, path: str, token: str, body: dict[str, Any]) -> htt
     return httpx.post(f"{server.http}{path}", headers={"Authorization": f"Bearer {token}"}, json=body, timeout=30)
 
 
-async def ask(server: LiveServer, token: str, text: str) -> dict[str, Any]:
-    async with connect(server.socket_url(token)) as ws:
-        assert json.loads(await ws.recv())["type"] == "ready"
-        await ws.send(json.dumps({"type": "message", "client_msg_id": "q1", "text": text}))
-        while True:
-            event = json.loads(await asyncio.wait_for(ws.recv(), 30))
-            if event["type"] == "reply":
-                return dict(event)
-
-
 def test_a_partner_moved_on_one_instance_changes_access_on_the_other_at_the_next_request(
     instances: tuple[LiveServer, LiveServer],
 ) -> None:
@@ -63,7 +51,7 @@ def test_a_partner_moved_on_one_instance_changes_access_on_the_other_at_the_next
     # B's snapshot has the old tree: P-HZ-02 is in 杭州's alliance.
     assert get(b, "/api/rebates/statement", hz, partner_id="P-HZ-02").status_code == 200
     assert get(b, "/api/rebates/statement", su, partner_id="P-HZ-02").status_code == 404
-    assert len(asyncio.run(ask(b, hz, "我的排名"))["cards"][0]["lines"]) == 4
+    assert len(asyncio.run(ask_over_socket(b, hz, "我的排名"))["cards"][0]["lines"]) == 4
     reloads = b.runtime.rebate_sync.reloads if b.runtime.rebate_sync else 0
 
     assert post(a, "/api/admin/partners/P-HZ-02/move", admin, {"new_parent_id": "A-SU"}).status_code == 200
@@ -76,7 +64,7 @@ def test_a_partner_moved_on_one_instance_changes_access_on_the_other_at_the_next
     assert "P-HZ-02" in str(get(b, "/api/partners", su).json())
     assert b.runtime.rebate_sync is not None and b.runtime.rebate_sync.reloads == reloads + 1  # once, not per request
     # Chat on B quotes the new tree too (its model reloaded on the published message).
-    ranking = asyncio.run(ask(b, hz, "我的排名"))
+    ranking = asyncio.run(ask_over_socket(b, hz, "我的排名"))
     assert len(ranking["cards"][0]["lines"]) == 3 and "杭州精测" not in str(ranking)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
+from websockets.asyncio.client import connect
 
 from assistant.api.app import create_app
 from assistant.api.runtime import Runtime
@@ -171,3 +173,29 @@ def untraced_numbers(reply: dict[str, Any]) -> list[str]:
 
 def leaked(body: str, forbidden: Iterable[str]) -> list[str]:
     return [word for word in forbidden if word in body]
+
+
+def order(order_id: Any = "SO-NEW-0001", *, partner: str = "P-HZ-01", **fields: Any) -> dict[str, Any]:
+    """A valid booked order of ``partner`` dated today (``TODAY``), with ``fields`` changed."""
+    body: dict[str, Any] = {
+        "order_id": order_id,
+        "partner_id": partner,
+        "customer_id": "C-HZ01-NEW1",
+        "new_customer": False,
+        "product_id": "EG-2100",
+        "amount": "1000.00",
+        "date": TODAY.isoformat(),
+    }
+    body.update(fields)
+    return body
+
+
+async def ask_over_socket(server: Any, token: str, text: str) -> dict[str, Any]:
+    """One question over a new chat socket of a live server; the reply event."""
+    async with connect(server.socket_url(token)) as ws:
+        assert json.loads(await ws.recv())["type"] == "ready"
+        await ws.send(json.dumps({"type": "message", "client_msg_id": "q1", "text": text}))
+        while True:
+            event = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if event["type"] == "reply":
+                return dict(event)

@@ -4,18 +4,15 @@ chat WebSocket answering from the same engine with access changed at once."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.api.conftest import LiveServer, free_port
-from tests.rebates_api.harness import PASSWORD, make_settings
+from tests.rebates_api.harness import PASSWORD, ask_over_socket, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -26,16 +23,6 @@ def server(tmp_path: Path, fixture_index: Path) -> Iterator[LiveServer]:
     srv.start()
     yield srv
     srv.stop()
-
-
-async def ask(server: LiveServer, token: str, text: str) -> dict[str, Any]:
-    async with connect(server.socket_url(token)) as ws:
-        assert json.loads(await ws.recv())["type"] == "ready"
-        await ws.send(json.dumps({"type": "message", "client_msg_id": "q1", "text": text}))
-        while True:
-            event = json.loads(await asyncio.wait_for(ws.recv(), 30))
-            if event["type"] == "reply":
-                return dict(event)
 
 
 def test_rebates_over_a_real_server(server: LiveServer) -> None:
@@ -53,13 +40,13 @@ def test_rebates_over_a_real_server(server: LiveServer) -> None:
     spec = httpx.get(f"{server.http}/openapi.json").json()["paths"]
     assert {"/api/rebates/statement", "/api/rebates/what-if", "/api/admin/partners/{node_id}/move"} <= set(spec)
 
-    reply = asyncio.run(ask(server, sales, "我这季度返利多少"))
+    reply = asyncio.run(ask_over_socket(server, sales, "我这季度返利多少"))
     card = next(c for c in reply["cards"] if c["type"] == "rebate")
     assert reply["intent"] == "rebate_query" and card["partner_id"] == "P-HZ-02"
     now = httpx.get(f"{server.http}/api/rebates/statement", headers=h).json()
     assert card["total"] == f"¥{Decimal(now['total']):,.2f}"
 
-    assert len(asyncio.run(ask(server, manager, "我的排名"))["cards"][0]["lines"]) == 4
+    assert len(asyncio.run(ask_over_socket(server, manager, "我的排名"))["cards"][0]["lines"]) == 4
     moved = httpx.post(
         f"{server.http}/api/admin/partners/P-HZ-02/move",
         headers={"Authorization": f"Bearer {admin}"},
@@ -73,5 +60,5 @@ def test_rebates_over_a_real_server(server: LiveServer) -> None:
         params={"partner_id": "P-HZ-02"},
     )
     assert gone.status_code == 404
-    ranking = asyncio.run(ask(server, manager, "我的排名"))
+    ranking = asyncio.run(ask_over_socket(server, manager, "我的排名"))
     assert len(ranking["cards"][0]["lines"]) == 3 and "杭州精测" not in str(ranking)

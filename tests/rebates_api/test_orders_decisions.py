@@ -23,27 +23,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from assistant.rebates.tables import LedgerOrderRow
-from tests.rebates_api.harness import TODAY, Api
+from tests.rebates_api.harness import TODAY, Api, order
 
 ROUTE = "/api/admin/orders"
 ADMIN = "n_admin"  # the national admin: reads every partner
 PARTNER = "P-HZ-01"
 Q3, Q4 = "2026Q3", "2026Q4"
 ERROR_KEYS = {"code", "message", "item", "field"}
-
-
-def order(order_id: str, **fields: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "order_id": order_id,
-        "partner_id": PARTNER,
-        "customer_id": "C-HZ01-NEW1",
-        "new_customer": False,
-        "product_id": "EG-2100",
-        "amount": "1000.00",
-        "date": TODAY.isoformat(),
-    }
-    body.update(fields)
-    return body
 
 
 def return_of(original: dict[str, Any], order_id: str, amount: Any, day: str | None = None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import uvicorn
 
 from assistant.logs import configure_logging
 from assistant.settings import Settings
+from assistant.users import ROLES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     add = users_sub.add_parser("add", help="create a user; the password is generated and shown once")
     add.add_argument("username")
     add.add_argument("--partner", required=True, help="the channel node the user belongs to, e.g. P-HZ-01")
-    add.add_argument("--role", default="sales", choices=("sales", "manager", "admin", "expert"))
+    add.add_argument("--role", default="sales", choices=ROLES)
     add.add_argument("--display-name", default="")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     passwd = users_sub.add_parser("passwd", help="set a new password (generated unless --password-stdin)")

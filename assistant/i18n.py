@@ -104,6 +104,19 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "This join code was already used; ask for a new one.",
     ),
     "join_code_expired": ("加入码已过期，请让专家重新生成。", "This join code has expired; ask for a new one."),
+    "content_not_found": ("找不到这条内容或这个版本。", "No such content entry or version."),
+    "content_kind_unknown": ("没有这种内容类型。", "No such kind of content."),
+    "review_not_found": ("这条待审核内容不存在或已处理。", "No such open review item."),
+    "content_invalid": ("内容有误，请按提示逐项修改。", "The content has problems; see each field."),
+    "import_refused": (
+        "导入被拒绝：以下行有误，什么都没有写入。",
+        "Import refused: the rows below have problems; nothing was written.",
+    ),
+    "content_conflict": (
+        "别人在你之后保存了新版本，你的修改没有写入；请先查看最新版本再合并。",
+        "Someone saved a newer version; your edit was not written. Merge with the latest version.",
+    ),
+    "content_state": ("这个版本当前的状态不允许这个操作。", "This version's state does not allow this."),
 }
 
 

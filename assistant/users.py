@@ -27,7 +27,7 @@ from assistant.storage.models import User
 
 log = logging.getLogger(__name__)
 
-ROLES = ("sales", "manager", "admin", "expert")
+ROLES = ("sales", "manager", "admin", "expert", "content_admin")
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 256
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")

@@ -90,8 +90,16 @@ def corpus_user_dictionary(corpus: Corpus) -> UserDictionary:
 
 
 def build_from_corpus(
-    corpus_dir: Path, *, out: Path, settings: Settings, embedder: Embedder, progress: bool = True
+    corpus_dir: Path,
+    *,
+    out: Path,
+    settings: Settings,
+    embedder: Embedder,
+    progress: bool = True,
+    reuse_from: Sequence[Path] = (),
 ) -> BuildReport:
+    """``reuse_from``: other index directories whose vectors may be reused (besides
+    ``out``'s live build), e.g. the seed index when content is first published."""
     t0 = time.perf_counter()
     corpus = load_corpus(corpus_dir)  # raises CorpusError before anything is written
     documents = chunk_corpus(corpus)
@@ -114,6 +122,7 @@ def build_from_corpus(
         source_hashes=source_hashes,
         progress=progress,
         started=t0,
+        reuse_from=reuse_from,
     )
 
 
@@ -129,6 +138,7 @@ def build_index(
     source_hashes: dict[str, str] | None = None,
     progress: bool = True,
     started: float | None = None,
+    reuse_from: Sequence[Path] = (),
 ) -> BuildReport:
     timings: dict[str, float] = {}
     t0 = started if started is not None else time.perf_counter()
@@ -149,7 +159,7 @@ def build_index(
 
     mark = time.perf_counter()
     vectors, vector_doc, vector_keys, embedded, reused = _embed(
-        documents, out=out, embedder=embedder, settings=settings, progress=progress
+        documents, sources=(out, *reuse_from), embedder=embedder, settings=settings, progress=progress
     )
     timings["embed_s"] = time.perf_counter() - mark
 
@@ -230,11 +240,13 @@ def _previous_vectors(out: Path, model: str, dim: int) -> dict[str, npt.NDArray[
 
 
 def _embed(
-    documents: Sequence[Document], *, out: Path, embedder: Embedder, settings: Settings, progress: bool
+    documents: Sequence[Document], *, sources: Sequence[Path], embedder: Embedder, settings: Settings, progress: bool
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32], list[str], int, int]:
     embedder.warm_up()
     dim = int(embedder.dim)
-    cache = _previous_vectors(out, embedder.name, dim)
+    cache: dict[str, npt.NDArray[np.float32]] = {}
+    for source in reversed(sources):  # the first source's vectors win
+        cache.update(_previous_vectors(source, embedder.name, dim))
     texts: list[str] = []
     vector_doc: list[int] = []
     keys: list[str] = []

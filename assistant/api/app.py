@@ -94,6 +94,13 @@ STATUS_BY_CODE: dict[str, int] = {
     "sign_in_locked": 429,
     "sign_in_busy": 503,
     "body_too_large": 413,
+    "content_not_found": 404,
+    "content_kind_unknown": 404,
+    "review_not_found": 404,
+    "content_invalid": 422,
+    "import_refused": 422,
+    "content_conflict": 409,
+    "content_state": 409,
 }
 
 

@@ -20,6 +20,9 @@ def feature_routers() -> list[APIRouter]:
     from assistant.api.recovery import build_router as recovery_router
 
     routers.append(recovery_router())
+    from assistant.api.routes_content import router as content_router
+
+    routers.append(content_router)
     from assistant.api.routes_ops import router as ops_router
 
     routers.append(ops_router)

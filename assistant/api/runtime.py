@@ -14,13 +14,16 @@ import anyio
 import anyio.to_thread
 from sqlalchemy import select
 
+from assistant.api.content_sync import ContentSync, content_dir
 from assistant.api.hub import ConversationHub, Hub, RedisConversationHub
 from assistant.api.metrics import Metrics
 from assistant.api.presence import RedisPresence
 from assistant.api.rebate_sync import RebateSync
 from assistant.api.throttle import Throttle
 from assistant.auth import InvalidCredentialsError, TokenService, load_or_create_secret, verify_password
-from assistant.chat.service import ChatService, Engine
+from assistant.chat.service import ChatService
+from assistant.content.store import ContentStore
+from assistant.dialogue.factory import Sources
 from assistant.errors import AssistantError
 from assistant.handoff.bridge import HandoffBridge
 from assistant.handoff.outbox import Presence
@@ -37,7 +40,8 @@ from assistant.users import seed_demo_users
 from assistant.ws_tickets import SocketTickets
 
 if TYPE_CHECKING:
-    from assistant.dialogue.pool import EnginePool
+    from assistant.dialogue.engine import DialogueEngine
+    from assistant.dialogue.pool import EnginePool, InProcessEngine
     from assistant.rebates.chat_skill import RebateChatSkill
 
 log = logging.getLogger(__name__)
@@ -90,6 +94,10 @@ class Runtime:
         self._loader: threading.Thread | None = None
         self._turn_lane: anyio.CapacityLimiter | None = None
         self.engine_pool: EnginePool | None = None  # settings.engine_processes > 0
+        self.engine: InProcessEngine | EnginePool  # the chat's engine, switchable to new content
+        self.content: ContentStore | None = None  # the knowledge base's records (assistant/content)
+        self.content_sync: ContentSync | None = None  # published content -> index -> engines
+        self._handoff_bridge = HandoffBridge()  # the engine's handoff skill and the chat's turn router
         self.metrics = Metrics()
         self.throttle = Throttle(settings, on_refusal=self.metrics.refused)
 
@@ -115,6 +123,7 @@ class Runtime:
             if problems:
                 raise UnsafeStartError(problems)
         self.start_rebates()
+        self.content = ContentStore(self.db, base_dir=s.corpus_dir)
         if isinstance(self.presence, RedisPresence):
             self.presence.start()
 
@@ -129,22 +138,32 @@ class Runtime:
         try:
             s = self.settings
             from assistant.dialogue.factory import build_engine, load_components
+            from assistant.dialogue.pool import EnginePool, InProcessEngine
 
-            corpus, retriever = load_components(s)
-            handoff = HandoffBridge()  # the engine's handoff skill and the chat's turn router
+            assert self.db is not None and self.content is not None
+            sync = ContentSync(
+                settings=s,
+                store=self.content,
+                work_dir=content_dir(s, self.instance),
+                embedder=lambda: self.engine.local.retriever.embedder,
+                switch=self._switch_content,
+            )
+            sources = sync.sources_at_start()  # the seed, or the newest published content
+            corpus, retriever = load_components(s, sources)
+            handoff = self._handoff_bridge
             local = build_engine(corpus=corpus, retriever=retriever, rebates=self.rebate_skill(), handoff=handoff)
-            engine: Engine = local
             if s.engine_processes > 0:
-                from assistant.dialogue.pool import EnginePool
-
-                self.engine_pool = EnginePool(local=local, settings=s, processes=s.engine_processes)
+                self.engine_pool = EnginePool(local=local, settings=s, processes=s.engine_processes, sources=sources)
                 self.engine_pool.start()
-                engine = self.engine_pool
-            assert self.db is not None
+                self.engine = self.engine_pool
+            else:
+                self.engine = InProcessEngine(local)
             self.retriever = retriever
+            self.content_sync = sync
+            sync.start()
             self.chat = ChatService(
                 db=self.db,
-                engine=engine,
+                engine=self.engine,
                 max_message_chars=s.max_message_chars,
                 router=handoff,
                 instance=self.instance,
@@ -157,6 +176,30 @@ class Runtime:
         except (AssistantError, OSError) as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.error("loading failed: %s", self.load_error)
+
+    def _switch_content(self, sources: Sources, provisional: bool) -> bool:
+        """Switch every engine to ``sources`` (see :class:`ContentSync`); True when the
+        serving engine took provisional NLU weights (the new ones are not trained yet)."""
+        from assistant.dialogue.pool import next_engine
+
+        engine = self.engine
+        built: list[DialogueEngine] = []
+
+        def build_local() -> DialogueEngine:
+            local = next_engine(
+                self.settings,
+                sources,
+                engine.local,
+                provisional=provisional,
+                rebates=self.rebate_skill(),
+                handoff=self._handoff_bridge,
+            )
+            built.append(local)
+            return local
+
+        engine.switch(sources, build_local, provisional=provisional)
+        self.retriever = built[0].retriever
+        return bool(built[0].nlu.provisional)
 
     def start_rebates(self) -> None:
         """Seed the rebate tables on first start, then build the rebate engine from them."""
@@ -204,6 +247,8 @@ class Runtime:
         return RebateChatSkill(self.rebates) if self.rebates is not None and self.rebates.available else None
 
     def close(self) -> None:
+        if self.content_sync is not None:
+            self.content_sync.close()
         if self.rebate_sync is not None:
             self.rebate_sync.close()
         if isinstance(self.presence, RedisPresence):

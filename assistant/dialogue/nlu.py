@@ -239,13 +239,20 @@ class Nlu:
         current_year: int = CURRENT_YEAR,
         cache_dir: Path | None = None,
         encoder: Embedder | None = None,
+        provisional: nlu_cache.TrainedWeights | None = None,
     ) -> None:
         """Builds the dictionaries and trains the intent classifier on the seeds, the corpus
         phrases and ``examples``.  Training runs once per process for the same inputs; with
         ``cache_dir`` the trained weights are also kept on disk, keyed by a hash of
         everything training depends on (code, corpus, tokenizer dictionary, examples).
         With ``encoder`` (a sentence embedder) a second model over sentence vectors is
-        trained too and its probabilities are mixed in (``DENSE_MIX``)."""
+        trained too and its probabilities are mixed in (``DENSE_MIX``).
+
+        ``provisional``: weights trained for an earlier corpus, used instead of training
+        when none are cached for this one (``self.provisional`` is then True).  A published
+        content change switches at once with the new corpus's dictionaries (models, aliases,
+        parameter names) and the old weights, and again when training has caught up
+        (:mod:`assistant.api.content_sync`)."""
         from indexer.build import corpus_terms  # the index and the NLU share one user dictionary
 
         self.corpus = corpus
@@ -309,6 +316,10 @@ class Nlu:
             corpus=corpus, tokenizer=self.tokenizer, training=training, year=current_year, options=options
         )
         trained = nlu_cache.load(key, cache_dir)
+        self.training_key = key
+        self.provisional = trained is None and provisional is not None
+        if self.provisional:
+            trained = provisional
         if trained is None:
             started = time.perf_counter()
             counts = _corpus_word_counts(corpus, self.tokenizer)
@@ -337,13 +348,20 @@ class Nlu:
             )
             nlu_cache.store(key, trained, cache_dir)
             log.info("nlu trained on %d examples in %.1fs", len(training), time.perf_counter() - started)
+            self.trained = trained
         else:
+            self.trained = trained
             self._domain_words = frozenset(trained.words)
             self._specificity = dict(trained.specificity)
             self._classifier.restore(trained.vocab, trained.weights, trained.bias)
             if encoder is not None:
                 self._dense.restore(trained.dense_weights, trained.dense_bias)
-            log.info("nlu loaded trained weights %s (%d examples)", key[:12], len(training))
+            log.info(
+                "nlu %s weights %s (%d examples)",
+                "took provisional" if self.provisional else "loaded trained",
+                key[:12],
+                len(training),
+            )
 
     # -- public -------------------------------------------------------------------
 

@@ -13,6 +13,12 @@ Each worker is a process at the end of a pipe; a turn takes an idle worker, send
 turn, waits for the answer (the interpreter lock released meanwhile) and gives the
 worker back.  If a worker dies, turns are answered in the serving process, as with
 ``engine_processes = 0``: nothing is lost but speed.
+
+New content switches in two steps (:meth:`EnginePool.switch`): every worker first builds
+an engine of the new *generation* beside the one it serves, then the pool's current
+generation flips, at once for all: every turn names the generation it started in and is
+answered by that generation's engines, here and in the worker.  A worker drops the older
+engines when a turn of a newer generation reaches it.
 """
 
 from __future__ import annotations
@@ -24,11 +30,14 @@ import os
 import pickle
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from assistant.dialogue.engine import SERVICE_INTENTS, DialogueEngine, TurnPlan
+from assistant.dialogue.factory import Sources
 from assistant.dialogue.state import DialogueState
 from assistant.dialogue.types import Caller, CustomerProfile, Reply
 from assistant.errors import AssistantError
@@ -37,34 +46,66 @@ from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# text, profile, caller, history, the engine's state, and the request id to log the turn with
-# (assistant/logs.py)
-_Request = tuple[str, CustomerProfile, Caller, tuple[str, ...], DialogueState | None, str | None]
+# the generation, text, profile, caller, history, the engine's state, and the request id to log
+# the turn with (assistant/logs.py)
+_Request = tuple[int, str, CustomerProfile, Caller, tuple[str, ...], DialogueState | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepare:
+    """Build the engine of ``generation`` from ``sources`` beside the ones serving."""
+
+    generation: int
+    sources: Sources
+    provisional: bool  # take the serving NLU's weights when the new corpus's are not trained
 
 
 class EnginePoolError(AssistantError):
     code = "engine_pool_failed"
 
 
-def _serve(conn: Connection, settings: Settings) -> None:
-    """A worker process: build an engine (without skills: they live in the server),
-    then answer turns until told to stop (None) or the pipe closes."""
+def next_engine(
+    settings: Settings, sources: Sources, current: DialogueEngine | None, *, provisional: bool, **skills: Any
+) -> DialogueEngine:
+    """An engine over ``sources`` that shares ``current``'s sentence model (and, with
+    ``provisional``, its NLU weights until the new ones are trained)."""
     from assistant.dialogue.factory import build_engine, load_components
 
+    corpus, retriever = load_components(settings, sources, embedder=current.retriever.embedder if current else None)
+    weights = current.nlu.trained if provisional and current is not None else None
+    return build_engine(corpus=corpus, retriever=retriever, provisional=weights, **skills)
+
+
+def _serve(conn: Connection, settings: Settings, sources: Sources) -> None:
+    """A worker process: build an engine (without skills: they live in the server),
+    then answer turns until told to stop (None) or the pipe closes."""
     configure_logging(settings.log_level)  # a spawned process: JSON lines on the inherited stderr
-    corpus, retriever = load_components(settings)
-    engine = build_engine(corpus=corpus, retriever=retriever)
+    engines = {0: next_engine(settings, sources, None, provisional=False)}
     conn.send(os.getpid())
     while True:
         try:
-            request: _Request | None = conn.recv()
+            request: _Request | _Prepare | None = conn.recv()
         except EOFError:
             return
         if request is None:
             return
-        text, profile, caller, history, state, request_id = request
+        if isinstance(request, _Prepare):
+            try:
+                newest = engines[max(engines)]
+                engines[request.generation] = next_engine(
+                    settings, request.sources, newest, provisional=request.provisional
+                )
+            except Exception as exc:
+                conn.send((False, sendable(exc)))
+            else:
+                conn.send((True, None))
+            continue
+        generation, text, profile, caller, history, state, request_id = request
+        for older in [g for g in engines if g < generation]:
+            del engines[older]
         try:
             with bound_request(request_id):
+                engine = engines[generation]
                 plan = engine.understand(text=text, profile=profile, caller=caller, history=history, state=state)
                 answer: Reply | TurnPlan = plan if plan.intent in SERVICE_INTENTS else engine.respond(plan)
                 log.debug("turn understood in engine process %d: intent=%s", os.getpid(), plan.intent)
@@ -90,10 +131,16 @@ class EnginePool:
     ``local`` is the serving process's engine, with the skills; ``settings`` are what
     each worker builds its own engine from (the same corpus, index and models)."""
 
-    def __init__(self, *, local: DialogueEngine, settings: Settings, processes: int) -> None:
+    def __init__(
+        self, *, local: DialogueEngine, settings: Settings, processes: int, sources: Sources | None = None
+    ) -> None:
         if processes < 1:
             raise ValueError("an engine pool needs at least one process")
-        self.local = local
+        # The generation turns start in, with the serving process's engine of it: replaced
+        # as one tuple, so a turn reads both from the same switch.
+        self._current: tuple[int, DialogueEngine] = (0, local)
+        self._sources = sources or Sources.seed(settings)
+        self._switching = threading.Lock()
         self._settings = settings
         self._processes: list[BaseProcess] = []
         # Idle workers' pipes; None once the pool is broken (each waiter passes it on).
@@ -108,7 +155,9 @@ class EnginePool:
         pipes = []
         for n in range(self._size):
             ours, theirs = ctx.Pipe()
-            process = ctx.Process(target=_serve, args=(theirs, self._settings), name=f"engine-{n}", daemon=True)
+            process = ctx.Process(
+                target=_serve, args=(theirs, self._settings, self._sources), name=f"engine-{n}", daemon=True
+            )
             process.start()
             theirs.close()
             self._processes.append(process)
@@ -127,6 +176,52 @@ class EnginePool:
         log.info("engine pool ready: worker process(es) %s", self.worker_pids)
 
     @property
+    def local(self) -> DialogueEngine:
+        """The serving process's engine of the current generation."""
+        return self._current[1]
+
+    @property
+    def generation(self) -> int:
+        return self._current[0]
+
+    def switch(self, sources: Sources, build_local: Callable[[], DialogueEngine], *, provisional: bool) -> int:
+        """Bring every worker to ``sources`` (one worker at a time, the others serving),
+        then build the serving process's engine (``build_local``: after the workers, so NLU
+        weights one of them trained are on disk for it) and make them all answer every turn
+        from now on.  Raises (nothing switched) if one cannot build."""
+        with self._switching:
+            generation = self._current[0] + 1
+            prepared: set[int] = set()
+            held: list[Connection] = []  # out of the queue until every worker has the new engine
+            try:
+                while len(prepared) < self._size:
+                    conn = self._idle.get()
+                    if conn is None:  # broken: the serving process answers everything
+                        self._idle.put(None)
+                        break
+                    held.append(conn)
+                    if id(conn) in prepared:
+                        continue
+                    try:
+                        conn.send(_Prepare(generation, sources, provisional))
+                        ok, error = conn.recv()
+                    except (EOFError, OSError):
+                        log.error("an engine process died while switching; answering in the serving process now")
+                        held.remove(conn)
+                        self._broken.set()
+                        self._idle.put(None)
+                        break
+                    if not ok:
+                        raise EnginePoolError(f"an engine process could not load the new content: {error}")
+                    prepared.add(id(conn))
+                self._current = (generation, build_local())
+                self._sources = sources
+            finally:
+                for conn in held:
+                    self._idle.put(conn)
+            return generation
+
+    @property
     def broken(self) -> bool:
         """True once a worker died: turns are answered in the serving process since."""
         return self._broken.is_set()
@@ -140,22 +235,23 @@ class EnginePool:
         history: Sequence[str] = (),
         state: DialogueState | None = None,
     ) -> Reply:
+        generation, local = self._current
         conn = self._idle.get()
         if conn is None:  # broken: wake the next waiter too, and answer here
             self._idle.put(None)
-            return self.local.handle(text=text, profile=profile, caller=caller, history=history, state=state)
+            return local.handle(text=text, profile=profile, caller=caller, history=history, state=state)
         try:
-            conn.send((text, profile, caller, tuple(history), state, current_request_id()))
+            conn.send((generation, text, profile, caller, tuple(history), state, current_request_id()))
             ok, answer = conn.recv()
         except (EOFError, OSError):
             log.error("an engine process died; answering in the serving process from now on")
             self._broken.set()
             self._idle.put(None)
-            return self.local.handle(text=text, profile=profile, caller=caller, history=history, state=state)
+            return local.handle(text=text, profile=profile, caller=caller, history=history, state=state)
         self._idle.put(conn)
         if not ok:
             raise answer
-        return self.local.respond(answer) if isinstance(answer, TurnPlan) else answer
+        return local.respond(answer) if isinstance(answer, TurnPlan) else answer
 
     def close(self) -> None:
         """Stop the workers; turns still waiting for one are answered in process."""
@@ -174,3 +270,35 @@ class EnginePool:
             process.join(timeout=5)
             if process.is_alive():  # busy with a turn at shutdown
                 process.terminate()
+
+
+class InProcessEngine:
+    """The serving process's own engine (``engine_processes = 0``), switchable like the
+    pool: a turn reads the engine once at its start and finishes on it."""
+
+    def __init__(self, local: DialogueEngine) -> None:
+        self._current: tuple[int, DialogueEngine] = (0, local)
+
+    @property
+    def local(self) -> DialogueEngine:
+        return self._current[1]
+
+    @property
+    def generation(self) -> int:
+        return self._current[0]
+
+    def switch(self, sources: Sources, build_local: Callable[[], DialogueEngine], *, provisional: bool) -> int:
+        generation = self._current[0] + 1
+        self._current = (generation, build_local())
+        return generation
+
+    def handle(
+        self,
+        *,
+        text: str,
+        profile: CustomerProfile,
+        caller: Caller,
+        history: Sequence[str] = (),
+        state: DialogueState | None = None,
+    ) -> Reply:
+        return self._current[1].handle(text=text, profile=profile, caller=caller, history=history, state=state)

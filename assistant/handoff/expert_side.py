@@ -420,7 +420,7 @@ class ExpertSide(HandoffCore):
                 out.append(
                     FaqCandidate(
                         id=f"FAQ-HO-{r.id.replace('-', '')[:8].upper()}",
-                        category=_faq_category(r.symptom + r.resolution),
+                        category=faq_category(r.symptom + r.resolution),
                         question=question[:200] or r.product_line,
                         answer=r.resolution,
                         products=(model,) if model else (),
@@ -433,7 +433,8 @@ class ExpertSide(HandoffCore):
             return out
 
 
-def _faq_category(words: str) -> str:
+def faq_category(words: str) -> str:
+    """The FAQ category a resolution most likely belongs to (an editor may change it)."""
     if any(w in words for w in ("固件", "升级", "firmware")):
         return "firmware"
     if any(w in words for w in ("安装", "装不上", "接线", "导轨", "供电")):

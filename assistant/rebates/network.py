@@ -45,6 +45,7 @@ class Role(StrEnum):
     SALES = "sales"
     MANAGER = "manager"
     ADMIN = "admin"
+    CONTENT_ADMIN = "content_admin"  # edits the knowledge base (assistant/content); reads like sales
 
 
 @dataclass(frozen=True, slots=True)

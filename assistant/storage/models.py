@@ -125,6 +125,7 @@ class Feedback(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+import assistant.content.tables  # noqa: E402  (knowledge content tables on Base.metadata)
 import assistant.handoff.tables  # noqa: E402  (handoff tables on Base.metadata)
 import assistant.portals.tables  # noqa: E402  (portal / widget tables on Base.metadata)
 import assistant.rebates.tables  # noqa: E402, F401  (rebate tables on Base.metadata)

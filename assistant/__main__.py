@@ -54,10 +54,59 @@ def main(argv: list[str] | None = None) -> int:
         "import", help="create the users of a file (channels.yaml users:, experts.yaml experts:, or CSV)"
     )
     imp.add_argument("file")
+    content = sub.add_parser("content", help="export or import the knowledge base (corpus/ layout, YAML)")
+    content_sub = content.add_subparsers(dest="action", required=True)
+    exp = content_sub.add_parser("export", help="write the published entries as YAML files under DIR")
+    exp.add_argument("dir")
+    cimp = content_sub.add_parser("import", help="import every entry under a corpus-layout DIR as drafts")
+    cimp.add_argument("dir")
+    cimp.add_argument("--publish", action="store_true", help="publish the imported drafts as one release")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "content":
+        return _content(args)
     return _users(args)
+
+
+def _content(args: argparse.Namespace) -> int:
+    """Export: the published entries in the corpus/ layout.  Import: every entry of a
+    corpus-layout directory as a draft (all or nothing, per kind), optionally published;
+    a running service picks the release up within ``content_poll_seconds``."""
+    from pathlib import Path
+
+    from assistant.content.store import KINDS, ContentInvalidError, ContentStore, ItemRef, parse_yaml
+    from assistant.storage.db import Database, migrate
+
+    settings = Settings()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    migrate(settings.database_url)
+    db = Database(settings.database_url)
+    store = ContentStore(db, base_dir=settings.corpus_dir)
+    root = Path(args.dir)
+    try:
+        if args.action == "export":
+            print(f"{store.export(root)} entries written under {root}", file=sys.stderr)
+            return 0
+        refs: list[ItemRef] = []
+        for kind in KINDS:
+            entries = [e for path in sorted((root / kind).glob("*.y*ml")) for e in parse_yaml(path.read_text("utf-8"))]
+            if not entries:
+                continue
+            report = store.import_entries(kind, entries, by="cli", note=f"import {root}")
+            print(f"{kind}: {report.created} new, {report.updated} changed, {report.unchanged} unchanged")
+            refs += report.items
+        if args.publish and refs:
+            release = store.publish(refs, by="cli", note=f"import {root}")
+            print(f"release {release.id} published ({len(refs)} entries)")
+        return 0
+    except ContentInvalidError as exc:
+        print(f"error: {exc.code}", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  {p.entry_id or '-'} [{'' if p.row is None else p.row}] {p.field}: {p.problem}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
 
 
 def _serve(args: argparse.Namespace) -> int:

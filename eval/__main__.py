@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "signin-storm": ("eval.signin_storm", "serving-process memory under 200 parallel failed sign-ins"),
     "chaos": ("eval.chaos", "kill -9 the service during chat turns: every acknowledged message answered once"),
     "failover": ("eval.failover", "SIGKILL one of two instances (PostgreSQL + Redis): clients resume on the other"),
+    "reindex": ("eval.reindex", "FAQ edits published under load: publish to new answer, no failed turn at switches"),
 }
 
 

@@ -78,7 +78,9 @@ class ContentSync:
         latest = self.store.latest_release_id()
         if latest == 0:
             return Sources.seed(self.settings)
-        sources = self._prepare(latest, self.store.unfinished_releases(latest))
+        releases = self.store.unfinished_releases(latest)
+        sources = self._prepare(latest, releases)
+        self.store.mark_release(releases, status=LIVE, stage="live", progress=1.0, build_id=sources.index_dir.name)
         self.serving = latest
         return sources
 

@@ -346,7 +346,10 @@ async def import_entries(caller: EditorDep, content: StoreDep, data: ImportIn) -
     except ContentInvalidError as exc:  # a YAML syntax error too: every refusal of an import is import_refused
         return _refusal(ImportRefusedError(exc.problems), caller)
     return ImportOut(
-        created=report.created, updated=report.updated, unchanged=report.unchanged, items=list(report.items)
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        items=[f"{r.kind}/{r.entry_id}@{r.version}" for r in report.items],
     )
 
 

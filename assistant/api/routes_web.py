@@ -8,6 +8,7 @@ Pages (all from ``web/``, no build step):
                             portal of ``corpus/portals.yaml``; sent with
                             ``Content-Security-Policy: frame-ancestors <the portal's origins>``
 * ``GET /dashboard``        the partner dashboard
+* ``GET /content``          the knowledge-base editor (content admins; ``/api/content/...``)
 * ``GET /widget.js``        the loader a partner portal pastes (``docs/embedding.md``)
 * ``GET /static/{name}``    scripts and styles (flat directory ``web/static``)
 * ``GET /demo/portal``      a demo partner portal that embeds the widget (demo mode only)
@@ -168,6 +169,12 @@ def chat_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
 def dashboard_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     return _page(request, runtime, "dashboard.html")
+
+
+@router.get("/content", response_class=HTMLResponse, include_in_schema=False)
+def content_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """The knowledge-base editor (its API decides who may use it: content admins)."""
+    return _page(request, runtime, "content.html")
 
 
 @router.get("/widget/frame", response_class=HTMLResponse, include_in_schema=False)

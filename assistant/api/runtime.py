@@ -31,6 +31,7 @@ from assistant.handoff.service import HandoffService
 from assistant.handoff.setup import build_handoff, seed_demo_experts
 from assistant.portals.service import WidgetService, build_widget_service
 from assistant.rebates.service import RebateService
+from assistant.retrieval.embedders import Embedder, make_embedder
 from assistant.retrieval.retriever import HybridRetriever
 from assistant.settings import Settings
 from assistant.startup import UnsafeStartError, demo_leftovers
@@ -98,6 +99,7 @@ class Runtime:
         self.content: ContentStore | None = None  # the knowledge base's records (assistant/content)
         self.content_sync: ContentSync | None = None  # published content -> index -> engines
         self._handoff_bridge = HandoffBridge()  # the engine's handoff skill and the chat's turn router
+        self._embedder: Embedder | None = None
         self.metrics = Metrics()
         self.throttle = Throttle(settings, on_refusal=self.metrics.refused)
 
@@ -145,11 +147,11 @@ class Runtime:
                 settings=s,
                 store=self.content,
                 work_dir=content_dir(s, self.instance),
-                embedder=lambda: self.engine.local.retriever.embedder,
+                embedder=self._sentence_embedder,
                 switch=self._switch_content,
             )
             sources = sync.sources_at_start()  # the seed, or the newest published content
-            corpus, retriever = load_components(s, sources)
+            corpus, retriever = load_components(s, sources, embedder=self._sentence_embedder())
             handoff = self._handoff_bridge
             local = build_engine(corpus=corpus, retriever=retriever, rebates=self.rebate_skill(), handoff=handoff)
             if s.engine_processes > 0:
@@ -176,6 +178,13 @@ class Runtime:
         except (AssistantError, OSError) as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.error("loading failed: %s", self.load_error)
+
+    def _sentence_embedder(self) -> Embedder:
+        """The sentence model of this process, loaded once (index builds and engines share it)."""
+        if self._embedder is None:
+            s = self.settings
+            self._embedder = make_embedder(s.embedder, threads=s.embed_threads, batch_size=s.embed_batch_size)
+        return self._embedder
 
     def _switch_content(self, sources: Sources, provisional: bool) -> bool:
         """Switch every engine to ``sources`` (see :class:`ContentSync`); True when the

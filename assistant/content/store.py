@@ -175,18 +175,18 @@ class ReleaseView:
 
 
 @dataclass(frozen=True, slots=True)
-class ImportReport:
-    created: int
-    updated: int
-    unchanged: int
-    items: tuple[str, ...]  # "faq/FAQ-X-001@2" of every draft written
-
-
-@dataclass(frozen=True, slots=True)
 class ItemRef:
     kind: str
     entry_id: str
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    created: int
+    updated: int
+    unchanged: int
+    items: tuple[ItemRef, ...]  # every draft written
 
 
 @dataclass
@@ -489,7 +489,7 @@ class ContentStore:
         if problems:
             raise ImportRefusedError(problems)
         created = updated = unchanged = 0
-        written: list[str] = []
+        written: list[ItemRef] = []
         with self.db.read() as s:
             for c in candidates:
                 item = _find(s, kind, c.entry_id)
@@ -512,7 +512,7 @@ class ContentStore:
                 version = self._add_version(
                     s, item, c.body, base_version=item.latest_version, author=by, note=note or "导入", status=DRAFT
                 )
-                written.append(f"{kind}/{c.entry_id}@{version.version}")
+                written.append(ItemRef(kind, c.entry_id, version.version))
         return ImportReport(created=created, updated=updated, unchanged=unchanged, items=tuple(written))
 
     # -- releases ---------------------------------------------------------------------

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -121,3 +125,53 @@ def test_manifest_is_valid_json_written_last(built_index: Path) -> None:
     files = {p.name for p in build.iterdir()}
     assert {"manifest.json", "documents.jsonl", "vectors.npy", "bm25_title.npz", "userdict.txt"} <= files
     json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+
+
+_KILLED_BUILD = """
+import sys, time
+from pathlib import Path
+from assistant.retrieval import artifact
+from assistant.retrieval.embedders import HashEmbedder
+from assistant.settings import Settings
+from indexer.build import build_from_corpus
+
+corpus, out, marker = map(Path, sys.argv[1:4])
+
+def stall(path):  # every file of the new build is written; the rename has not happened
+    if path.name.endswith(".partial"):
+        marker.write_text("writing", encoding="utf-8")
+        time.sleep(600)
+
+artifact._fsync_dir = stall
+settings = Settings(index_dir=out, embedder="hash")
+build_from_corpus(corpus, out=out, settings=settings, embedder=HashEmbedder(64), progress=False)
+"""
+
+
+def test_a_build_killed_before_its_rename_leaves_the_previous_build_serving(
+    corpus_dir: Path, settings: Settings, built_index: Path, tmp_path: Path
+) -> None:
+    old = artifact.resolve(built_index)
+    _edit_faq_answer(corpus_dir, "FAQ-REB-001", "被中断的构建里的答案。")
+    marker = tmp_path / "marker"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_BUILD, str(corpus_dir), str(built_index), str(marker)],
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the build never reached its rename"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert list((built_index / "builds").glob("*.partial"))  # killed with a complete-looking partial
+    assert artifact.resolve(built_index) == old
+    loaded = artifact.load(built_index)
+    assert all("被中断" not in d.text for d in loaded.documents)
+    # The next build completes, serves the edit and clears the abandoned directory.
+    build_from_corpus(corpus_dir, out=built_index, settings=settings, embedder=HashEmbedder(64), progress=False)
+    assert artifact.resolve(built_index) != old
+    assert any("被中断" in d.text for d in artifact.load(built_index).documents)
+    assert not list((built_index / "builds").glob("*.partial"))

@@ -215,7 +215,8 @@ def test_review_queue_holds_unanswered_and_thumbs_down_questions_with_context(se
 
 @pytest.mark.slow
 def test_engine_worker_processes_switch_to_published_content(tmp_path: Path) -> None:
-    srv = LiveServer(content_settings(tmp_path, engine_processes=1), free_port())
+    # A private NLU cache: the edited corpus's intent model must not be on disk from another test.
+    srv = LiveServer(content_settings(tmp_path, engine_processes=1, nlu_cache_dir=tmp_path / "nlu"), free_port())
     srv.start(timeout=300)
     try:
         editor, sales = srv.token("erin"), srv.token("alice")

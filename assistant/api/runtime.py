@@ -187,15 +187,14 @@ class Runtime:
         return self._embedder
 
     def _switch_content(self, sources: Sources, provisional: bool) -> bool:
-        """Switch every engine to ``sources`` (see :class:`ContentSync`); True when the
-        serving engine took provisional NLU weights (the new ones are not trained yet)."""
+        """Switch every engine to ``sources`` (see :class:`ContentSync`); True when one of
+        them took provisional NLU weights (the new ones are not trained yet)."""
         from assistant.dialogue.pool import next_engine
 
         engine = self.engine
-        built: list[DialogueEngine] = []
 
         def build_local() -> DialogueEngine:
-            local = next_engine(
+            return next_engine(
                 self.settings,
                 sources,
                 engine.local,
@@ -203,12 +202,10 @@ class Runtime:
                 rebates=self.rebate_skill(),
                 handoff=self._handoff_bridge,
             )
-            built.append(local)
-            return local
 
-        engine.switch(sources, build_local, provisional=provisional)
-        self.retriever = built[0].retriever
-        return bool(built[0].nlu.provisional)
+        took_provisional = engine.switch(sources, build_local, provisional=provisional)
+        self.retriever = engine.local.retriever
+        return took_provisional
 
     def start_rebates(self) -> None:
         """Seed the rebate tables on first start, then build the rebate engine from them."""

@@ -486,18 +486,19 @@ class ContentStore:
             if not found:
                 seen[entry_id] = row
                 candidates.append(_Candidate(kind, entry_id, body, "", row))
-        if problems:
-            raise ImportRefusedError(problems)
-        created = updated = unchanged = 0
-        written: list[ItemRef] = []
         with self.db.read() as s:
             for c in candidates:
                 item = _find(s, kind, c.entry_id)
                 c.file = item.file if item is not None else self._new_file(s, kind, c.body)[0]
-        try:
-            self._check_references(candidates)
-        except ContentInvalidError as exc:
-            raise ImportRefusedError(exc.problems) from None
+        if candidates:  # the rows the schema accepts may still name what does not exist
+            try:
+                self._check_references(candidates)
+            except ContentInvalidError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise ImportRefusedError(sorted(problems, key=lambda p: (-1 if p.row is None else p.row, p.field)))
+        created = updated = unchanged = 0
+        written: list[ItemRef] = []
         with self.db.write() as s:
             for c in candidates:
                 item = _find(s, kind, c.entry_id)

@@ -92,13 +92,12 @@ def _serve(conn: Connection, settings: Settings, sources: Sources) -> None:
         if isinstance(request, _Prepare):
             try:
                 newest = engines[max(engines)]
-                engines[request.generation] = next_engine(
-                    settings, request.sources, newest, provisional=request.provisional
-                )
+                engine = next_engine(settings, request.sources, newest, provisional=request.provisional)
+                engines[request.generation] = engine
             except Exception as exc:
                 conn.send((False, sendable(exc)))
             else:
-                conn.send((True, None))
+                conn.send((True, bool(engine.nlu.provisional)))
             continue
         generation, text, profile, caller, history, state, request_id = request
         for older in [g for g in engines if g < generation]:
@@ -184,13 +183,16 @@ class EnginePool:
     def generation(self) -> int:
         return self._current[0]
 
-    def switch(self, sources: Sources, build_local: Callable[[], DialogueEngine], *, provisional: bool) -> int:
-        """Bring every worker to ``sources`` (one worker at a time, the others serving),
-        then build the serving process's engine (``build_local``: after the workers, so NLU
-        weights one of them trained are on disk for it) and make them all answer every turn
-        from now on.  Raises (nothing switched) if one cannot build."""
+    def switch(self, sources: Sources, build_local: Callable[[], DialogueEngine], *, provisional: bool) -> bool:
+        """Bring every worker to ``sources``, one at a time (the ones not yet asked keep
+        serving the current generation; the switched ones wait, so each is asked once), then
+        build the serving process's engine (``build_local``: after the workers, so NLU weights
+        one of them trained are on disk for it; every worker serves meanwhile) and make them
+        all answer every turn from now on.  True when any of the new engines took provisional
+        NLU weights.  Raises (nothing switched) if one cannot build."""
         with self._switching:
             generation = self._current[0] + 1
+            took_provisional = False
             prepared: set[int] = set()
             held: list[Connection] = []  # out of the queue until every worker has the new engine
             try:
@@ -204,7 +206,7 @@ class EnginePool:
                         continue
                     try:
                         conn.send(_Prepare(generation, sources, provisional))
-                        ok, error = conn.recv()
+                        ok, payload = conn.recv()  # (True, took provisional weights) or (False, the error)
                     except (EOFError, OSError):
                         log.error("an engine process died while switching; answering in the serving process now")
                         held.remove(conn)
@@ -212,14 +214,16 @@ class EnginePool:
                         self._idle.put(None)
                         break
                     if not ok:
-                        raise EnginePoolError(f"an engine process could not load the new content: {error}")
+                        raise EnginePoolError(f"an engine process could not load the new content: {payload}")
+                    took_provisional = took_provisional or bool(payload)
                     prepared.add(id(conn))
-                self._current = (generation, build_local())
-                self._sources = sources
             finally:
                 for conn in held:
                     self._idle.put(conn)
-            return generation
+            local = build_local()
+            self._current = (generation, local)
+            self._sources = sources
+            return took_provisional or bool(local.nlu.provisional)
 
     @property
     def broken(self) -> bool:
@@ -287,10 +291,10 @@ class InProcessEngine:
     def generation(self) -> int:
         return self._current[0]
 
-    def switch(self, sources: Sources, build_local: Callable[[], DialogueEngine], *, provisional: bool) -> int:
-        generation = self._current[0] + 1
-        self._current = (generation, build_local())
-        return generation
+    def switch(self, sources: Sources, build_local: Callable[[], DialogueEngine], *, provisional: bool) -> bool:
+        local = build_local()
+        self._current = (self._current[0] + 1, local)
+        return bool(local.nlu.provisional)
 
     def handle(
         self,

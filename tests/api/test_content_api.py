@@ -234,3 +234,53 @@ def test_engine_worker_processes_switch_to_published_content(tmp_path: Path) -> 
         assert "36 个月" in ask(srv, sales)
     finally:
         srv.stop()
+
+
+def test_a_new_product_is_understood_by_its_model_number_after_publishing(server: LiveServer) -> None:
+    """The NLU's corpus dictionaries (model numbers, parameter names) follow the switch."""
+    editor, sales = server.token("erin"), server.token("alice")
+    h = bearer(editor)
+    before = ask(server, sales, "EG-2300 功耗多少")
+    assert "7.5" not in before
+    base = httpx.get(f"{server.http}/api/content/items/products/EG-2100", headers=h).json()["body"]
+    params = [dict(p, value=7.5) if p["name"] == "功耗" else p for p in base["params"]]
+    new = dict(base, id="EG-2300", name="高性能工业网关", name_en="High-end Gateway", params=params)
+    imported = httpx.post(
+        f"{server.http}/api/content/import",
+        headers=h,
+        json={"kind": "products", "format": "yaml", "text": dump_yaml([new])},
+    )
+    assert imported.status_code == 200 and imported.json()["items"] == ["products/EG-2300@1"], imported.text
+    published = httpx.post(
+        f"{server.http}/api/content/publish",
+        headers=h,
+        json={"items": [{"kind": "products", "entry_id": "EG-2300", "version": 1}]},
+    )
+    assert wait_release(server, editor, published.json()["id"])["status"] == "live"
+    answer = ask(server, sales, "EG-2300 功耗多少")
+    assert "EG-2300" in answer and "7.5" in answer
+
+
+def test_an_import_with_a_bad_row_is_refused_whole(server: LiveServer) -> None:
+    h = bearer(server.token("erin"))
+    csv_text = (
+        "id,category,question,answer,variants,products\n"
+        "FAQ-CSV-001,installation,网关能装在户外吗？,需要加防护箱。,户外安装|室外能装吗,EG-2100\n"
+        "FAQ-CSV-002,nonsense,第二行？,第二行答案。,,\n"
+        "FAQ-CSV-003,installation,第三行？,第三行答案。,,NO-SUCH-9\n"
+    )
+    refused = httpx.post(
+        f"{server.http}/api/content/import", headers=h, json={"kind": "faq", "format": "csv", "text": csv_text}
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "import_refused"
+    assert [(p["row"], p["field"]) for p in refused.json()["problems"]] == [(1, "category"), (2, "products")]
+    assert httpx.get(f"{server.http}/api/content/items/faq/FAQ-CSV-001", headers=h).status_code == 404
+    good = csv_text.splitlines()[:2]
+    ok = httpx.post(
+        f"{server.http}/api/content/import", headers=h, json={"kind": "faq", "format": "csv", "text": "\n".join(good)}
+    )
+    assert ok.status_code == 200 and ok.json()["created"] == 1
+    body = httpx.get(f"{server.http}/api/content/items/faq/FAQ-CSV-001", headers=h).json()["body"]
+    assert body["variants"] == ["户外安装", "室外能装吗"] and body["products"] == ["EG-2100"]
+    broken = httpx.post(f"{server.http}/api/content/import", headers=h, json={"kind": "faq", "text": "- [unclosed"})
+    assert broken.status_code == 422 and broken.json()["code"] == "import_refused"

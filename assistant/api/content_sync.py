@@ -10,7 +10,8 @@ background thread per instance that, for the newest release this instance does n
 3. switches the engines (the serving process's and every worker's) to it between turns,
    with the NLU's dictionaries of the new corpus and, until they are trained, the old
    weights (answers change at once);
-4. trains the NLU for the new corpus if it must, and switches again.
+4. trains the NLU for the new corpus if it must, in a process of its own (turns and the
+   next publish never wait for it), and switches again when the weights are ready.
 
 A failure in 1-3 leaves the previous content serving and the release ``failed`` with the
 reason; the next publish tries again.  The release rows carry the stage and progress the
@@ -21,11 +22,13 @@ editor shows.  Releases published on another instance are found by polling the d
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import re
 import shutil
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from assistant.content.store import BUILDING, FAILED, LIVE, ContentStore
@@ -69,6 +72,8 @@ class ContentSync:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one build at a time
+        # The release whose intent model trains in a process of its own, and that process.
+        self._training: tuple[int, Sources, BaseProcess] | None = None
 
     # -- start-up ---------------------------------------------------------------------
 
@@ -97,17 +102,20 @@ class ContentSync:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        self._stop_trainer()
 
     # -- the loop ---------------------------------------------------------------------
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.settings.content_poll_seconds)
+            # While the intent model trains, look at the trainer often; else at the database.
+            self._wake.wait(0.2 if self._training is not None else self.settings.content_poll_seconds)
             self._wake.clear()
             if self._stop.is_set():
                 return
             try:
                 self.catch_up()
+                self._finish_training()
             except Exception:  # the thread must survive anything; the release says why
                 log.exception("content sync failed")
 
@@ -133,13 +141,60 @@ class ContentSync:
             self.store.mark_release(releases, status=LIVE, stage="live", progress=1.0, build_id=sources.index_dir.name)
             log.info("release %d serving after %.2fs", latest, time.perf_counter() - started)
             if provisional:  # answers are new already; the intent model catches up
-                try:
-                    self._switch(sources, False)
-                    log.info("release %d: intent model trained for the new content", latest)
-                except (AssistantError, OSError, ValueError, RuntimeError) as exc:
-                    log.error("release %d: training the intent model failed (%s); the earlier one serves", latest, exc)
+                self._train(latest, sources)
             self._prune(keep=latest)
             return True
+
+    # -- the intent model ---------------------------------------------------------------
+
+    def _train(self, release: int, sources: Sources) -> None:
+        """Train the intent model for ``sources`` in a process of its own (its weights go to
+        the NLU cache), so neither turns nor the next publish wait for it; a newer release
+        replaces a training still running."""
+        self._stop_trainer()
+        if self.settings.nlu_cache_dir is None:  # no cache to hand the weights over: train here
+            self._switch(sources, False)
+            return
+        from assistant.dialogue.pool import train_intent_model
+
+        ctx = multiprocessing.get_context("spawn")
+        trainer = ctx.Process(target=train_intent_model, args=(self.settings, sources), name="nlu-trainer", daemon=True)
+        trainer.start()
+        self._training = (release, sources, trainer)
+
+    def _finish_training(self) -> None:
+        """When the trainer is done, switch every engine to the trained weights (read from
+        the cache: quick) if its release still serves."""
+        if self._training is None:
+            return
+        release, sources, trainer = self._training
+        if trainer.is_alive():
+            return
+        self._training = None
+        if trainer.exitcode != 0:
+            log.error(
+                "release %d: training the intent model failed (exit %s); the earlier one serves",
+                release,
+                trainer.exitcode,
+            )
+            return
+        with self._lock:
+            if self.serving != release:
+                return
+            try:
+                self._switch(sources, False)
+            except (AssistantError, OSError, ValueError, KeyError, RuntimeError) as exc:
+                log.error("release %d: switching to the trained intent model failed (%s)", release, exc)
+                return
+        log.info("release %d: intent model trained for the new content", release)
+
+    def _stop_trainer(self) -> None:
+        if self._training is not None:
+            trainer = self._training[2]
+            if trainer.is_alive():
+                trainer.terminate()
+            trainer.join(timeout=10)
+            self._training = None
 
     def _prepare(self, release: int, releases: list[int]) -> Sources:
         """Write release ``release`` out and index it (unless its index is current)."""

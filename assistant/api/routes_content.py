@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, PlainSerializer, StringConstraints
 
 from assistant.api.deps import CallerDep, RuntimeDep
 from assistant.api.runtime import NotReadyError
@@ -47,6 +47,8 @@ router = APIRouter(tags=["content"])
 MAX_YAML_CHARS = 100_000
 MAX_IMPORT_CHARS = 900_000  # under the body limit
 
+# Stored times are UTC without a zone: sent with "Z" so a browser does not read them as local.
+UtcTime = Annotated[datetime, PlainSerializer(lambda t: t.isoformat() + "Z", return_type=str, when_used="json")]
 Kind = Annotated[str, Path(pattern=r"^(products|scripts|cases|faq|lessons)$")]
 EntryId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
 Note = Annotated[str, StringConstraints(max_length=500)]
@@ -81,7 +83,7 @@ class ItemOut(BaseModel):
     latest_version: int
     published_version: int | None
     status: str
-    updated_at: datetime
+    updated_at: UtcTime
     updated_by: str
 
 
@@ -90,8 +92,8 @@ class VersionOut(BaseModel):
     status: str
     author: str
     note: str
-    created_at: datetime
-    published_at: datetime | None
+    created_at: UtcTime
+    published_at: UtcTime | None
     published_by: str | None
 
 
@@ -116,8 +118,8 @@ class ReleaseOut(BaseModel):
     error: str
     items: list[str]
     created_by: str
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: UtcTime
+    finished_at: UtcTime | None
     build_id: str
 
 
@@ -182,7 +184,7 @@ class ReviewOut(BaseModel):
     question: str
     answer: str
     conversation_id: str
-    created_at: datetime
+    created_at: UtcTime
     context: list[ContextOut]
     suggestion: dict[str, Any]
     suggestion_yaml: str
@@ -259,6 +261,9 @@ async def save_item(
     """Save a new draft (``base_version``: the version the edit started from; 0: new)."""
 
     def save() -> ItemDetail:
+        if data.review_id:  # 404 unless an open review item
+            assert runtime.db is not None
+            review_mod.review_item(runtime.db, data.review_id)
         body = parse_yaml(data.yaml) if data.yaml is not None else data.body
         detail = content.save(
             kind, entry_id, body, base_version=data.base_version, author=caller.user_id, note=data.note

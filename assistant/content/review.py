@@ -60,12 +60,14 @@ class ReviewItem:
 
 def review_queue(db: Database, *, product_ids: Iterable[str] = (), limit: int = 50) -> list[ReviewItem]:
     """Open review items, newest first; one per question text (the expert's resolution
-    first, then a thumbs-down, then an unanswered question)."""
+    first, then a thumbs-down, then an unanswered question), and none for a question text
+    an editor already drafted or dismissed (among the newest ``PER_SOURCE`` of each source)."""
     known = set(product_ids)
     with db.read() as s:
         acted = set(s.scalars(select(ContentReview.id)))
         items = [*_from_handoffs(s, known), *_from_feedback(s), *_unanswered(s)]
-        seen: set[str] = set()
+        # A question an editor has dealt with once is dealt with, whoever asked it again.
+        seen = {item.question.strip() for item in items if item.id in acted}
         out: list[ReviewItem] = []
         for item in items:
             key = item.question.strip()

@@ -76,6 +76,13 @@ def next_engine(
     return build_engine(corpus=corpus, retriever=retriever, provisional=weights, **skills)
 
 
+def train_intent_model(settings: Settings, sources: Sources) -> None:
+    """A process of its own: train the NLU for ``sources`` and leave the weights in the NLU
+    cache (``settings.nlu_cache_dir``), where every engine then finds them."""
+    configure_logging(settings.log_level)
+    next_engine(settings, sources, None, provisional=False)
+
+
 def _serve(conn: Connection, settings: Settings, sources: Sources) -> None:
     """A worker process: build an engine (without skills: they live in the server),
     then answer turns until told to stop (None) or the pipe closes."""

@@ -200,6 +200,12 @@ def test_review_queue_holds_unanswered_and_thumbs_down_questions_with_context(se
     assert suggestion["question"] == "EG-2100 的 MTBF 是多少小时" and suggestion["category"]
     # An editor drafts an FAQ from it (the draft leaves the queue) and dismisses the other.
     body = dict(suggestion, answer="EG-2100 的 MTBF 为 10 万小时（实验室数据）。", products=["EG-2100"])
+    unknown_review = httpx.put(
+        f"{server.http}/api/content/items/faq/{suggestion['id']}",
+        headers=editor,
+        json={"yaml": dump_yaml(body), "base_version": 0, "review_id": "unanswered:nope:1"},
+    )
+    assert unknown_review.status_code == 404 and unknown_review.json()["code"] == "review_not_found"
     saved = httpx.put(
         f"{server.http}/api/content/items/faq/{suggestion['id']}",
         headers=editor,

@@ -23,6 +23,9 @@ def test_queue_reads_every_source_with_context_and_forgets_closed_items(database
         s.add(Conversation(id="c-2", user_id="u-a"))
         s.flush()
         turns = [
+            # The same unanswered question asked earlier in another conversation.
+            ("c-2", 8, "message", None, {"text": "EG-2100 的 MTBF 是多少"}),
+            ("c-2", 9, "reply", 8, {"text": "资料里没有。", "grounded": False}),
             ("c-1", 1, "message", None, {"text": "EG-2100 功耗多少"}),
             ("c-1", 2, "reply", 1, {"text": "EG-2100 功耗 4.5 W。[1]", "grounded": True}),
             ("c-1", 4, "message", None, {"text": "EG-2100 的 MTBF 是多少"}),
@@ -64,7 +67,7 @@ def test_queue_reads_every_source_with_context_and_forgets_closed_items(database
     assert handoff.suggestion["answer"] == handoff.answer and handoff.suggestion["products"] == ["EG-2100"]
     assert handoff.suggestion["category"] == "installation"
     assert handoff.context[-1].role == "expert"
-    assert unanswered.question == "EG-2100 的 MTBF 是多少"
+    assert unanswered.question == "EG-2100 的 MTBF 是多少" and unanswered.conversation_id == "c-1"
     assert [c.text for c in unanswered.context] == [
         "EG-2100 功耗多少",
         "EG-2100 功耗 4.5 W。[1]",
@@ -73,5 +76,6 @@ def test_queue_reads_every_source_with_context_and_forgets_closed_items(database
     assert (down.question, down.answer) == ("网关质保多久", "18 个月。")
     review.record(db, unanswered.id, status="drafted", item="faq/FAQ-UA-1", by="u-e")
     review.record(db, down.id, status="dismissed", item="", by="u-e")
+    # Neither comes back, not even the same question asked in the other conversation.
     assert [i.id for i in review.review_queue(db)] == [handoff.id]
     db.dispose()

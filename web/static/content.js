@@ -64,6 +64,7 @@
     busy: false,
     release: null,
     releaseTimer: null,
+    releaseOwn: false,
     rollbackVersion: 0,
     diffFor: '',       // the item@latest the diff shown was made against
     reviews: []
@@ -167,12 +168,8 @@
       st.me = res.ok ? res.data : null;
       // the content API decides: a 403 here shows the no-permission message
       call('/api/content/items' + query({ limit: 1 })).then(function (probe) {
-        if (!probe.ok) {
-          if (probe.status !== 403 && probe.status !== 401) {
-            showSignIn(CA.errorText(probe));
-          }
-          return;
-        }
+        if (probe.status === 401 || probe.status === 403) return; // sign-in or no-permission shown
+        // anything else (still starting, no network): the page, with the list saying why
         $('denied-view').hidden = true;
         $('cms').hidden = false;
         $('btn-signout').hidden = false;
@@ -203,7 +200,7 @@
     var total = Number(page.total) || 0;
     $('list-state').textContent = total ? '共 ' + total + ' 条' : '没有符合条件的内容。';
     items.forEach(function (it) {
-      var published = it.published_version ? '已发布 v' + it.published_version : '未发布';
+      var published = !it.published_version ? '尚未发布' : it.published_version !== it.latest_version ? '线上 v' + it.published_version : null;
       list.appendChild(el('li', { 'data-kind': it.kind, 'data-id': it.entry_id },
         el('button', { type: 'button', class: 'item', 'aria-label': '打开 ' + kindName(it.kind) + ' ' + it.entry_id + ' ' + (it.title || ''), onclick: function () { openItem(it.kind, it.entry_id); } },
           el('span', { class: 'item-title', text: it.title || it.entry_id }),
@@ -211,7 +208,7 @@
             el('span', { class: 'tag', text: kindName(it.kind) }),
             el('span', { class: 'mono', text: it.entry_id }),
             el('span', { class: 'status s-' + it.status, text: 'v' + it.latest_version + ' ' + statusName(it.status) }),
-            el('span', { text: published }),
+            published ? el('span', { text: published }) : null,
             el('span', { text: (it.updated_by || '') + ' ' + when(it.updated_at) })))));
     });
     var pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
@@ -610,12 +607,13 @@
     st.release = r;
     renderRelease($('release-current'), r);
     $('release-empty').hidden = true;
-    if (!$('editor').hidden) renderRelease($('ed-release'), r);
+    if (!$('editor').hidden && st.releaseOwn) renderRelease($('ed-release'), r);
   }
 
   /* Follow a release until it is live or failed (every ~500 ms). */
-  function follow(release) {
+  function follow(release, own) {
     stopPolling();
+    st.releaseOwn = own !== false; // published from this page now (not picked from the list)
     showRelease(release);
     if (finished(release)) { onReleaseDone(release); return; }
     var id = release.id, misses = 0;
@@ -639,8 +637,8 @@
   }
 
   function onReleaseDone(r) {
-    if (r.status === 'live') setMessage('ed-message', '发布 #' + r.id + ' 已上线。', 'ok');
-    else setMessage('ed-message', '发布 #' + r.id + ' 失败：' + (r.error || '未知原因'), 'error');
+    if (st.releaseOwn && r.status === 'live') setMessage('ed-message', '发布 #' + r.id + ' 已上线。', 'ok');
+    else if (st.releaseOwn) setMessage('ed-message', '发布 #' + r.id + ' 失败：' + (r.error || '未知原因'), 'error');
     refreshDetail(true);
     loadList();
     if (!$('panel-release').hidden) loadReleases();
@@ -654,7 +652,7 @@
       if (!res.data.length) { list.appendChild(el('li', { class: 'muted', text: '还没有发布记录。' })); return; }
       res.data.forEach(function (r) {
         list.appendChild(el('li', { 'data-release': r.id },
-          el('button', { type: 'button', class: 'item', 'aria-label': '查看发布 #' + r.id, onclick: function () { follow(r); } },
+          el('button', { type: 'button', class: 'item', 'aria-label': '查看发布 #' + r.id, onclick: function () { follow(r, false); } },
             el('span', { class: 'item-title' }, '#' + r.id + ' ', el('span', { class: 'r-status s-' + r.status, text: REL_STATUS[r.status] || r.status })),
             el('span', { class: 'item-meta' },
               el('span', { text: (r.items || []).join('，') }),
@@ -681,7 +679,6 @@
     var count = $('review-count');
     count.hidden = !n;
     count.textContent = n ? String(n) : '';
-    count.setAttribute('aria-label', n + ' 条');
     $('review-state').textContent = n ? '共 ' + n + ' 条待处理。' : '没有待审核的问题。';
     st.reviews.forEach(function (it) {
       var context = el('ol', { class: 'context', 'aria-label': '对话上下文' });

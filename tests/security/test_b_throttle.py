@@ -64,7 +64,9 @@ def test_failed_sign_ins_lock_the_name_with_a_growing_wait(tmp_path: Path) -> No
 
 
 def test_the_lock_grows_with_more_failures(tmp_path: Path) -> None:
-    live = start_live(tmp_path, rate_limit_sign_in_failures_user="2/2 seconds;4/hour")
+    # The long tier is a day, not an hour: its window ends on the clock's boundary, and an hour's
+    # would leave less than a minute to wait in the last minute of every hour.
+    live = start_live(tmp_path, rate_limit_sign_in_failures_user="2/2 seconds;4/day")
     try:
         for _ in range(2):
             sign_in(live, "alice", "wrong")
@@ -76,7 +78,7 @@ def test_the_lock_grows_with_more_failures(tmp_path: Path) -> None:
             assert sign_in(live, "alice", "wrong").json()["code"] == "invalid_credentials"
         second = sign_in(live, "alice", "pw-test-123")
         assert second.json()["code"] == "sign_in_locked"
-        assert int(second.headers["Retry-After"]) > 60 >= first  # now the hour's tier holds it
+        assert int(second.headers["Retry-After"]) > 60 >= first  # now the day's tier holds it
     finally:
         live.stop()
 

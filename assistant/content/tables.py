@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.storage.models import Base, utcnow
@@ -62,7 +62,7 @@ class ContentRelease(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     status: Mapped[str] = mapped_column(String(16))  # pending | building | live | failed
     stage: Mapped[str] = mapped_column(String(32), default="")  # what the build is doing now
-    progress: Mapped[float] = mapped_column(default=0.0)  # 0..1
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
     error: Mapped[str] = mapped_column(Text, default="")
     items: Mapped[list[str]] = mapped_column(JSON, default=list)  # "faq/FAQ-WAR-001@3"
     created_by: Mapped[str] = mapped_column(String(64))

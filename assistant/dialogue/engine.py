@@ -52,7 +52,7 @@ from assistant.dialogue.catalog import Catalog
 from assistant.dialogue.compare import find_matchups, say_matchups
 from assistant.dialogue.compose import Composer
 from assistant.dialogue.cues import ASK_PERSON, CAN_GET, PROCESS_QUESTION, RULE_QUESTION, STUCK
-from assistant.dialogue.facts import answer_facts
+from assistant.dialogue.facts import answer_facts, general_capability
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
 from assistant.dialogue.knowledge import KnowledgeAnswerer, pick_sentences
@@ -495,7 +495,8 @@ class DialogueEngine:
         asked_other = [
             c
             for c in reading.asking
-            if c.kind in other and (c.kind != "other" or len(c.remainder) >= 2 or not out.answered)
+            if (c.kind in other and (c.kind != "other" or len(c.remainder) >= 2 or not out.answered))
+            or general_capability(c)
         ]
         if asked_other or not reading.asking:
             # The question without the clauses the tables answered; a fault is described

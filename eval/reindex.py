@@ -19,6 +19,12 @@ contains every switch), ``stale_after_live`` (turns sent after the release was s
 release says live), ``missed`` (edits whose marker was never seen within
 ``--edit-timeout-s``) and ``skipped`` (FAQ entries whose question, asked before the
 edit, was not answered with the entry's first sentence: the marker could not show).
+Where the time goes: ``publish_request_s`` (the publish request itself), ``queued_s``
+(publish request sent to the build seen started; a build waits for the previous
+release's, whose intent-model training comes after its switch) and ``build_to_live_s``;
+``per_edit`` has every release stage as first seen.  ``turn_latency_ms`` is the load's,
+``turn_latency_ms_during_switches`` that of its turns that overlapped an edit's
+publish-to-answered window.
 
 Without ``--url`` it starts ``python -m assistant serve --demo`` in its own process on a
 free port with ``--engine-processes`` worker processes, on the configured corpus,
@@ -40,6 +46,7 @@ import random
 import re
 import secrets
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -50,6 +57,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import psutil
 import uvloop
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
@@ -232,6 +240,7 @@ class _Edit:
     release: int = 0
     publish_to_answer_s: float | None = None
     publish_to_live_s: float | None = None
+    publish_request_s: float = 0.0  # the publish request itself (it checks the whole corpus)
     status: str = ""  # the release's last seen
     stages: dict[str, float] = field(default_factory=dict)  # stage -> s after publish, first seen
     stale_after_live: int = 0
@@ -347,6 +356,7 @@ class _Editor:
         )
         r.raise_for_status()
         edit.release = int(r.json()["id"])
+        edit.publish_request_s = time.monotonic() - started
         deadline = started + self.args.edit_timeout_s
         live_at: list[float] = []
         await asyncio.gather(
@@ -465,8 +475,9 @@ def _summary(result: dict[str, Any], args: argparse.Namespace, engine_processes:
     during = [ms for ms, t in zip(load.latencies, load.latencies.times, strict=True) if in_switch(t, ms)]
     failed_during = sum(1 for t in load.errors.times if in_switch(t))
     failed = len(load.errors) + len(probes.failures)
-    # Until the release's build started (its stage left "queued": a build runs after the one
-    # before it, intent-model training included), and from then until it was live.
+    # From sending the publish request until the release's build was seen started (its stage
+    # left "queued": a build waits for the one before it, intent-model training included),
+    # and from then until it was live.
     waited: list[float] = []
     built: list[float] = []
     for e in edits:
@@ -480,6 +491,7 @@ def _summary(result: dict[str, Any], args: argparse.Namespace, engine_processes:
         "skipped": len(editor.skipped),
         "publish_to_answer_s": _seconds(answered, with_max=True),
         "publish_to_live_s": _seconds(live, with_max=True),
+        "publish_request_s": _seconds([e.publish_request_s for e in edits], with_max=True),
         "queued_s": _seconds(waited, with_max=True),
         "build_to_live_s": _seconds(built, with_max=True),
         # Turns that failed: all of the run's (it is switches back to back), the load's and
@@ -503,6 +515,7 @@ def _summary(result: dict[str, Any], args: argparse.Namespace, engine_processes:
                 "status": e.status,
                 "publish_to_answer_s": None if e.publish_to_answer_s is None else round(e.publish_to_answer_s, 3),
                 "publish_to_live_s": None if e.publish_to_live_s is None else round(e.publish_to_live_s, 3),
+                "publish_request_s": round(e.publish_request_s, 3),
                 "stale_after_live": e.stale_after_live,
                 # each stage of the release as first seen, seconds after the publish request
                 "stages_s": {k: round(v, 2) for k, v in e.stages.items()},
@@ -591,8 +604,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             **UNTHROTTLED_CHAT,
         }
         log = work / "server.log"
-        with running_service(env, log=log) as (url, _server):
-            result = uvloop.run(_drive(url, args, password))
-        summary = _summary(result, args, engine_processes=args.engine_processes)
-        summary["server"] = _server_log(log)
+        server: psutil.Process | None = None
+        outcome: dict[str, Any] | None = None
+        stop_timed_out = False
+        try:
+            with running_service(env, log=log) as (url, server):
+                outcome = uvloop.run(_drive(url, args, password))
+        except subprocess.TimeoutExpired:  # it did not stop within 30 s of SIGTERM: ended here
+            stop_timed_out = True
+            _kill_tree(server)
+            if outcome is None:
+                raise
+        assert outcome is not None
+        summary = _summary(outcome, args, engine_processes=args.engine_processes)
+        summary["server"] = {**_server_log(log), "stop_timed_out": stop_timed_out}
         return summary
+
+
+def _kill_tree(server: psutil.Process | None) -> None:
+    """SIGKILL the service this run started and its engine workers."""
+    if server is None:
+        return
+    with contextlib.suppress(psutil.Error):
+        victims = [*server.children(recursive=True), server]
+        for p in victims:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        psutil.wait_procs(victims, timeout=10)

@@ -231,12 +231,12 @@ def _text_key(model: str, text: str) -> str:
 def _previous_vectors(out: Path, model: str, dim: int) -> dict[str, npt.NDArray[np.float32]]:
     """Vectors of the live build, by content key, if it used the same model."""
     try:
-        previous = artifact.load(out)
+        manifest, vectors, keys = artifact.load_vectors(out)
+        if manifest["model"]["name"] != model or int(manifest["model"]["dim"]) != dim:
+            return {}
     except (artifact.IndexNotFoundError, OSError, ValueError, KeyError):
         return {}
-    if previous.model != model or previous.dim != dim:
-        return {}
-    return {key: previous.vectors[i] for i, key in enumerate(previous.vector_keys)}
+    return {key: vectors[i] for i, key in enumerate(keys)}
 
 
 def _embed(

@@ -72,8 +72,9 @@ class ContentSync:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one build at a time
-        # The release whose intent model trains in a process of its own, and that process.
-        self._training: tuple[int, Sources, BaseProcess] | None = None
+        # The release whose intent model is to be trained, the process training it (None until
+        # due) and when it is due.
+        self._training: tuple[int, Sources, BaseProcess | None, float] | None = None
 
     # -- start-up ---------------------------------------------------------------------
 
@@ -148,26 +149,35 @@ class ContentSync:
     # -- the intent model ---------------------------------------------------------------
 
     def _train(self, release: int, sources: Sources) -> None:
-        """Train the intent model for ``sources`` in a process of its own (its weights go to
-        the NLU cache), so neither turns nor the next publish wait for it; a newer release
-        replaces a training still running."""
+        """Train the intent model for ``sources`` once the content has been quiet for
+        ``content_train_delay_seconds`` (an editor publishing item after item does not start
+        a training per item), in a process of its own (its weights go to the NLU cache), so
+        neither turns nor the next publish wait for it; a newer release replaces a training
+        due or running."""
         self._stop_trainer()
         if self.settings.nlu_cache_dir is None:  # no cache to hand the weights over: train here
             self._switch(sources, False)
             return
-        from assistant.dialogue.pool import train_intent_model
-
-        ctx = multiprocessing.get_context("spawn")
-        trainer = ctx.Process(target=train_intent_model, args=(self.settings, sources), name="nlu-trainer", daemon=True)
-        trainer.start()
-        self._training = (release, sources, trainer)
+        self._training = (release, sources, None, time.monotonic() + self.settings.content_train_delay_seconds)
 
     def _finish_training(self) -> None:
-        """When the trainer is done, switch every engine to the trained weights (read from
-        the cache: quick) if its release still serves."""
+        """Start the training when due; when it is done, switch every engine to the trained
+        weights (read from the cache: quick) if its release still serves."""
         if self._training is None:
             return
-        release, sources, trainer = self._training
+        release, sources, trainer, due = self._training
+        if trainer is None:
+            if time.monotonic() < due:
+                return
+            from assistant.dialogue.pool import train_intent_model
+
+            ctx = multiprocessing.get_context("spawn")
+            trainer = ctx.Process(
+                target=train_intent_model, args=(self.settings, sources), name="nlu-trainer", daemon=True
+            )
+            trainer.start()
+            self._training = (release, sources, trainer, due)
+            return
         if trainer.is_alive():
             return
         self._training = None
@@ -191,9 +201,10 @@ class ContentSync:
     def _stop_trainer(self) -> None:
         if self._training is not None:
             trainer = self._training[2]
-            if trainer.is_alive():
-                trainer.terminate()
-            trainer.join(timeout=10)
+            if trainer is not None:
+                if trainer.is_alive():
+                    trainer.terminate()
+                trainer.join(timeout=10)
             self._training = None
 
     def _prepare(self, release: int, releases: list[int]) -> Sources:

@@ -147,9 +147,19 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
+# libyaml's parser when PyYAML has it (seven times faster on the corpus: a content switch
+# loads the corpus once per engine process), with the same safe constructors.
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load``, faster."""
+    return yaml.load(text, Loader=_SafeLoader)
+
+
 def _read_yaml(path: Path, root: Path, problems: list[str]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         problems.append(f"{_rel(path, root)}: -: cannot parse: {exc}".replace("\n", " "))
         return None

@@ -37,7 +37,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from assistant.content.loader import KIND_DIRS, CorpusError, load_corpus
+from assistant.content.loader import KIND_DIRS, CorpusError, load_corpus, load_yaml
 from assistant.content.tables import ContentItem, ContentRelease, ContentVersion
 from assistant.errors import AssistantError
 from assistant.storage.db import Database
@@ -206,12 +206,18 @@ class _Candidate:
 
 def dump_yaml(data: Any) -> str:
     """The export format: block style, keys in the entry's own order, Chinese as is."""
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1_000_000)
+    return yaml.dump(
+        data, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1_000_000
+    )
+
+
+# libyaml's emitter when PyYAML has it: the same bytes as the pure-Python one, five times faster.
+_SafeDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def parse_yaml(text: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
     except yaml.YAMLError as exc:
         raise ContentInvalidError([Problem("-", f"cannot parse YAML: {exc}".replace("\n", " "))]) from exc
 
@@ -810,7 +816,7 @@ def _seed_entries(root: Path) -> Iterable[tuple[str, str, int, dict[str, Any]]]:
     for kind in KINDS:
         files = sorted((root / kind).glob("*.yaml")) + sorted((root / kind).glob("*.yml"))
         for path in files:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+            raw = load_yaml(path.read_text(encoding="utf-8")) or []
             rel = str(path.relative_to(root))
             for position, entry in enumerate(raw):
                 yield kind, rel, position, plain(entry)

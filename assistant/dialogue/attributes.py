@@ -20,6 +20,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assistant.content.loader import load_yaml
 from assistant.dialogue.errors import DialogueError
 from assistant.dialogue.lexicon import squash
 
@@ -106,7 +107,7 @@ class AttributeLexicon:
     @classmethod
     def load(cls, path: Path) -> AttributeLexicon:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = load_yaml(path.read_text(encoding="utf-8"))
             data = _LexiconFile.model_validate(raw)
         except (OSError, yaml.YAMLError) as exc:
             raise AttributeLexiconError(f"{path}: {exc}") from exc

@@ -110,6 +110,15 @@ def load(index_dir: Path) -> IndexArtifact:
     )
 
 
+def load_vectors(index_dir: Path) -> tuple[dict[str, Any], npt.NDArray[np.float32], list[str]]:
+    """The manifest, vectors and their content keys of the build an index directory serves,
+    without the rest (what an incremental build reuses)."""
+    path = resolve(index_dir)
+    manifest: dict[str, Any] = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    keys: list[str] = json.loads((path / "vector_keys.json").read_text(encoding="utf-8"))
+    return manifest, np.load(path / "vectors.npy"), keys
+
+
 def _load_bm25(path: Path) -> SparseBM25:
     with np.load(path, allow_pickle=True) as npz:
         return SparseBM25.from_arrays({k: npz[k] for k in npz.files})

@@ -33,7 +33,12 @@ def content_settings(tmp_path: Path, **overrides: Any) -> Settings:
     channels = tmp_path / "content-channels.yaml"
     channels.write_text(CHANNELS, encoding="utf-8")
     return make_server_settings(
-        tmp_path, channels_file=channels, content_dir=tmp_path / "content", content_poll_seconds=0.2, **overrides
+        tmp_path,
+        channels_file=channels,
+        content_dir=tmp_path / "content",
+        content_poll_seconds=0.2,
+        content_train_delay_seconds=0,
+        **overrides,
     )
 
 

@@ -476,6 +476,13 @@ async def _handle_frame(websocket: WebSocket, rt: Runtime, caller: Caller, cid: 
                 await websocket.send_json(event_out(item))
     except AssistantError as exc:
         await _send_error(websocket, exc.code, client_msg_id)
+    except WebSocketDisconnect:
+        raise
+    except Exception as exc:  # a bug in a turn: a stable code, the socket stays; a stored message stays pending
+        if isinstance(exc, RuntimeError) and websocket.application_state == WebSocketState.DISCONNECTED:
+            raise  # sending on a socket that is gone: the connection's loop ends it
+        log.exception("unhandled error in a socket event")
+        await _send_error(websocket, "internal", client_msg_id)
 
 
 async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: str, event: ev.MessageIn) -> None:

@@ -207,3 +207,36 @@ def test_server_pushed_events_reach_live_sockets_and_resume(live: LiveServer) ->
             assert (await recv(ws)) == {"status": "expert_joined", "expert": "张工", "type": "handoff", "seq": 1}
 
     run(scenario())
+
+
+def test_a_bug_in_a_turn_is_an_error_event_and_the_socket_stays(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An engine error that is no domain error (a bug) reaches the client as ``internal``,
+    without a stack trace and without dropping the socket; the next message is answered."""
+    from assistant.dialogue.pool import InProcessEngine
+
+    real = InProcessEngine.handle
+    calls = {"n": 0}
+
+    def broken_once(self: InProcessEngine, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise KeyError("injected: a bug in the engine")
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(InProcessEngine, "handle", broken_once)
+
+    async def scenario() -> None:
+        async with connect(live.socket_url(live.token())) as ws:
+            assert (await recv(ws))["type"] == "ready"
+            await ws.send(json.dumps({"type": "message", "client_msg_id": "b1", "text": "EG-2100 有几个串口"}))
+            events = await recv_until(ws, "error")
+            error = events[-1]
+            assert (error["code"], error["client_msg_id"]) == ("internal", "b1")
+            assert "KeyError" not in json.dumps(error, ensure_ascii=False) and "injected" not in error["message"]
+            await ws.send(json.dumps({"type": "message", "client_msg_id": "b2", "text": "EG-2100 有几个串口"}))
+            reply = next(e for e in await recv_until(ws, "profile") if e["type"] == "reply")
+            assert "4" in reply["text"]
+
+    run(scenario())

@@ -94,7 +94,7 @@ def answer_facts(
 
 
 def general_capability(clause: Clause) -> bool:
-    """"能不能 / 可以" about no product that names nothing a table holds (no attribute, no
+    """A "能不能 / 可以" question about no product that names nothing a table holds (no attribute, no
     value word): a question of policy or practice ("最低可以报多少", "返利能不能先让给客户"),
     not a product's capability to ask the model of."""
     return clause.kind == "capability" and not clause.products and not clause.mentions and not clause.terms

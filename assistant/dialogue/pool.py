@@ -135,7 +135,23 @@ def sendable(exc: Exception) -> Exception:
     return exc
 
 
-class EnginePool:
+class _Generations:
+    """What both switchable engines hold: the generation turns start in, with the serving
+    process's engine of it, replaced as one tuple so a turn reads both from the same switch."""
+
+    _current: tuple[int, DialogueEngine]
+
+    @property
+    def local(self) -> DialogueEngine:
+        """The serving process's engine of the current generation."""
+        return self._current[1]
+
+    @property
+    def generation(self) -> int:
+        return self._current[0]
+
+
+class EnginePool(_Generations):
     """An engine (the chat service's ``Engine``) that answers in worker processes.
 
     ``local`` is the serving process's engine, with the skills; ``settings`` are what
@@ -146,9 +162,7 @@ class EnginePool:
     ) -> None:
         if processes < 1:
             raise ValueError("an engine pool needs at least one process")
-        # The generation turns start in, with the serving process's engine of it: replaced
-        # as one tuple, so a turn reads both from the same switch.
-        self._current: tuple[int, DialogueEngine] = (0, local)
+        self._current = (0, local)
         self._sources = sources or Sources.seed(settings)
         self._switching = threading.Lock()
         self._settings = settings
@@ -184,15 +198,6 @@ class EnginePool:
             self._idle.put(conn)
         self.worker_pids = tuple(pids)
         log.info("engine pool ready: worker process(es) %s", self.worker_pids)
-
-    @property
-    def local(self) -> DialogueEngine:
-        """The serving process's engine of the current generation."""
-        return self._current[1]
-
-    @property
-    def generation(self) -> int:
-        return self._current[0]
 
     def switch(self, sources: Sources, build_local: Callable[[], DialogueEngine], *, provisional: bool) -> bool:
         """Bring every worker to ``sources``, one at a time (the ones not yet asked keep
@@ -287,20 +292,12 @@ class EnginePool:
                 process.terminate()
 
 
-class InProcessEngine:
+class InProcessEngine(_Generations):
     """The serving process's own engine (``engine_processes = 0``), switchable like the
     pool: a turn reads the engine once at its start and finishes on it."""
 
     def __init__(self, local: DialogueEngine) -> None:
-        self._current: tuple[int, DialogueEngine] = (0, local)
-
-    @property
-    def local(self) -> DialogueEngine:
-        return self._current[1]
-
-    @property
-    def generation(self) -> int:
-        return self._current[0]
+        self._current = (0, local)
 
     def switch(self, sources: Sources, build_local: Callable[[], DialogueEngine], *, provisional: bool) -> bool:
         local = build_local()

@@ -444,3 +444,16 @@ def test_content_page_headers(cms: WebServer) -> None:
     assert "<script>" not in r.text and "style=" not in r.text
     for asset in ("content.js", "content.css"):
         assert httpx.get(f"{cms.http}/static/{asset}", timeout=10).status_code == 200
+
+
+def test_the_dashboard_leads_content_admins_to_the_editor(cms: WebServer, page: Any) -> None:
+    sign_in(page, cms, username="alice", path="/dashboard")
+    expect(page.locator("#dash")).to_be_visible()
+    expect(page.locator("#link-content")).to_be_hidden()
+    page.get_by_role("button", name="退出").click()
+    sign_in(page, cms, username=EDITOR, path="/dashboard")
+    expect(page.locator("#dash")).to_be_visible()
+    link = page.get_by_role("link", name="知识库")
+    expect(link).to_be_visible()
+    link.click()
+    expect(page.locator("#cms")).to_be_visible()

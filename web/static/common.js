@@ -16,6 +16,7 @@
       'signin.failed': '登录失败',
       'nav.chat': '对话',
       'nav.dashboard': '看板',
+      'nav.content': '知识库',
       'nav.signout': '退出',
       'net.error': '网络异常，请稍后再试。'
     },
@@ -29,6 +30,7 @@
       'signin.failed': 'Sign-in failed',
       'nav.chat': 'Chat',
       'nav.dashboard': 'Dashboard',
+      'nav.content': 'Knowledge base',
       'nav.signout': 'Sign out',
       'net.error': 'Network problem; please try again.'
     }

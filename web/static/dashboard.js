@@ -321,6 +321,8 @@
       $('btn-signout').hidden = false;
       st.me = res.ok ? res.data : null;
       if (st.me) $('who').textContent = [st.me.display_name, st.me.username, st.me.role].filter(Boolean).join(' · ');
+      // The knowledge-base editor, for those who may use it (its API decides; this is the way there).
+      $('link-content').hidden = !(st.me && (st.me.role === 'content_admin' || st.me.role === 'admin'));
       loadPartners().then(loadRebates);
       loadFeedback();
     });

@@ -49,8 +49,10 @@ MAX_IMPORT_CHARS = 900_000  # under the body limit
 
 # Stored times are UTC without a zone: sent with "Z" so a browser does not read them as local.
 UtcTime = Annotated[datetime, PlainSerializer(lambda t: t.isoformat() + "Z", return_type=str, when_used="json")]
-Kind = Annotated[str, Path(pattern=r"^(products|scripts|cases|faq|lessons)$")]
-EntryId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
+# Path parameters by constraint, not a shared Path(): FastAPI sets each route's alias on the
+# FieldInfo it is given, and one Path() object shared by many routes draws a pydantic warning.
+Kind = Annotated[str, StringConstraints(pattern=r"^(products|scripts|cases|faq|lessons)$")]
+EntryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
 Note = Annotated[str, StringConstraints(max_length=500)]
 
 

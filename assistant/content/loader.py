@@ -18,7 +18,7 @@ them before raising :class:`CorpusError`, so an editor fixes a file in one pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -104,23 +104,40 @@ def load_corpus(root: Path | str) -> Corpus:
     if not root.is_dir():
         raise CorpusError([f"{root}: -: corpus directory does not exist"])
     problems: list[str] = []
+    files: dict[str, Any] = {}
+    for kind_dir in KIND_DIRS:
+        for path in sorted((root / kind_dir).glob("*.yaml")) + sorted((root / kind_dir).glob("*.yml")):
+            raw = _read_yaml(path, root, problems)
+            if raw is not None:
+                files[str(path.relative_to(root))] = raw
+    return corpus_from_files(root, files, problems)
+
+
+def corpus_from_files(root: Path, files: Mapping[str, Any], problems: Sequence[str] = ()) -> Corpus:
+    """The corpus of ``files`` (a path under a corpus directory, "faq/warranty.yaml" -> the
+    file's parsed list of entries) with the vocabulary and product lines of ``root``,
+    validated as :func:`load_corpus` does (which reads ``files`` from ``root``); raise
+    CorpusError listing all problems, ``problems`` of the reading first."""
+    found: list[str] = list(problems)
     sources: dict[str, str] = {}
 
     vocab_file = root / "vocab.yaml"
     vocab = EMPTY_VOCAB
     if vocab_file.exists():
-        raw = _read_yaml(vocab_file, root, problems)
+        raw = _read_yaml(vocab_file, root, found)
         if raw is not None:
             try:
                 vocab = Vocabulary.model_validate(raw)
             except ValidationError as exc:
-                problems.extend(_format_errors(_rel(vocab_file, root), "vocab", exc))
+                found.extend(_format_errors(_rel(vocab_file, root), "vocab", exc))
 
-    lines = _load_entries([root / "product_lines.yaml"], ProductLine, root, problems, sources)
+    lines_file = root / "product_lines.yaml"
+    line_files = [(_rel(lines_file, root), _read_yaml(lines_file, root, found))] if lines_file.exists() else []
+    lines = _load_entries(line_files, ProductLine, found, sources)
     loaded: dict[str, list[Any]] = {}
     for kind_dir, model in KIND_DIRS.items():
-        files = sorted((root / kind_dir).glob("*.yaml")) + sorted((root / kind_dir).glob("*.yml"))
-        loaded[kind_dir] = _load_entries(files, model, root, problems, sources)
+        of_kind = [(f"{root.name}/{rel}", raw) for rel, raw in files.items() if rel.split("/", 1)[0] == kind_dir]
+        loaded[kind_dir] = _load_entries(of_kind, model, found, sources)
 
     corpus = Corpus(
         root=root,
@@ -133,10 +150,10 @@ def load_corpus(root: Path | str) -> Corpus:
         lessons=loaded["lessons"],
         sources=sources,
     )
-    problems.extend(_check_references(corpus))
-    problems.extend(_check_units(corpus))
-    if problems:
-        raise CorpusError(problems)
+    found.extend(_check_references(corpus))
+    found.extend(_check_units(corpus))
+    if found:
+        raise CorpusError(found)
     return corpus
 
 
@@ -166,14 +183,11 @@ def _read_yaml(path: Path, root: Path, problems: list[str]) -> Any:
 
 
 def _load_entries(
-    files: Iterable[Path], model: type[M], root: Path, problems: list[str], sources: dict[str, str]
+    files: Iterable[tuple[str, Any]], model: type[M], problems: list[str], sources: dict[str, str]
 ) -> list[M]:
+    """The entries of each (file label, parsed content) pair; None content: not parsed."""
     entries: list[M] = []
-    for path in files:
-        if not path.exists():
-            continue
-        rel = _rel(path, root)
-        raw = _read_yaml(path, root, problems)
+    for rel, raw in files:
         if raw is None:
             continue
         if not isinstance(raw, list):

@@ -22,7 +22,6 @@ import difflib
 import json
 import logging
 import shutil
-import tempfile
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from assistant.content.loader import KIND_DIRS, CorpusError, load_corpus, load_yaml
+from assistant.content.loader import KIND_DIRS, CorpusError, corpus_from_files, load_corpus, load_yaml
 from assistant.content.tables import ContentItem, ContentRelease, ContentVersion
 from assistant.errors import AssistantError
 from assistant.storage.db import Database
@@ -297,6 +296,16 @@ class ContentStore:
             if s.scalar(select(func.count()).select_from(ContentRelease)):
                 return 0  # released content is the truth now; corpus/ changes go through import
             items = {(i.kind, i.entry_id): i for i in s.scalars(select(ContentItem))}
+            latest_of = {
+                v.item_id: v
+                for v in s.scalars(
+                    select(ContentVersion).join(
+                        ContentItem,
+                        (ContentVersion.item_id == ContentItem.id)
+                        & (ContentVersion.version == ContentItem.latest_version),
+                    )
+                )
+            }
             for kind, rel, position, body in entries:
                 item = items.get((kind, str(body["id"])))
                 if item is None:
@@ -311,7 +320,7 @@ class ContentStore:
                     s.add(item)
                     s.flush()
                 else:
-                    latest = _version(s, item, item.latest_version)
+                    latest = latest_of[item.id]
                     if latest.author != SEED_AUTHOR or latest.body == body:
                         continue
                     latest.status = SUPERSEDED
@@ -721,7 +730,7 @@ class ContentStore:
     def _check_references(self, candidates: Sequence[_Candidate]) -> None:
         """Validate the corpus these bodies would make with the published rest (references
         between entries: product lines, products, industries, units), as the loader does.
-        Outside any write transaction: it reads and writes a whole corpus (a few hundred ms)."""
+        Outside any write transaction: it validates a whole corpus (tens of ms)."""
         with self.db.read() as s:
             files = _published_files(s)
         replaced = {(c.kind, c.entry_id) for c in candidates}
@@ -729,14 +738,10 @@ class ContentStore:
             files[rel] = [e for e in files[rel] if (_kind_of(rel), str(e.get("id"))) not in replaced]
         for c in candidates:
             files.setdefault(c.file, []).append(c.body)
-        with tempfile.TemporaryDirectory(prefix="content-check-") as tmp:
-            root = Path(tmp) / "corpus"
-            _write_corpus(root, files, base_dir=self.base_dir)
-            try:
-                load_corpus(root)
-            except CorpusError as exc:
-                problems = [_problem_of(line, candidates) for line in exc.problems]
-                raise ContentInvalidError(problems) from None
+        try:
+            corpus_from_files(self.base_dir, files)
+        except CorpusError as exc:
+            raise ContentInvalidError([_problem_of(line, candidates) for line in exc.problems]) from None
 
 
 def _kind_of(rel: str) -> str:

@@ -316,7 +316,6 @@ class Nlu:
             corpus=corpus, tokenizer=self.tokenizer, training=training, year=current_year, options=options
         )
         trained = nlu_cache.load(key, cache_dir)
-        self.training_key = key
         self.provisional = trained is None and provisional is not None
         if self.provisional:
             trained = provisional
@@ -348,9 +347,7 @@ class Nlu:
             )
             nlu_cache.store(key, trained, cache_dir)
             log.info("nlu trained on %d examples in %.1fs", len(training), time.perf_counter() - started)
-            self.trained = trained
         else:
-            self.trained = trained
             self._domain_words = frozenset(trained.words)
             self._specificity = dict(trained.specificity)
             self._classifier.restore(trained.vocab, trained.weights, trained.bias)
@@ -362,6 +359,7 @@ class Nlu:
                 key[:12],
                 len(training),
             )
+        self.trained = trained  # what an engine of the next content may take as provisional
 
     # -- public -------------------------------------------------------------------
 

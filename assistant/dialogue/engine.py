@@ -56,7 +56,7 @@ from assistant.dialogue.facts import answer_facts, general_capability
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
 from assistant.dialogue.knowledge import KnowledgeAnswerer, pick_sentences
-from assistant.dialogue.lexicon import find_all, squash
+from assistant.dialogue.lexicon import find_all, line_of_need, squash
 from assistant.dialogue.nlu import Analysis, Nlu
 from assistant.dialogue.numbers import find_numbers
 from assistant.dialogue.reading import Clause, Reading, read
@@ -806,8 +806,11 @@ class DialogueEngine:
         lang = turn.caller.language
         profile = turn.profile
         last = self.corpus.script(turn.state.get("script") or "") if turn.task == "script" else None
-        if last is not None and not (profile.product_line or profile.product_model):
-            profile = replace(profile, product_line=last.product_line)  # "换成跟他们IT谈": the same line
+        if not (profile.product_line or profile.product_model):
+            # "换成跟他们IT谈": the last script's line; "想搞振动监测": the line of the need
+            line = last.product_line if last is not None else line_of_need(a.text)
+            if line:
+                profile = replace(profile, product_line=line)
         recs = get_recommendation(
             profile,
             corpus=self.corpus,
@@ -1140,7 +1143,7 @@ class DialogueEngine:
             return turn.profile.product_line
         if turn.profile.product_model and (p := self.catalog.product(turn.profile.product_model)) is not None:
             return p.line
-        return None
+        return line_of_need(a.text)
 
     def _reply(
         self,

@@ -74,6 +74,7 @@ class _LexiconWords(BaseModel):
     extra_industry_synonyms: WordTable = Field(default_factory=dict)
     province_cities: WordTable = Field(default_factory=dict)
     line_words: WordTable
+    line_needs: WordTable = Field(default_factory=dict)
     name_aliases: WordTable = Field(default_factory=dict)
     not_industry: list[str] = Field(default_factory=list)
 
@@ -96,6 +97,7 @@ def load_lexicon_words(path: Path = LEXICON_PATH) -> _LexiconWords:
         data.extra_industry_synonyms,
         data.province_cities,
         data.line_words,
+        data.line_needs,
         data.name_aliases,
     )
     if any(not w.strip() for table in tables for words in table.values() for w in words) or any(
@@ -124,11 +126,21 @@ EXTRA_INDUSTRY_SYNONYMS = _frozen(_WORDS.extra_industry_synonyms)
 PROVINCE_CITIES = _frozen(_WORDS.province_cities)
 # Words that name a product line: a line is read off them only when the text names no product.
 LINE_WORDS = _frozen(_WORDS.line_words)
+# Needs only one product line meets ("振动监测" -> SN): a hint where nothing names a line.
+LINE_NEEDS = _frozen(_WORDS.line_needs)
 # Names only one catalogue product has, keyed by product id.
 NAME_ALIASES = _frozen(_WORDS.name_aliases)
 # Vocabulary synonyms that name equipment, a gas or a regulation rather than an industry.
 NOT_INDUSTRY: frozenset[str] = frozenset(_WORDS.not_industry)
 
+
+
+def line_of_need(text: str) -> str | None:
+    """The one product line whose needs ``text`` names ("想搞振动监测" -> "SN"); None when it
+    names none, or needs of several lines."""
+    sq = squash(text)
+    lines = {line for line, needs in LINE_NEEDS.items() if any(squash(n) in sq for n in needs)}
+    return lines.pop() if len(lines) == 1 else None
 
 @dataclass(frozen=True, slots=True)
 class AliasTable:

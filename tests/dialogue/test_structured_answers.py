@@ -12,6 +12,7 @@ import pytest
 
 from assistant.content.schema import Product
 from assistant.dialogue.engine import DialogueEngine
+from assistant.dialogue.lexicon import line_of_need
 from assistant.dialogue.roi_task import parse_roi
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.state import DialogueState
@@ -117,6 +118,18 @@ def test_a_script_follow_up_changes_the_contact_and_keeps_the_line(shipped_engin
     assert second.intent == "script_request"
     assert second.cards[0].persona == "it_security"  # type: ignore[union-attr]
     assert second.cards[0].product_line == first.cards[0].product_line  # type: ignore[union-attr]
+
+
+def test_a_need_only_one_line_meets_picks_that_lines_script(shipped_engine: DialogueEngine) -> None:
+    # No product or line word: "振动监测" is what the sensor line does; the follow-up keeps it.
+    first, second = ask(shipped_engine, "设备部长想搞振动监测 第一次聊 该问他些啥", "换成跟他们采购聊呢")
+    assert first.cards[0].product_line == "SN"  # type: ignore[union-attr]
+    assert first.cards[0].stage == "discovery"  # type: ignore[union-attr]
+    assert second.cards[0].product_line == "SN"  # type: ignore[union-attr]
+    assert second.cards[0].persona == "procurement"  # type: ignore[union-attr]
+    # Needs of two lines name neither.
+    assert line_of_need("想做振动监测和数据看板") is None
+    assert line_of_need("车间想搞振动监测") == "SN"
 
 
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:

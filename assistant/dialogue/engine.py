@@ -95,6 +95,7 @@ _GENERAL_KINDS = ("faq", "lesson")
 # ("有没有类似case" in a long description of the customer: a case request).
 _BACKING_CUE: dict[str, str] = {"case_request": "case", "script_request": "script", "rebate_query": "rebate"}
 _INTENTS_KEEPING_AMOUNT_OUT = frozenset({"rebate_query"})  # "再卖 30 万" is a what-if, not the order size
+_ROI_SLOTS = frozenset({"downtime_hours_per_month", "downtime_cost_per_hour", "labour_cost_per_month", "amount"})
 # Intents answered by services of the serving process (rebates, handoff), not by the corpus.
 SERVICE_INTENTS: frozenset[Intent] = frozenset({"rebate_query", "handoff_request"})
 # Intents whose text may still hold a product question ("客户是宁波的 2100防水不").
@@ -354,6 +355,8 @@ class DialogueEngine:
             reply = self._training(turn)
         elif turn.task in ("params", "knowledge") and turn.changes:
             reply = self._ask(turn)
+        elif turn.task is None and turn.intent == "profile_update" and self._fills_roi(turn):
+            reply = self._script_figures(turn)
         else:
             handler = {
                 "knowledge_qa": self._ask,
@@ -717,8 +720,9 @@ class DialogueEngine:
         first = matchups[0]
         body, citations = out.render(), tuple(out.citations)
         cards: tuple[Any, ...] = ()
-        if turn.changes is None and _HOW_TO_REPLY.search(a.text):
-            # "客户说博远的网关便宜好几百 我咋回": the objection script first, then the facts.
+        if turn.changes is None and (_HOW_TO_REPLY.search(a.text) or turn.state.task == "script"):
+            # "客户说博远的网关便宜好几百 我咋回", or a rival raised while pitching: the objection
+            # script first, then the facts.
             script = self._objection_script(turn, line=first.product.line)
             if script is not None:
                 shift = len(script.citations)
@@ -735,6 +739,8 @@ class DialogueEngine:
                 "compare",
                 products=",".join(dict.fromkeys(m.product.id for m in matchups)),
                 rival=first.rival.competitor_model,
+                # the script shown, so figures said next fill it ("停机8小时 … 把数带进去")
+                script=next((c.script_id for c in cards if isinstance(c, ScriptCard)), None),
             ),
         )
 
@@ -828,10 +834,23 @@ class DialogueEngine:
         if not recs or not self.corpus.scripts:
             return self._reply(turn, text=text(lang, "script_none"), suggestions=self._suggest(turn))
         best = recs[0]
-        script = best.item
-        assert isinstance(script, SalesScript)
+        assert isinstance(best.item, SalesScript)
+        return self._render_script(turn, best.item, why=best.reasons, others=[r.item.title for r in recs[1:]])
+
+    def _script_figures(self, turn: TurnPlan) -> Reply:
+        """The last script again with the figures this turn states ("停机8小时 … 把数带进去")."""
+        script = self.corpus.script(turn.state.get("script") or "")
+        assert script is not None
+        return self._render_script(turn, script, why=(), others=[])
+
+    def _render_script(
+        self, turn: TurnPlan, script: SalesScript, *, why: tuple[str, ...], others: Sequence[str]
+    ) -> Reply:
+        lang = turn.caller.language
+        profile = turn.profile
         roi: ScriptRoi | None = None
         roi_text = ""
+        roi_asked: tuple[str, ...] = ()  # the ROI inputs roi_text already asks for
         if script.roi is not None:
             try:
                 outcome = compute_roi(script.roi, turn.profile)
@@ -851,6 +870,7 @@ class DialogueEngine:
                         source=script.roi.source,
                     )
                 else:
+                    roi_asked = outcome
                     fields = "、".join(label(lang, "field", f) for f in outcome)
                     roi_text = text(lang, "roi_missing", fields=fields)
         filled, missing = fill_template(script.template, turn.profile, roi=roi, corpus=self.corpus, language=lang)
@@ -862,7 +882,7 @@ class DialogueEngine:
             product_line=script.product_line,
             text=filled,
             missing_slots=missing,
-            why=best.reasons,
+            why=why,
             roi=roi,
         )
         intro = text(
@@ -876,11 +896,11 @@ class DialogueEngine:
         lines = [intro, filled + text(lang, "cite_mark", n=1)]
         if roi_text:
             lines.append(roi_text)
-        slot_missing = [m for m in missing if m not in ("annual_saving", "payback_months")]
+        slot_missing = [m for m in missing if m not in ("annual_saving", "payback_months") and m not in roi_asked]
         if slot_missing:
             lines.append(text(lang, "script_missing", fields="、".join(label(lang, "field", m) for m in slot_missing)))
-        if len(recs) > 1:
-            lines.append(text(lang, "also", titles="、".join(f"《{r.item.title}》" for r in recs[1:])))
+        if others:
+            lines.append(text(lang, "also", titles="、".join(f"《{t}》" for t in others)))
         citation = Citation(doc_id=script.id, title=script.title, snippet=filled[:240], kind="script")
         return self._reply(
             turn,
@@ -1093,6 +1113,12 @@ class DialogueEngine:
             handoff_offered=result.handoff_offered,
             state=state,
         )
+
+    def _fills_roi(self, turn: TurnPlan) -> bool:
+        """This turn states figures the ROI model of the script shown last takes."""
+        script = self.corpus.script(turn.state.get("script") or "")
+        slots = turn.analysis.understanding.slots.values
+        return script is not None and script.roi is not None and any(k in _ROI_SLOTS for k in slots)
 
     def _profile_update(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language

@@ -132,6 +132,31 @@ def test_a_need_only_one_line_meets_picks_that_lines_script(shipped_engine: Dial
     assert line_of_need("车间想搞振动监测") == "SN"
 
 
+def test_a_rival_raised_while_pitching_gets_the_objection_script_and_figures_fill_it(
+    shipped_engine: DialogueEngine,
+) -> None:
+    opening, objection, figures = ask(
+        shipped_engine,
+        "下午见个食品厂厂长 想推云眸平台 开场怎么讲",
+        "他说订阅费年年交 锐拓的还便宜 咋接",
+        "他们每月停机8小时左右 一小时损失1.5万 相关人工每月3万 首年投入12万 把数带进去",
+    )
+    assert opening.cards[0].stage == "opening"  # type: ignore[union-attr]
+    card = objection.cards[0]
+    assert isinstance(card, ScriptCard) and card.stage == "objection" and "锐拓" in card.text
+    assert "MP-CLD-STD#competitors" in cited(objection)  # the facts follow the script
+    # The figures fill the script just shown: 8 x 12 x 15,000 x its reduction + labour x 12 x its rate.
+    refilled = figures.cards[0]
+    assert isinstance(refilled, ScriptCard) and refilled.script_id == card.script_id
+    assert refilled.roi is not None
+    reduction = refilled.roi.assumptions["downtime_reduction"]
+    labour_rate = refilled.roi.assumptions["labour_saving_rate"]
+    assert refilled.roi.annual_saving == round(8 * 12 * 15000 * reduction + 30000 * 12 * labour_rate)
+    assert f"{refilled.roi.annual_saving:,}" in figures.text
+    # Each missing figure is asked for once, not again as a missing script slot.
+    assert objection.text.count("每月停机小时数、每小时停机损失") == 1
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

@@ -31,6 +31,7 @@ _DESCRIPTION_MARGIN = 1.3
 _VARIANT_WORDS = {"专业": "pro", "增强": "pro", "防爆": "ex", "冗余": "-r", "企业": "ent", "标准": "std"}
 _NEGATED = re.compile(r"(?:不要|不带|不用|不需要|没有|去掉|除了)$")
 _VERSIONED = re.compile(r"^([a-z]{2,})v?(\d+(?:\.\d+)?)$")
+_LIST_SEPARATORS = re.compile(r"[\s、，,;；/和及或]")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9.\-]*[a-z0-9]|[0-9]+g(?![a-z0-9])")
 
 
@@ -115,12 +116,22 @@ class Catalog:
     def compatibility(self, product: Product, other: str) -> tuple[Param, bool] | None:
         """A row of ``product`` that lists product ids ("适配控制器：EC-300、EC-500-Pro"), and
         whether ``other`` is among them; None when no row lists products."""
+        best: tuple[float, Param] | None = None
         for param in product.params:
             listed = str(param.value)
             ids = [p for p in self._by_id if p in listed]
-            if len(ids) >= 1 and param.name not in ("套件内容", "眼镜型号"):
-                return param, other in listed
-        return None
+            if not ids or param.name in ("套件内容", "眼镜型号"):
+                continue
+            # A row that is a list of products ("适配控制器：EC-500-Pro") rather than one that
+            # mentions a product in passing ("插补功能：…由 EC-500-Pro 功能块实现"): the share of
+            # its value the ids cover; the first row wins a tie.
+            covered = sum(len(p) for p in ids if not any(p != q and p in q for q in ids))
+            share = covered / max(len(_LIST_SEPARATORS.sub("", listed)), 1)
+            if best is None or share > best[0]:
+                best = (share, param)
+        if best is None:
+            return None
+        return best[1], other in str(best[1].value)
 
     # -- attributes --------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ from assistant.dialogue.catalog import Catalog
 from assistant.dialogue.compare import find_matchups, say_matchups
 from assistant.dialogue.compose import Composer
 from assistant.dialogue.cues import ASK_PERSON, CAN_GET, PROCESS_QUESTION, RULE_QUESTION, STUCK
-from assistant.dialogue.facts import answer_facts, general_capability
+from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
 from assistant.dialogue.knowledge import KnowledgeAnswerer, pick_sentences
@@ -456,7 +456,7 @@ class DialogueEngine:
             question = f"{a.text} {self._field_words(turn.state)}"
             if self.knowledge.answer(question, out=out, max_passages=1):
                 return self._knowledge_reply(turn, out, query=question)
-        if turn.task == "params" and turn.changes:
+        if turn.task == "params" and turn.changes and not pairs_with_context(a.text):
             reading = self._reapply(turn, reading)
         if turn.task == "knowledge" and turn.changes and turn.changes.get("subject"):
             # "网关保修多久" then "那ar眼镜呢": the last question, about the new subject.

@@ -37,6 +37,7 @@ MAX_PRODUCTS_PER_CLAUSE = 4
 _COUNT_UNITS = ("台", "套", "个", "路", "点")
 _RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[~～]\s*(-?\d+(?:\.\d+)?)\s*$")
 # Asking whether two products work together.
+_ANAPHOR = re.compile(r"它|这个|那个|这款|那款|这台|那台|上面那")
 _COMPATIBLE = re.compile(r"配|兼容|搭|接得上|能接|能连|能带|能挂|一起用")
 # Asking whether a product copes with a quantity: "能带得动吗", "够不够", "扛得住吗".
 _FIT_QUESTION = re.compile(r"带得动|带不动|扛得住|够不够|够用|够吗|能不能|能带|能接|能管|撑得住|行不行|可以吗|吗$")
@@ -59,6 +60,11 @@ class FactsOutcome:
         return list(self.highlight)
 
 
+def pairs_with_context(message: str) -> bool:
+    """A compatibility question about the conversation's product ("那mt20能配它吗")."""
+    sq = squash(message)
+    return bool(_ANAPHOR.search(sq) and _COMPATIBLE.search(sq))
+
 def answer_facts(
     reading: Reading, *, message: str, catalog: Catalog, attributes: AttributeLexicon, out: Composer
 ) -> FactsOutcome:
@@ -70,9 +76,11 @@ def answer_facts(
         out.say(text(lang, "fitting_products", products=names), params_citation(fitting[0]))
         for p in fitting:
             outcome.highlight.setdefault(p.id, [])
-    named = [pid for c in reading.clauses for pid in c.named]
-    if len(set(named)) == 2 and any(_COMPATIBLE.search(c.squashed) for c in reading.clauses):
-        pair = tuple(dict.fromkeys(named))
+    named = list(dict.fromkeys(pid for c in reading.clauses for pid in c.named))
+    if len(named) == 1 and reading.context not in (None, named[0]) and _ANAPHOR.search(message):
+        named.append(reading.context)  # "那mt20能配它吗" after EC-300: the pair is (EC-MT20, EC-300)
+    if len(named) == 2 and any(_COMPATIBLE.search(c.squashed) for c in reading.clauses):
+        pair = tuple(named)
         if _compatible(pair, catalog, out):  # "io16能配700r不": the row that lists what it works with
             outcome.compat = pair[1]
             outcome.highlight.setdefault(pair[0], [])

@@ -75,6 +75,7 @@ class Reading:
     described: tuple[str, ...]  # products found by a description, not named
     select: bool  # asks which product has a feature ("哪款有8个串口")
     from_context: bool  # the product is the conversation's, not named in this message
+    context: str | None = None  # the conversation's product before this message ("它")
 
     @property
     def asking(self) -> tuple[Clause, ...]:
@@ -167,7 +168,12 @@ def read(
         ]
     every = tuple(dict.fromkeys(pid for c in clauses for pid in c.products))
     return Reading(
-        clauses=tuple(clauses), products=every, described=described, select=select, from_context=from_context
+        clauses=tuple(clauses),
+        products=every,
+        described=described,
+        select=select,
+        from_context=from_context,
+        context=context_product,
     )
 
 

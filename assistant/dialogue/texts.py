@@ -106,7 +106,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "measured_low": "现场 {value} 偏低，低于 {product} 要求的下限，",
         "measured_high": "现场 {value} 偏高，超过 {product} 允许的上限，",
         "measured_ok": "现场 {value} 在 {product} 的范围内，",
-        "compatible_no": "不行，{product} 不适配 {other}，",
+        "compatible_no": "不能，{product} 不适配 {other}，",
         "capability_yes": "可以，{product} 支持 {term}，",
         "capability_other_role": "不行，{product} 的 {term} 只能做{listed}、不能做{asked}，",
         "capability_not_listed": "不能，按参数表 {product} 不支持 {term}（资料里没有提到），参数表里",

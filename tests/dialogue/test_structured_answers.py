@@ -157,6 +157,16 @@ def test_a_rival_raised_while_pitching_gets_the_objection_script_and_figures_fil
     assert objection.text.count("每月停机小时数、每小时停机损失") == 1
 
 
+def test_compatibility_is_answered_from_the_row_that_lists_products(shipped_engine: DialogueEngine) -> None:
+    # EC-MT20's 插补功能 row mentions EC-500-Pro in passing; its 适配控制器 row lists what it fits.
+    (reply,) = ask(shipped_engine, "mt20能配ec300吗")
+    assert reply.text.startswith("不能") and "适配控制器：EC-500-Pro" in reply.text
+    assert "插补" not in reply.text
+    # "它" is the product of the last answer: the pair is (EC-MT20, EC-300), not a re-ask of its IO.
+    _, follow = ask(shipped_engine, "ec300最多能扩几个io模块", "那运动控制模块mt20能配它吗")
+    assert follow.text.startswith("不能") and "EC-300" in follow.text and "适配控制器" in follow.text
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

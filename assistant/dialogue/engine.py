@@ -250,7 +250,7 @@ class DialogueEngine:
             replace(analysis, understanding=replace(analysis.understanding, intent=intent)), state
         )
         faults = self.attributes.fault_cues
-        if _person_for_problem(norm, history, faults) and intent != "handoff_request":
+        if _person_for_problem(norm, history, faults) and intent != "handoff_request" and not _asks_for_script(norm):
             intent = "handoff_request"
         elif followup is not None and not self._own_line(followup.changes, state):
             intent, kind, changes = followup.intent, followup.task, dict(followup.changes)
@@ -264,6 +264,8 @@ class DialogueEngine:
             kind, intent = "roi", "knowledge_qa"  # "客户想上AR远程协助 你帮我算算能省多少钱": the figures asked for
         elif intent == "handoff_request" and _HYPOTHETICAL.search(norm) and not _wants_person_now(norm):
             intent = "knowledge_qa"  # "要是晚上11点出问题 能找着专家不": how support works
+        elif intent == "handoff_request" and _asks_for_script(norm):
+            intent = "script_request"  # "…老要等厂家工程师出差过来 想了解AR远程协助 开场怎么说": a story, not a call
         elif (
             intent in ("handoff_request", "knowledge_qa", "out_of_scope")
             and (
@@ -477,6 +479,20 @@ class DialogueEngine:
                 return self._out_of_scope(turn)
             if turn.intent == "greeting":
                 return self._greeting(turn)
+        if (
+            turn.task is None
+            and turn.state.task == "params"
+            and self._only_fields(turn.state)
+            and not a.products
+            and len(a.text) <= _SHORT_FOLLOWUP
+            and not any(m for c in reading.asking for m in c.mentions)
+        ):
+            # "保修几年" then "能不能再多加两年": the policy around that field (extended warranty).
+            question = f"{self._field_words(turn.state)} {a.text}"
+            if self.knowledge.answer(
+                question, dense_query=question, out=out, max_passages=1, kinds=_GENERAL_KINDS, ground_on=a.text
+            ):
+                return self._knowledge_reply(turn, out, query=question)
         facts = answer_facts(reading, message=a.text, catalog=self.catalog, attributes=self.attributes, out=out)
         # What the tables do not hold: a grounded passage about the same product, else "not in the documents".
         for clause, pid, what, words in facts.unresolved:
@@ -1262,6 +1278,12 @@ def _person_for_problem(norm: str, history: Sequence[str], fault_cues: Sequence[
     if not asks or (PROCESS_QUESTION.search(norm) and not _INDIRECT.search(norm)) or _HYPOTHETICAL.search(norm):
         return False  # "要是晚上11点出问题 能找着专家不" asks how support works
     return _problem_in_sight(norm, history, fault_cues)
+
+
+def _asks_for_script(norm: str) -> bool:
+    """Asking for words to say to a customer ("第一次见面开场怎么说"), whatever the story
+    around it ("设备坏了老要等厂家工程师"), and not for a person now."""
+    return bool(_SCRIPT_WORDS.search(norm) and _WANTS_WORDS.search(norm)) and not _wants_person_now(norm)
 
 
 def _wants_person_now(norm: str) -> bool:

@@ -65,6 +65,7 @@ def pairs_with_context(message: str) -> bool:
     sq = squash(message)
     return bool(_ANAPHOR.search(sq) and _COMPATIBLE.search(sq))
 
+
 def answer_facts(
     reading: Reading, *, message: str, catalog: Catalog, attributes: AttributeLexicon, out: Composer
 ) -> FactsOutcome:

@@ -99,7 +99,9 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
         and not _REBATE_WORDS.search(text)
         and intent != "handoff_request"
     ):
-        return FollowUp("compare", "knowledge_qa")  # "那他们有啥比我们强的": whatever the classifier said
+        # "那他们有啥比我们强的": whatever the classifier said; "那博远的呢 人家带DI": that rival
+        rivals = {"rivals": ",".join(analysis.competitors)} if analysis.competitors else {}
+        return FollowUp("compare", "knowledge_qa", rivals)
     if intent in _OWN_TASK and not (state.task == "cases" and intent == "case_request"):
         return None
     if state.task == "cases" and _CASE_PRODUCTS.search(text) and not analysis.products:

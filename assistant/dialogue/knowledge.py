@@ -238,7 +238,13 @@ def _names(doc: Document, products: Sequence[str]) -> bool:
     if doc.kind == "product":
         return doc.doc_id in products
     text = f"{doc.title} {doc.text}".lower()
-    return any(p.lower() in text for p in products) or any(p in doc.metadata.get("product", "") for p in products)
+    tagged = doc.metadata.get("product", "").split(",")
+    # Whole ids only: "EG-2100" is not named by "EG-2100-Pro".
+    return any(p in tagged or _named_in(p, text) for p in products)
+
+
+def _named_in(product: str, text: str) -> bool:
+    return re.search(rf"(?<![a-z0-9-]){re.escape(product.lower())}(?![a-z0-9]|-[a-z0-9])", text) is not None
 
 
 def _wanted(question: str) -> list[re.Pattern[str]]:

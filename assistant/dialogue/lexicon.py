@@ -134,13 +134,13 @@ NAME_ALIASES = _frozen(_WORDS.name_aliases)
 NOT_INDUSTRY: frozenset[str] = frozenset(_WORDS.not_industry)
 
 
-
 def line_of_need(text: str) -> str | None:
     """The one product line whose needs ``text`` names ("想搞振动监测" -> "SN"); None when it
     names none, or needs of several lines."""
     sq = squash(text)
     lines = {line for line, needs in LINE_NEEDS.items() if any(squash(n) in sq for n in needs)}
     return lines.pop() if len(lines) == 1 else None
+
 
 @dataclass(frozen=True, slots=True)
 class AliasTable:

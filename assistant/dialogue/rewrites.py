@@ -71,11 +71,26 @@ def shipped_rewrites() -> tuple[Rewrite, ...]:
 # characters starting with a digit, an "l" only inside ("20l" is 20 litres), then a word end.
 _LOOKALIKE_MODEL = re.compile(r"(?<![a-z0-9])([a-z]{0,3})(\d[0-9lo]{1,2}[0-9o])(?=pro|[^a-z0-9]|$)")
 _DIGITS = str.maketrans("lo", "10")
+# A model number said to voice input and written as spelled digits: "二一零零pro", "一一零零";
+# three or four of them with a 零 inside (so "三四五个" stays words), or "五百pro".
+_CN_DIGIT = "零〇一二三四五六七八九"
+_SPELLED_MODEL = re.compile(
+    rf"(?<![{_CN_DIGIT}十百千万两])([一二三四五六七八九][{_CN_DIGIT}]{{2,3}})(?![{_CN_DIGIT}十百千万])"
+)
+_SPELLED_HUNDREDS_PRO = re.compile(r"([一二三四五六七八九])百(?=\s*pro)")
+_SPELLED = str.maketrans("零〇一二三四五六七八九", "00123456789")
+
+
+def _spelled(m: re.Match[str]) -> str:
+    run = m.group(1)
+    return run.translate(_SPELLED) if ("零" in run or "〇" in run) else run
 
 
 def rewrite(text: str, rewrites: tuple[Rewrite, ...] | None = None) -> str:
-    """``text`` with every rewrite applied in order, then model numbers typed with letters
-    for digits read as digits."""
+    """``text`` with every rewrite applied in order, then model numbers spelled out in
+    Chinese digits or typed with letters for digits read as digits."""
     for r in shipped_rewrites() if rewrites is None else rewrites:
         text = r.apply(text)
+    text = _SPELLED_MODEL.sub(_spelled, text)
+    text = _SPELLED_HUNDREDS_PRO.sub(lambda m: m.group(1).translate(_SPELLED) + "00", text)
     return _LOOKALIKE_MODEL.sub(lambda m: m.group(1) + m.group(2).translate(_DIGITS), text)

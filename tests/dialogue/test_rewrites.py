@@ -18,13 +18,21 @@ from assistant.dialogue.rewrites import RewriteDataError, load_rewrites, rewrite
         ("每月停机10个钟 每个钟损失5千", "每月停机10小时 每小时损失5千"),
         ("我点回他", "我怎么回他"),
         ("网官好久升级一次", "网关多久升级一次"),
+        ("压力变送气带不带hart", "压力变送器带不带hart"),
+        ("那个无线传感气", "那个无线传感器"),
     ],
 )
 def test_regional_speech_and_slips_read_as_the_standard_form(typed: str, read: str) -> None:
     assert rewrite(typed) == read
 
 
-@pytest.mark.parametrize("text", ["有无线功能吗", "有无锡的案例吗", "重点讲下", "一个钟头", "20l的水箱", "2100lora"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("有无线功能吗", "有无锡的案例吗", "重点讲下", "一个钟头", "20l的水箱", "2100lora"),
+        *("检测气体浓度", "三四五个人", "一百二十台"),
+    ],
+)
 def test_words_that_only_look_like_a_variant_are_left_alone(text: str) -> None:
     assert rewrite(text) == text
 
@@ -40,6 +48,19 @@ def test_words_that_only_look_like_a_variant_are_left_alone(text: str) -> None:
 )
 def test_model_numbers_typed_with_letters_for_digits(typed: str, read: str) -> None:
     assert rewrite(typed) == read
+
+
+@pytest.mark.parametrize(
+    ("said", "read"),
+    [
+        ("二一零零pro多少钱", "2100pro多少钱"),
+        ("要两台二一零零 现货的", "要两台2100 现货的"),
+        ("三二零零的5g版", "3200的5g版"),
+        ("无线振动那个五百pro", "无线振动那个500pro"),
+    ],
+)
+def test_model_numbers_said_to_voice_input_as_chinese_digits(said: str, read: str) -> None:
+    assert rewrite(said) == read
 
 
 def test_the_shipped_file_loads() -> None:

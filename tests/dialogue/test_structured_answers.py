@@ -167,6 +167,54 @@ def test_compatibility_is_answered_from_the_row_that_lists_products(shipped_engi
     assert follow.text.startswith("不能") and "EC-300" in follow.text and "适配控制器" in follow.text
 
 
+def test_a_story_about_waiting_for_engineers_with_a_script_ask_is_a_script(shipped_engine: DialogueEngine) -> None:
+    # A fault and engineers in the story, but the ask is words for a first meeting.
+    (reply,) = ask(
+        shipped_engine, "钢厂设备部的技术负责人说设备坏了老要等厂家工程师出差过来 想了解AR远程协助 第一次见面开场怎么说"
+    )
+    assert reply.intent == "script_request"
+    card = reply.cards[0]
+    assert isinstance(card, ScriptCard) and card.product_line == "AR" and card.stage == "opening"
+
+
+def test_a_comparison_follow_up_naming_another_rival_switches_to_it(shipped_engine: DialogueEngine) -> None:
+    _, other = ask(shipped_engine, "锐拓RT-G1才1280还送流量卡 客户拿来压我们eg1100 咋说", "那博远的BY-G100呢 人家带DI")
+    assert "BY-G100" in other.text and "RT-G1" not in other.text
+    assert "EG-1100#competitors" in cited(other)
+
+
+def test_a_policy_question_after_a_warranty_answer_reads_the_policy(shipped_engine: DialogueEngine) -> None:
+    _, repaired = ask(shipped_engine, "2100保修多久", "维修更换后的呢")
+    assert "FAQ-WAR-011" in cited(repaired) and "90" in repaired.text
+
+
+def test_an_faq_for_a_longer_model_id_is_not_about_the_shorter_one(shipped_engine: DialogueEngine) -> None:
+    # FAQ-INS-004 is about EG-2100-Pro's dual power; "两台2100 … 当天发走" is the shipping cut-off.
+    (reply,) = ask(shipped_engine, "客户急着要两台二一零零 现货的 我下午下单的话 几点之前确认能当天发走")
+    assert "FAQ-INS-004" not in cited(reply)
+    assert "FAQ-ORD-015" in cited(reply) and "15:00" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("question", "row"),
+    [
+        ("gs700 一漏气 探头多久能反应过来", "响应时间"),
+        ("oee模块的数据从哪来 客户好多老机床", "数据来源"),
+        ("oee模块机器停多久才算一次停机", "最短停机判定时间"),
+        ("cu120多久报一次数据", "上报间隔"),
+    ],
+)
+def test_rows_asked_in_everyday_words(shipped_engine: DialogueEngine, question: str, row: str) -> None:
+    (reply,) = ask(shipped_engine, question)
+    assert f"{row}：" in reply.text
+
+
+def test_an_interface_language_no_table_holds_is_said_missing(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "ar-link有没有英文界面 客户那边有外籍的专家要用")
+    assert reply.handoff_offered and "资料里没有" in reply.text
+    assert "MP-APP#params" not in cited(reply)
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

@@ -56,6 +56,7 @@ class _LexiconFile(BaseModel):
     question_cues: list[str] = Field(default_factory=list)
     howto_cues: list[str] = Field(default_factory=list)
     fault_cues: list[str] = Field(default_factory=list)
+    not_fault_words: list[str] = Field(default_factory=list)
     negative_cues: list[str] = Field(default_factory=list)
     roles: list[tuple[str, str]] = Field(default_factory=list)
     not_product_kinds: list[str] = Field(default_factory=list)
@@ -97,6 +98,7 @@ class AttributeLexicon:
     question_cues: tuple[str, ...]
     howto_cues: tuple[str, ...]
     fault_cues: tuple[str, ...]
+    not_fault_words: tuple[str, ...]  # features that contain a fault cue ("离线语音")
     negative_cues: tuple[str, ...]  # a passage that says "no" to a yes/no question
     roles: tuple[tuple[str, str], ...]
     not_product_kinds: frozenset[str]  # last words of product names that name no product alone
@@ -137,6 +139,7 @@ class AttributeLexicon:
             question_cues=data.question_cues,
             howto_cues=data.howto_cues,
             fault_cues=data.fault_cues,
+            not_fault_words=data.not_fault_words,
             negative_cues=data.negative_cues,
             roles=data.roles,
             not_product_kinds=data.not_product_kinds,
@@ -152,6 +155,7 @@ class AttributeLexicon:
         question_cues: Iterable[str] = (),
         howto_cues: Iterable[str] = (),
         fault_cues: Iterable[str] = (),
+        not_fault_words: Iterable[str] = (),
         negative_cues: Iterable[str] = (),
         roles: Iterable[tuple[str, str]] = (),
         not_product_kinds: Iterable[str] = (),
@@ -176,12 +180,20 @@ class AttributeLexicon:
             question_cues=tuple(squash(w) or w for w in question_cues),
             howto_cues=tuple(squash(w) for w in howto_cues),
             fault_cues=tuple(squash(w) for w in fault_cues),
+            not_fault_words=tuple(squash(w) for w in not_fault_words),
             negative_cues=tuple(squash(w) for w in negative_cues),
             roles=tuple((squash(a), squash(b)) for a, b in roles),
             not_product_kinds=frozenset(squash(w) for w in not_product_kinds),
             _words=ordered,
             _also=also,
         )
+
+    def names_fault(self, squashed: str) -> bool:
+        """``squashed`` describes a fault on site ("老是掉线"), not a feature that only
+        contains a fault word ("离线语音")."""
+        for word in self.not_fault_words:
+            squashed = squashed.replace(word, "")
+        return any(c in squashed for c in self.fault_cues)
 
     def opposite_role(self, word: str) -> str | None:
         for a, b in self.roles:
@@ -200,6 +212,7 @@ class AttributeLexicon:
             question_cues=self.question_cues,
             howto_cues=self.howto_cues,
             fault_cues=self.fault_cues,
+            not_fault_words=self.not_fault_words,
             negative_cues=self.negative_cues,
             roles=self.roles,
             not_product_kinds=self.not_product_kinds,

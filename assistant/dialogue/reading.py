@@ -135,6 +135,8 @@ def read(
         fitting = catalog.by_description(text, candidates=pool, asked=asked)
         if not fitting and selecting:
             fitting = catalog.by_words(text, candidates=pool)
+        elif len(fitting) > 1 and (clearly := catalog.by_words(text, candidates=fitting)):
+            fitting = clearly  # "能离线语音控制的ar眼镜": of the AR glasses, the one with offline voice
         if fitting:
             described = tuple(p.id for p in fitting[:4])
             select = selecting or len(fitting) > 1
@@ -202,7 +204,7 @@ def _clause(
         # (a lone letter is a unit left over, the "v" of "24v", not a term)
         terms += [w for w in _LATIN.findall(remainder) if len(w) >= 2 and w not in terms]
     kind: ClauseKind
-    if any(c in masked for c in attributes.fault_cues):
+    if attributes.names_fault(masked):
         kind = "fault"
     elif (
         any(c in masked for c in attributes.howto_cues)

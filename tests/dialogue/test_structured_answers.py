@@ -215,6 +215,13 @@ def test_an_interface_language_no_table_holds_is_said_missing(shipped_engine: Di
     assert "MP-APP#params" not in cited(reply)
 
 
+def test_a_feature_that_names_a_fault_word_picks_the_product_that_has_it(shipped_engine: DialogueEngine) -> None:
+    # "离线" is also a fault cue; "离线语音控制" is AR-G2-Pro's feature, which AR-G1 lacks.
+    (reply,) = ask(shipped_engine, "有个能离线语音控制的AR眼镜 噪音特别大 多少分贝以内还能用语音")
+    assert "AR-G2-Pro#params" in cited(reply) and "95" in reply.text
+    assert "AR-G1#params" not in cited(reply)
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

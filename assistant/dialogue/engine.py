@@ -132,6 +132,12 @@ _VERSUS = re.compile(
     r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
 )
 _SHORT_FOLLOWUP = 16
+# The same question again under a changed condition: "要是…呢", "如果…呢" (up to a sentence long).
+_WHAT_IF = re.compile(r"^(?:那|那么)?(?:要是|如果|假如|换成)[^？?。]{2,30}(?:呢|咋办|怎么办|的话)$")
+# Asking which one to choose: "用哪个版本就够了", "选哪款".
+_WHICH_ONE = re.compile(
+    r"(?:用|选|上|买|推)哪(?:个|款|种|一款|一个)|哪(?:个|款|种)(?:版本|型号)?(?:就)?(?:够|合适|适合|好)"
+)
 # A rule question is about rebates when it names them: "影响返利档不", "算哪个季度的业绩".
 _REBATE_RULE = re.compile(r"返利|返点|增量激励|基础返利|业绩")
 # Haggling over the price: "客户还嫌贵 要更低咋整", "非要8折才肯签".
@@ -303,6 +309,8 @@ class DialogueEngine:
             intent = "case_request"  # "分拣线老是停 想做预测性维护 有同行做过的没"
         elif intent == "profile_update" and analysis.stages and _WANTS_WORDS.search(norm):
             intent = "script_request"  # "给宁波甬丰泵业的老板开个场"
+        elif intent == "profile_update" and _WHICH_ONE.search(norm) and (analysis.products or analysis.product_lines):
+            intent = "knowledge_qa"  # "三百来台设备 云眸用哪个版本就够了": a choice, not a fact to note
         elif (
             (
                 intent in ("out_of_scope", "greeting", "knowledge_qa")
@@ -312,15 +320,19 @@ class DialogueEngine:
                     and _PRICE_TALK.search(norm)
                     and not analysis.understanding.slots.get("persona")
                 )
+                # "要是他们集团六个厂加一块三千多台呢": the same question under another condition
+                or (intent == "profile_update" and _WHAT_IF.search(norm))
             )
             and state.task == "knowledge"
             and state.get("query")
-            and len(norm) <= _SHORT_FOLLOWUP
+            and (len(norm) <= _SHORT_FOLLOWUP or _WHAT_IF.search(norm))
             and not (analysis.products or analysis.product_lines or analysis.competitors)
         ):
             # "晚上几点下班" after remote support, "到期了客户不还咋办" after borrowing a demo unit:
             # a short question in the topic of the last answer.
             kind, changes = "knowledge", {"query": state.get("query") or ""}
+            if intent == "profile_update":
+                intent = "knowledge_qa"  # the condition it states is still noted in the profile
         if kind is None and intent == "script_request" and analysis.competitors and _VERSUS.search(norm):
             reading = self._read(analysis, profile, state)
             if self._matchups(analysis, reading, profile):
@@ -469,7 +481,10 @@ class DialogueEngine:
         if turn.task == "knowledge" and turn.changes and turn.changes.get("query"):
             # A short follow-up of a knowledge answer ("晚上几点下班"): asked in the same topic.
             question = f"{turn.changes.get('query', '')} {a.text}"
-            if self.knowledge.answer(question, dense_query=question, out=out, max_passages=1, ground_on=a.text):
+            # Grounded on its own words, except a what-if, whose words are mostly the new condition
+            # ("要是集团六个厂加一块三千多台呢"): the question it repeats must be answered.
+            own = turn.changes.get("query") if _WHAT_IF.search(a.text) else a.text
+            if self.knowledge.answer(question, dense_query=question, out=out, max_passages=1, ground_on=own):
                 return self._knowledge_reply(turn, out, query=question)
             if _PRICE_TALK.search(a.text) and self.knowledge.answer(
                 question, dense_query=question, out=out, max_passages=1, ground_on=f"{a.text} 价格"

@@ -222,6 +222,15 @@ def test_a_feature_that_names_a_fault_word_picks_the_product_that_has_it(shipped
     assert "AR-G1#params" not in cited(reply)
 
 
+def test_which_edition_is_enough_then_a_what_if(shipped_engine: DialogueEngine) -> None:
+    # A choice, not a fact to note; then the same question under another condition.
+    first, what_if = ask(
+        shipped_engine, "客户一个厂三百来台设备想上云 云眸用哪个版本就够了", "要是他们集团六个厂加一块三千多台呢"
+    )
+    assert first.intent == "knowledge_qa" and "FAQ-CMP-017" in cited(first) and "标准版" in first.text
+    assert what_if.intent == "knowledge_qa" and "FAQ-CMP-017" in cited(what_if) and "企业版" in what_if.text
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

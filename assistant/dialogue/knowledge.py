@@ -298,6 +298,9 @@ def about(doc: Document, products: Sequence[str]) -> bool:
 _CHANNEL_CATEGORIES = frozenset({"training", "rebate"})
 
 
+_MODEL_ID = re.compile(r"(?<![A-Za-z0-9-])[A-Z]{2}-[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+
+
 def pick_sentences(
     doc: Document,
     words: Sequence[str],
@@ -331,13 +334,15 @@ def pick_sentences(
     raw = {w: (weight(w) if weight else 1.0) for w in words}
     mean = (sum(raw.values()) / len(raw)) if raw else 1.0
     scale = {w: (v / mean if mean > 0 else 1.0) for w, v in raw.items()}
+    # Naming the asked product tells sentences apart only in a passage about several models.
+    several = len(set(_MODEL_ID.findall(doc.text))) > 1
     scored: list[tuple[float, int, str]] = []
     for i, s in enumerate(sentences):
         low = normalize(s)
         score = float(sum(scale[w] for w in words if w in low))
         if wanted and any(shape.search(low) for shape in wanted[:1]):
             score += 1.5
-        if any(p.lower() in low for p in products):
+        if several and any(p.lower() in low for p in products):
             score += 2
         scored.append((score, i, s))
     best = max(x[0] for x in scored)

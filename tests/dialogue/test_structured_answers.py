@@ -231,6 +231,14 @@ def test_which_edition_is_enough_then_a_what_if(shipped_engine: DialogueEngine) 
     assert what_if.intent == "knowledge_qa" and "FAQ-CMP-017" in cited(what_if) and "企业版" in what_if.text
 
 
+def test_the_answering_sentence_of_a_one_product_faq_is_not_the_one_naming_the_product(
+    shipped_engine: DialogueEngine,
+) -> None:
+    # FAQ-INS-012 is about SN-LV800 only; its sentence that names the model is not the answer.
+    _, where = ask(shipped_engine, "客户原料罐里有加热盘管 要测液位 非接触的 推哪个", "刚才那个 装罐顶正中间行不")
+    assert "FAQ-INS-012" in cited(where) and "正中心" in where.text and "300" in where.text
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

@@ -235,7 +235,7 @@ def test_the_answering_sentence_of_a_one_product_faq_is_not_the_one_naming_the_p
     shipped_engine: DialogueEngine,
 ) -> None:
     # FAQ-INS-012 is about SN-LV800 only; its sentence that names the model is not the answer.
-    _, where = ask(shipped_engine, "客户原料罐里有加热盘管 要测液位 非接触的 推哪个", "刚才那个 装罐顶正中间行不")
+    (where,) = ask(shipped_engine, "lv800装罐顶正中间行不")
     assert "FAQ-INS-012" in cited(where) and "正中心" in where.text and "300" in where.text
 
 

@@ -138,12 +138,14 @@ class KnowledgeAnswerer:
                 and g.score >= floor * _FAULT_FLOOR
             )
         ]
-        if not scored and fault and products:
+        if fault and products:
             # The words of a symptom rarely survive word segmentation ("湿度一直显示99% 不会动"
             # against "湿度读数长期偏高，达到 99 %RH 不变"): the product's fault entry whose
-            # symptom shares clearly the most with the question answers it.
+            # symptom shares clearly the most with the question answers it, even when other
+            # passages of the product share more words ("性能率显示105%" is "性能率超过 100%").
             entry = _matching_fault(question, [g.hit for g in grounded], products)
-            scored = [GroundedHit(entry, floor)] if entry is not None else []
+            if entry is not None and all(g.hit.document.id != entry.document.id for g in scored):
+                scored = [GroundedHit(entry, floor), *scored]
         if not scored:
             return False
         # A passage of the asked product, or naming it, answers before a general one; for a

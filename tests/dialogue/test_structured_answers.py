@@ -239,6 +239,24 @@ def test_the_answering_sentence_of_a_one_product_faq_is_not_the_one_naming_the_p
     assert "FAQ-INS-012" in cited(where) and "正中心" in where.text and "300" in where.text
 
 
+def test_a_value_about_alarms_is_not_a_fault(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "云眸手机app 设备报警了推送过来大概要延迟几秒")
+    assert "MP-APP#params" in cited(reply) and "告警推送延迟" in reply.text
+
+
+def test_a_display_resolution_no_row_holds_is_not_the_cameras(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "安全帽那款AR 翻下来的那个显示屏 分辨率是多少")
+    assert "资料里没有" in reply.text and "摄像头" not in reply.text
+    (camera,) = ask(shipped_engine, "g1摄像头分辨率多少")
+    assert "AR-G1 摄像头：1080p" in camera.text
+
+
+def test_a_symptom_beside_richer_passages_finds_the_products_fault_entry(shipped_engine: DialogueEngine) -> None:
+    # "性能率显示105%" against the entry "性能率超过 100%": its cause and fix, not the overview.
+    (reply,) = ask(shipped_engine, "客户的OEE看板上性能率显示105% 这正常吗 是不是平台算错了")
+    assert cited(reply)[:1] == ["MP-OEE#fault-1"] and "节拍" in reply.text
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

@@ -44,6 +44,7 @@ class _CuesFile(BaseModel):
     extra_scale_words: dict[str, Words] = Field(default_factory=dict)
     company_suffixes: Words = Field(min_length=1)
     not_a_company_stem: Words = Field(default_factory=list)
+    not_in_a_bare_name: Words = Field(default_factory=list)
 
 
 def load_cues(path: Path = CUES_PATH) -> _CuesFile:
@@ -62,6 +63,7 @@ def load_cues(path: Path = CUES_PATH) -> _CuesFile:
         data.other_brands,
         data.company_suffixes,
         data.not_a_company_stem,
+        data.not_in_a_bare_name,
         *data.cues.values(),
         *(ws for table in _tables(data) for ws in table.values()),
     ]
@@ -102,6 +104,8 @@ EXTRA_SCALE_WORDS = _frozen(_DATA.extra_scale_words)
 # of NOT_A_COMPANY_STEM stands before it.
 COMPANY_SUFFIXES: tuple[str, ...] = tuple(_DATA.company_suffixes)
 NOT_A_COMPANY_STEM: tuple[str, ...] = tuple(_DATA.not_a_company_stem)
+# Words of the scene, not of a name, in a bare word set off by spaces ("防爆区域", "设备科长").
+NOT_IN_A_BARE_NAME: tuple[str, ...] = tuple(_DATA.not_in_a_bare_name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,7 @@ from assistant.dialogue.cues import (
     EXTRA_SCALE_WORDS,
 )
 from assistant.dialogue.errors import EmptyUtteranceError, UtteranceTooLongError
-from assistant.dialogue.lexicon import NOT_INDUSTRY, AliasTable, Lexicon, find_all, squash
+from assistant.dialogue.lexicon import NOT_INDUSTRY, PERSONA_CUES, AliasTable, Lexicon, find_all, squash
 from assistant.dialogue.numbers import NumberMention, find_numbers, find_quarter, parse_plain_number
 from assistant.dialogue.prototypes import Prototypes, bigrams
 from assistant.dialogue.rewrites import rewrite
@@ -157,6 +157,13 @@ _NAMED_BY_TRADE = re.compile(
     r"(?:^|\s)(?P<name>(?:(?![的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问"
     r"多少几台接上下最荐嘛买先点时候家一])[\u4e00-\u9fff]){4,8}?)"
     r"(?:\s*(?:是做|专做|做|搞|生产)[\u4e00-\u9fff]{1,8}的|的(?:电厂|工厂|厂区|车间|项目|基地|电站|矿|园区))"
+)
+_SCENE_NAME = re.compile(r"(?<=\s)(?P<name>[\u4e00-\u9fff]{3,6})(?=\s|$)")
+_SCENE_PLACE = ("厂", "仓库", "库", "楼", "的", "公司", "电站", "矿", "园区", "基地", "项目", "企业", "车间")
+# Words no bare name has: function words, sizes and talk about the deal ("规模不大", "下周要来").
+_NOT_IN_A_NAME = re.compile(
+    r"[的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问多少几台接上下最嘛买先时候不没很挺太]"
+    r"|规模|大型|中型|小型|左右|差不多|一般|预算|大概|目前|现在|已经|准备|打算|计划|比较|客户|老板|项目"
 )
 _COMPANY_NAME = re.compile(
     r"(?P<name>[\u4e00-\u9fffA-Za-z]{2,12}(?:有限公司|股份公司|集团|科技|精密|机械|电子|制药|化工|水务|食品|纺织|物流)"
@@ -502,6 +509,20 @@ class Nlu:
             return name
         if name is not None and self._names_a_company(name):
             return name
+        # A bare name set off by spaces right after the place it runs ("电商物流仓库 渝仓云链 大型",
+        # "新能源的 叙州储能 中型"): more specific than a suffix inside the description.
+        for m in _SCENE_NAME.finditer(norm):
+            name = m.group("name")
+            if not norm[: m.start()].rstrip().endswith(_SCENE_PLACE):
+                continue
+            # (set off on its own, a place and a trade make a name: "叙州储能")
+            if (
+                not _NOT_IN_A_NAME.search(name)
+                and not any(w in name for w in cue_patterns.NOT_IN_A_BARE_NAME)
+                and not any(w in name for words in PERSONA_CUES.values() for w in words)
+                and (len(name) >= 4 or self._names_a_company(name))
+            ):
+                return name
         # A company typed in passing ("给宁波甬丰泵业的老板开个场", "深圳华芯电子的IT").
         for m in _LOOSE_COMPANY.finditer(norm):
             if self._names_a_company(m.group("name")):

@@ -121,3 +121,20 @@ def test_a_line_word_after_a_space_describes_the_product(nlu: Nlu) -> None:
     assert nlu.understand("eg2100 网关功耗多少", profile=EMPTY).slots.get("product_model") == "EG-2100"
     # A product and another line's word typed as a list are alternatives: no model.
     assert nlu.understand("2100 传感器 都要报价", profile=EMPTY).slots.get("product_model") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("重庆两江新区一个电商物流仓库 渝仓云链 大型 三万平的库", "渝仓云链"),
+        ("四川宜宾一个储能电站 新能源的 叙州储能 中型 运维师傅要远程协助", "叙州储能"),
+        ("四川德阳一个重型装备制造厂 旌阳重工 大型 对接总工", "旌阳重工"),
+        # Set off by spaces but the site, a role or the size, not a name.
+        ("客户的 设备科长 想看案例", None),
+        ("一个化工厂 防爆区域 要测气体", None),
+        ("苏州一个汽配厂 规模不大 想做设备联网", None),
+    ],
+)
+def test_a_bare_customer_name_after_the_place_it_runs(nlu: Nlu, text: str, name: str | None) -> None:
+    slots = nlu.analyse(text, profile=EMPTY).understanding.slots.values
+    assert slots.get("customer_name") == name

@@ -37,6 +37,7 @@ MAX_PRODUCTS_PER_CLAUSE = 4
 _COUNT_UNITS = ("台", "套", "个", "路", "点")
 _RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[~～]\s*(-?\d+(?:\.\d+)?)\s*$")
 # Asking whether two products work together.
+_NEGATIVE_VALUE = re.compile(r"^(?:不支持|无|不具备|否|没有|不可)")
 _ANAPHOR = re.compile(r"它|这个|那个|这款|那款|这台|那台|上面那")
 _COMPATIBLE = re.compile(r"配|兼容|搭|接得上|能接|能连|能带|能挂|一起用")
 # Asking whether a product copes with a quantity: "能带得动吗", "够不够", "扛得住吗".
@@ -121,6 +122,18 @@ def _values(
             _say_enough(row.param, product, needed, catalog, out)
         elif measured is not None and row.param is not None:
             _say_measured(row.param, product, measured, out)
+        elif (
+            clause.kind == "capability"
+            and not clause.terms
+            and row.param is not None
+            and row.name not in said
+            and not _NEGATIVE_VALUE.search(str(row.param.value))
+        ):
+            # "em600能测谐波不": a row named by what was asked, and not a "no", says yes.
+            out.say(
+                text(out.language, "fact_row_yes", product=product.id) + row_text(product, row.param, out.language),
+                params_citation(product),
+            )
         elif row.param is None or row.name not in said:
             say_row(row, out)
         if row.attribute is not None and row.attribute.field is not None:

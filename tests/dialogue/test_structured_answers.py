@@ -257,6 +257,27 @@ def test_a_symptom_beside_richer_passages_finds_the_products_fault_entry(shipped
     assert cited(reply)[:1] == ["MP-OEE#fault-1"] and "节拍" in reply.text
 
 
+@pytest.mark.parametrize(
+    ("question", "starts", "has"),
+    [
+        ("em600能测谐波不 能到几次", "可以", "谐波测量：2~31 次"),  # a row named by what was asked
+        ("2100能不能接485", "可以", "RS485"),  # "485" is the RS485 value
+        ("lv800能测多远", "SN-LV800", "测量范围"),  # a range, not a radio's reach
+    ],
+)
+def test_capabilities_and_ranges_in_short_phone_wording(
+    shipped_engine: DialogueEngine, question: str, starts: str, has: str
+) -> None:
+    (reply,) = ask(shipped_engine, question)
+    assert reply.text.startswith(starts) and has in reply.text
+
+
+def test_a_first_person_view_is_not_a_field_of_view(shipped_engine: DialogueEngine) -> None:
+    # AR-H5's overview says "第一视角"; it has no 视场角 row.
+    (reply,) = ask(shipped_engine, "ar安全帽那款 显示的视场角多大")
+    assert "资料里没有 AR-H5 视场角" in reply.text and "AR-H5#overview" not in cited(reply)
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

@@ -24,7 +24,11 @@ TRAINING_ASK = re.compile(
     r"培训|课程|微课|上课|学习|学什么|学啥|先学|该学|要学|课|导师|带教|辅导|跟岗|70/20/10|70-20-10|721|七二一|"
     r"新人|新来的|入职|学习路径|考证|认证考试|lcp|lca|lce"
 )
-_WANTS_LESSONS = re.compile(r"课|学什么|学啥|先学|该学|要学|学习路径|推荐|有没有|哪些|导师|带教|辅导|跟岗|练")
+# What a product learns, not a salesperson: "基线要学多久", "自学习阈值", "虚假回波学习".
+_MACHINE_LEARNING = re.compile(r"基线|自学习|学习期|学习周期|学习进度|机器学习|回波学习")
+_WANTS_LESSONS = re.compile(
+    r"课|学什么|学啥|先学|该学|要学(?:什么|啥|哪|些|点)|学习路径|推荐|有没有|哪些|导师|带教|辅导|跟岗|练"
+)
 _MODES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mentoring", re.compile(r"导师|带教|辅导|复盘|跟岗|师傅带|20%|百分之二十|二十")),
     ("practice", re.compile(r"实践|实操|动手|演练|练习|练|上手|现场|70%|七十")),
@@ -44,7 +48,7 @@ def search_text(norm: str) -> str:
 
 
 def is_training_question(norm: str) -> bool:
-    return bool(TRAINING_ASK.search(norm))
+    return bool(TRAINING_ASK.search(norm)) and not _MACHINE_LEARNING.search(norm)
 
 
 def recommend_lessons(

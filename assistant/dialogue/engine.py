@@ -808,7 +808,10 @@ class DialogueEngine:
         a = turn.analysis
         lang = turn.caller.language
         out = Composer(lang)
-        self.knowledge.answer(academy.search_text(a.text), out=out, max_passages=1, kinds=("faq", "lesson"))
+        # A lesson or the training FAQ, never another topic's FAQ that shares a word ("新人" / "新测点").
+        self.knowledge.answer(
+            academy.search_text(a.text), out=out, max_passages=1, kinds=("faq", "lesson"), categories=("training",)
+        )
         lines = tuple(a.product_lines) or ((turn.profile.product_line,) if turn.profile.product_line else ())
         if academy.wants_lessons(a.text) or turn.state.task == "training":
             lessons = academy.recommend_lessons(

@@ -97,6 +97,7 @@ class KnowledgeAnswerer:
         mode: Mode = "hybrid",
         versus: bool = False,
         ground_on: str | None = None,
+        categories: Sequence[str] = (),
     ) -> bool:
         """Say the sentences that answer ``question``; False when nothing grounded does.
         With ``require`` (squashed words), a passage must contain one of them: the
@@ -111,11 +112,13 @@ class KnowledgeAnswerer:
         except RetrievalError as exc:
             log.warning("retrieval failed (%s): %s", exc.code, exc)
             return False
-        # A competitor comparison answers only a question that sets one against us.
+        # A competitor comparison answers only a question that sets one against us; with
+        # ``categories``, FAQ entries of other topics answer nothing ("新人要学哪些课" / "新测点").
         hits = [
             h
             for h in hits
             if about(h.document, products)
+            and (not categories or h.document.kind != "faq" or h.document.metadata.get("category") in categories)
             and _has_any(h.document, require)
             and (versus or h.document.metadata.get("section") != "competitors")
         ]

@@ -278,6 +278,18 @@ def test_a_first_person_view_is_not_a_field_of_view(shipped_engine: DialogueEngi
     assert "资料里没有 AR-H5 视场角" in reply.text and "AR-H5#overview" not in cited(reply)
 
 
+def test_what_a_product_learns_is_not_training(shipped_engine: DialogueEngine) -> None:
+    # "基线要学几天" is the PDM module's baseline, not a course; both questions are answered.
+    (reply,) = ask(shipped_engine, "PDM一个授权包多少测点 基线要学几天")
+    assert reply.intent == "product_params" and "100" in reply.text and "14" in reply.text
+    assert "微课" not in reply.text  # not the training answer with its list of lessons
+
+
+def test_a_training_answer_never_quotes_another_topics_faq(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "新人要学哪些课")
+    assert cited(reply) and all(c.startswith(("L-", "FAQ-TRN")) for c in cited(reply))
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

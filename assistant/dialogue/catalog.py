@@ -324,9 +324,13 @@ class Feature:
 
     def _has(self, product: Product, feature_text: str) -> bool:
         if self.number is None:
-            return self.word in feature_text
-        # "8串口的" -> the word is a prefix of what follows the number: try the longest first.
-        return any(self._fits(product, feature_text, self.word[:n]) for n in range(len(self.word), 0, -1))
+            # A Latin word whole: "di" is not the "di" of "DIN 导轨" (the feature text keeps no
+            # spaces, so the product's words are checked one by one).
+            return any(_whole_word(self.word, w) for w in _latin_words(product))
+        # "8串口的" -> the word is a prefix of what follows the number: try the longest first,
+        # never cutting into a Latin word ("4路di" is not "4 dBi").
+        latin = len(m.group(0)) if (m := _LEADING_LATIN.match(self.word)) else 1
+        return any(self._fits(product, feature_text, self.word[:n]) for n in range(len(self.word), latin - 1, -1) if n)
 
     def _fits(self, product: Product, feature_text: str, word: str) -> bool:
         number = self.number or ""
@@ -340,13 +344,43 @@ class Feature:
         return f"{number}{word}" in feature_text
 
 
+_LEADING_LATIN = re.compile(r"[a-z]+")
+
+
+_LATIN_CACHE: dict[tuple[str, int], frozenset[str]] = {}
+
+
+def _latin_words(product: Product) -> frozenset[str]:
+    """The Latin words of a product's names, tags, summary and rows (kept per product object)."""
+    key = (product.id, id(product))
+    found = _LATIN_CACHE.get(key)
+    if found is None:
+        found = _LATIN_CACHE[key] = _read_latin_words(product)
+    return found
+
+
+def _read_latin_words(product: Product) -> frozenset[str]:
+    text = normalize(f"{product.id} {product.name} {product.name_en} {' '.join(product.tags)} {product.summary} ")
+    text += normalize(" ".join(f"{p.name} {p.value} {p.unit} {p.note}" for p in product.params))
+    words = re.findall(r"[a-z][a-z0-9.\-]*", text)
+    return frozenset(words) | {squash(w) for w in words}  # "nb-iot" is typed "nbiot" too
+
+
+def _whole_word(word: str, token: str) -> bool:
+    """``word`` is ``token`` or its leading part before a digit or a separator ("modbus" of
+    "modbus", "4g" of "4g"); never the start of a longer word ("di" of "din")."""
+    return token == word or (token.startswith(word) and not token[len(word)].isalpha())
+
+
 def description_features(text: str) -> list[Feature]:
     """The features a description names: numbers with the word after them, Latin words."""
     sq = squash(text)
     features: list[Feature] = []
     for m in _NUMBER_WORD.finditer(sq):
         if m.group(2):
-            features.append(Feature(number=m.group(1), word=m.group(2), negated=_negated(sq, m.start())))
+            # "8口的交换机": the ports counted, not "的工业" after them (a prefix of the word fits).
+            word = ("口" if "口" in sq[m.end(1) : m.start(2)] else "") + m.group(2)
+            features.append(Feature(number=m.group(1), word=word, negated=_negated(sq, m.start())))
     for m in _LATIN_WORD.finditer(sq):
         word = m.group(0)
         if not any(f.number and word.startswith(f.number) for f in features):

@@ -290,6 +290,27 @@ def test_a_training_answer_never_quotes_another_topics_faq(shipped_engine: Dialo
     assert cited(reply) and all(c.startswith(("L-", "FAQ-TRN")) for c in cited(reply))
 
 
+@pytest.mark.parametrize(
+    ("question", "product"),
+    [
+        ("那个8口的工业交换机 供电电压是多少伏", "CM-SW8"),  # the ports counted, not "的工业"
+        ("16口能给摄像头供电的那个 供电电压多少", "CM-SW16-PoE"),
+        ("NB-IoT那个导轨上的小网关 休眠电流多大", "EG-mini-S"),  # "nbiot" typed without the hyphen
+    ],
+)
+def test_products_described_by_counted_ports_and_latin_words(
+    shipped_engine: DialogueEngine, question: str, product: str
+) -> None:
+    (reply,) = ask(shipped_engine, question)
+    assert f"{product}#params" in cited(reply)
+
+
+def test_a_latin_word_of_a_description_is_matched_whole(shipped_engine: DialogueEngine) -> None:
+    # "di" is not the "di" of "DIN 导轨", and "4路di" is not "4 dBi": no gateway has 4 DI.
+    (reply,) = ask(shipped_engine, "4路DI的网关")
+    assert "符合的型号" not in reply.text
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

@@ -24,16 +24,18 @@ class Composer:
     unknown: list[str] = field(default_factory=list)  # what the documents do not say
     offer_expert: bool = False  # something is not in the documents: a remote expert may know
 
-    def say(self, sentence: str, cite: Citation | None = None) -> None:
+    def say(self, sentence: str, cite: Citation | None = None, *also: Citation) -> None:
+        """``sentence`` with the mark of its source (``also``: more sources it rests on, as in
+        a comparison of two tables)."""
         sentence = sentence.strip()
         if not sentence:
             return
         if not sentence.endswith(_ENDS):
             sentence += text(self.language, "sentence_end")
-        if cite is not None:
-            n = next((i for i, c in enumerate(self.citations, 1) if c.doc_id == cite.doc_id), 0)
+        for source in (cite, *also) if cite is not None else also:
+            n = next((i for i, c in enumerate(self.citations, 1) if c.doc_id == source.doc_id), 0)
             if not n:
-                self.citations.append(cite)
+                self.citations.append(source)
                 n = len(self.citations)
             sentence += text(self.language, "cite_mark", n=n)
         if sentence not in self.sentences:

@@ -52,18 +52,19 @@ from assistant.dialogue.catalog import Catalog
 from assistant.dialogue.compare import find_matchups, say_matchups
 from assistant.dialogue.compose import Composer
 from assistant.dialogue.cues import ASK_PERSON, CAN_GET, PROCESS_QUESTION, RULE_QUESTION, STUCK
-from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context
+from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context, say_differences
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
 from assistant.dialogue.knowledge import KnowledgeAnswerer, pick_sentences
 from assistant.dialogue.lexicon import find_all, line_of_need, squash
 from assistant.dialogue.nlu import Analysis, Nlu
 from assistant.dialogue.numbers import find_numbers
+from assistant.dialogue.ops_asks import ops_ask
 from assistant.dialogue.reading import Clause, Reading, read
 from assistant.dialogue.recommender import get_recommendation, stages_in
 from assistant.dialogue.roi import RoiUndefinedError, compute_roi
 from assistant.dialogue.roi_task import ROI_ASK, ROI_CALC, RoiFigures, answer_roi, parse_roi
-from assistant.dialogue.skills import HandoffSkill, RebateSkill, SkillResult
+from assistant.dialogue.skills import HandoffSkill, OpsSkill, RebateSkill, SkillResult
 from assistant.dialogue.state import DialogueState, TaskKind, task
 from assistant.dialogue.texts import label, text
 from assistant.dialogue.types import (
@@ -132,6 +133,8 @@ _VERSUS = re.compile(
     r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
 )
 _SHORT_FOLLOWUP = 16
+# Asking how two of our products differ: "2100和2100pro有啥区别", "标准版跟企业版哪个好".
+_DIFFERENCE = re.compile(r"区别|差别|差异|不同|不一样|差在哪|哪个好|哪个更好|有啥差|比较|对比")
 # The same question again under a changed condition: "要是…呢", "如果…呢" (up to a sentence long).
 _WHAT_IF = re.compile(r"^(?:那|那么)?(?:要是|如果|假如|换成)[^？?。]{2,30}(?:呢|咋办|怎么办|的话)$")
 # Asking which one to choose: "用哪个版本就够了", "选哪款".
@@ -195,6 +198,7 @@ class DialogueEngine:
         nlu: Nlu,
         rebates: RebateSkill | None = None,
         handoff: HandoffSkill | None = None,
+        ops: OpsSkill | None = None,
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
         min_grounding: float = DEFAULT_MIN_GROUNDING,
         attributes: AttributeLexicon | None = None,
@@ -204,6 +208,7 @@ class DialogueEngine:
         self.nlu = nlu
         self.rebates = rebates
         self.handoff = handoff
+        self.ops = ops
         self.min_confidence = min_confidence
         self.min_grounding = min_grounding
         lexicon = attributes or load_attribute_lexicon(corpus.root)
@@ -258,6 +263,10 @@ class DialogueEngine:
         faults = self.attributes.fault_cues
         if _person_for_problem(norm, history, faults) and intent != "handoff_request" and not _asks_for_script(norm):
             intent = "handoff_request"
+        elif (ask := ops_ask(norm)) is not None and not analysis.products and intent != "handoff_request":
+            # "我这周有什么任务", "有哪些风险预警": the caller's own channel figures, answered by the
+            # operations skill of the serving process like a rebate question.
+            kind, intent, changes = "ops", "rebate_query", {"ask": ask}
         elif followup is not None and not self._own_line(followup.changes, state):
             intent, kind, changes = followup.intent, followup.task, dict(followup.changes)
         elif (
@@ -367,6 +376,8 @@ class DialogueEngine:
             reply = self._compare(turn)
         elif turn.task == "training":
             reply = self._training(turn)
+        elif turn.task == "ops":
+            reply = self._ops(turn)
         elif turn.task in ("params", "knowledge") and turn.changes:
             reply = self._ask(turn)
         elif turn.task is None and turn.intent == "profile_update" and self._fills_roi(turn):
@@ -508,6 +519,25 @@ class DialogueEngine:
                 question, dense_query=question, out=out, max_passages=1, kinds=_GENERAL_KINDS, ground_on=a.text
             ):
                 return self._knowledge_reply(turn, out, query=question)
+        named = list(dict.fromkeys(pid for c in reading.clauses for pid in c.named))
+        if (
+            len(named) == 2
+            and not a.competitors
+            and _DIFFERENCE.search(a.text)
+            and not any(c.mentions for c in reading.asking)
+            and (pair := [p for pid in named if (p := self.catalog.product(pid)) is not None])
+            and len(pair) == 2
+            and say_differences(pair[0], pair[1], out)
+        ):
+            # "2100和2100pro有啥区别": where the two tables differ, both tables as cards.
+            return self._reply(
+                turn,
+                text=out.render(),
+                cards=self._param_cards({pid: () for pid in named}),
+                citations=tuple(out.citations),
+                suggestions=self._suggest(turn, product=named[0]),
+                state=task("params", products=",".join(named)),
+            )
         facts = answer_facts(reading, message=a.text, catalog=self.catalog, attributes=self.attributes, out=out)
         # What the tables do not hold: a grounded passage about the same product, else "not in the documents".
         for clause, pid, what, words in facts.unresolved:
@@ -1123,6 +1153,19 @@ class DialogueEngine:
                     state=state,
                 )
         return self._from_skill(turn, result, state=state)
+
+    def _ops(self, turn: TurnPlan) -> Reply:
+        lang = turn.caller.language
+        if self.ops is None:
+            return self._reply(turn, text=text(lang, "ops_unavailable"), suggestions=self._suggest(turn)[:2])
+        ask = (turn.changes or {}).get("ask", "")
+        last = turn.state.params if turn.state.task == "ops" else {}
+        try:
+            result = self.ops.answer(caller=turn.caller, text=turn.analysis.text, ask=ask, last=last)
+        except AssistantError as exc:
+            log.warning("operations skill failed (%s): %s", exc.code, exc)
+            return self._reply(turn, text=text(lang, "skill_failed", what=text(lang, "skill_ops")), grounded=False)
+        return self._from_skill(turn, result, state=task("ops", **dict(result.task or {})))
 
     def _handoff(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language

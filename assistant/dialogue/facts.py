@@ -43,6 +43,7 @@ _COMPATIBLE = re.compile(r"配|兼容|搭|接得上|能接|能连|能带|能挂|
 # Asking whether a product copes with a quantity: "能带得动吗", "够不够", "扛得住吗".
 _FIT_QUESTION = re.compile(r"带得动|带不动|扛得住|够不够|够用|够吗|能不能|能带|能接|能管|撑得住|行不行|可以吗|吗$")
 _MAX_NOTE_CHARS = 40
+MAX_DIFF_ROWS = 8  # rows of a two-product comparison (the cards show both tables whole)
 
 
 @dataclass(slots=True)
@@ -101,6 +102,57 @@ def answer_facts(
                 _capability(clause, product, catalog=catalog, attributes=attributes, out=out, outcome=outcome)
             _values(clause, product, message=message, catalog=catalog, out=out, outcome=outcome)
     return outcome
+
+
+def say_differences(first: Product, second: Product, out: Composer, *, limit: int = MAX_DIFF_ROWS) -> bool:
+    """ "2100和2100pro有啥区别": the rows of the two tables that differ (same row, other
+    value), then the rows only one has, and the list prices; False when the tables agree."""
+    lang = out.language
+    theirs = {p.name: p for p in second.params}
+    lines: list[str] = []
+    if first.price.list_price != second.price.list_price:
+        lines.append(
+            text(
+                lang,
+                "diff_price",
+                first=first.id,
+                second=second.id,
+                a=f"{first.price.list_price:,}",
+                b=f"{second.price.list_price:,}",
+            )
+        )
+    for param in first.params:
+        other = theirs.get(param.name)
+        if other is not None and other.display() != param.display():
+            lines.append(
+                text(
+                    lang,
+                    "diff_row",
+                    name=param.name,
+                    first=first.id,
+                    a=param.display(),
+                    second=second.id,
+                    b=other.display(),
+                )
+            )
+    ours = {p.name for p in first.params}
+    for product, params, missing in ((second, second.params, first), (first, first.params, second)):
+        names = ours if product is second else set(theirs)
+        for param in params:
+            if param.name not in names:
+                lines.append(
+                    text(
+                        lang, "diff_only", name=param.name, product=product.id, value=param.display(), other=missing.id
+                    )
+                )
+    if not lines:
+        return False
+    out.say(
+        text(lang, "diff_intro", first=first.id, second=second.id) + text(lang, "diff_sep").join(lines[:limit]),
+        params_citation(first),
+        params_citation(second),
+    )
+    return True
 
 
 def general_capability(clause: Clause) -> bool:

@@ -52,3 +52,11 @@ class HandoffSkill(Protocol):
         profile: CustomerProfile,
         history: Sequence[str],
     ) -> SkillResult: ...
+
+
+class OpsSkill(Protocol):
+    """Answers the caller's channel-operations questions: its tasks, reporting task progress,
+    a node's progress, risk alerts and its channel profile (``ask``: see dialogue/ops_asks.py).
+    ``last`` is what the previous operations answer was about (e.g. the task discussed)."""
+
+    def answer(self, *, caller: Caller, text: str, ask: str, last: Mapping[str, str]) -> SkillResult: ...

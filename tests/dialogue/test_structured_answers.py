@@ -311,6 +311,21 @@ def test_a_latin_word_of_a_description_is_matched_whole(shipped_engine: Dialogue
     assert "符合的型号" not in reply.text
 
 
+def test_how_two_of_our_products_differ_comes_from_both_tables(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "2100和2100pro有啥区别")
+    assert cited(reply) == ["EG-2100#params", "EG-2100-Pro#params"]
+    assert "工作温度 EG-2100 -20~70 ℃、EG-2100-Pro -40~75 ℃" in reply.text
+    assert "FAQ-CMP-002" not in cited(reply)  # EG-2100 against EG-3200 is another question
+    # An attribute asked of both is answered row by row, not as the whole difference.
+    (power,) = ask(shipped_engine, "2100和3200功耗区别")
+    assert "EG-2100 功耗：5 W" in power.text and "参数表里不一样" not in power.text
+
+
+def test_everyday_names_of_invoices(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "客户要专票 怎么开")
+    assert "FAQ-ORD-011" in cited(reply) and "增值税专用发票" in reply.text
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

@@ -326,6 +326,13 @@ def test_everyday_names_of_invoices(shipped_engine: DialogueEngine) -> None:
     assert "FAQ-ORD-011" in cited(reply) and "增值税专用发票" in reply.text
 
 
+def test_a_script_follow_up_switching_the_product_line(shipped_engine: DialogueEngine) -> None:
+    first, second = ask(shipped_engine, "给厂长讲eg2100的开场白", "换成ar的")
+    assert second.intent == "script_request"
+    assert second.cards[0].product_line == "AR"  # type: ignore[union-attr]
+    assert second.cards[0].persona == first.cards[0].persona  # type: ignore[union-attr]
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

@@ -218,7 +218,8 @@ class DialogueEngine:
         ignore = {squash(w) for w in self.attributes.question_words} | {squash(c.name) for c in corpus.vocab.cues}
         parts = {part.lower() for p in corpus.products for part in re.split(r"[-\s]", p.id)}
         parts |= {w for line in corpus.product_lines for w in (line.id.lower(),)}
-        self.knowledge = KnowledgeAnswerer(retriever, min_grounding, frozenset(ignore), frozenset(parts))
+        weak = frozenset(squash(c) for c in self.attributes.question_cues)
+        self.knowledge = KnowledgeAnswerer(retriever, min_grounding, frozenset(ignore), frozenset(parts), weak)
 
     # -- entry point ----------------------------------------------------------------
 

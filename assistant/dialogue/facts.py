@@ -37,6 +37,8 @@ MAX_PRODUCTS_PER_CLAUSE = 4
 _COUNT_UNITS = ("台", "套", "个", "路", "点")
 _RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[~～]\s*(-?\d+(?:\.\d+)?)\s*$")
 # Asking whether two products work together.
+_YES_NO = re.compile(r"吗|么|[不没]$|能不能|是否|有没有|支不支持|带不带|行不行|可不可以")
+_HOW_MUCH = re.compile(r"多久|多少|几[个路台天年小时次种]|多大|多长|多远|多重|多高|多快")
 _NEGATIVE_VALUE = re.compile(r"^(?:不支持|无|不具备|否|没有|不可)")
 _ANAPHOR = re.compile(r"它|这个|那个|这款|那款|这台|那台|上面那")
 _COMPATIBLE = re.compile(r"配|兼容|搭|接得上|能接|能连|能带|能挂|一起用")
@@ -99,7 +101,18 @@ def answer_facts(
             continue
         for product in products:
             if clause.kind == "capability":
-                _capability(clause, product, catalog=catalog, attributes=attributes, out=out, outcome=outcome)
+                _capability(
+                    clause,
+                    product,
+                    catalog=catalog,
+                    attributes=attributes,
+                    out=out,
+                    outcome=outcome,
+                    # "能戴多久 电池": a quantity asked in the message, this clause no yes/no of its own
+                    how_much=bool(
+                        _HOW_MUCH.search(clause.text) or (_HOW_MUCH.search(message) and not _YES_NO.search(clause.text))
+                    ),
+                )
             _values(clause, product, message=message, catalog=catalog, out=out, outcome=outcome)
     return outcome
 
@@ -214,7 +227,10 @@ def _capability(
     attributes: AttributeLexicon,
     out: Composer,
     outcome: FactsOutcome,
+    how_much: bool = False,
 ) -> None:
+    """``how_much``: the message asks a quantity ("能戴多久 电池"): the row is the answer, not
+    a "yes, it has a battery"."""
     lang = out.language
     for term in clause.terms:
         kind = next((m.attribute for m in clause.mentions if m.word == term), None)
@@ -233,8 +249,9 @@ def _capability(
                     params_citation(product),
                 )
             else:
+                key = "fact_row" if how_much else "capability_yes"
                 out.say(
-                    text(lang, "capability_yes", product=product.id, term=shown) + row_text(product, param, lang),
+                    text(lang, key, product=product.id, term=shown) + row_text(product, param, lang),
                     params_citation(product),
                 )
             outcome.highlight.setdefault(product.id, []).append(param.name)
@@ -330,6 +347,8 @@ def _needed_quantity(clause: Clause, message: str) -> Decimal | None:
     if not _FIT_QUESTION.search(clause.squashed):
         return None
     for n in find_numbers(clause.squashed.replace("|", " ")):
+        if n.unit == "" and any(str(n.value) in m.word for m in clause.mentions):
+            continue  # "3200能接几个485": the 485 of RS485, part of what is asked, not a quantity
         if n.unit in _COUNT_UNITS or n.unit == "":
             return n.value
     return next((n.value for n in find_numbers(message) if n.unit in _COUNT_UNITS), None)

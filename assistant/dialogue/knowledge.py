@@ -82,6 +82,9 @@ class KnowledgeAnswerer:
     # cue terms the tokenizer adds for question words ("几个" also emits "参数").
     ignore: frozenset[str] = frozenset()
     model_parts: frozenset[str] = frozenset()  # "eg", "pro", "2100": pieces of model numbers
+    # Question words that alone ground nothing ("充满要多久" is not answered by "保修多久"):
+    # a passage must share another word of the question, when the question has one.
+    weak: frozenset[str] = frozenset()
 
     def answer(
         self,
@@ -125,6 +128,11 @@ class KnowledgeAnswerer:
         # A follow-up searched with its topic ("远程专家咋呼叫 晚上几点下班") is grounded on its own words.
         own = self.words(ground_on) if ground_on else []
         words = own or self.words(query)
+        core = [w for w in words if w not in self.weak]
+        if core and len(core) < len(words):
+            # (by character pairs too: segmentation glues words, "5g版交期多久" -> "版交期")
+            marks = [*core, *(pair for w in core for pair in cjk_pairs(w))]
+            hits = [h for h in hits if _has_any(h.document, marks) or h.document.kind == "product"]
         grounded = grounding_scores(query, hits, retriever=self.retriever, words=words)
         rank = {h.document.id: n for n, h in enumerate(hits)}  # the retriever's order
         # A fault of a named product: its own entries are few, so less overlap will do.

@@ -333,6 +333,19 @@ def test_a_script_follow_up_switching_the_product_line(shipped_engine: DialogueE
     assert second.cards[0].persona == first.cards[0].persona  # type: ignore[union-attr]
 
 
+def test_a_quantity_asked_is_not_answered_with_a_yes(shipped_engine: DialogueEngine) -> None:
+    (battery,) = ask(shipped_engine, "ar眼镜能戴多久 电池")
+    assert "续航" in battery.text and "支持 电池" not in battery.text
+    (serial,) = ask(shipped_engine, "3200能接几个485")  # the 485 of RS485 is not a quantity of 485
+    assert "串口数量" in serial.text and "不够" not in serial.text
+
+
+def test_a_question_word_alone_grounds_no_passage(shipped_engine: DialogueEngine) -> None:
+    # "充满要多久": no document gives a charging time; "保修多久" shares only "多久".
+    _, charge = ask(shipped_engine, "ar眼镜能戴多久 电池", "充满要多久")
+    assert not any(c.startswith("FAQ-WAR") for c in cited(charge))
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

@@ -117,6 +117,63 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "Someone saved a newer version; your edit was not written. Merge with the latest version.",
     ),
     "content_state": ("这个版本当前的状态不允许这个操作。", "This version's state does not allow this."),
+    "task_not_found": (
+        "找不到这个任务，或你没有权限查看。",
+        "No such task, or you may not see it.",
+    ),
+    "assignment_not_found": (
+        "这个任务里找不到该节点的分解，或你没有权限查看。",
+        "No such node in this task, or you may not see it.",
+    ),
+    "invalid_task": (
+        "任务设置不正确：请检查标题、目标数量、类型和起止日期（截止日期不能早于开始日期或今天）。",
+        "Invalid task: check the title, goal, kind and dates (the due date may not precede the start or today).",
+    ),
+    "invalid_breakdown": (
+        "分解有误：只能调整该上级的直接下级，每个下级只能出现一次，数量为 0 以上的整数。",
+        "Invalid breakdown: name direct children of the parent, each once, with whole quantities of 0 or more.",
+    ),
+    "quantity_sum_mismatch": (
+        "下级数量之和必须等于上级的数量，本次调整未保存。",
+        "The children's quantities must add up to the parent's quantity; nothing was saved.",
+    ),
+    "invalid_progress": (
+        "进度上报有误：数量须为非零整数且不能让你的累计变为负数，备注不超过 500 字。",
+        "Invalid progress report: a non-zero whole number that keeps your total at 0 or more, "
+        "and a note of at most 500 characters.",
+    ),
+    "progress_conflict": (
+        "这个上报编号已用于另一条不同的进度，本次未记录；请换一个编号。",
+        "This client id was already used for a different report; nothing was recorded. Use a new id.",
+    ),
+    "task_rules_invalid": (
+        "任务规则配置有误，请联系管理员。",
+        "The task rules file is invalid; tell an administrator.",
+    ),
+    "alert_not_found": (
+        "找不到这条风险预警，或你没有权限查看。",
+        "No such alert, or you may not see it.",
+    ),
+    "alert_invalid_transition": (
+        "这条预警当前的状态不允许这个操作（只能确认未处理的预警，已解决的预警不能再确认或解决）。",
+        "The alert's status does not allow this (only an open alert can be acknowledged; a resolved one is final).",
+    ),
+    "alert_note_required": (
+        "解决预警时请填写处理说明。",
+        "Resolving an alert needs a note on what was done.",
+    ),
+    "alert_note_too_long": (
+        "处理说明太长了，请控制在 1000 字以内。",
+        "The note is too long (1000 characters at most).",
+    ),
+    "quarter_not_started": (
+        "这个季度还没有开始，暂无渠道画像。",
+        "That quarter has not begun; there is no channel profile for it yet.",
+    ),
+    "profile_rules_invalid": (
+        "渠道画像评分规则配置有误，请联系管理员。",
+        "The channel-profile scoring file is invalid; tell an administrator.",
+    ),
 }
 
 

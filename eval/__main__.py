@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "answers": ("eval.answers", "end-to-end answer quality on realistic conversations"),
     "load": ("eval.load", "end-to-end turn latency over real WebSockets"),
     "rebates": ("eval.rebates_bench", "rebate statement latency with 10,000 orders"),
+    "ops": ("eval.ops", "risk alerts vs the planted patterns (recall, precision), full and incremental eval time"),
     "handoff": ("eval.handoff", "requester<->expert relay latency over real WebSockets"),
     "web": ("eval.web", "chat page first paint and JS+CSS bytes in headless Chromium"),
     "signin-storm": ("eval.signin_storm", "serving-process memory under 200 parallel failed sign-ins"),

@@ -101,6 +101,20 @@ STATUS_BY_CODE: dict[str, int] = {
     "import_refused": 422,
     "content_conflict": 409,
     "content_state": 409,
+    "task_not_found": 404,
+    "assignment_not_found": 404,
+    "invalid_task": 422,
+    "invalid_breakdown": 422,
+    "quantity_sum_mismatch": 422,
+    "invalid_progress": 422,
+    "progress_conflict": 409,
+    "task_rules_invalid": 503,
+    "alert_not_found": 404,
+    "alert_invalid_transition": 409,
+    "alert_note_required": 422,
+    "alert_note_too_long": 422,
+    "quarter_not_started": 404,
+    "profile_rules_invalid": 503,
 }
 
 

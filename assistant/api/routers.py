@@ -26,4 +26,16 @@ def feature_routers() -> list[APIRouter]:
     from assistant.api.routes_ops import router as ops_router
 
     routers.append(ops_router)
+    from assistant.api.routes_tasks import router as tasks_router
+
+    routers.append(tasks_router)
+    from assistant.api.routes_alerts import router as alerts_router
+
+    routers.append(alerts_router)
+    from assistant.api.routes_profiles import router as profiles_router
+
+    routers.append(profiles_router)
+    from assistant.api.routes_ops_dashboard import router as ops_dashboard_router
+
+    routers.append(ops_dashboard_router)
     return routers

@@ -14,6 +14,7 @@ import anyio
 import anyio.to_thread
 from sqlalchemy import select
 
+from assistant.api.alert_push import AlertPush, start_alerts
 from assistant.api.content_sync import ContentSync, content_dir
 from assistant.api.hub import ConversationHub, Hub, RedisConversationHub
 from assistant.api.metrics import Metrics
@@ -29,11 +30,13 @@ from assistant.handoff.bridge import HandoffBridge
 from assistant.handoff.outbox import Presence
 from assistant.handoff.service import HandoffService
 from assistant.handoff.setup import build_handoff, seed_demo_experts
+from assistant.ops.alert_service import AlertService
+from assistant.ops.loader import seed_at_start
 from assistant.portals.service import WidgetService, build_widget_service
 from assistant.rebates.service import RebateService
 from assistant.retrieval.embedders import Embedder, make_embedder
 from assistant.retrieval.retriever import HybridRetriever
-from assistant.settings import Settings
+from assistant.settings import PROJECT_ROOT, Settings
 from assistant.startup import UnsafeStartError, demo_leftovers
 from assistant.storage.db import Database, migrate
 from assistant.storage.models import User
@@ -43,6 +46,8 @@ from assistant.ws_tickets import SocketTickets
 if TYPE_CHECKING:
     from assistant.dialogue.engine import DialogueEngine
     from assistant.dialogue.pool import EnginePool, InProcessEngine
+    from assistant.ops.chat_skill import OpsChatSkill
+    from assistant.ops.profile import ProfileService
     from assistant.rebates.chat_skill import RebateChatSkill
 
 log = logging.getLogger(__name__)
@@ -84,6 +89,8 @@ class Runtime:
         self.chat: ChatService | None = None
         self.rebates: RebateService | None = None
         self.rebate_sync: RebateSync | None = None  # redis_url set: admin changes reach every instance
+        self.alerts: AlertService | None = None  # risk alerts (assistant/ops/alert_service.py)
+        self.alert_push: AlertPush | None = None  # their changes to the dashboards, over the hub
         self.handoff: HandoffService | None = None
         self.portals: WidgetService | None = None  # widget sign-in (assistant/portals)
         self.tickets: SocketTickets | None = None  # WebSocket sign-in tickets
@@ -153,7 +160,9 @@ class Runtime:
             sources = sync.sources_at_start()  # the seed, or the newest published content
             corpus, retriever = load_components(s, sources, embedder=self._sentence_embedder())
             handoff = self._handoff_bridge
-            local = build_engine(corpus=corpus, retriever=retriever, rebates=self.rebate_skill(), handoff=handoff)
+            local = build_engine(
+                corpus=corpus, retriever=retriever, rebates=self.rebate_skill(), handoff=handoff, ops=self.ops_skill()
+            )
             if s.engine_processes > 0:
                 self.engine_pool = EnginePool(local=local, settings=s, processes=s.engine_processes, sources=sources)
                 self.engine_pool.start()
@@ -201,6 +210,7 @@ class Runtime:
                 provisional=provisional,
                 rebates=self.rebate_skill(),
                 handoff=self._handoff_bridge,
+                ops=self.ops_skill(),
             )
 
         took_provisional = engine.switch(sources, build_local, provisional=provisional)
@@ -224,6 +234,10 @@ class Runtime:
                 sync.load(lambda: service.open(seed_dir=seed_dir))
         except AssistantError as exc:  # bad rebate data: chat and search still serve
             log.error("rebates not loaded (%s): %s", exc.code, exc)
+        ops_dir = (s.rebates_dir or s.corpus_dir / "rebates").parent / "ops"
+        seed_at_start(self.db, ops_dir)  # corpus/ops, on the first start
+        alerts = start_alerts(db=self.db, rebates=service, hub=self.hub, ops_dir=ops_dir)  # now, then per order
+        self.alerts, self.alert_push = alerts if alerts is not None else (None, None)
         # Without rebate data every rebate question is answered "partner not found".
         self.rebates = service
         if sync is not None:
@@ -251,6 +265,36 @@ class Runtime:
         from assistant.rebates.chat_skill import RebateChatSkill
 
         return RebateChatSkill(self.rebates) if self.rebates is not None and self.rebates.available else None
+
+    def ops_skill(self) -> OpsChatSkill | None:
+        """Tasks, risk alerts and channel profiles in chat, for the verified caller."""
+        from assistant.ops.chat_skill import OpsChatSkill
+        from assistant.tasks.model import load_pace_rules
+        from assistant.tasks.service import TaskService, pace_file
+
+        if self.db is None or self.rebates is None or not self.rebates.available:
+            return None
+        db = self.db
+
+        def rebates() -> RebateService:
+            current = self.current_rebates()
+            if current is None:
+                raise NotReadyError("rebates not loaded")
+            return current
+
+        def tasks() -> TaskService:
+            rules = load_pace_rules(pace_file(self.settings.corpus_dir, PROJECT_ROOT / "corpus"))
+            return TaskService(db=db, rebates=rebates(), rules=rules)
+
+        def profiles() -> ProfileService | None:
+            from assistant.api.routes_profiles import service as profile_service
+
+            try:
+                return profile_service(self)
+            except NotReadyError:
+                return None
+
+        return OpsChatSkill(rebates=rebates, tasks=tasks, alerts=lambda: self.alerts, profiles=profiles)
 
     def close(self) -> None:
         if self.content_sync is not None:

@@ -166,6 +166,7 @@ class RebateService:
         self._today = today
         self._state: RebateState | None = None
         self._write_lock = threading.Lock()
+        self._order_listeners: list[Callable[[tuple[Order, ...]], None]] = []
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -477,6 +478,7 @@ class RebateService:
             for order in new:
                 self._check_partner(state, order)
             self._append(state, new)
+        self._orders_landed(tuple(new))
         return len(new)
 
     def add_orders(self, *, viewer: Viewer, orders: Iterable[Order]) -> tuple[Order, ...]:
@@ -534,7 +536,22 @@ class RebateService:
                 log.info("orders rejected by=%s item=%s field=%s: %s", viewer.partner_id, exc.item, exc.field, exc)
                 raise
         log.info("orders recorded count=%d by=%s", len(batch), viewer.partner_id)
+        self._orders_landed(tuple(batch))
         return tuple(batch)
+
+    def on_orders(self, listener: Callable[[tuple[Order, ...]], None]) -> None:
+        """Call ``listener`` with every batch of orders recorded here (:meth:`record_orders`,
+        :meth:`add_orders`), once it is written and served, outside the write lock.  What
+        others derive from the ledger (risk alerts) follows it this way; a listener handles
+        its own failures (the orders are recorded whatever it does)."""
+        self._order_listeners.append(listener)
+
+    def _orders_landed(self, orders: tuple[Order, ...]) -> None:
+        for listener in self._order_listeners:
+            try:
+                listener(orders)
+            except Exception:  # the orders are recorded: a follower's failure is its own, logged
+                log.exception("an order listener failed on %d orders", len(orders))
 
     @staticmethod
     def _as_stored(order: Order) -> Order:

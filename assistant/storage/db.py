@@ -103,6 +103,12 @@ class Database:
         self._write_lock = threading.RLock()
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
+    @property
+    def write_sessions(self) -> sessionmaker[Session]:
+        """The factory of :meth:`write`'s sessions, for ORM event listeners that follow what
+        this database commits (the dashboard's live updates)."""
+        return self._write
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any error."""

@@ -127,5 +127,7 @@ class Feedback(Base):
 
 import assistant.content.tables  # noqa: E402  (knowledge content tables on Base.metadata)
 import assistant.handoff.tables  # noqa: E402  (handoff tables on Base.metadata)
+import assistant.ops.tables  # noqa: E402  (channel operations tables on Base.metadata)
 import assistant.portals.tables  # noqa: E402  (portal / widget tables on Base.metadata)
-import assistant.rebates.tables  # noqa: E402, F401  (rebate tables on Base.metadata)
+import assistant.rebates.tables  # noqa: E402  (rebate tables on Base.metadata)
+import assistant.tasks.tables  # noqa: E402, F401  (multi-level task tables on Base.metadata)

@@ -32,7 +32,14 @@ from tests.rebates_api.harness import REBATES, Api, make_settings
 
 DEPTH = {"national": 0, "regional": 1, "alliance": 2, "partner": 3}
 QUARTERS = [None, "2026Q1", "2026Q2", "2026Q3", "2026Q4", "2030Q1"]
-READS = ["statement", "history", "what-if", "orders", "ranking", "partners"]
+READS = ["statement", "history", "what-if", "orders", "ranking", "partners", "alerts", "profiles", "dashboard", "tasks"]
+# Channel operations (issue 14): read for leaks and 5xx; their own tests check each status.
+OPS_READS = {
+    "alerts": "/api/alerts",
+    "profiles": "/api/ops/profiles",
+    "dashboard": "/api/ops/dashboard",
+    "tasks": "/api/tasks",
+}
 QUESTIONS = [
     "我这季度返利多少",
     "离下一档还差多少",
@@ -40,6 +47,9 @@ QUESTIONS = [
     "我的排名",
     "为什么这笔没算增量",
     "上季度返了多少",
+    "有哪些风险预警",
+    "我们在联盟里哪项最弱",
+    "我有什么任务",
 ]
 ROOT_ADMIN = "root_admin"
 _examples = itertools.count(1)
@@ -207,6 +217,14 @@ def check_read(api: Api, model: Model, user: str, *, what: str, target: str | No
             assert body["size"] == len(members)
             shown = {row["partner_id"] for row in body["rows"] if row["visible"]}
             assert shown == {m for m in members if model.can_read(viewer, m)}
+    elif what in OPS_READS:
+        params = {"quarter": quarter} if what in ("profiles", "dashboard") else {}
+        r = api.get(OPS_READS[what], user, **params)
+        if what == "profiles" and target is not None:  # one partner's profile, by id
+            r = api.get(f"{OPS_READS[what]}/{target}", user, quarter=quarter)
+            if not model.can_read(viewer, target):
+                assert (r.status_code, r.json()["code"]) == (404, "partner_not_found"), r.text
+        assert r.status_code < 500, (user, what, r.text)
     else:  # partners
         r = api.get("/api/partners", user)
         if not model.can_read(viewer, viewer):

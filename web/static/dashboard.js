@@ -1,10 +1,17 @@
 /* Partner dashboard: this quarter's sales against target, rebate accrued, tier
- * progress, ranking, rebate history and recent customer feedback.
+ * progress, ranking, rebate history and the staff's ratings of assistant answers; then the
+ * channel operations of the user's node (issue 14): risk alerts, sales against target,
+ * inventory and days of inventory, customer satisfaction and complaints, tasks, and the
+ * capability radar.
  *
  * Reads GET /api/me, /api/partners, /api/rebates/statement, /api/rebates/history,
- * /api/rebates/ranking and /api/feedback/recent with the signed-in user's token only:
- * what may be seen is decided by the server.  Charts are inline SVG built here; all
- * text from the server is set as text. */
+ * /api/rebates/ranking, /api/feedback/recent, /api/ops/dashboard, /api/alerts and
+ * /api/ops/profiles/{partner} with the signed-in user's token only: what may be seen is
+ * decided by the server.  Live: one socket to /ws/alerts (managers and admins) brings
+ * "alert" events (inserted into the list) and "dashboard" events naming the panels to
+ * fetch again; nothing polls.  Rebate charts are inline SVG built here, operations charts
+ * Chart.js (vendored, /static/vendor/chart.umd.min.js); all text from the server is set
+ * as text. */
 (function () {
   'use strict';
   var CA = window.CA, el = CA.el, t = CA.t;
@@ -19,7 +26,7 @@
       'dash.tier': '档位进度',
       'dash.ranking': '排名',
       'dash.history': '各季度返利',
-      'dash.feedback': '最近的客户反馈',
+      'dash.feedback': '员工对助手回答的评价',
       'dash.loading': '加载中…',
       'dash.unavailable': '返利数据接口暂未开放（not available yet），稍后再来看看。',
       'dash.feedback_unavailable': '反馈接口暂不可用。',
@@ -48,7 +55,7 @@
       'dash.tier': 'Tier progress',
       'dash.ranking': 'Ranking',
       'dash.history': 'Rebate by quarter',
-      'dash.feedback': 'Recent customer feedback',
+      'dash.feedback': 'Staff ratings of assistant answers',
       'dash.loading': 'Loading…',
       'dash.unavailable': 'Rebate data is not available yet; please check back later.',
       'dash.feedback_unavailable': 'Feedback is not available.',
@@ -313,6 +320,527 @@
     });
   }
 
+  /* ------------------------------------------------------------------ channel operations */
+
+  CA.addStrings({
+    zh: {
+      'ops.title': '渠道运营',
+      'ops.live_on': '实时更新中',
+      'ops.live_off': '未连接实时更新',
+      'ops.alerts': '风险预警',
+      'ops.sales': '销售目标达成',
+      'ops.inventory': '库存与库存天数',
+      'ops.customer': '客户满意度与投诉',
+      'ops.tasks': '任务进度',
+      'ops.radar': '能力雷达',
+      'ops.unavailable': '运营数据暂不可用，稍后再来看看。',
+      'ops.actual': '实际销售',
+      'ops.target': '目标',
+      'ops.attainment': '达成率',
+      'ops.pace': '时间进度',
+      'ops.stock': '库存',
+      'ops.units': '件',
+      'ops.doi': '库存天数',
+      'ops.days': '天',
+      'ops.week_of': '截至 {week} 当周',
+      'ops.threshold': '预警线 {days} 天',
+      'ops.no_inventory': '本季度还没有库存周报。',
+      'ops.line': '产品线',
+      'ops.sell_through': '近 {weeks} 周动销',
+      'ops.satisfaction': '满意度',
+      'ops.mean_score': '平均分',
+      'ops.surveys': '满意度调查 {n} 份',
+      'ops.complaints': '投诉 {n} 起',
+      'ops.no_surveys': '本季度还没有满意度调查。',
+      'ops.open': '待处理',
+      'ops.in_progress': '处理中',
+      'ops.closed': '已关闭',
+      'ops.no_tasks': '本季度没有任务。',
+      'ops.tasks_summary': '共 {total} 项 · 逾期 {overdue} · 落后 {at_risk} · 完成 {done}',
+      'ops.due': '截止 {due}',
+      'ops.expected': '按进度应完成 {n}',
+      'ops.mine': '我的份额 {progress}/{quantity}',
+      'ops.no_alerts': '没有未解决的风险预警。',
+      'ops.alert_counts': '待处理 {open} · 已确认 {ack}',
+      'ops.ack': '确认',
+      'ops.resolve': '解决',
+      'ops.resolve_note': '处理说明',
+      'ops.submit': '提交',
+      'ops.cancel': '取消',
+      'ops.evidence_orders': '订单',
+      'ops.evidence_weeks': '周',
+      'ops.evidence_feedback': '反馈',
+      'ops.evidence_tasks': '任务',
+      'ops.cleared': '（已不再触发）',
+      'ops.more': '显示全部 {n} 条',
+      'ops.limit': '阈值',
+      'ops.less': '收起',
+      'fig.booked': '下单额', 'fig.complaint_rate': '投诉率', 'fig.complaints': '投诉数', 'fig.customers_served': '服务客户数',
+      'fig.days_overdue': '逾期天数', 'fig.edge_margin': '超出档位', 'fig.first_days_of_inventory': '首周库存天数',
+      'fig.late_booked': '季末两周下单额', 'fig.late_existing_booked': '季末老客户下单额', 'fig.late_share': '季末下单占比',
+      'fig.net': '净销售额', 'fig.net_without_late': '扣除季末老客户后', 'fig.peak_days_of_inventory': '最高库存天数',
+      'fig.progress': '进度', 'fig.region_mad': '大区离散度', 'fig.region_median': '大区中位数', 'fig.region_partners': '大区伙伴数',
+      'fig.return_rate': '退货率', 'fig.returned': '退货额', 'fig.robust_z': '稳健 Z 值', 'fig.run_weeks': '持续周数',
+      'fig.shortfall': '差额', 'fig.stock_units': '库存', 'fig.tier_edge': '档位门槛', 'fig.total_fall': '累计下降', 'fig.window_days': '窗口天数',
+      'ops.partner': '本伙伴',
+      'ops.alliance': '联盟平均',
+      'ops.region': '大区平均',
+      'ops.weakest': '相对联盟最弱：{label}',
+      'ops.no_partner': '选择一个伙伴查看能力雷达。',
+      'sev.high': '高', 'sev.medium': '中', 'sev.low': '低',
+      'status.open': '待处理', 'status.acknowledged': '已确认', 'status.resolved': '已解决',
+      'lvl.ok': '正常', 'lvl.low': '偏高', 'lvl.medium': '积压', 'lvl.high': '严重积压',
+      'task.not_started': '未开始', 'task.on_track': '正常', 'task.at_risk': '进度落后', 'task.overdue': '已逾期', 'task.done': '已完成',
+      'cat.quality': '质量', 'cat.delivery': '交付', 'cat.installation': '安装', 'cat.service': '服务', 'cat.billing': '账务',
+      'rule.return_spike': '退货激增', 'rule.quarter_end_stuffing': '季末压货', 'rule.tier_edge_no_new': '踩线跨档（无新客户）',
+      'rule.overstock': '库存积压', 'rule.complaint_rate': '投诉率异常', 'rule.satisfaction_falling': '满意度连续下降', 'rule.overdue_task': '任务逾期'
+    },
+    en: {
+      'ops.title': 'Channel operations',
+      'ops.live_on': 'Live',
+      'ops.live_off': 'Not live',
+      'ops.alerts': 'Risk alerts',
+      'ops.sales': 'Sales vs target',
+      'ops.inventory': 'Inventory and days of inventory',
+      'ops.customer': 'Customer satisfaction and complaints',
+      'ops.tasks': 'Tasks',
+      'ops.radar': 'Capability radar',
+      'ops.unavailable': 'Operations data is not available yet; please check back later.',
+      'ops.actual': 'Actual',
+      'ops.target': 'Target',
+      'ops.attainment': 'Attainment',
+      'ops.pace': 'Quarter elapsed',
+      'ops.stock': 'Stock',
+      'ops.units': 'units',
+      'ops.doi': 'Days of inventory',
+      'ops.days': 'days',
+      'ops.week_of': 'Week of {week}',
+      'ops.threshold': 'alert line {days} days',
+      'ops.no_inventory': 'No inventory reports this quarter yet.',
+      'ops.line': 'Line',
+      'ops.sell_through': 'sold in {weeks} weeks',
+      'ops.satisfaction': 'Satisfaction',
+      'ops.mean_score': 'Mean score',
+      'ops.surveys': '{n} surveys',
+      'ops.complaints': '{n} complaints',
+      'ops.no_surveys': 'No surveys this quarter yet.',
+      'ops.open': 'Open',
+      'ops.in_progress': 'In progress',
+      'ops.closed': 'Closed',
+      'ops.no_tasks': 'No tasks this quarter.',
+      'ops.tasks_summary': '{total} tasks · {overdue} overdue · {at_risk} behind · {done} done',
+      'ops.due': 'due {due}',
+      'ops.expected': 'pace expects {n}',
+      'ops.mine': 'my share {progress}/{quantity}',
+      'ops.no_alerts': 'No unresolved risk alerts.',
+      'ops.alert_counts': '{open} open · {ack} acknowledged',
+      'ops.ack': 'Acknowledge',
+      'ops.resolve': 'Resolve',
+      'ops.resolve_note': 'What was done',
+      'ops.submit': 'Submit',
+      'ops.cancel': 'Cancel',
+      'ops.evidence_orders': 'Orders',
+      'ops.evidence_weeks': 'Weeks',
+      'ops.evidence_feedback': 'Feedback',
+      'ops.evidence_tasks': 'Tasks',
+      'ops.cleared': '(no longer firing)',
+      'ops.more': 'Show all {n}',
+      'ops.limit': 'limit',
+      'ops.less': 'Show fewer',
+      'ops.partner': 'This partner',
+      'ops.alliance': 'Alliance mean',
+      'ops.region': 'Region mean',
+      'ops.weakest': 'Weakest against the alliance: {label}',
+      'ops.no_partner': 'Choose a partner to see its radar.',
+      'sev.high': 'High', 'sev.medium': 'Medium', 'sev.low': 'Low',
+      'status.open': 'Open', 'status.acknowledged': 'Acknowledged', 'status.resolved': 'Resolved',
+      'lvl.ok': 'OK', 'lvl.low': 'High', 'lvl.medium': 'Overstock', 'lvl.high': 'Severe overstock',
+      'task.not_started': 'Not started', 'task.on_track': 'On track', 'task.at_risk': 'Behind pace', 'task.overdue': 'Overdue', 'task.done': 'Done',
+      'cat.quality': 'Quality', 'cat.delivery': 'Delivery', 'cat.installation': 'Installation', 'cat.service': 'Service', 'cat.billing': 'Billing',
+      'rule.return_spike': 'Return spike', 'rule.quarter_end_stuffing': 'Quarter-end stuffing', 'rule.tier_edge_no_new': 'Tier edge without new customers',
+      'rule.overstock': 'Overstock', 'rule.complaint_rate': 'Complaint rate', 'rule.satisfaction_falling': 'Satisfaction falling', 'rule.overdue_task': 'Overdue task'
+    }
+  });
+
+  var OPS_PANELS = { sales: 'panel-ops-sales', inventory: 'panel-inventory', feedback: 'panel-customer', tasks: 'panel-tasks', alerts: 'panel-alerts' };
+  var COLORS = { blue: '#0b6bcb', green: '#13a37f', amber: '#f0a202', purple: '#8e5bd6', red: '#d6455d', grey: '#9aa7b5' };
+  var ops = { seq: {}, alerts: [], alertsLoaded: false, ws: null, retry: 0, timer: null, live: false, charts: {}, pending: [], radarSeq: 0 };
+
+  function withAlerts() { return !!(st.me && (st.me.role === 'manager' || st.me.role === 'admin')); }
+  function tr(prefix, key) { var k = prefix + '.' + key, s = t(k); return s === k ? String(key) : s; }
+  function infinite(v) { return v === 'Infinity' || v === Infinity; }
+  function days(v) { if (infinite(v)) return '∞'; var n = num(v); return n === null ? '—' : n.toFixed(1); }
+  function int(v) { var n = num(v); return n === null ? '—' : n.toLocaleString(CA.lang === 'en' ? 'en-US' : 'zh-CN'); }
+
+  /* A Chart.js chart in a fixed-height box of the panel (responsive to the box's width). */
+  function chart(name, height, config) {
+    if (ops.charts[name]) { ops.charts[name].destroy(); delete ops.charts[name]; }
+    var canvas = el('canvas', { role: 'img', 'aria-label': name, 'data-chart': name });
+    var box = el('div', { class: 'chart-box', dataset: { h: String(height) } }, canvas);
+    box.style.height = height + 'px';  // CSSOM, which the page's CSP allows (no style attribute in markup)
+    config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
+    ops.pending.push({ name: name, canvas: canvas, config: config });
+    return box;
+  }
+  /* Draw the charts of a panel once its canvases are in the page (sized by their boxes). */
+  function drawCharts() {
+    var todo = ops.pending;
+    ops.pending = [];
+    if (typeof window.Chart !== 'function') return;
+    todo.forEach(function (c) { ops.charts[c.name] = new window.Chart(c.canvas, c.config); });
+  }
+  function chartFont() {
+    if (typeof window.Chart !== 'function') return;
+    window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    window.Chart.defaults.font.size = 11;
+    window.Chart.defaults.color = '#5d6b7c';
+  }
+
+  function renderOpsSales(p) {
+    var total = p.total || {}, groups = Array.isArray(p.groups) ? p.groups : [];
+    var labels = groups.map(function (g) { return g.name || g.node_id; });
+    var box = chart('ops-sales', Math.min(420, Math.max(160, groups.length * 34 + 50)), {
+      type: 'bar',
+      data: {
+        labels: labels,
+        datasets: [
+          { label: t('ops.actual'), data: groups.map(function (g) { return num(g.actual); }), backgroundColor: COLORS.blue },
+          { label: t('ops.target'), data: groups.map(function (g) { return num(g.target); }), backgroundColor: COLORS.grey }
+        ]
+      },
+      options: { indexAxis: 'y', plugins: { legend: { position: 'bottom' } }, scales: { x: { beginAtZero: true } } }
+    });
+    show('panel-ops-sales', [
+      el('div', { class: 'big', 'data-field': 'actual', text: money(total.actual) }),
+      el('div', { class: 'sub', 'data-field': 'attainment', text: t('ops.target') + ' ' + money(total.target) + ' · ' + t('ops.attainment') + ' ' + pct(total.attainment) + ' · ' + t('ops.pace') + ' ' + pct(p.elapsed) }),
+      box
+    ]);
+    drawCharts();
+  }
+
+  function levelBadge(level) { return el('span', { class: 'lvl lvl-' + (level || 'ok'), 'data-level': level || 'ok', text: tr('lvl', level || 'ok') }); }
+
+  function renderInventory(p) {
+    if (!p.week) { setState('panel-inventory', 'empty', t('ops.no_inventory')); return; }
+    var trend = Array.isArray(p.trend) ? p.trend : [];
+    var threshold = num(p.threshold_days);
+    var doiValues = trend.map(function (x) { return infinite(x.doi_days) ? null : num(x.doi_days); });
+    var box = chart('inventory-trend', 200, {
+      type: 'bar',
+      data: {
+        labels: trend.map(function (x) { return String(x.week).slice(5); }),
+        datasets: [
+          { type: 'bar', label: t('ops.stock') + ' (' + t('ops.units') + ')', data: trend.map(function (x) { return num(x.stock_units); }), backgroundColor: 'rgba(11,107,203,0.35)', yAxisID: 'y' },
+          { type: 'line', label: t('ops.doi') + ' (' + t('ops.days') + ')', data: doiValues, borderColor: COLORS.red, backgroundColor: COLORS.red, yAxisID: 'y1', tension: 0.2, pointRadius: 2 },
+          { type: 'line', label: t('ops.threshold', { days: days(p.threshold_days) }), data: trend.map(function () { return threshold; }), borderColor: COLORS.amber, borderDash: [4, 4], pointRadius: 0, yAxisID: 'y1' }
+        ]
+      },
+      options: {
+        plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
+        scales: { y: { beginAtZero: true, position: 'left' }, y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } } }
+      }
+    });
+    var lines = (Array.isArray(p.lines) ? p.lines : []).slice(0, 8);
+    var table = el('ul', { class: 'inv-lines' });
+    lines.forEach(function (line) {
+      table.appendChild(el('li', { 'data-partner': line.partner_id, 'data-line': line.product_line, 'data-level': line.level },
+        el('span', { class: 'who', text: (line.partner_name || line.partner_id) + ' · ' + line.product_line +
+          (line.level !== 'ok' && line.peak_product_id ? ' (' + line.peak_product_id + ' ' + days(line.peak_doi_days) + ' ' + t('ops.days') + ')' : '') }),
+        el('span', { class: 'num', text: int(line.stock_units) + ' ' + t('ops.units') }),
+        el('span', { class: 'doi lvl-' + line.level, 'data-field': 'doi', text: days(line.level !== 'ok' ? line.peak_doi_days : line.doi_days) + ' ' + t('ops.days') })));
+    });
+    show('panel-inventory', [
+      el('div', { class: 'big' }, el('span', { 'data-field': 'stock', text: int(p.stock_units) + ' ' + t('ops.units') }), ' ',
+        el('span', { class: 'doi-big lvl-' + p.level, 'data-field': 'doi', text: days(p.doi_days) + ' ' + t('ops.days') }), ' ', levelBadge(p.level)),
+      el('div', { class: 'sub', text: t('ops.week_of', { week: p.week }) + ' · ' + t('ops.threshold', { days: days(p.threshold_days) }) }),
+      box, table
+    ]);
+    drawCharts();
+  }
+
+  function renderCustomer(p) {
+    var trend = Array.isArray(p.trend) ? p.trend : [];
+    var cats = Array.isArray(p.categories) ? p.categories : [];
+    var satBox = chart('satisfaction-trend', 180, {
+      type: 'line',
+      data: {
+        labels: trend.map(function (x) { return x.quarter; }),
+        datasets: [
+          { label: t('ops.satisfaction') + ' (%)', data: trend.map(function (x) { var v = num(x.satisfaction); return v === null ? null : +(v * 100).toFixed(1); }), borderColor: COLORS.green, backgroundColor: COLORS.green, yAxisID: 'y', tension: 0.2 },
+          { label: t('ops.mean_score') + ' (1-5)', data: trend.map(function (x) { return num(x.mean_score); }), borderColor: COLORS.purple, backgroundColor: COLORS.purple, yAxisID: 'y1', tension: 0.2 }
+        ]
+      },
+      options: {
+        plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } },
+        scales: { y: { min: 0, max: 100, position: 'left' }, y1: { min: 1, max: 5, position: 'right', grid: { drawOnChartArea: false } } }
+      }
+    });
+    var catBox = chart('complaints-by-category', Math.max(140, cats.length * 28 + 60), {
+      type: 'bar',
+      data: {
+        labels: cats.map(function (c) { return tr('cat', c.category); }),
+        datasets: [
+          { label: t('ops.open'), data: cats.map(function (c) { return c.open; }), backgroundColor: COLORS.red },
+          { label: t('ops.in_progress'), data: cats.map(function (c) { return c.in_progress; }), backgroundColor: COLORS.amber },
+          { label: t('ops.closed'), data: cats.map(function (c) { return c.closed; }), backgroundColor: COLORS.grey }
+        ]
+      },
+      options: { indexAxis: 'y', plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } }, scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } } }
+    });
+    var head = p.surveys ? pct(p.satisfaction) : '—';
+    show('panel-customer', [
+      el('div', { class: 'big', 'data-field': 'satisfaction', text: t('ops.satisfaction') + ' ' + head }),
+      el('div', { class: 'sub', 'data-field': 'counts', text: [t('ops.mean_score') + ' ' + (num(p.mean_score) === null ? '—' : num(p.mean_score).toFixed(2)), t('ops.surveys', { n: p.surveys }), t('ops.complaints', { n: p.complaints })].join(' · ') }),
+      p.surveys ? null : el('div', { class: 'state', text: t('ops.no_surveys') }),
+      satBox, catBox
+    ]);
+    drawCharts();
+  }
+
+  function renderTasks(p) {
+    var tasks = Array.isArray(p.tasks) ? p.tasks : [];
+    if (!tasks.length) { setState('panel-tasks', 'empty', t('ops.no_tasks')); return; }
+    var list = el('ul', { class: 'task-list' });
+    tasks.forEach(function (task) {
+      var en = CA.lang === 'en', unit = en ? task.unit_en : task.unit;
+      var quantity = num(task.quantity) || 0, progress = num(task.progress) || 0;
+      list.appendChild(el('li', { 'data-task': task.task_id, 'data-status': task.status },
+        el('div', { class: 'head' }, el('span', { class: 'title', text: task.title }), el('span', { class: 'badge st-' + task.status, 'data-field': 'status', text: tr('task', task.status) })),
+        el('progress', { max: String(Math.max(1, quantity)), value: String(Math.min(progress, Math.max(1, quantity))), 'aria-label': task.title }),
+        el('div', { class: 'meta', 'data-field': 'progress', text: [progress + '/' + quantity + ' ' + unit + ' · ' + (en ? task.label_en : task.label), t('ops.expected', { n: days(task.expected) }), t('ops.due', { due: task.due })].join(' · ') }),
+        task.mine_quantity !== null && task.mine_quantity !== undefined ? el('div', { class: 'meta', text: t('ops.mine', { progress: task.mine_progress, quantity: task.mine_quantity }) }) : null));
+    });
+    show('panel-tasks', [el('div', { class: 'sub', 'data-field': 'summary', text: t('ops.tasks_summary', p) }), list]);
+  }
+
+  /* ---- alerts: counts from the dashboard, the list from /api/alerts, changes live */
+
+  function renderAlerts() {
+    var counts = ops.alertCounts || { open: 0, acknowledged: 0, open_by_severity: {} };
+    var sev = el('div', { class: 'sev-counts' });
+    ['high', 'medium', 'low'].forEach(function (k) {
+      sev.appendChild(el('span', { class: 'sev sev-' + k, 'data-severity': k, text: tr('sev', k) + ' ' + ((counts.open_by_severity || {})[k] || 0) }));
+    });
+    var list = el('ul', { class: 'alert-list' });
+    var shown = ops.alerts.filter(function (a) { return a.status !== 'resolved'; });
+    var limit = ops.allAlerts ? 200 : 6;  // a phone screen first: the most pressing few, the rest on demand
+    shown.slice(0, limit).forEach(function (a) { list.appendChild(alertItem(a)); });
+    var more = shown.length > 6 ? el('button', { type: 'button', class: 'btn small ghost', 'data-action': 'more',
+      text: ops.allAlerts ? t('ops.less') : t('ops.more', { n: shown.length }),
+      onclick: function () { ops.allAlerts = !ops.allAlerts; renderAlerts(); } }) : null;
+    show('panel-alerts', [
+      el('div', { class: 'sub', 'data-field': 'alert-counts', text: t('ops.alert_counts', { open: counts.open, ack: counts.acknowledged }) }),
+      sev,
+      list.children.length ? list : el('div', { class: 'state', text: t('ops.no_alerts') }),
+      more
+    ]);
+  }
+
+  function evidenceText(ev) {
+    ev = ev || {};
+    var parts = [];
+    (Array.isArray(ev.figures) ? ev.figures : []).forEach(function (f) {
+      parts.push(tr('fig', f.name) + ' ' + (infinite(f.value) ? '∞' : f.value) + (f.unit && f.unit !== 'ratio' ? ' ' + f.unit : '') + (f.threshold ? ' (' + t('ops.limit') + ' ' + f.threshold + ')' : ''));
+    });
+    [['order_ids', 'ops.evidence_orders'], ['weeks', 'ops.evidence_weeks'], ['feedback_ids', 'ops.evidence_feedback'], ['task_ids', 'ops.evidence_tasks']].forEach(function (pair) {
+      var ids = Array.isArray(ev[pair[0]]) ? ev[pair[0]] : [];
+      if (ids.length) parts.push(t(pair[1]) + ' ' + ids.slice(0, 5).join(', ') + (ids.length > 5 ? ' …(+' + (ids.length - 5) + ')' : ''));
+    });
+    return parts.join(' · ');
+  }
+
+  function alertItem(a) {
+    var item = el('li', { 'data-alert': a.id, 'data-status': a.status, 'data-rule': a.rule, class: 'sev-' + a.severity },
+      el('div', { class: 'head' },
+        el('span', { class: 'sev sev-' + a.severity, text: tr('sev', a.severity) }),
+        el('span', { class: 'rule', text: tr('rule', a.rule) }),
+        el('span', { class: 'where', text: (a.partner_name || a.partner_id) + ' · ' + a.period + (a.subject ? ' · ' + a.subject : '') }),
+        el('span', { class: 'status', 'data-field': 'status', text: tr('status', a.status) + (a.firing === false ? ' ' + t('ops.cleared') : '') })),
+      el('div', { class: 'evidence', text: evidenceText(a.evidence) }));
+    var actions = el('div', { class: 'alert-actions' });
+    if (a.status === 'open') actions.appendChild(el('button', { type: 'button', class: 'btn small', 'data-action': 'ack', text: t('ops.ack'), onclick: function () { act(a.id, 'ack'); } }));
+    if (a.status !== 'resolved') actions.appendChild(el('button', { type: 'button', class: 'btn small ghost', 'data-action': 'resolve', text: t('ops.resolve'), onclick: function () { resolveForm(item, a.id); } }));
+    item.appendChild(actions);
+    return item;
+  }
+
+  function resolveForm(item, id) {
+    if (item.querySelector('form')) return;
+    var input = el('input', { name: 'note', maxlength: '1000', required: true, placeholder: t('ops.resolve_note') });
+    var error = el('p', { class: 'error', role: 'alert' });
+    var form = el('form', { class: 'resolve-form' }, input,
+      el('button', { type: 'submit', class: 'btn small primary', text: t('ops.submit') }),
+      el('button', { type: 'button', class: 'btn small ghost', text: t('ops.cancel'), onclick: function () { item.removeChild(form); } }), error);
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      act(id, 'resolve', { note: input.value }, error);
+    });
+    item.appendChild(form);
+    input.focus();
+  }
+
+  function act(id, action, body, errorNode) {
+    CA.api('/api/alerts/' + encodeURIComponent(id) + '/' + action, { method: 'POST', body: body || {} }).then(function (res) {
+      if (res.ok && res.data) { upsertAlert(res.data); loadOps(['alerts']); return; }
+      if (errorNode) errorNode.textContent = CA.errorText(res);
+      else setState('panel-alerts', 'error', CA.errorText(res));
+    });
+  }
+
+  function upsertAlert(alert) {
+    if (!alert || typeof alert !== 'object') return;
+    var i = ops.alerts.findIndex(function (a) { return a.id === alert.id; });
+    if (i >= 0) ops.alerts[i] = alert; else ops.alerts.unshift(alert);
+    renderAlerts();
+  }
+
+  function loadAlerts() {
+    if (!withAlerts()) { $('panel-alerts').hidden = true; return; }
+    $('panel-alerts').hidden = false;
+    CA.api('/api/alerts?limit=200').then(function (res) {
+      if (!res.ok || !res.data) { failure('panel-alerts', res, 'ops.unavailable'); return; }
+      ops.alerts = Array.isArray(res.data.alerts) ? res.data.alerts : [];
+      ops.alertsLoaded = true;
+      renderAlerts();
+    });
+  }
+
+  /* ---- the radar: the chosen partner against its alliance and region */
+
+  function loadRadar() {
+    var seq = ++ops.radarSeq;
+    if (!st.partnerId) { setState('panel-radar', 'empty', t('ops.no_partner')); return; }
+    setState('panel-radar', 'loading', t('dash.loading'));
+    CA.api('/api/ops/profiles/' + encodeURIComponent(st.partnerId) + params({ quarter: st.quarter, lang: CA.lang === 'en' ? 'en' : 'zh' })).then(function (res) {
+      if (seq !== ops.radarSeq) return;
+      if (res.ok && res.data) renderRadar(res.data); else failure('panel-radar', res, 'ops.unavailable');
+    });
+  }
+
+  function renderRadar(p) {
+    var dims = Array.isArray(p.dimensions) ? p.dimensions : [];
+    var alliance = p.alliance || {}, region = p.region || {};
+    var pick = function (src) { return dims.map(function (d) { var v = num(src[d.key]); return v; }); };
+    var box = chart('radar', 280, {
+      type: 'radar',
+      data: {
+        labels: dims.map(function (d) { return d.label || d.key; }),
+        datasets: [
+          { label: p.partner_name || t('ops.partner'), data: dims.map(function (d) { return num(d.score); }), borderColor: COLORS.blue, backgroundColor: 'rgba(11,107,203,0.2)' },
+          { label: t('ops.alliance'), data: pick(alliance), borderColor: COLORS.amber, backgroundColor: 'rgba(240,162,2,0.08)' },
+          { label: t('ops.region'), data: pick(region), borderColor: COLORS.purple, backgroundColor: 'rgba(142,91,214,0.08)', borderDash: [4, 4] }
+        ]
+      },
+      options: { plugins: { legend: { position: 'bottom', labels: { boxWidth: 10 } } }, scales: { r: { min: 0, max: 100, ticks: { stepSize: 20, backdropColor: 'transparent' } } } }
+    });
+    var weakest = dims.filter(function (d) { return d.key === p.weakest_vs_alliance; })[0];
+    var scores = el('ul', { class: 'dim-list' });
+    dims.forEach(function (d) {
+      scores.appendChild(el('li', { 'data-dimension': d.key },
+        el('span', { text: d.label || d.key }),
+        el('span', { class: 'num', text: num(d.score) === null ? '—' : num(d.score).toFixed(1) }),
+        el('span', { class: 'muted', text: t('ops.alliance') + ' ' + (num(alliance[d.key]) === null ? '—' : num(alliance[d.key]).toFixed(1)) })));
+    });
+    show('panel-radar', [
+      el('div', { class: 'sub', text: [p.partner_name, p.quarter].filter(Boolean).join(' · ') }),
+      box,
+      weakest ? el('p', { class: 'sub', 'data-field': 'weakest', text: t('ops.weakest', { label: weakest.label || weakest.key }) }) : null,
+      scores
+    ]);
+    drawCharts();
+  }
+
+  /* ---- the dashboard's panels, all or those a live event names */
+
+  function loadOps(only) {
+    var names = (only || Object.keys(OPS_PANELS)).filter(function (n) { return OPS_PANELS[n] && (n !== 'alerts' || withAlerts()); });
+    if (!names.length) return;
+    names.forEach(function (n) {
+      ops.seq[n] = (ops.seq[n] || 0) + 1;
+      if (!only) setState(OPS_PANELS[n], 'loading', t('dash.loading'));
+    });
+    var mine = {};
+    names.forEach(function (n) { mine[n] = ops.seq[n]; });
+    CA.api('/api/ops/dashboard' + params({ quarter: st.quarter, panels: only ? names.join(',') : null })).then(function (res) {
+      names.forEach(function (n) {
+        if (mine[n] !== ops.seq[n]) return;  // a newer fetch of this panel is under way
+        var id = OPS_PANELS[n];
+        if (!res.ok || !res.data) { failure(id, res, 'ops.unavailable'); return; }
+        var p = res.data[n];
+        if (n === 'alerts') { if (p) { ops.alertCounts = p; if (ops.alertsLoaded) renderAlerts(); } return; }
+        if (!p) { $(id).hidden = true; return; }
+        $(id).hidden = false;
+        if (n === 'sales') renderOpsSales(p);
+        else if (n === 'inventory') renderInventory(p);
+        else if (n === 'feedback') renderCustomer(p);
+        else if (n === 'tasks') renderTasks(p);
+      });
+    });
+  }
+
+  /* ---- live: /ws/alerts (managers and admins); a dropped socket reconnects and reads all again */
+
+  function setLive(on) {
+    ops.live = on;
+    var badge = $('ops-live');
+    badge.dataset.state = on ? 'on' : 'off';
+    badge.textContent = t(on ? 'ops.live_on' : 'ops.live_off');
+  }
+
+  function connectLive() {
+    clearTimeout(ops.timer);
+    if (ops.ws || !withAlerts() || !CA.session.token()) return;
+    CA.api('/api/ws-ticket', { method: 'POST' }).then(function (res) {
+      if (ops.ws) return;
+      if (!res.ok || !res.data || typeof res.data.ticket !== 'string') { retryLive(); return; }
+      var u = new URL('/ws/alerts', location.href);
+      u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+      u.searchParams.set('ticket', res.data.ticket);
+      var ws = new WebSocket(u.toString());
+      var reconnecting = ops.retry > 0;
+      ops.ws = ws;
+      ws.onmessage = function (e) {
+        var ev;
+        try { ev = JSON.parse(e.data); } catch (err) { return; }
+        if (!ev || typeof ev !== 'object') return;
+        if (ev.type === 'ready') {
+          setLive(true);
+          if (reconnecting) { loadOps(); loadAlerts(); loadRadar(); }  // what was missed while away
+          ops.retry = 0;
+        } else if (ev.type === 'alert') {
+          upsertAlert(ev.alert);
+          loadOps(['alerts']);
+        } else if (ev.type === 'dashboard') {
+          var changed = Array.isArray(ev.changed) ? ev.changed : [];
+          var quarters = Array.isArray(ev.quarters) ? ev.quarters : [];
+          if (quarters.length && st.quarter && quarters.indexOf(st.quarter) < 0) return;  // not the quarter shown
+          var panels = changed.filter(function (n) { return OPS_PANELS[n]; });
+          if (panels.length) loadOps(panels);
+          if (changed.indexOf('profile') >= 0) loadRadar();
+        }
+      };
+      ws.onclose = function (e) {
+        if (ops.ws === ws) ops.ws = null;
+        setLive(false);
+        if (e.code === 1008 || e.code === 1013 || e.code === 4401 || !CA.session.token()) return;  // refused: not for this user
+        retryLive();
+      };
+    });
+  }
+
+  function retryLive() {
+    ops.retry += 1;
+    ops.timer = setTimeout(connectLive, Math.min(15000, 500 * Math.pow(2, ops.retry)));
+  }
+
+  function startOps() {
+    chartFont();
+    loadOps();
+    loadAlerts();
+    loadRadar();
+    connectLive();
+  }
+
   function start() {
     $('signin-view').hidden = true;
     CA.api('/api/me').then(function (res) {
@@ -323,7 +851,7 @@
       if (st.me) $('who').textContent = [st.me.display_name, st.me.username, st.me.role].filter(Boolean).join(' · ');
       // The knowledge-base editor, for those who may use it (its API decides; this is the way there).
       $('link-content').hidden = !(st.me && (st.me.role === 'content_admin' || st.me.role === 'admin'));
-      loadPartners().then(loadRebates);
+      loadPartners().then(function () { loadRebates(); startOps(); });
       loadFeedback();
     });
   }
@@ -334,8 +862,8 @@
     $('btn-signout').hidden = true;
   }
 
-  $('partner-select').addEventListener('change', function (e) { st.partnerId = e.target.value; st.quartersKnown = false; loadRebates(); });
-  $('quarter-select').addEventListener('change', function (e) { st.quarter = e.target.value; loadRebates(); });
+  $('partner-select').addEventListener('change', function (e) { st.partnerId = e.target.value; st.quartersKnown = false; loadRebates(); loadRadar(); });
+  $('quarter-select').addEventListener('change', function (e) { st.quarter = e.target.value; loadRebates(); loadOps(); loadRadar(); });
   $('btn-signout').addEventListener('click', function () { CA.session.clear(); location.reload(); });
   CA.bindLangButton($('btn-lang'), function () { if (CA.session.token()) { st.quartersKnown = false; start(); } });
   CA.bindSignIn($('signin-form'), start);

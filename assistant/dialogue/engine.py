@@ -133,6 +133,7 @@ _VERSUS = re.compile(
     r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
 )
 _SHORT_FOLLOWUP = 16
+_NEED_TURNS = 4  # earlier turns whose need ("想做设备联网") still picks a script's product line
 # Asking how two of our products differ: "2100和2100pro有啥区别", "标准版跟企业版哪个好".
 _DIFFERENCE = re.compile(r"区别|差别|差异|不同|不一样|差在哪|哪个好|哪个更好|有啥差|比较|对比")
 # The same question again under a changed condition: "要是…呢", "如果…呢" (up to a sentence long).
@@ -878,8 +879,15 @@ class DialogueEngine:
         profile = turn.profile
         last = self.corpus.script(turn.state.get("script") or "") if turn.task == "script" else None
         if not (profile.product_line or profile.product_model):
-            # "换成跟他们IT谈": the last script's line; "想搞振动监测": the line of the need
-            line = last.product_line if last is not None else line_of_need(a.text)
+            # "换成跟他们IT谈" or "他说预算不够 咋回" after a script: the last script's line;
+            # "想搞振动监测" (now or in the turns before): the line of the need
+            shown = turn.state.get("script") if turn.state.task == "script" else None
+            prior = last or (self.corpus.script(shown) if shown else None)
+            line = (
+                prior.product_line
+                if prior is not None
+                else line_of_need(a.text) or line_of_need(" ".join(turn.history[-_NEED_TURNS:]))
+            )
             if line:
                 profile = replace(profile, product_line=line)
         recs = get_recommendation(

@@ -49,9 +49,9 @@ _THEIRS = re.compile(r"他们|对方|他家|人家|价格|多少钱|贵|便宜|�
 _SCALES = ("small", "medium", "large")
 # An option of the product just discussed, named by a figure: "600a那档的呢", "4g的那个呢".
 _FIGURE = re.compile(r"\d")
-# A version of the product just discussed: "5G版呢", "pro的呢", "专业版那个呢", "防爆的呢".
+# A version of the product just discussed: "5G版呢", "pro的呢", "那pro呢", "专业版那个呢", "防爆的呢".
 _VARIANT = re.compile(
-    r"(5g|4g|pro|专业|增强|防爆|ex|冗余|企业|标准|私有化|双目|单目|无线|有线)(?:版|型|款|的|那个|那款)"
+    r"(5g|4g|pro|专业|增强|防爆|ex|冗余|企业|标准|私有化|双目|单目|无线|有线)(?:版|型|款|的|那个|那款|呢|$)"
 )
 # Pointing back at the customer of the case just shown.
 _REFERS = re.compile(r"他们|这家|那家|这个案例|这个客户|人家|第一个|那个案例")

@@ -346,6 +346,25 @@ def test_a_question_word_alone_grounds_no_passage(shipped_engine: DialogueEngine
     assert not any(c.startswith("FAQ-WAR") for c in cited(charge))
 
 
+def test_a_deal_worked_over_turns_keeps_its_product_line(shipped_engine: DialogueEngine) -> None:
+    # The need said in the first turn picks the line of the opening; an objection after it
+    # stays in that line.
+    _, _, opening, objection = ask(
+        shipped_engine,
+        "苏州一个汽配厂 中型的 设备科长想做设备联网",
+        "有类似案例吗",
+        "给科长来段开场",
+        "他说预算不够 咋回",
+    )
+    assert opening.cards[0].product_line == "EG" and opening.cards[0].stage == "opening"  # type: ignore[union-attr]
+    assert objection.cards[0].product_line == "EG" and objection.cards[0].stage == "objection"  # type: ignore[union-attr]
+
+
+def test_the_pro_of_the_product_just_discussed(shipped_engine: DialogueEngine) -> None:
+    _, pro = ask(shipped_engine, "eg2100防护等级多少", "那pro呢")
+    assert cited(pro) == ["EG-2100-Pro#params"] and "IP40" in pro.text
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

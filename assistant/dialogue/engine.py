@@ -355,6 +355,14 @@ class DialogueEngine:
                 kind, intent = "compare", "knowledge_qa"
             elif intent in ("profile_update", "greeting", "out_of_scope") and _asks_products(reading):
                 intent = "product_params"
+            elif (
+                intent in ("greeting", "out_of_scope")
+                and state.task == "params"
+                and norm.endswith("呢")
+                and len(norm) <= _SHORT_FOLLOWUP // 2
+                and _current_product(profile, state) is not None
+            ):
+                intent = "product_params"  # "穿墙呢" after the base station's coverage: about it too
         new_profile = profile.merged(self._patch(analysis, intent, kind))
         return TurnPlan(
             analysis=analysis,

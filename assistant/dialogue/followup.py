@@ -125,7 +125,13 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
             if scale:
                 return FollowUp("cases", "case_request", {"scale": scale})
             return FollowUp("cases", "case_request", {"another": "yes"} if _ANOTHER.search(text) else {})
-        if short and not analysis.products and _ABOUT_CASE.search(text) and intent != "case_request":
+        if (
+            short
+            and not analysis.products
+            and _ABOUT_CASE.search(text)
+            # "效果怎么样" read as a case request names no new customer fact: still this case
+            and (intent != "case_request" or not analysis.understanding.slots.values)
+        ):
             return FollowUp("cases", "case_request", {"detail": "ask"})  # "他们上了多少个点 效果咋样"
     if (
         state.task == "script"

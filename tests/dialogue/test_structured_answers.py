@@ -365,6 +365,14 @@ def test_the_pro_of_the_product_just_discussed(shipped_engine: DialogueEngine) -
     assert cited(pro) == ["EG-2100-Pro#params"] and "IP40" in pro.text
 
 
+def test_short_follow_ups_stay_on_the_case_or_product_just_discussed(shipped_engine: DialogueEngine) -> None:
+    cases, _, results = ask(shipped_engine, "有没有药厂的案例", "用的什么产品", "效果怎么样")
+    first = cases.cards[0].case_id  # type: ignore[union-attr]
+    assert cited(results) == [first] and "成效" in results.text  # the results of that case, not a new list
+    _, walls = ask(shipped_engine, "lr1基站能覆盖多远", "穿墙呢")
+    assert walls.intent == "product_params" and walls.handoff_offered  # about CM-LR1, not a greeting
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

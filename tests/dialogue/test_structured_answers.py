@@ -373,6 +373,11 @@ def test_short_follow_ups_stay_on_the_case_or_product_just_discussed(shipped_eng
     assert walls.intent == "product_params" and walls.handoff_offered  # about CM-LR1, not a greeting
 
 
+def test_more_about_a_fault_being_worked_on_is_not_a_new_product_question(shipped_engine: DialogueEngine) -> None:
+    _, more = ask(shipped_engine, "2100读不到电表数据", "波特率是9600")
+    assert "请问你问的是哪个型号" not in more.text and cited(more)
+
+
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "深圳华芯电子的IT 怕眼镜拍的视频传出去 给个开场白")
     assert "华芯电子" in reply.text and "【客户名称】" not in reply.text

@@ -334,8 +334,10 @@ class DialogueEngine:
                 # "要是他们集团六个厂加一块三千多台呢": the same question under another condition
                 or (intent == "profile_update" and _WHAT_IF.search(norm))
                 # "4g信号是满格的" while a fault is being worked on: more about the same fault
+                # (a statement naming no customer fact, whatever the classifier made of it)
                 or (
-                    intent == "product_params"
+                    intent in ("product_params", "profile_update")
+                    and not analysis.understanding.slots.values
                     and self.attributes.names_fault(squash(state.get("query") or ""))
                     and not _asks_products(self._read(analysis, profile, state))
                 )

@@ -374,8 +374,15 @@ def test_short_follow_ups_stay_on_the_case_or_product_just_discussed(shipped_eng
 
 
 def test_more_about_a_fault_being_worked_on_is_not_a_new_product_question(shipped_engine: DialogueEngine) -> None:
-    _, more = ask(shipped_engine, "2100读不到电表数据", "波特率是9600")
-    assert "请问你问的是哪个型号" not in more.text and cited(more)
+    fault = DialogueState(task="knowledge", params={"query": "网关装好了 平台上一直显示离线"})
+    plan = shipped_engine.understand(
+        text="4g信号是满格的", profile=CustomerProfile(), caller=CALLER, history=(), state=fault
+    )
+    assert plan.task == "knowledge" and plan.changes == {"query": "网关装好了 平台上一直显示离线"}
+    # Not a fault: a value asked after a knowledge answer stays a product question.
+    other = DialogueState(task="knowledge", params={"query": "网关怎么接平台"})
+    plan = shipped_engine.understand(text="4g信号是满格的", profile=CustomerProfile(), caller=CALLER, state=other)
+    assert plan.task != "knowledge"
 
 
 def test_a_company_named_in_passing_fills_the_script(shipped_engine: DialogueEngine) -> None:

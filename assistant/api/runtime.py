@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import anyio.to_thread
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.api.alert_push import AlertPush, start_alerts
 from assistant.api.content_sync import ContentSync, content_dir
@@ -32,6 +33,7 @@ from assistant.handoff.service import HandoffService
 from assistant.handoff.setup import build_handoff, seed_demo_experts
 from assistant.ops.alert_service import AlertService
 from assistant.ops.loader import seed_at_start
+from assistant.ops.performance import follow as follow_performance
 from assistant.portals.service import WidgetService, build_widget_service
 from assistant.rebates.service import RebateService
 from assistant.retrieval.embedders import Embedder, make_embedder
@@ -238,6 +240,10 @@ class Runtime:
         seed_at_start(self.db, ops_dir)  # corpus/ops, on the first start
         alerts = start_alerts(db=self.db, rebates=service, hub=self.hub, ops_dir=ops_dir)  # now, then per order
         self.alerts, self.alert_push = alerts if alerts is not None else (None, None)
+        try:
+            follow_performance(db=self.db, rebates=service)  # channel_performance: now, then per order
+        except (AssistantError, SQLAlchemyError) as exc:
+            log.error("channel_performance not refreshed (%s)", exc)
         # Without rebate data every rebate question is answered "partner not found".
         self.rebates = service
         if sync is not None:

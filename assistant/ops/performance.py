@@ -24,8 +24,10 @@ from sqlalchemy import delete, select, text, tuple_
 
 from assistant.ops.tables import RANKING_VIEW, ChannelPerformanceRow
 from assistant.rebates.engine import RebateEngine
+from assistant.rebates.ledger import Order
 from assistant.rebates.quarter import Quarter, quarter_range
 from assistant.rebates.ranking import score_partner
+from assistant.rebates.service import RebateService
 from assistant.storage.db import Database
 from assistant.storage.models import utcnow
 
@@ -146,3 +148,23 @@ def ranking_scores(db: Database, *, quarter: str | None = None) -> dict[tuple[st
         result = s.execute(text(sql), params).all()
     # SQLite answers a float, PostgreSQL a NUMERIC: both as Decimal (the float through its repr).
     return {(str(row[0]), str(row[1])): Decimal(str(row[2])) for row in result}
+
+
+def follow(*, db: Database, rebates: RebateService) -> None:
+    """Keep ``channel_performance`` current: every row now, then the partners and quarters of
+    each batch of orders the rebate service records (its ``on_orders`` hook; a failure is
+    logged there, the orders stay recorded, and the next start rewrites every row)."""
+    if not rebates.available:
+        return
+    refresh(db=db, engine=rebates.state.engine, today=rebates.today())
+
+    def after_orders(orders: tuple[Order, ...]) -> None:
+        refresh(
+            db=db,
+            engine=rebates.state.engine,
+            partner_ids={o.partner_id for o in orders},
+            quarters={Quarter.of(o.date) for o in orders},
+            today=rebates.today(),
+        )
+
+    rebates.on_orders(after_orders)

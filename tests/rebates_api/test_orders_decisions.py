@@ -245,3 +245,22 @@ def test_other_error_bodies_keep_their_shape(fresh_api: Api) -> None:
     assert r.status_code == 422 and set(r.json()) == {"code", "message"}
     r = fresh_api.post(ROUTE, "hz_sales1", json={"orders": [order("SO-X-1")]})
     assert r.status_code == 403 and set(r.json()) == {"code", "message"}
+
+
+def test_channel_performance_follows_recorded_orders(fresh_api: Api) -> None:
+    """channel_performance is written at start and rewritten for the partner and quarter of
+    recorded orders, so the channel_ranking view reads the ledger as it stands."""
+    from assistant.ops.tables import ChannelPerformanceRow
+
+    def actual() -> Decimal:
+        assert fresh_api.runtime.db is not None
+        with fresh_api.runtime.db.read() as s:
+            row = s.get(ChannelPerformanceRow, {"channel_id": PARTNER, "quarter": Q4})
+            assert row is not None  # written at start
+            return Decimal(str(row.actual_sales))
+
+    before = actual()
+    r = fresh_api.post(ROUTE, ADMIN, json={"orders": [order("SO-PERF-0001", amount="12345.00")]})
+    assert r.status_code == 201, r.text
+    assert actual() == before + Decimal("12345.00")
+    assert Decimal(statement(fresh_api)["sales"]["net"]) == actual()

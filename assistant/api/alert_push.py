@@ -33,10 +33,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from assistant.api.hub import Hub
 from assistant.errors import AssistantError
 from assistant.ops.alert_service import AlertChange, AlertService, StoredAlert
-from assistant.ops.alerts import DEFAULT_RULES_FILE, load_rules
+from assistant.ops.alerts import DEFAULT_RULES_FILE, TaskRecord, load_rules
 from assistant.rebates.ledger import Order
 from assistant.rebates.service import RebateService
+from assistant.settings import PROJECT_ROOT
 from assistant.storage.db import Database
+from assistant.tasks.model import load_pace_rules
+from assistant.tasks.service import TaskService, pace_file, task_shares
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +203,21 @@ def start_alerts(
     if not rebates.available:
         return None
     rules_file = ops_dir / "alert_rules.yaml"
+    pace = pace_file(ops_dir.parent, PROJECT_ROOT / "corpus")
+
+    def tasks() -> tuple[TaskRecord, ...]:
+        roots = rebates.state.network.roots()
+        if not roots:
+            return ()
+        service = TaskService(db=db, rebates=rebates, rules=load_pace_rules(pace))
+        return tuple(r for root in roots for r in task_shares(service, root.id))
+
     try:
         service = AlertService(
-            db=db, rebates=rebates, rules=load_rules(rules_file if rules_file.exists() else DEFAULT_RULES_FILE)
+            db=db,
+            rebates=rebates,
+            rules=load_rules(rules_file if rules_file.exists() else DEFAULT_RULES_FILE),
+            tasks=tasks,
         )
         service.start()
     except (AssistantError, SQLAlchemyError) as exc:

@@ -49,6 +49,7 @@ from assistant.ops.alerts import (
     FeedbackRecord,
     InventoryIndex,
     Scope,
+    TaskRecord,
     evaluate,
 )
 from assistant.ops.tables import AlertRow, AlertStatus
@@ -219,11 +220,15 @@ class AlertService:
         rebates: RebateService,
         rules: AlertRules,
         clock: Callable[[], datetime] = utcnow,
+        tasks: Callable[[], tuple[TaskRecord, ...]] = tuple,
     ) -> None:
+        """``tasks``: every share of every task with its rolled-up progress, for the overdue
+        rule (read when the rules run; the tasks package provides it, see alert_push)."""
         self.db = db
         self.rebates = rebates
         self.rules = rules
         self._clock = clock
+        self._tasks = tasks
         self._lock = threading.Lock()  # one computation at a time on this instance
 
     # ----------------------------------------------------------------- computing
@@ -292,6 +297,7 @@ class AlertService:
             quarters=state.policy.quarters,
             inventory=InventoryIndex.build(inventory),
             feedback=FeedbackIndex.build(feedback),
+            tasks=self._tasks(),
             as_of=self.rebates.today(),
         )
 

@@ -40,6 +40,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from assistant.ops.alerts import TaskRecord
 from assistant.rebates.errors import PartnerNotFoundError
 from assistant.rebates.network import ChannelNetwork, ChannelNode, Level
 from assistant.rebates.quarter import Quarter
@@ -854,3 +855,31 @@ __all__ = [
     "visible_keys",
     "with_today",
 ]
+
+
+def task_shares(service: TaskService, network_root: str) -> tuple[TaskRecord, ...]:
+    """Every share of every task below ``network_root`` (a channel node's, not a
+    salesperson's: those roll up into their partner), with its rolled-up progress, as the
+    risk-alert engine's overdue rule reads them."""
+    viewer = _System(partner_id=network_root)
+    return tuple(
+        TaskRecord(
+            task_id=view.task.id,
+            assignee_id=node.node_id,
+            due=view.task.due,
+            target=node.quantity,
+            progress=node.progress,
+        )
+        for view in service.tasks_for(viewer)
+        for node in view.scope.walk()
+        if node.level != "sales"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _System:
+    """The alert engine reading every task of the tree, as the tree's admin would."""
+
+    partner_id: str
+    user_id: str = "system:alerts"
+    role: str = "admin"

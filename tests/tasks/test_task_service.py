@@ -47,7 +47,7 @@ from assistant.tasks.model import (
     parse_pace_rules,
     status_of,
 )
-from assistant.tasks.service import TaskService, pace_file, product_line_of, visible_keys, with_today
+from assistant.tasks.service import TaskService, pace_file, product_line_of, task_shares, visible_keys, with_today
 from assistant.tasks.tables import TaskAssignmentRow, TaskProgressRow, TaskRow
 
 REBATES = PROJECT_ROOT / "corpus" / "rebates"
@@ -546,3 +546,31 @@ def test_tasks_for_lists_by_due_date_with_my_share(world: World) -> None:
     assert all(v.mine.key == "P-HZ-01/hz_sales1" and v.scope.key == "P-HZ-01" for v in views)
     assert views[0].unit.label == "客户拜访"
     assert world.rebates.state.network.get("P-HZ-01").level is Level.PARTNER
+
+
+def test_task_shares_feed_the_overdue_alert_rule(world: World) -> None:
+    """Every channel node's share with its rolled-up progress reaches the alert engine; once
+    the due date has passed, the shares below their quantity raise overdue_task alerts."""
+    from assistant.ops.alerts import AlertInputs, RuleId, evaluate, load_rules
+
+    view = create(world, goal=40, due=TODAY)
+    mine = world.caller("hz_sales1")
+    hz01 = next(v for v in world.tasks.tasks_for(mine) if v.task.id == view.task.id)
+    assert hz01.mine is not None and hz01.mine.quantity > 0
+    world.tasks.report_progress(mine, view.task.id, hz01.mine.quantity, client_id="done-1")  # P-HZ-01's share done
+
+    shares = {s.assignee_id: s for s in task_shares(world.tasks, "N-001")}
+    assert shares["N-001"].target == 40 and set(shares) >= {"R-EC", "A-HZ", "P-HZ-01"}
+    assert all(not key.startswith("u-") for key in shares)  # salespeople roll up into their partner
+    state = world.rebates.state
+    inputs = AlertInputs(
+        ledger=state.ledger,
+        policy=state.policy,
+        regions={},
+        quarters=state.policy.quarters,
+        tasks=tuple(shares.values()),
+        as_of=TODAY + timedelta(days=10),
+    )
+    overdue = {a.partner_id for a in evaluate(inputs, load_rules()).alerts if a.rule is RuleId.OVERDUE_TASK}
+    assert "N-001" in overdue and "P-HZ-02" in overdue
+    assert "P-HZ-01" not in overdue  # its share is done

@@ -33,23 +33,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from assistant.api.deps import CallerDep, RuntimeDep
 from assistant.api.routes_rebates import Money, Plain
 from assistant.api.routes_tasks import service as task_service
 from assistant.api.runtime import NotReadyError, Runtime
+from assistant.i18n import error_message
 from assistant.ops.alerts import DEFAULT_RULES_FILE, AlertRules, load_rules
 from assistant.ops.dashboard import (
-    AlertsPanel,
     Dashboard,
     DashboardService,
-    FeedbackPanel,
-    InventoryPanel,
     Panel,
-    SalesFigures,
-    SalesPanel,
-    TasksPanel,
 )
 
 router = APIRouter(tags=["dashboard"])
@@ -83,7 +78,17 @@ def dashboard_service(runtime: Runtime) -> DashboardService:
 # --------------------------------------------------------------------------- payloads
 
 
-class SalesFiguresOut(BaseModel):
+# (status or severity, count) pairs of a domain panel, in their order, as a JSON object.
+Counts = Annotated[dict[str, int], BeforeValidator(dict)]
+
+
+class _Panel(BaseModel):
+    """A panel's payload, read straight off the domain dataclass of the same field names."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class SalesFiguresOut(_Panel):
     node_id: str
     name: str
     level: str
@@ -93,13 +98,13 @@ class SalesFiguresOut(BaseModel):
     attainment: Plain | None
 
 
-class SalesOut(BaseModel):
+class SalesOut(_Panel):
     total: SalesFiguresOut
     elapsed: Plain  # share of the quarter passed: the linear pace
     groups: list[SalesFiguresOut]
 
 
-class InventoryLineOut(BaseModel):
+class InventoryLineOut(_Panel):
     partner_id: str
     partner_name: str
     product_line: str
@@ -112,7 +117,7 @@ class InventoryLineOut(BaseModel):
     peak_doi_days: Days
 
 
-class InventoryPointOut(BaseModel):
+class InventoryPointOut(_Panel):
     week: date
     stock_units: int
     sell_in_units: int
@@ -120,7 +125,7 @@ class InventoryPointOut(BaseModel):
     doi_days: Days
 
 
-class InventoryOut(BaseModel):
+class InventoryOut(_Panel):
     week: date | None
     window_weeks: int
     threshold_days: Plain
@@ -134,7 +139,7 @@ class InventoryOut(BaseModel):
     trend: list[InventoryPointOut]
 
 
-class QuarterSatisfactionOut(BaseModel):
+class QuarterSatisfactionOut(_Panel):
     quarter: str
     surveys: int
     mean_score: Plain | None
@@ -142,7 +147,7 @@ class QuarterSatisfactionOut(BaseModel):
     complaints: int
 
 
-class ComplaintCategoryOut(BaseModel):
+class ComplaintCategoryOut(_Panel):
     category: str
     total: int
     open: int
@@ -150,17 +155,17 @@ class ComplaintCategoryOut(BaseModel):
     closed: int
 
 
-class FeedbackOut(BaseModel):
+class FeedbackOut(_Panel):
     surveys: int
     mean_score: Plain | None  # 1-5
     satisfaction: Plain | None  # 0-1: share of surveys scoring 4 or 5
     complaints: int
-    complaints_by_status: dict[str, int]
+    complaints_by_status: Counts
     categories: list[ComplaintCategoryOut]
     trend: list[QuarterSatisfactionOut]
 
 
-class TaskLineOut(BaseModel):
+class TaskLineOut(_Panel):
     task_id: str
     title: str
     kind: str
@@ -178,7 +183,7 @@ class TaskLineOut(BaseModel):
     mine_progress: int | None
 
 
-class TasksOut(BaseModel):
+class TasksOut(_Panel):
     total: int
     overdue: int
     at_risk: int
@@ -186,11 +191,11 @@ class TasksOut(BaseModel):
     tasks: list[TaskLineOut]
 
 
-class AlertsOut(BaseModel):
+class AlertsOut(_Panel):
     open: int
     acknowledged: int
-    open_by_severity: dict[str, int]
-    acknowledged_by_severity: dict[str, int]
+    open_by_severity: Counts
+    acknowledged_by_severity: Counts
 
 
 class DashboardOut(BaseModel):
@@ -205,125 +210,6 @@ class DashboardOut(BaseModel):
     feedback: FeedbackOut | None
     tasks: TasksOut | None
     alerts: AlertsOut | None  # None also for roles without alerts
-
-
-def _figures(f: SalesFigures) -> SalesFiguresOut:
-    return SalesFiguresOut(
-        node_id=f.node_id,
-        name=f.name,
-        level=f.level,
-        partners=f.partners,
-        target=f.target,
-        actual=f.actual,
-        attainment=f.attainment,
-    )
-
-
-def _sales(p: SalesPanel) -> SalesOut:
-    return SalesOut(total=_figures(p.total), elapsed=p.elapsed, groups=[_figures(g) for g in p.groups])
-
-
-def _inventory(p: InventoryPanel) -> InventoryOut:
-    return InventoryOut(
-        week=p.week,
-        window_weeks=p.window_weeks,
-        threshold_days=p.threshold_days,
-        medium_days=p.medium_days,
-        high_days=p.high_days,
-        stock_units=p.stock_units,
-        doi_days=p.doi_days,
-        level=p.level,
-        line_count=p.line_count,
-        lines=[
-            InventoryLineOut(
-                partner_id=x.partner_id,
-                partner_name=x.partner_name,
-                product_line=x.product_line,
-                products=x.products,
-                stock_units=x.stock_units,
-                sell_through_units=x.sell_through_units,
-                doi_days=x.doi_days,
-                level=x.level,
-                peak_product_id=x.peak_product_id,
-                peak_doi_days=x.peak_doi_days,
-            )
-            for x in p.lines
-        ],
-        trend=[
-            InventoryPointOut(
-                week=t.week,
-                stock_units=t.stock_units,
-                sell_in_units=t.sell_in_units,
-                sell_through_units=t.sell_through_units,
-                doi_days=t.doi_days,
-            )
-            for t in p.trend
-        ],
-    )
-
-
-def _feedback(p: FeedbackPanel) -> FeedbackOut:
-    return FeedbackOut(
-        surveys=p.surveys,
-        mean_score=p.mean_score,
-        satisfaction=p.satisfaction,
-        complaints=p.complaints,
-        complaints_by_status=dict(p.complaints_by_status),
-        categories=[
-            ComplaintCategoryOut(
-                category=c.category, total=c.total, open=c.open, in_progress=c.in_progress, closed=c.closed
-            )
-            for c in p.categories
-        ],
-        trend=[
-            QuarterSatisfactionOut(
-                quarter=t.quarter,
-                surveys=t.surveys,
-                mean_score=t.mean_score,
-                satisfaction=t.satisfaction,
-                complaints=t.complaints,
-            )
-            for t in p.trend
-        ],
-    )
-
-
-def _tasks(p: TasksPanel) -> TasksOut:
-    return TasksOut(
-        total=p.total,
-        overdue=p.overdue,
-        at_risk=p.at_risk,
-        done=p.done,
-        tasks=[
-            TaskLineOut(
-                task_id=t.task_id,
-                title=t.title,
-                kind=t.kind,
-                label=t.label,
-                unit=t.unit,
-                label_en=t.label_en,
-                unit_en=t.unit_en,
-                start=t.start,
-                due=t.due,
-                quantity=t.quantity,
-                progress=t.progress,
-                expected=t.expected,
-                status=t.status,
-                mine_quantity=t.mine_quantity,
-                mine_progress=t.mine_progress,
-            )
-            for t in p.tasks
-        ],
-    )
-
-
-def _alerts(p: AlertsPanel) -> AlertsOut:
-    return AlertsOut(
-        open=p.open,
-        acknowledged=p.acknowledged,
-        open_by_severity=dict(p.open_by_severity),
-        acknowledged_by_severity=dict(p.acknowledged_by_severity),
-    )
 
 
 def dashboard_out(d: Dashboard) -> DashboardOut:
@@ -345,11 +231,11 @@ def dashboard_out(d: Dashboard) -> DashboardOut:
         quarter=str(d.quarter),
         as_of=d.as_of,
         panels=computed,
-        sales=None if d.sales is None else _sales(d.sales),
-        inventory=None if d.inventory is None else _inventory(d.inventory),
-        feedback=None if d.feedback is None else _feedback(d.feedback),
-        tasks=None if d.tasks is None else _tasks(d.tasks),
-        alerts=None if d.alerts is None else _alerts(d.alerts),
+        sales=None if d.sales is None else SalesOut.model_validate(d.sales),
+        inventory=None if d.inventory is None else InventoryOut.model_validate(d.inventory),
+        feedback=None if d.feedback is None else FeedbackOut.model_validate(d.feedback),
+        tasks=None if d.tasks is None else TasksOut.model_validate(d.tasks),
+        alerts=None if d.alerts is None else AlertsOut.model_validate(d.alerts),
     )
 
 
@@ -370,7 +256,7 @@ def get_dashboard(
 def vendor_file(name: str, runtime: RuntimeDep) -> Response:
     path = runtime.settings.web_dir / "static" / "vendor" / name
     if _VENDOR_NAME.match(name) is None or not path.is_file():
-        return JSONResponse({"code": "not_found", "message": "找不到请求的资源。"}, status_code=404)
+        return JSONResponse({"code": "not_found", "message": error_message("not_found")}, status_code=404)
     return FileResponse(
         path,
         media_type="text/javascript; charset=utf-8",

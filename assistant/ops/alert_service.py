@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import reduce
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +54,7 @@ from assistant.ops.alerts import (
 from assistant.ops.tables import AlertRow, AlertStatus
 from assistant.rebates.ledger import Order
 from assistant.rebates.network import ChannelNetwork, ChannelNode, Level
+from assistant.rebates.service import Actor as Viewer
 from assistant.rebates.service import RebateService
 from assistant.rebates.store import RebateState
 from assistant.storage.db import Database
@@ -105,19 +105,6 @@ class AlertNoteTooLongError(AlertServiceError):
 
 
 # --------------------------------------------------------------------------- values
-
-
-class Viewer(Protocol):
-    """Who asks: the verified caller (``assistant.dialogue.types.Caller`` fits)."""
-
-    @property
-    def user_id(self) -> str: ...
-
-    @property
-    def partner_id(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
 
 
 class ChangeKind(StrEnum):

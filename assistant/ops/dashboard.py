@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Protocol
 
 from sqlalchemy import and_, case, func, select
 
@@ -52,6 +51,7 @@ from assistant.ops.alerts import AlertRules, Bands
 from assistant.ops.tables import AlertRow, AlertStatus, FeedbackRow, InventoryReportRow
 from assistant.rebates.network import ChannelNetwork, ChannelNode, Level
 from assistant.rebates.quarter import Quarter
+from assistant.rebates.service import Actor as Viewer
 from assistant.rebates.service import RebateService
 from assistant.rebates.store import RebateState
 from assistant.storage.db import Database
@@ -81,19 +81,6 @@ class Panel(StrEnum):
 
 
 ALL_PANELS = frozenset(Panel)
-
-
-class Viewer(Protocol):
-    """Who asks: the verified caller (``assistant.dialogue.types.Caller`` fits)."""
-
-    @property
-    def user_id(self) -> str: ...
-
-    @property
-    def partner_id(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
 
 
 # --------------------------------------------------------------------------- values

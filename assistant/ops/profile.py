@@ -54,7 +54,7 @@ from assistant.rebates.errors import PartnerNotFoundError, PartnerRequiredError,
 from assistant.rebates.ledger import OrderStatus, QuarterSales
 from assistant.rebates.network import ChannelNetwork, ChannelNode, Level
 from assistant.rebates.quarter import Quarter
-from assistant.rebates.service import RebateService
+from assistant.rebates.service import RebateService, Viewer
 from assistant.rebates.store import RebateState
 from assistant.storage.db import Database
 
@@ -566,16 +566,6 @@ class PartnerProfile:
 
 
 # --------------------------------------------------------------------------- the service
-
-
-class Viewer(Protocol):
-    """Who asks: the verified caller (``assistant.dialogue.types.Caller`` fits)."""
-
-    @property
-    def partner_id(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
 
 
 def alliance_of(network: ChannelNetwork, partner_id: str) -> ChannelNode | None:

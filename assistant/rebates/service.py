@@ -65,6 +65,13 @@ class Viewer(Protocol):
     def role(self) -> str: ...
 
 
+class Actor(Viewer, Protocol):
+    """A viewer whose acts are recorded as theirs (task reports, alert decisions)."""
+
+    @property
+    def user_id(self) -> str: ...
+
+
 # --------------------------------------------------------------------------- results
 
 

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +43,7 @@ from assistant.ops.alerts import TaskRecord
 from assistant.rebates.errors import PartnerNotFoundError
 from assistant.rebates.network import ChannelNetwork, ChannelNode, Level
 from assistant.rebates.quarter import Quarter
+from assistant.rebates.service import Actor as TaskCaller
 from assistant.rebates.service import RebateService
 from assistant.storage.db import Database
 from assistant.storage.models import User, utcnow
@@ -100,19 +100,6 @@ def pace_file(corpus_dir: Path, fallback_dir: Path) -> Path:
     without tasks, such as the tests' fixture corpus)."""
     own = corpus_dir / PACE_FILE
     return own if own.exists() else fallback_dir / PACE_FILE
-
-
-class TaskCaller(Protocol):
-    """Who asks: the verified caller (``assistant.dialogue.types.Caller`` fits)."""
-
-    @property
-    def user_id(self) -> str: ...
-
-    @property
-    def partner_id(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
 
 
 def product_line_of(product_id: str) -> str:

@@ -68,7 +68,8 @@ class Catalog:
                 words = {name} | {
                     squash(w)
                     for w in tokenizer.tokenize(param.name)
-                    if len(w) >= 2 and squash(w) not in lexicon.generic_row_words
+                    # (only pieces of the name: the tokenizer also emits expansion terms, "功耗" -> "参数")
+                    if len(w) >= 2 and squash(w) not in lexicon.generic_row_words and squash(w) in name
                 }
                 rows.append((param, tuple(sorted(words, key=len, reverse=True))))
             self._row_words[p.id] = rows

@@ -45,6 +45,7 @@ class _CuesFile(BaseModel):
     company_suffixes: Words = Field(min_length=1)
     not_a_company_stem: Words = Field(default_factory=list)
     not_in_a_bare_name: Words = Field(default_factory=list)
+    person_as_modifier: Words = Field(default_factory=list)
 
 
 def load_cues(path: Path = CUES_PATH) -> _CuesFile:
@@ -64,6 +65,7 @@ def load_cues(path: Path = CUES_PATH) -> _CuesFile:
         data.company_suffixes,
         data.not_a_company_stem,
         data.not_in_a_bare_name,
+        data.person_as_modifier,
         *data.cues.values(),
         *(ws for table in _tables(data) for ws in table.values()),
     ]
@@ -106,6 +108,13 @@ COMPANY_SUFFIXES: tuple[str, ...] = tuple(_DATA.company_suffixes)
 NOT_A_COMPANY_STEM: tuple[str, ...] = tuple(_DATA.not_a_company_stem)
 # Words of the scene, not of a name, in a bare word set off by spaces ("防爆区域", "设备科长").
 NOT_IN_A_BARE_NAME: tuple[str, ...] = tuple(_DATA.not_in_a_bare_name)
+# A title right before one of these modifies it ("工程师证书"): no person is asked for.
+PERSON_AS_MODIFIER: tuple[str, ...] = tuple(_DATA.person_as_modifier)
+_NOT_A_PERSON = (
+    "(?!" + "|".join(re.escape(w) for w in sorted(PERSON_AS_MODIFIER, key=len, reverse=True)) + ")"
+    if PERSON_AS_MODIFIER
+    else ""
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +126,16 @@ class CueMatcher:
     english: re.Pattern[str] | None
 
     @classmethod
-    def of(cls, words: Iterable[str]) -> CueMatcher:
+    def of(cls, words: Iterable[str], *, not_followed_by: str = "") -> CueMatcher:
+        """``not_followed_by``: a lookahead that stops a word from counting ("工程师证书")."""
+
         def alternation(ws: list[str]) -> str:
             return "|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))
 
         english = [w for w in words if w.isascii() and w.isalpha()]
         other = [w for w in words if w not in english]
         return cls(
-            words=re.compile(alternation(other)) if other else None,
+            words=re.compile(f"(?:{alternation(other)}){not_followed_by}") if other else None,
             english=re.compile(rf"(?<![a-z])(?:{alternation(english)})(?![a-z])") if english else None,
         )
 
@@ -135,7 +146,10 @@ class CueMatcher:
 
 
 # One precompiled matcher per cue (every turn asks all of them).
-CUE_MATCHERS = {name: CueMatcher.of(words) for name, words in CUES.items()}
+CUE_MATCHERS = {
+    name: CueMatcher.of(words, not_followed_by=_NOT_A_PERSON if name == "handoff" else "")
+    for name, words in CUES.items()
+}
 
 
 # Asking for a person: "找个专家", "给我接技术支持", "派人来", "转人工".
@@ -143,7 +157,8 @@ ASK_PERSON = re.compile(
     r"(?:找|叫|派|约|接|转|联系|请|喊|拉|安排|申请|要|给我|帮我|来)\s*(?:个|一个|一位|位|一下|下|几个|你们)?"
     r"[\u4e00-\u9fffa-z]{0,8}?"
     r"(?:专家|工程师|技术支持|售前|售后|客服|人工|真人|研发|同事|经理|师傅|懂行|个人|人来|人过来|人上门|人去|的人|技术员)"
-    r"|转人工|人工客服|远程(?:帮|协助|看|连|支持|指导|调试)"
+    + _NOT_A_PERSON
+    + r"|转人工|人工客服|远程(?:帮|协助|看|连|支持|指导|调试)"
 )
 # Asking how the support process works rather than asking for it now.
 PROCESS_QUESTION = re.compile(

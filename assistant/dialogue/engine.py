@@ -63,7 +63,7 @@ from assistant.dialogue.ops_asks import ops_ask
 from assistant.dialogue.reading import Clause, Reading, read
 from assistant.dialogue.recommender import get_recommendation, stages_in
 from assistant.dialogue.roi import RoiUndefinedError, compute_roi
-from assistant.dialogue.roi_task import ROI_ASK, ROI_CALC, RoiFigures, answer_roi, parse_roi
+from assistant.dialogue.roi_task import LOSS_ASK, ROI_ASK, ROI_CALC, RoiFigures, answer_roi, parse_roi
 from assistant.dialogue.skills import HandoffSkill, OpsSkill, RebateSkill, SkillResult
 from assistant.dialogue.state import DialogueState, TaskKind, task
 from assistant.dialogue.texts import label, text
@@ -217,6 +217,9 @@ class DialogueEngine:
         # The lexicon's everyday words plus every row name of the catalogue.
         self.attributes = lexicon.extended(self.catalog.row_attributes())
         ignore = {squash(w) for w in self.attributes.question_words} | {squash(c.name) for c in corpus.vocab.cues}
+        # Where the customer is ("重庆这边一个客户", and the region the tokenizer adds for it) is the
+        # situation, never what an answer is about: no passage has to share it.
+        ignore |= {w for entry in nlu.lexicon.regions.entries for w in (entry[0], squash(entry[1]))}
         parts = {part.lower() for p in corpus.products for part in re.split(r"[-\s]", p.id)}
         parts |= {w for line in corpus.product_lines for w in (line.id.lower(),)}
         weak = frozenset(squash(c) for c in self.attributes.question_cues)
@@ -293,6 +296,8 @@ class DialogueEngine:
             )
             and not _problem_in_sight(norm, history, faults)
             and not _wants_person_now(norm)
+            # "AR远程协助项目 差旅每月4万 … 几个月回本": a sum with its figures, not a person
+            and not (ROI_ASK.search(norm) and parse_roi(norm).any)
             # "远程专家晚上有人吗", "远程专家咋呼叫": how support works, a knowledge question
             and not PROCESS_QUESTION.search(norm)
             and not any(c in squash(norm) for c in self.attributes.howto_cues)
@@ -494,6 +499,9 @@ class DialogueEngine:
         lang = turn.caller.language
         reading = turn.reading or self._read(a, turn.profile, turn.state)
         out = Composer(lang)
+        if turn.task is None and (pid := self.knowledge.known_fault(a.text, reading.products, out)):
+            # The message tells a fault the product's own entries describe: its cause and fix.
+            return self._knowledge_reply(turn, out, query=a.text, product=pid)
         if turn.task == "params" and turn.changes and turn.changes.get("line") and self._only_fields(turn.state):
             # "网关保修多久" … "那网关和控制器呢": a line's warranty or price is its policy (FAQ).
             question = f"{a.text} {self._field_words(turn.state)}"
@@ -662,7 +670,8 @@ class DialogueEngine:
         labels = "、".join(dict.fromkeys(m.attribute.label for m in clause.mentions)) or clause.remainder
         out.not_in_documents(text(out.language, "missing_attribute", product=rival, what=labels))
 
-    def _knowledge_reply(self, turn: TurnPlan, out: Composer, *, query: str) -> Reply:
+    def _knowledge_reply(self, turn: TurnPlan, out: Composer, *, query: str, product: str | None = None) -> Reply:
+        """``product``: the one product the answer is about, which "它" then means."""
         return self._reply(
             turn,
             text=out.render(),
@@ -670,7 +679,7 @@ class DialogueEngine:
             suggestions=self._suggest(turn),
             handoff_offered=bool(out.unknown or out.offer_expert),
             grounded=bool(out.citations),
-            state=task("knowledge", query=query[-80:]),
+            state=task("knowledge", query=query[-80:], **({"products": product} if product else {})),
         )
 
     def _reapply(self, turn: TurnPlan, reading: Reading) -> Reading:
@@ -843,7 +852,9 @@ class DialogueEngine:
             figures = RoiFigures.from_params(turn.state.params).merged(figures)
         line = self._line(turn)
         out = Composer(lang)
-        answer_roi(figures, corpus=self.corpus, line=line, out=out)
+        answer_roi(
+            figures, corpus=self.corpus, line=line, out=out, loss_asked=bool(LOSS_ASK.search(turn.analysis.text))
+        )
         return self._reply(
             turn,
             text=out.render(),
@@ -1330,7 +1341,7 @@ def _asks_field(clauses: Sequence[Clause]) -> bool:
 def _current_product(profile: CustomerProfile, state: DialogueState | None) -> str | None:
     """The product "它" means: the one the last answer was about (also when it was found
     by a description, "8串口那款"), else the one the customer profile holds."""
-    if state is not None and state.task in ("params", "compare"):
+    if state is not None and state.task in ("params", "compare", "knowledge"):
         products = [p for p in (state.get("products") or "").split(",") if p]
         if len(products) == 1:
             return products[0]

@@ -159,6 +159,15 @@ _NAMED_BY_TRADE = re.compile(
     r"(?:\s*(?:是做|专做|做|搞|生产)[\u4e00-\u9fff]{1,8}的|的(?:电厂|工厂|厂区|车间|项目|基地|电站|矿|园区))"
 )
 _SCENE_NAME = re.compile(r"(?<=\s)(?P<name>[\u4e00-\u9fff]{3,6})(?=\s|$)")
+# After a city: a name of 2-6 characters, then the kind of site or "的" and the contact.
+_AFTER_CITY = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,6}?)(?:园区|大厦|广场|中心|医院|集团|公司|(?P<role>的))")
+_CLAUSE_MARKS = "，,。；;：:！!？?、"
+
+
+def _starts_with_persona(rest: str) -> bool:
+    return any(rest.startswith(w) for words in PERSONA_CUES.values() for w in words)
+
+
 _SCENE_PLACE = ("厂", "仓库", "库", "楼", "的", "公司", "电站", "矿", "园区", "基地", "项目", "企业", "车间")
 # Words no bare name has: function words, sizes and talk about the deal ("规模不大", "下周要来").
 _NOT_IN_A_NAME = re.compile(
@@ -509,6 +518,25 @@ class Nlu:
             return name
         if name is not None and self._names_a_company(name):
             return name
+        # A name right after its city, before the kind of site or the contact ("北京望京汇智园区",
+        # "北京中科恒远的采购"): the city and the words after it, as typed.
+        for _, start, end in find_all(norm, self.lexicon.regions):
+            if start > 0 and not norm[start - 1].isspace() and norm[start - 1] not in _CLAUSE_MARKS:
+                continue
+            m = _AFTER_CITY.match(norm, end)
+            if m is None:
+                continue
+            if m.group("role") and not _starts_with_persona(norm[m.end("name") + 1 :]):
+                continue
+            if not m.group("role") and len(m.group("name")) < 3:
+                continue  # "苏州工业园区": a district, not a customer
+            name = m.group("name")
+            if (
+                not _NOT_IN_A_NAME.search(name)
+                and not any(w in name for w in cue_patterns.NOT_IN_A_BARE_NAME)
+                and self._names_a_company(name)
+            ):
+                return norm[start : m.end("name")]
         # A bare name set off by spaces right after the place it runs ("电商物流仓库 渝仓云链 大型",
         # "新能源的 叙州储能 中型"): more specific than a suffix inside the description.
         for m in _SCENE_NAME.finditer(norm):

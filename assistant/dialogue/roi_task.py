@@ -25,17 +25,25 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from assistant.content.loader import Corpus
 from assistant.content.schema import SalesScript
 from assistant.dialogue.compose import Composer
-from assistant.dialogue.numbers import find_numbers
+from assistant.dialogue.numbers import NumberMention, find_numbers
 from assistant.dialogue.texts import text
 from assistant.dialogue.types import Citation
 
 ROI_ASK = re.compile(
     r"回本|回收期|回收成本|收回成本|多久能?收回|投资回报|投入产出|roi|算个账|算笔账|算下账|划不划算|划算吗|值不值|"
-    r"能省多少|省多少|节省多少|省下多少|一年能省|年节省"
+    r"能省多少|省多少|节省多少|省下多少|一年能省|年节省|损失多少|损失有多少"
 )
 # Asked outright to do the sum, with or without the figures yet.
 ROI_CALC = re.compile(r"帮我算|帮忙算|给我算|算算|算一下|算一算|算下|算个账|算笔账|算下账")
 _LABOUR_EXCLUDED = re.compile(r"人工(?:先|就|暂时|暂)?不(?:算|计|考虑)|不(?:算|计|考虑)人工|人工省不了|没有人工")
+_DOWNTIME_EXCLUDED = re.compile(
+    r"停机(?:那块|那部分|部分|损失|的)?(?:先|就|暂时|暂)?不(?:算|计|考虑)|不(?:算|计|考虑)停机|停机(?:损失)?省不了|没有停机"
+)
+# The downtime loss itself asked ("一个月光停机损失多少钱"), before any saving.
+LOSS_ASK = re.compile(r"损失(?:多少|有多少|多大|几多)|亏(?:多少|了多少)|(?:丢|少赚)(?:多少|了多少)")
+# A share written in words ("能省一半", "降三成"): read like a percentage.
+_SHARE = re.compile(r"一半|([一二两三四五六七八九])成")
+_SHARE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CLAUSE = re.compile(r"[，,。；;！!？?\s]")
 _RATE_CONTEXT = re.compile(r"停机|停线|减少|降低|下降|少|降")
 _PER_HOUR = re.compile(r"每\s*(?:个)?\s*小时|一\s*(?:个)?\s*小时|小时\s*(?:损失|亏|影响)|/\s*(?:小时|h)")
@@ -63,6 +71,7 @@ class RoiFigures:
     reduction: Decimal | None = None  # share of downtime avoided, 0..1
     labour_rate: Decimal | None = None  # share of the labour cost saved, 0..1
     labour_excluded: bool = False
+    downtime_excluded: bool = False
 
     def merged(self, newer: RoiFigures) -> RoiFigures:
         """These figures with the ones ``newer`` states written over (a follow-up)."""
@@ -83,7 +92,7 @@ class RoiFigures:
             raw = params.get(f.name)
             if raw is None:
                 continue
-            if f.name == "labour_excluded":
+            if f.name in ("labour_excluded", "downtime_excluded"):
                 values[f.name] = raw == "True"
                 continue
             try:
@@ -99,20 +108,24 @@ def parse_roi(norm: str) -> RoiFigures:
     """The ROI figures ``norm`` (normalised text) states, each read from its own clause."""
     figures: dict[str, Decimal] = {}
     last = ""  # the kind of the last figure read: a share saved right after it is its share
-    for n in find_numbers(norm):
+    for n in sorted([*find_numbers(norm), *_shares(norm)], key=lambda m: m.start):
         start = max(0, n.start - 14)
         before = _CLAUSE.split(norm[start : n.start])[-1]
         after = norm[n.end : n.end + 8]
         window = before + after
         if n.unit == "%":
+            # The words before a share say whose it is; the words after only when those say nothing
+            # ("差旅每月4万 上了能省一半 停机那块先不算": the travel's half).
             if _LABOUR.search(before):
                 figures["labour_rate"] = n.value / 100  # "人工能省20%"
-            elif _RATE_CONTEXT.search(window):
+            elif _RATE_CONTEXT.search(before):
                 figures["reduction"] = n.value / 100
             elif _SAVING.search(before) and last == "labour":
                 figures["labour_rate"] = n.value / 100  # "点检人工每月4万 能省15%"
             elif _SAVING.search(before) and last in ("hours", "cost_per_hour"):
                 figures["reduction"] = n.value / 100  # "每小时损失2万 能省三成"
+            elif _RATE_CONTEXT.search(window):
+                figures["reduction"] = n.value / 100  # "30%的停机"
         if n.unit in _HOURS:
             if re.match(r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚)", after) or re.search(r"每\s*$", before):
                 continue  # "1小时损失2万", "每小时": the hour of a rate, not downtime hours
@@ -153,7 +166,17 @@ def parse_roi(norm: str) -> RoiFigures:
         reduction=figures.get("reduction"),
         labour_rate=figures.get("labour_rate"),
         labour_excluded=bool(_LABOUR_EXCLUDED.search(norm)),
+        downtime_excluded=bool(_DOWNTIME_EXCLUDED.search(norm)),
     )
+
+
+def _shares(norm: str) -> list[NumberMention]:
+    """Shares written in words ("一半", "三成"), as percentages."""
+    out = []
+    for m in _SHARE.finditer(norm):
+        value = Decimal(50) if m.group(1) is None else Decimal(_SHARE_DIGITS[m.group(1)] * 10)
+        out.append(NumberMention(value=value, start=m.start(), end=m.end(), unit="%", multiplied=False, currency=False))
+    return out
 
 
 def assumption_script(corpus: Corpus, line: str | None) -> SalesScript | None:
@@ -167,21 +190,38 @@ def assumption_script(corpus: Corpus, line: str | None) -> SalesScript | None:
     return ordered[(len(ordered) - 1) // 2]
 
 
-def answer_roi(figures: RoiFigures, *, corpus: Corpus, line: str | None, out: Composer) -> bool:
-    """Say the payback (with the formula) or what is missing; True when computed."""
+def answer_roi(
+    figures: RoiFigures, *, corpus: Corpus, line: str | None, out: Composer, loss_asked: bool = False
+) -> bool:
+    """Say the payback (with the formula) or what is missing; True when computed.  With
+    ``loss_asked`` ("一个月光停机损失多少钱") the downtime loss itself is said first."""
     lang = out.language
     script = None
     reduction = figures.reduction
     labour_rate = figures.labour_rate or Decimal(0)
-    if figures.saving is None and figures.hours is not None and figures.cost_per_hour is not None:
+    downtime = _counts_downtime(figures)
+    labour_only = _labour_only(figures)
+    if loss_asked and figures.hours is not None and figures.cost_per_hour is not None:
+        monthly = figures.hours * figures.cost_per_hour
+        out.say(
+            text(
+                lang,
+                "roi_loss",
+                hours=_num(figures.hours),
+                cost=_money(figures.cost_per_hour),
+                monthly=_money(monthly.quantize(YUAN, ROUND_HALF_UP)),
+                yearly=_money((monthly * TWELVE).quantize(YUAN, ROUND_HALF_UP)),
+            )
+        )
+    if figures.saving is None and (downtime or labour_only):
         script = assumption_script(corpus, line)
         if script is not None and script.roi is not None:
-            if reduction is None:
+            if reduction is None and downtime:
                 reduction = Decimal(str(script.roi.downtime_reduction))
             if figures.labour_rate is None:
                 labour_rate = Decimal(str(script.roi.labour_saving_rate))
-    missing = _missing(figures, reduction)
-    if missing == ["investment"] and figures.saving is None:
+    missing = _missing(figures, reduction, labour_only=labour_only)
+    if missing == ["investment"] and figures.saving is None and not loss_asked:
         # "一年能省多少": the saving first; the payback needs the investment.
         saving, formula = _saving(figures, reduction or Decimal(0), labour_rate, lang)
         out.say(text(lang, "roi_saving_only", formula=formula, saving=_money(saving.quantize(YUAN, ROUND_HALF_UP))))
@@ -195,8 +235,7 @@ def answer_roi(figures: RoiFigures, *, corpus: Corpus, line: str | None, out: Co
         saving = figures.saving
         formula = text(lang, "roi_saving_stated", saving=_money(saving))
     else:
-        assert reduction is not None
-        saving, formula = _saving(figures, reduction, labour_rate, lang)
+        saving, formula = _saving(figures, reduction or Decimal(0), labour_rate, lang)
     if saving <= 0:
         out.say(text(lang, "roi_undefined"))
         return False
@@ -211,7 +250,7 @@ def answer_roi(figures: RoiFigures, *, corpus: Corpus, line: str | None, out: Co
             payback=_num(payback),
         )
     )
-    if script is not None and script.roi is not None and figures.reduction is None:
+    if script is not None and script.roi is not None and downtime and figures.reduction is None:
         shown = _num(reduction * 100 if reduction else Decimal(0))
         if line is not None:
             cite = Citation(doc_id=script.id, title=script.title, snippet=script.roi.source[:240], kind="script")
@@ -219,16 +258,42 @@ def answer_roi(figures: RoiFigures, *, corpus: Corpus, line: str | None, out: Co
         else:  # no product line known: say the spread of the lines' assumptions
             rates = [Decimal(str(s.roi.downtime_reduction)) * 100 for s in corpus.scripts if s.roi is not None]
             out.say(text(lang, "roi_assumption_any", reduction=shown, low=_num(min(rates)), high=_num(max(rates))))
+    elif script is not None and script.roi is not None and labour_only and figures.labour_rate is None:
+        cite = Citation(doc_id=script.id, title=script.title, snippet=script.roi.source[:240], kind="script")
+        out.say(text(lang, "roi_assumption_labour", rate=_num(labour_rate * 100)), cite)
     return True
 
 
+def _counts_downtime(figures: RoiFigures) -> bool:
+    return figures.hours is not None and figures.cost_per_hour is not None and not figures.downtime_excluded
+
+
+def _labour_only(figures: RoiFigures) -> bool:
+    """The saving is the labour (or travel) cost alone: downtime left out, or never given."""
+    return (
+        figures.labour is not None
+        and not figures.labour_excluded
+        and (figures.downtime_excluded or (figures.hours is None and figures.cost_per_hour is None))
+    )
+
+
 def _saving(figures: RoiFigures, reduction: Decimal, labour_rate: Decimal, lang: str) -> tuple[Decimal, str]:
-    """The annual saving of the downtime (and labour) figures, and its formula as said."""
-    assert figures.hours is not None and figures.cost_per_hour is not None
-    downtime = figures.hours * TWELVE * figures.cost_per_hour * reduction
+    """The annual saving of the downtime and labour figures, and its formula as said."""
     labour = Decimal(0)
     if figures.labour is not None and not figures.labour_excluded and labour_rate > 0:
         labour = figures.labour * TWELVE * labour_rate
+    if not _counts_downtime(figures):
+        assert figures.labour is not None
+        formula = text(
+            lang,
+            "roi_formula_labour_only",
+            labour=_money(figures.labour),
+            rate=_num(labour_rate * 100),
+            amount=_money(labour.quantize(YUAN, rounding=ROUND_HALF_UP)),
+        )
+        return labour, formula
+    assert figures.hours is not None and figures.cost_per_hour is not None
+    downtime = figures.hours * TWELVE * figures.cost_per_hour * reduction
     formula = text(
         lang,
         "roi_formula",
@@ -249,9 +314,9 @@ def _saving(figures: RoiFigures, reduction: Decimal, labour_rate: Decimal, lang:
     return downtime + labour, formula
 
 
-def _missing(figures: RoiFigures, reduction: Decimal | None) -> list[str]:
+def _missing(figures: RoiFigures, reduction: Decimal | None, *, labour_only: bool = False) -> list[str]:
     missing: list[str] = []
-    if figures.saving is None:
+    if figures.saving is None and not labour_only:
         if figures.hours is None:
             missing.append("hours")
         if figures.cost_per_hour is None:

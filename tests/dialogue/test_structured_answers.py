@@ -729,3 +729,61 @@ def test_points_installed_and_a_trade_suffix_fill_the_script(shipped_engine: Dia
     assert reply.profile.customer_name == "常州恒润轴承" and reply.profile.device_count == 30
     (capacity,) = ask(shipped_engine, "eg3200能采多少个点")
     assert capacity.profile.device_count is None  # a capacity asked, not points installed
+
+
+def test_a_payback_on_travel_alone_with_its_share_in_words(shipped_engine: DialogueEngine) -> None:
+    figures = parse_roi("ar远程协助项目 工程师差旅每月4万 上了能省一半 停机那块先不算 投入27万 几个月回本")
+    assert figures.labour == Decimal(40000) and figures.labour_rate == Decimal("0.5")
+    assert figures.downtime_excluded and figures.reduction is None
+    assert parse_roi("每小时损失2万 能省三成 每月停机10小时").reduction == Decimal("0.3")
+    (reply,) = ask(shipped_engine, "AR远程协助项目 工程师差旅每月4万 上了能省一半 停机那块先不算 投入27万 几个月回本")
+    assert not reply.handoff_offered  # "远程协助" names the product line here, no one is asked for
+    assert "40,000 × 12 × 50% = 240,000" in reply.text and "13.5 个月回本" in reply.text
+
+
+def test_the_downtime_loss_asked_is_said_before_anything_else(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "每月非计划停机14个小时 每小时损失3.5万 一个月光停机损失多少钱 一年呢")
+    assert reply.text.startswith("每月停机损失 = 14 小时 × 35,000 元 = 490,000 元")
+    assert "5,880,000" in reply.text and "项目投资" in reply.text  # the payback still needs the investment
+
+
+def test_a_title_that_modifies_a_noun_asks_for_no_person(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "投标要附工程师证书 客户要核真伪 咋证明")
+    assert reply.intent != "handoff_request" and not reply.handoff_offered
+    assert cited(reply) == ["FAQ-TRN-015"]
+    (now,) = ask(shipped_engine, "网关一直掉线 搞不定了 帮我找个工程师")
+    assert now.intent == "handoff_request"
+
+
+def test_a_symptom_in_the_users_words_is_the_products_known_fault(shipped_engine: DialogueEngine) -> None:
+    p = shipped_engine.corpus.product("SN-GS700")
+    assert p is not None and "漂移" in p.faults[0].symptom
+    first, then = ask(shipped_engine, "gs700可燃气探头在干净空气里读数慢慢往上爬 标定完没几天又漂了", "它标定周期多久")
+    assert cited(first) == ["SN-GS700#fault-1"] and p.faults[0].cause.rstrip("。") in first.text
+    assert "SN-GS700#params" in cited(then)  # "它" is the product whose fault was answered
+    # a plain value question of the same product is still its row
+    (value,) = ask(shipped_engine, "gs700防爆等级多少")
+    assert cited(value) == ["SN-GS700#params"]
+
+
+def test_a_name_typed_after_its_city_is_the_customer(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "北京中科恒远的采购 想推AR眼镜加AR-LINK 开场话术给一个")
+    assert reply.profile.customer_name == "北京中科恒远" and "北京中科恒远" in reply.text
+    (district,) = ask(shipped_engine, "苏州工业园区 有个汽配厂 中型")
+    assert district.profile.customer_name is None
+
+
+def test_an_attribute_no_row_holds_is_not_matched_by_an_expansion_word(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "2100网关能在海拔三千米用吗 有没有海拔的参数")
+    assert "功耗" not in reply.text and "EG-2100#params" not in cited(reply)
+    assert reply.handoff_offered
+
+
+def test_a_lessons_header_is_never_the_answer(shipped_engine: DialogueEngine) -> None:
+    from assistant.dialogue.knowledge import pick_sentences
+
+    lesson = next(d for d in shipped_engine.retriever.documents if d.id == "L-015")
+    assert re.match(r"\d+ 分钟", lesson.text)
+    assert pick_sentences(lesson, ["跟3200比", "重量"], "跟3200比哪个重") == []
+    said = pick_sentences(lesson, ["充电"], "防爆平板怎么充电")
+    assert said and not any(re.match(r"\d+ 分钟", s) for s in said)

@@ -43,6 +43,10 @@ _NEGATIVE_VALUE = re.compile(r"^(?:不支持|无|不具备|否|没有|不可)")
 _ANAPHOR = re.compile(r"它|这个|那个|这款|那款|这台|那台|上面那")
 _COMPATIBLE = re.compile(r"配|兼容|搭|接得上|能接|能连|能带|能挂|一起用")
 # Asking whether a product copes with a quantity: "能带得动吗", "够不够", "扛得住吗".
+# A load of so many ports or devices of so many watts each: "12个口全插满25w的", "8路每路15瓦".
+_POWER_LOAD = re.compile(
+    r"(?P<count>\d+)\s*(?:个|路|台)?\s*(?:口|端口|路|台|个)\D{0,8}?(?P<each>\d+(?:\.\d+)?)\s*(?:w(?![a-z])|瓦)"
+)
 _FIT_QUESTION = re.compile(r"带得动|带不动|扛得住|够不够|够用|够吗|能不能|能带|能接|能管|撑得住|行不行|可以吗|吗$")
 _MAX_NOTE_CHARS = 40
 MAX_DIFF_ROWS = 8  # rows of a two-product comparison (the cards show both tables whole)
@@ -180,9 +184,25 @@ def _values(
 ) -> None:
     rows = catalog.rows_for(product, clause.squashed, clause.mentions)
     needed = _needed_quantity(clause, message)
+    whole = squash(message)
+    load = _POWER_LOAD.search(whole) if _FIT_QUESTION.search(whole) else None
+    if load is not None and not any(r.param is not None and r.param.unit.lower() == "w" for r in rows):
+        # "8个口每个接15w的摄像头 带得动吗": the product's total power budget answers it
+        rows = [*rows, *(RowMatch(product, p, None, 0) for p in product.params if _is_power_budget(p))]
     said = set(outcome.highlight.get(product.id, ()))  # rows a capability answer already quoted
     for row in rows:
         measured = _measured(clause, row.param) if row.param is not None else None
+        if load is not None and row.param is not None and row.param.unit.lower() == "w":
+            if row.name in said:
+                continue  # the load was weighed against it for an earlier clause
+            # "12个口全插满25w的 总功率够不够": the ports times the watts each, against the row
+            # ("25w" is 25 watts here, not 25万).
+            count, each = Decimal(load.group("count")), Decimal(load.group("each"))
+            if _enough(row.param, count * each) is not None:
+                shown = f"{count:f} × {each:f} W = {count * each:f} W"
+                _say_enough(row.param, product, count * each, catalog, out, shown=shown)
+                outcome.highlight.setdefault(product.id, []).append(row.name)
+                continue
         if needed is not None and row.param is not None and _enough(row.param, needed) is not None:
             _say_enough(row.param, product, needed, catalog, out)
         elif measured is not None and row.param is not None:
@@ -365,9 +385,18 @@ def _enough(param: Param, needed: Decimal) -> bool | None:
     return value >= needed
 
 
-def _say_enough(param: Param, product: Product, needed: Decimal, catalog: Catalog, out: Composer) -> None:
+def _is_power_budget(param: Param) -> bool:
+    """A row of watts that a load shares ("PoE 总功率"), not the product's own consumption."""
+    return param.unit.lower() == "w" and "总" in param.name
+
+
+def _say_enough(
+    param: Param, product: Product, needed: Decimal, catalog: Catalog, out: Composer, *, shown: str | None = None
+) -> None:
+    """``shown``: how the need is said when it was worked out ("12 × 25 W = 300 W")."""
     lang = out.language
-    shown = f"{needed:,.0f}" if needed == needed.to_integral_value() else str(needed)
+    if shown is None:
+        shown = f"{needed:,.0f}" if needed == needed.to_integral_value() else str(needed)
     if _enough(param, needed):
         out.say(
             text(lang, "enough_yes", product=product.id, needed=shown) + row_text(product, param, lang),

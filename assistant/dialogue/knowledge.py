@@ -81,6 +81,10 @@ _MIN_SYMPTOM_OVERLAP = 2
 # on the answer dev split of 2026-12-06, 38 of 131 turns citing a fault entry reach 5 with a single
 # best entry, and none of 535 turns citing another chunk of the same product.
 _KNOWN_SYMPTOM = 5
+# The same with no product in sight, against every product's entries: 6 (dev, 2026-12-06: 34 turns
+# citing a fault reach it with a single best entry, always the right one; one other turn, a
+# request for an expert, does too).
+_KNOWN_SYMPTOM_ANY = 6
 _SYMPTOM_TERM = re.compile(r"[a-z][a-z0-9]{2,}")
 
 
@@ -231,19 +235,19 @@ class KnowledgeAnswerer:
         """Say the cause and fix of the fault entry of ``products`` whose symptom the question
         tells, in whatever words it asks ("gs700读数慢慢往上爬 标定完没几天又漂了" is "读数缓慢
         上升，标定后很快又漂移"), and return the product; None when no entry's symptom is told
-        clearly enough."""
-        if not products:
-            return None
+        clearly enough.  With no product in sight ("机房那台2U的边缘服务器 前面硬盘灯变橙色了"),
+        every product's entries, and a closer match is needed."""
         asked = _symptom_marks(question)
         ranked = sorted(
             (
                 (_symptom_score(asked, _symptom_marks(_symptom(doc.text))), doc.id, doc)
                 for doc in self.retriever.documents
-                if doc.metadata.get("section") == "fault" and doc.doc_id in products
+                if doc.metadata.get("section") == "fault" and (not products or doc.doc_id in products)
             ),
             key=lambda x: (-x[0], x[1]),
         )
-        if not ranked or ranked[0][0] < _KNOWN_SYMPTOM or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
+        needed = _KNOWN_SYMPTOM if products else _KNOWN_SYMPTOM_ANY
+        if not ranked or ranked[0][0] < needed or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
             return None
         doc = ranked[0][2]
         sentences = pick_sentences(doc, [], question, products=products)

@@ -787,3 +787,12 @@ def test_a_lessons_header_is_never_the_answer(shipped_engine: DialogueEngine) ->
     assert pick_sentences(lesson, ["跟3200比", "重量"], "跟3200比哪个重") == []
     said = pick_sentences(lesson, ["充电"], "防爆平板怎么充电")
     assert said and not any(re.match(r"\d+ 分钟", s) for s in said)
+
+
+def test_a_load_of_ports_times_watts_is_weighed_against_the_power_budget(shipped_engine: DialogueEngine) -> None:
+    budget = row(shipped_engine, "CM-SW16-PoE", "PoE 总功率")
+    assert budget.startswith("240")
+    _, over = ask(shipped_engine, "poe交换机16口那个", "那12个口全插满25w的 总功率够不够")
+    assert over.text.startswith("不够") and "12 × 25 W = 300 W" in over.text  # "25w": watts, not 25万
+    (under,) = ask(shipped_engine, "那个带poe的交换机 8个口每个接15w的摄像头 带得动吗")
+    assert "够用，8 × 15 W = 120 W" in under.text

@@ -42,6 +42,11 @@ _FAULT_FLOOR = 0.66
 # The share of the grounding floor a passage needs when it is the first hit of both retrievers
 # (answer dev split, 2026-12-06: 0.66 answered two more items and broke none; 0.5 broke one).
 _AGREED_FLOOR = 0.66
+# An FAQ entry is asked in other words when the sentence encoder puts it first at this cosine or
+# more, this much ahead of the next (answer dev split, 2026-12-06: 0.65-0.75 with a margin of 0.1
+# answered one more item and broke none; a margin of 0.05 broke one).
+_LIKE_COSINE = 0.7
+_LIKE_MARGIN = 0.1
 _NOT_AN_ANSWER = re.compile(r"^(?:标签|兼容配件|练习)：|^\d+ 分钟\S{2}（\d+%）课。?$")  # + a lesson's header
 # A sentence that carries the answer on ("需要更低价格的项目，必须先…"): kept after the best one.
 _CONTINUES = re.compile(r"^(?:需要|如需|如果|若|否则|但|不过|超过|低于|高于|必须|另外|同时|注意)")
@@ -191,8 +196,16 @@ class KnowledgeAnswerer:
             for i, (kind, words) in has.items()
             if words and any(k == kind and other > words for k, other in has.values())
         }
+        like = _asked_like(hits)
+        if (
+            like
+            and wanted
+            and not any(g.hit.document.id == like and wanted[0].search(normalize(g.hit.document.text)) for g in scored)
+        ):
+            like = None  # "按全额累进呢 … 160万": the entry asked about has no figures to show
         scored.sort(
             key=lambda g: (
+                g.hit.document.id != like,
                 not _names(g.hit.document, products),
                 not (fault and g.hit.document.metadata.get("section") == "fault"),
                 not (wanted and any(shape.search(normalize(g.hit.document.text)) for shape in wanted[:1])),
@@ -268,6 +281,18 @@ class KnowledgeAnswerer:
             # the single characters do ("打", "折", "报").
             words = list(dict.fromkeys(t for t in tokens if _SINGLE_CJK.fullmatch(t) and t not in STOPWORDS))
         return words + terms
+
+
+def _asked_like(hits: Sequence[Hit]) -> str | None:
+    """The FAQ entry asked in other words: the sentence encoder's first hit, close to one of its
+    phrasings and clearly closer than the next ("eg2100的固件去哪下" is FAQ-FW-004's "固件在哪里
+    下"), whatever product the others name."""
+    dense = sorted((h for h in hits if h.dense_score is not None), key=lambda h: -(h.dense_score or 0.0))
+    if not dense or dense[0].document.kind != "faq" or (dense[0].dense_score or 0.0) < _LIKE_COSINE:
+        return None
+    if len(dense) > 1 and (dense[0].dense_score or 0.0) - (dense[1].dense_score or 0.0) < _LIKE_MARGIN:
+        return None
+    return dense[0].document.id
 
 
 def _matching_fault(question: str, hits: Sequence[Hit], products: Sequence[str]) -> Hit | None:

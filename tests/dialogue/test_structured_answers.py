@@ -796,3 +796,19 @@ def test_a_load_of_ports_times_watts_is_weighed_against_the_power_budget(shipped
     assert over.text.startswith("不够") and "12 × 25 W = 300 W" in over.text  # "25w": watts, not 25万
     (under,) = ask(shipped_engine, "那个带poe的交换机 8个口每个接15w的摄像头 带得动吗")
     assert "够用，8 × 15 W = 120 W" in under.text
+
+
+def test_an_faq_asked_in_other_words_is_the_encoders_clear_first_hit() -> None:
+    from assistant.content.documents import Document
+    from assistant.dialogue.knowledge import _asked_like
+    from assistant.retrieval.retriever import Hit
+
+    def hit(doc_id: str, kind: str, cosine: float | None) -> Hit:
+        doc = Document(doc_id, doc_id, kind, "t", "x")
+        return Hit(doc, 0.0, 1, 1 if cosine is not None else None, 1.0, cosine)
+
+    assert _asked_like([hit("FAQ-A", "faq", 0.79), hit("FAQ-B", "faq", 0.66)]) == "FAQ-A"
+    assert _asked_like([hit("FAQ-A", "faq", 0.79), hit("FAQ-B", "faq", 0.72)]) is None  # not clearly first
+    assert _asked_like([hit("FAQ-A", "faq", 0.6), hit("FAQ-B", "faq", 0.3)]) is None  # not close enough
+    assert _asked_like([hit("EG-2100#params", "product", 0.9), hit("FAQ-B", "faq", 0.5)]) is None  # not an FAQ
+    assert _asked_like([hit("X", "product", None), hit("FAQ-B", "faq", 0.8)]) == "FAQ-B"

@@ -208,6 +208,11 @@ class Catalog:
                 return param
         return None
 
+    def any_has(self, term: str) -> bool:
+        """Some product's table names ``term`` ("modbus"): a capability to ask a model about;
+        a word none names ("cashflow") is not one."""
+        return any(self.has(p, term) is not None for p in self.corpus.products)
+
     # -- descriptions ------------------------------------------------------------------
 
     def by_description(

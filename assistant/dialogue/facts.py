@@ -99,8 +99,15 @@ def answer_facts(
             continue
         products = [p for pid in clause.products[:MAX_PRODUCTS_PER_CLAUSE] if (p := catalog.product(pid))]
         if not products:
-            if general_capability(clause):
-                continue  # "返利能不能先让给客户": policy, a knowledge question (the engine asks it)
+            if general_capability(clause) or (
+                clause.kind == "capability"
+                and not clause.mentions
+                and clause.terms
+                and not any(catalog.any_has(t) for t in clause.terms)
+            ):
+                # "返利能不能先让给客户", "cashflow压得紧 能不能申请个月结": policy, a knowledge
+                # question (the engine asks it), not a capability to ask the model of.
+                continue
             (outcome.rivals if clause.rival else outcome.needs_product).append(clause)
             continue
         for product in products:

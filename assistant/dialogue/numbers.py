@@ -98,6 +98,7 @@ def chinese_to_int(text: str) -> int | None:
     total = 0
     section = 0  # below 10 000
     digit: int | None = None
+    last_unit = 0  # the unit character right before a trailing digit ("三千五": 千)
     for ch in text:
         if ch in _DIGITS:
             if digit is not None:  # "一二" style digit strings: treat as positional
@@ -107,6 +108,8 @@ def chinese_to_int(text: str) -> int | None:
         elif ch in _SMALL_UNITS:
             section += (1 if digit is None else digit) * _SMALL_UNITS[ch]
             digit = None
+            last_unit = _SMALL_UNITS[ch]
+            continue
         else:  # 万 / 亿
             unit = _BIG_UNITS[ch]
             section += digit or 0
@@ -116,6 +119,15 @@ def chinese_to_int(text: str) -> int | None:
                 total += section * unit
             section = 0
             digit = None
+            last_unit = unit
+            continue
+        if ch != "零" and digit is not None and digit >= 10:
+            last_unit = 0  # "一二": a digit string, no unit before its end
+        if ch == "零":
+            last_unit = 0  # "一千零五": 1005, the digit is units
+    if digit is not None and 0 < digit < 10 and last_unit >= 100 and text[-2] in "百千万亿":
+        # Said short, the last digit is the next unit down: "三千五" 3500, "一万二" 12 000, "一百二" 120.
+        return total + section + digit * (last_unit // 10)
     section += digit or 0
     return total + section
 

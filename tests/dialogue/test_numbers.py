@@ -69,3 +69,22 @@ def test_unit_after_a_space_belongs_to_the_next_phrase() -> None:
 def test_quarters(text: str, quarter: str | None) -> None:
     found = find_quarter(text.lower(), current_year=2026)
     assert (found[0] if found else None) == quarter
+
+
+@pytest.mark.parametrize(
+    ("numeral", "value"),
+    [
+        ("三千五", 3500),
+        ("一万二", 12000),
+        ("两万五", 25000),
+        ("一百二", 120),
+        ("一亿二", 120_000_000),
+        ("一千二百五", 1250),
+        ("一千零五", 1005),
+        ("两万零五", 20005),
+        ("二十五", 25),
+        ("一二三", 123),
+    ],
+)
+def test_a_numeral_said_short_ends_in_the_next_unit_down(numeral: str, value: int) -> None:
+    assert chinese_to_int(numeral) == value

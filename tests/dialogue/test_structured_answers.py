@@ -812,3 +812,8 @@ def test_an_faq_asked_in_other_words_is_the_encoders_clear_first_hit() -> None:
     assert _asked_like([hit("FAQ-A", "faq", 0.6), hit("FAQ-B", "faq", 0.3)]) is None  # not close enough
     assert _asked_like([hit("EG-2100#params", "product", 0.9), hit("FAQ-B", "faq", 0.5)]) is None  # not an FAQ
     assert _asked_like([hit("X", "product", None), hit("FAQ-B", "faq", 0.8)]) == "FAQ-B"
+
+
+def test_a_word_no_product_table_has_is_no_capability_to_ask_a_model_about(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "我们跟厂家签代理也就十个月 cashflow压得紧 能不能申请个月结")
+    assert "哪个型号" not in reply.text

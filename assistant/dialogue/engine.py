@@ -106,7 +106,8 @@ _MAY_ASK: frozenset[Intent] = frozenset(
 # A problem on site in the message or the turns before: a person asked for then is a handoff.
 _PROBLEM = re.compile(
     r"装不上|调不通|不通|连不上|搞不定|弄不好|弄不了|不行|没反应|报错|故障|坏了|掉线|离线|不亮|红灯|闪|异常|读不到|"
-    r"没数据|失败|死机|超时|不上线|上不了|配不好|配置不了|不会配|不会装|安装|调试|接线|现场"
+    r"没数据|失败|死机|超时|不上线|上不了|配不好|配置不了|不会配|不会装|安装|调试|接线|现场|断开|"
+    r"(?:一直|还是|老是?|总是?)报"
 )
 # A question whether a product can do something the table has no row for ("能加io模块扩吗").
 _CAN_DO = re.compile(
@@ -124,7 +125,9 @@ _INDIRECT = re.compile(
 # Asking for a person right now: a handoff even with no problem named.
 _DIRECT = re.compile(
     r"转人工|人工客服|帮我(?:找|转|叫|约|联系)|给我(?:找|转|叫)|马上|现在就|立刻|赶紧|急|转接|"
-    r"(?:找|叫|来|派)(?:个|一个|位|一位)(?:专家|工程师|人|技术)"
+    # ("想找个澜图的专家聊下方案": a wish for later, the expert is offered, DECISIONS 2026-12-04 #3)
+    r"(?<!想)(?:找|叫|来|派)(?:个|一个|位|一位)[\u4e00-\u9fffa-z0-9]{0,6}?(?:专家|工程师|技术)(?!证|资质|认证|差旅|费)|"
+    r"(?:找|叫|来|派)(?:个|一个|位|一位)人"
 )
 # Asking about people without wanting one now: "有没有懂传感器的专家", "以后选型想请教".
 _ABOUT_PEOPLE = re.compile(r"有没有.{0,8}(?:专家|工程师|人)|以后|改天|不急|有空|回头|下次|请教")

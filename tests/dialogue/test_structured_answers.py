@@ -817,3 +817,14 @@ def test_an_faq_asked_in_other_words_is_the_encoders_clear_first_hit() -> None:
 def test_a_word_no_product_table_has_is_no_capability_to_ask_a_model_about(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "我们跟厂家签代理也就十个月 cashflow压得紧 能不能申请个月结")
     assert "哪个型号" not in reply.text
+
+
+def test_an_expert_of_a_kind_asked_for_after_a_fault_is_a_handoff(shipped_engine: DialogueEngine) -> None:
+    _, call = ask(
+        shipped_engine,
+        "700r下面带了十几块io32 冗余环网一直报B口链路断开",
+        "线捋了两遍 B口也回到X3B了 还是报 找个控制器专家连线吧",
+    )
+    assert call.intent == "handoff_request"
+    (later,) = ask(shipped_engine, "想找个澜图的专家聊下5g专网项目方案 客户下个月招标")
+    assert later.intent != "handoff_request" and later.handoff_offered  # a wish for later: offered only

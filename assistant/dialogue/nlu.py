@@ -161,6 +161,8 @@ _NAMED_BY_TRADE = re.compile(
 _SCENE_NAME = re.compile(r"(?<=\s)(?P<name>[\u4e00-\u9fff]{3,6})(?=\s|$)")
 # After a city: a name of 2-6 characters, then the kind of site or "的" and the contact.
 _AFTER_CITY = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,6}?)(?:园区|大厦|广场|中心|医院|集团|公司|(?P<role>的))")
+_A_KIND_OF = re.compile(r"^(?:一|某|这|那|几|哪)")  # "上海一家生物药企": a kind of company, no name
+_AFTER_CITY_BARE = re.compile(r"(?P<name>[\u4e00-\u9fff]{3,6})(?=\s|$)")
 _CLAUSE_MARKS = "，,。；;：:！!？?、"
 
 
@@ -525,6 +527,16 @@ class Nlu:
                 continue
             m = _AFTER_CITY.match(norm, end)
             if m is None:
+                bare = _AFTER_CITY_BARE.match(norm, end)
+                # "白银铜城冶炼 电解车间": set off by a space, a name ending in its trade or a suffix
+                if (
+                    bare is not None
+                    and self._ends_in_trade(bare.group("name"))
+                    and not _A_KIND_OF.match(bare.group("name"))
+                ):
+                    name = bare.group("name")
+                    if not _NOT_IN_A_NAME.search(name) and self._names_a_company(name):
+                        return norm[start : bare.end("name")]
                 continue
             if m.group("role") and not _starts_with_persona(norm[m.end("name") + 1 :]):
                 continue
@@ -559,6 +571,12 @@ class Nlu:
             if self._names_a_company(m.group("name")):
                 return m.group("name")
         return None
+
+    def _ends_in_trade(self, name: str) -> bool:
+        """The word ends in an industry's word ("铜城冶炼") or a company suffix ("恒远科技")."""
+        if _LOOSE_SUFFIX.search(name):
+            return True
+        return any(e == len(name) and s >= 2 for _, s, e in find_all(name, self.lexicon.industries))
 
     def _names_a_company(self, name: str) -> bool:
         """Not only a region, an industry or a size with a suffix ("宁夏煤化工", "中型食品")."""

@@ -829,3 +829,10 @@ def test_an_expert_of_a_kind_asked_for_after_a_fault_is_a_handoff(shipped_engine
     offer = later.text  # a wish for later: the expert is offered only
     assert later.handoff_offered and "帮我找专家" in offer
     assert call.intent == "handoff_request" and call.text != offer  # the handoff itself, not the offer
+
+
+def test_a_name_set_off_after_its_city_ends_in_its_trade(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "白银铜城冶炼 电解车间设备一坏就等厂家工程师 想推AR远程协助 话术咋说")
+    assert reply.profile.customer_name == "白银铜城冶炼"
+    (kind,) = ask(shipped_engine, "上海一家生物药企 大型的 gmp要求很高")
+    assert kind.profile.customer_name is None  # a kind of company, no name

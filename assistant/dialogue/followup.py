@@ -86,7 +86,13 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
         return _rebate(analysis, state, short=short, leaning=leaning)
     if state.task == "cases" and short and _REFERS.search(text) and not analysis.products:
         return FollowUp("cases", "case_request", {"detail": "ask"})  # "他们上了多少个点 效果咋样"
-    if state.task == "training" and short and intent not in ("rebate_query", "handoff_request", "script_request"):
+    if (
+        state.task == "training"
+        and short
+        and intent not in ("rebate_query", "handoff_request", "script_request")
+        # "EG-2100 有几个串口" after lessons: a question of its own about the product
+        and not (intent == "product_params" and analysis.products)
+    ):
         return FollowUp("training", "knowledge_qa")  # "有没有师傅带着做的那种" after lessons
     if (
         state.task == "script"

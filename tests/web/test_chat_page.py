@@ -213,3 +213,26 @@ def test_first_paint_and_javascript_css_budget(web: WebServer, browser: Any) -> 
     assert {a["url"] for a in samples[-1]["assets"]} == {"/static/app.css", "/static/common.js", "/static/chat.js"}
     assert 0 < size <= ASSET_BUDGET_BYTES
     assert all(p is not None and p > 0 for p in paints)
+
+
+def test_a_recommended_lesson_opens_on_the_lessons_page(web: WebServer, page: Any) -> None:
+    sign_in(page, web)
+    page.locator("#conn[data-state=online]").wait_for()
+    assert page.locator("#link-learn").get_attribute("href") == "/learn"
+    reply = ask(page, "新来的销售 先学哪几节微课")
+    lesson = reply.locator("button.cite[data-doc^='L-']").first
+    doc_id = lesson.get_attribute("data-doc")
+    assert doc_id is not None and doc_id.startswith("L-")
+    lesson.click()
+    link = page.locator("#source-open")
+    expect(link).to_be_visible()
+    assert link.get_attribute("href") == f"/learn?lesson={doc_id}"
+    assert link.get_attribute("target") == "_blank" and "noopener" in (link.get_attribute("rel") or "")
+    page.click("#source-close")
+    # a passage that is no lesson has no such link
+    other = ask(page, "EG-2100 有几个串口").locator("button.cite").first
+    assert other.get_attribute("data-doc") == "EG-2100#params", other.get_attribute("data-doc")
+    other.click()
+    page.locator("#source-dialog[data-loaded='1']").wait_for()
+    expect(page.locator("#source-open")).to_be_hidden()
+    assert page.errors == []

@@ -57,6 +57,7 @@
       'source.loading': '正在加载原文…',
       'source.close': '关闭',
       'source.failed': '原文加载失败',
+      'source.open_lesson': '去学这节微课',
       'profile.title': '客户画像',
       'profile.edit': '编辑',
       'profile.save': '保存',
@@ -129,6 +130,7 @@
       'source.loading': 'Loading the passage…',
       'source.close': 'Close',
       'source.failed': 'Could not load the passage',
+      'source.open_lesson': 'Open this lesson',
       'profile.title': 'Customer',
       'profile.edit': 'Edit',
       'profile.save': 'Save',
@@ -464,6 +466,11 @@
     var text = $('source-text');
     text.textContent = cite.snippet || t('source.loading');
     d.dataset.doc = String(cite.doc_id || '');
+    // A recommended micro-lesson opens on the lessons page (its quiz records the completion).
+    var open = $('source-open');
+    var lesson = cite.kind === 'lesson' && /^L-\d{3}$/.test(String(cite.doc_id || ''));
+    open.hidden = !lesson;
+    if (lesson) { open.href = '/learn?lesson=' + encodeURIComponent(cite.doc_id); open.textContent = t('source.open_lesson'); }
     if (typeof d.showModal === 'function') { if (!d.open) d.showModal(); } else d.setAttribute('open', '');
     CA.api('/api/documents/' + encodeURIComponent(cite.doc_id)).then(function (res) {
       if (d.dataset.doc !== String(cite.doc_id || '')) return;

@@ -174,6 +174,71 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "渠道画像评分规则配置有误，请联系管理员。",
         "The channel-profile scoring file is invalid; tell an administrator.",
     ),
+    "lesson_not_found": ("找不到这节微课。", "No such lesson."),
+    "invalid_lesson_filter": (
+        "筛选条件不正确：请从列表中选择角色、产品线、类型、主题和周次。",
+        "Invalid filter: choose the role, product line, mode, topic and week from the lists.",
+    ),
+    "quiz_attempt_not_found": ("找不到这次测验，请重新开始测验。", "No such quiz attempt; start the quiz again."),
+    "quiz_attempt_finished": (
+        "这次测验已经提交过了，答案只计一次；如需再做，请重新开始测验。",
+        "This quiz attempt was already submitted and counts once; start the quiz again to retake it.",
+    ),
+    "quiz_attempt_expired": (
+        "这次测验已过期或题目已更新，请重新开始测验。",
+        "This quiz attempt has expired or its questions have changed; start the quiz again.",
+    ),
+    "invalid_quiz_answers": (
+        "请为每道题选择一个选项后再提交。",
+        "Choose one option for every question, then submit.",
+    ),
+    "training_data_invalid": (
+        "培训课程数据配置有误，请联系管理员。",
+        "The training data files are invalid; tell an administrator.",
+    ),
+    "practice_bad_request": (
+        "练习设置不正确，请从列表中重新选择。",
+        "Invalid practice settings; choose again from the lists.",
+    ),
+    "practice_unknown_product": (
+        "找不到这个产品，请从列表中选择要练习的产品。",
+        "Unknown product; choose one from the list.",
+    ),
+    "practice_unknown_industry": (
+        "没有这个行业，请从列表中选择或留空。",
+        "Unknown industry; choose one from the list or leave it empty.",
+    ),
+    "practice_unknown_persona": (
+        "没有这个客户角色，请从列表中选择或留空。",
+        "Unknown contact role; choose one from the list or leave it empty.",
+    ),
+    "practice_unknown_competitor": (
+        "这个产品没有这家竞品的对比资料，请从列表中选择或留空。",
+        "This product has no comparison with that competitor; choose one from the list or leave it empty.",
+    ),
+    "practice_not_found": ("找不到这次练习。", "No such practice session."),
+    "practice_turn_invalid": ("这次练习没有这一轮。", "This practice session has no such turn."),
+    "practice_turn_not_next": ("请按顺序回答客户的问题。", "Answer the customer's turns in order."),
+    "practice_turn_answered": (
+        "这一轮已经回答过了，每轮只计第一次回答。",
+        "This turn was already answered; only the first answer counts.",
+    ),
+    "practice_finished": (
+        "这次练习已经结束了，可以开始新的练习。",
+        "This practice session has ended; start a new one.",
+    ),
+    "practice_nothing_answered": (
+        "还没有回答任何一轮，无法结束练习。",
+        "Answer at least one turn before ending the practice.",
+    ),
+    "practice_scenario_changed": (
+        "产品资料已更新，这次练习无法继续，请开始新的练习。",
+        "The product data changed since this practice started; start a new one.",
+    ),
+    "practice_data_invalid": (
+        "练习数据配置有误，请联系管理员。",
+        "The practice data files are invalid; tell an administrator.",
+    ),
 }
 
 

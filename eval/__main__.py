@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chaos": ("eval.chaos", "kill -9 the service during chat turns: every acknowledged message answered once"),
     "failover": ("eval.failover", "SIGKILL one of two instances (PostgreSQL + Redis): clients resume on the other"),
     "reindex": ("eval.reindex", "FAQ edits published under load: publish to new answer, no failed turn at switches"),
+    "roleplay": ("eval.roleplay", "role-play rubric verdicts vs hand labels (agreement), scoring latency"),
 }
 
 

@@ -38,4 +38,10 @@ def feature_routers() -> list[APIRouter]:
     from assistant.api.routes_ops_dashboard import router as ops_dashboard_router
 
     routers.append(ops_dashboard_router)
+    from assistant.api.routes_training import router as training_router
+
+    routers.append(training_router)
+    from assistant.api.routes_practice import router as practice_router
+
+    routers.append(practice_router)
     return routers

@@ -9,6 +9,8 @@ Pages (all from ``web/``, no build step):
                             ``Content-Security-Policy: frame-ancestors <the portal's origins>``
 * ``GET /dashboard``        the partner dashboard
 * ``GET /content``          the knowledge-base editor (content admins; ``/api/content/...``)
+* ``GET /learn``            micro-lessons: catalogue, lesson, quiz, progress (``/api/training/...``)
+* ``GET /practice``         role-play practice: a customer to answer, scores, summary, history
 * ``GET /widget.js``        the loader a partner portal pastes (``docs/embedding.md``)
 * ``GET /static/{name}``    scripts and styles (flat directory ``web/static``)
 * ``GET /demo/portal``      a demo partner portal that embeds the widget (demo mode only)
@@ -169,6 +171,18 @@ def chat_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
 def dashboard_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     return _page(request, runtime, "dashboard.html")
+
+
+@router.get("/learn", response_class=HTMLResponse, include_in_schema=False)
+def learn_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """Micro-lessons: catalogue, lesson, quiz and progress (``/api/training/...``)."""
+    return _page(request, runtime, "learn.html")
+
+
+@router.get("/practice", response_class=HTMLResponse, include_in_schema=False)
+def practice_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """Role-play practice: start, answer turn by turn, summary, own history (``/api/training/practice``)."""
+    return _page(request, runtime, "practice.html")
 
 
 @router.get("/content", response_class=HTMLResponse, include_in_schema=False)

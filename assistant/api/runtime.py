@@ -42,6 +42,7 @@ from assistant.settings import PROJECT_ROOT, Settings
 from assistant.startup import UnsafeStartError, demo_leftovers
 from assistant.storage.db import Database, migrate
 from assistant.storage.models import User
+from assistant.training.practice_kit import PracticeKitLoader
 from assistant.users import seed_demo_users
 from assistant.ws_tickets import SocketTickets
 
@@ -111,6 +112,10 @@ class Runtime:
         self._embedder: Embedder | None = None
         self.metrics = Metrics()
         self.throttle = Throttle(settings, on_refusal=self.metrics.refused)
+        # The role-play of the practice sessions, built once on first use (assistant/training/practice_kit.py).
+        self.practice = PracticeKitLoader(
+            corpus_dir=settings.corpus_dir, fallback_dir=PROJECT_ROOT / "corpus", max_chars=settings.max_message_chars
+        )
 
     # -- lifecycle ------------------------------------------------------------------
 

@@ -17,6 +17,8 @@
       'nav.chat': '对话',
       'nav.dashboard': '看板',
       'nav.content': '知识库',
+      'nav.learn': '微课',
+      'nav.practice': '练习',
       'nav.signout': '退出',
       'net.error': '网络异常，请稍后再试。'
     },
@@ -31,6 +33,8 @@
       'nav.chat': 'Chat',
       'nav.dashboard': 'Dashboard',
       'nav.content': 'Knowledge base',
+      'nav.learn': 'Lessons',
+      'nav.practice': 'Practice',
       'nav.signout': 'Sign out',
       'net.error': 'Network problem; please try again.'
     }

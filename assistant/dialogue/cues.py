@@ -46,6 +46,7 @@ class _CuesFile(BaseModel):
     not_a_company_stem: Words = Field(default_factory=list)
     not_in_a_bare_name: Words = Field(default_factory=list)
     person_as_modifier: Words = Field(default_factory=list)
+    practice_words: Words = Field(default_factory=list)
 
 
 def load_cues(path: Path = CUES_PATH) -> _CuesFile:
@@ -66,6 +67,7 @@ def load_cues(path: Path = CUES_PATH) -> _CuesFile:
         data.not_a_company_stem,
         data.not_in_a_bare_name,
         data.person_as_modifier,
+        data.practice_words,
         *data.cues.values(),
         *(ws for table in _tables(data) for ws in table.values()),
     ]
@@ -108,6 +110,9 @@ COMPANY_SUFFIXES: tuple[str, ...] = tuple(_DATA.company_suffixes)
 NOT_A_COMPANY_STEM: tuple[str, ...] = tuple(_DATA.not_a_company_stem)
 # Words of the scene, not of a name, in a bare word set off by spaces ("防爆区域", "设备科长").
 NOT_IN_A_BARE_NAME: tuple[str, ...] = tuple(_DATA.not_in_a_bare_name)
+# Asking to practise a talk with a customer the assistant plays ("练习一下：跟化工厂设备部长谈 EG-3200");
+# not a classifier feature: the engine hands it to the practice page.
+PRACTICE_WORDS: tuple[str, ...] = tuple(_DATA.practice_words)
 # A title right before one of these modifies it ("工程师证书"): no person is asked for.
 PERSON_AS_MODIFIER: tuple[str, ...] = tuple(_DATA.person_as_modifier)
 _NOT_A_PERSON = (

@@ -42,6 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from assistant.content.documents import case_document
 from assistant.content.loader import Corpus
@@ -51,7 +52,7 @@ from assistant.dialogue.attributes import Attribute, AttributeLexicon, load_attr
 from assistant.dialogue.catalog import Catalog
 from assistant.dialogue.compare import find_matchups, say_matchups
 from assistant.dialogue.compose import Composer
-from assistant.dialogue.cues import ASK_PERSON, CAN_GET, PROCESS_QUESTION, RULE_QUESTION, STUCK
+from assistant.dialogue.cues import ASK_PERSON, CAN_GET, PRACTICE_WORDS, PROCESS_QUESTION, RULE_QUESTION, STUCK
 from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context, say_differences
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
@@ -75,6 +76,7 @@ from assistant.dialogue.types import (
     Intent,
     ParamRow,
     ParamTableCard,
+    PracticeCard,
     ProfilePatch,
     Reply,
     ScriptCard,
@@ -123,6 +125,8 @@ _INDIRECT = re.compile(
     r"搞不定|没辙|弄不好|弄不了|实在不行|救救|求助"
 )
 # Asking for a person right now: a handoff even with no problem named.
+# Asking for a course, not for a role-play: "有没有能先练练手的微课", "想让新人练练 有啥培训".
+_COURSE_ASK = re.compile(r"课|学什么|学啥|先学|该学|要学|学习|培训")
 _DIRECT = re.compile(
     r"转人工|人工客服|帮我(?:找|转|叫|约|联系)|给我(?:找|转|叫)|马上|现在就|立刻|赶紧|急|转接|"
     # ("想找个澜图的专家聊下方案": a wish for later, the expert is offered, DECISIONS 2026-12-04 #3)
@@ -271,6 +275,14 @@ class DialogueEngine:
         faults = self.attributes.fault_cues
         if _person_for_problem(norm, history, faults) and intent != "handoff_request" and not _asks_for_script(norm):
             intent = "handoff_request"
+        elif (
+            any(w in squash(norm) for w in PRACTICE_WORDS)
+            and intent != "handoff_request"
+            # "有没有能先练练手的微课": a course, the academy's
+            and not _COURSE_ASK.search(norm)
+        ):
+            # "练习一下：跟化工厂设备部长谈 EG-3200": a role-play on the practice page
+            kind, intent = "practice", "knowledge_qa"
         elif (ask := ops_ask(norm)) is not None and not analysis.products and intent != "handoff_request":
             # "我这周有什么任务", "有哪些风险预警": the caller's own channel figures, answered by the
             # operations skill of the serving process like a rebate question.
@@ -404,6 +416,8 @@ class DialogueEngine:
             reply = self._training(turn)
         elif turn.task == "ops":
             reply = self._ops(turn)
+        elif turn.task == "practice":
+            reply = self._practice(turn)
         elif turn.task in ("params", "knowledge") and turn.changes:
             reply = self._ask(turn)
         elif turn.task is None and turn.intent == "profile_update" and self._fills_roi(turn):
@@ -891,6 +905,33 @@ class DialogueEngine:
             suggestions=self._suggest(turn),
             state=task("training"),
         )
+
+    def _practice(self, turn: TurnPlan) -> Reply:
+        """A role-play practice: the practice page plays the customer and scores each answer
+        (assistant/training); the chat hands over what it knows: product, contact, industry."""
+        a = turn.analysis
+        lang = turn.caller.language
+        product = self.catalog.product(a.products[0] if a.products else (turn.profile.product_model or ""))
+        persona = turn.profile.persona or ""
+        industry = turn.profile.industry or ""
+        query = {
+            k: v
+            for k, v in (("product", product.id if product else ""), ("persona", persona), ("industry", industry))
+            if v
+        }
+        card = PracticeCard(
+            product_id=product.id if product else "",
+            product_name=product.name if product else "",
+            persona=persona,
+            industry=industry,
+            href="/practice" + (f"?{urlencode(query)}" if query else ""),
+        )
+        if product is None:
+            said = text(lang, "practice_pick")
+        else:
+            who = label(lang, "persona", persona) if persona else text(lang, "practice_customer")
+            said = text(lang, "practice_intro", product=product.id, who=who)
+        return self._reply(turn, text=said, cards=(card,), state=task("practice"))
 
     def _offer_expert(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-TaskKind = Literal["params", "compare", "knowledge", "cases", "script", "rebate", "roi", "training", "ops"]
+TaskKind = Literal["params", "compare", "knowledge", "cases", "script", "rebate", "roi", "training", "ops", "practice"]
 TASK_KINDS: frozenset[str] = frozenset(get_args(TaskKind))
 _MAX_PARAM_CHARS = 200
 

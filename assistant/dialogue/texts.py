@@ -142,6 +142,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "roi_assumption_any": "各产品线项目复盘的停机减少在 {low}%～{high}% 之间，这里按中位数 {reduction}% 估算；告诉我产品线或客户自己的数据可以算得更准",
         # training (dialogue/academy.py)
         "lessons_intro": "推荐这几节微课：",
+        "practice_intro": "好的，点下面的卡片进入「练习」：AI 扮演{who}，围绕 {product} 按案例和竞品资料提问、提异议，你每答一句都会打分点评，结束时给出漏掉的要点、标准说法和下一节微课。",
+        "practice_customer": "客户",
+        "practice_pick": "好的，点下面的卡片进入「练习」，先选一个要练的产品，AI 会扮演客户跟你谈。",
         "lesson_line": "{id}《{title}》（{mode}，{minutes} 分钟）",
     },
     "en": {
@@ -260,6 +263,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "roi_assumption": "The {reduction}% downtime reduction is the median of comparable projects; use the customer's own figure if they have one",
         "roi_assumption_any": "Project reviews across our lines show {low}% to {high}% less downtime; this uses the median {reduction}%. Tell me the product line or the customer's own figure for a closer estimate",
         "lessons_intro": "Suggested micro-lessons:",
+        "practice_intro": "Sure: open the practice card below. The AI plays the {who} and talks about {product} from our cases and competitor notes; each answer is scored with feedback, and the end shows the points missed, the ideal wording and the next lesson.",
+        "practice_customer": "customer",
+        "practice_pick": "Sure: open the practice card below and pick a product to practise; the AI plays the customer.",
         "lesson_line": '{id} "{title}" ({mode}, {minutes} min)',
     },
 }

@@ -176,7 +176,19 @@ class RebateCard:
     type: Literal["rebate"] = "rebate"
 
 
-Card = ParamTableCard | ScriptCard | CaseCard | RebateCard
+@dataclass(frozen=True, slots=True)
+class PracticeCard:
+    """A role-play practice to start on the practice page, with what the chat knows of it."""
+
+    product_id: str  # "" when no product is known yet: the page asks
+    product_name: str
+    persona: str  # "" or a persona key
+    industry: str  # "" or a canonical industry
+    href: str  # "/practice?product=…&persona=…&industry=…"
+    type: Literal["practice"] = "practice"
+
+
+Card = ParamTableCard | ScriptCard | CaseCard | RebateCard | PracticeCard
 
 
 @dataclass(frozen=True, slots=True)

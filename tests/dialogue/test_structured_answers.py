@@ -836,3 +836,22 @@ def test_a_name_set_off_after_its_city_ends_in_its_trade(shipped_engine: Dialogu
     assert reply.profile.customer_name == "白银铜城冶炼"
     (kind,) = ask(shipped_engine, "上海一家生物药企 大型的 gmp要求很高")
     assert kind.profile.customer_name is None  # a kind of company, no name
+
+
+def test_asking_to_practise_hands_the_talk_to_the_practice_page(shipped_engine: DialogueEngine) -> None:
+    from assistant.dialogue.types import PracticeCard
+
+    (reply,) = ask(shipped_engine, "练习一下：跟化工厂设备部长谈 EG-3200")
+    card = next(c for c in reply.cards if isinstance(c, PracticeCard))
+    assert card.product_id == "EG-3200" and card.persona == "tech_decision_maker" and card.industry == "化工"
+    assert card.href == "/practice?product=EG-3200&persona=tech_decision_maker&industry=%E5%8C%96%E5%B7%A5"
+    (bare,) = ask(shipped_engine, "陪练一下")
+    assert next(c for c in bare.cards if isinstance(c, PracticeCard)).href == "/practice"
+
+
+def test_a_course_to_practise_with_is_a_lesson_question(shipped_engine: DialogueEngine) -> None:
+    from assistant.dialogue.types import PracticeCard
+
+    (reply,) = ask(shipped_engine, "有没有讲EC控制器的实操课 想让新人练练")
+    assert not any(isinstance(c, PracticeCard) for c in reply.cards)
+    assert any(c.startswith("L-") for c in cited(reply))

@@ -226,7 +226,7 @@ def test_a_recommended_lesson_opens_on_the_lessons_page(web: WebServer, page: An
     lesson.click()
     link = page.locator("#source-open")
     expect(link).to_be_visible()
-    assert link.get_attribute("href") == f"/learn?lesson={doc_id}"
+    assert link.get_attribute("href") == f"/learn#lesson/{doc_id}"
     assert link.get_attribute("target") == "_blank" and "noopener" in (link.get_attribute("rel") or "")
     page.click("#source-close")
     # a passage that is no lesson has no such link
@@ -235,4 +235,17 @@ def test_a_recommended_lesson_opens_on_the_lessons_page(web: WebServer, page: An
     other.click()
     page.locator("#source-dialog[data-loaded='1']").wait_for()
     expect(page.locator("#source-open")).to_be_hidden()
+    assert page.errors == []
+
+
+def test_asking_to_practise_shows_a_card_that_opens_the_practice_page(web: WebServer, page: Any) -> None:
+    sign_in(page, web)
+    page.locator("#conn[data-state=online]").wait_for()
+    reply = ask(page, "练习一下：跟化工厂设备部长谈 EG-2100")
+    card = reply.locator("section.card[data-card=practice]")
+    expect(card).to_be_visible()
+    link = card.locator("a.btn")
+    assert (link.get_attribute("href") or "").startswith("/practice?product=EG-2100")
+    assert link.get_attribute("target") == "_blank" and "noopener" in (link.get_attribute("rel") or "")
+    assert "技术决策者" in card.inner_text()
     assert page.errors == []

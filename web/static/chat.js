@@ -39,6 +39,8 @@
       'card.params': '参数表',
       'card.script': '话术',
       'card.case': '案例',
+      'card.practice': '销售演练',
+      'card.practice_go': '开始练习',
       'card.rebate': '返利对账单',
       'card.why_case': '为什么匹配这个案例',
       'card.why_script': '为什么推荐这段话术',
@@ -112,6 +114,8 @@
       'card.params': 'Specifications',
       'card.script': 'Script',
       'card.case': 'Case study',
+      'card.practice': 'Sales practice',
+      'card.practice_go': 'Start practising',
       'card.rebate': 'Rebate statement',
       'card.why_case': 'Why this case matches',
       'card.why_script': 'Why this script',
@@ -414,6 +418,13 @@
       rows.appendChild(el('tr', { class: 'total' }, el('th', { scope: 'row', text: t('card.total') }), el('td', { class: 'num', text: String(card.total || '') })));
       node.appendChild(el('table', { class: 'rebate-lines' }, rows));
       if (card.progress) node.appendChild(el('p', { class: 'progress', text: card.progress }));
+    } else if (type === 'practice') {
+      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t('card.practice') }), ' ', String(card.product_name || ''), ' ', el('small', { text: card.product_id || '' })));
+      var who = [card.persona ? label('persona', card.persona) : '', card.industry || ''].filter(Boolean);
+      if (who.length) node.appendChild(el('div', { class: 'meta', text: who.join(' · ') }));
+      // only a link to the practice page itself, whatever the payload says
+      var href = /^\/practice(\?[\w%=&.-]*)?$/.test(String(card.href || '')) ? card.href : '/practice';
+      node.appendChild(el('a', { class: 'btn', href: href, target: '_blank', rel: 'noopener', text: t('card.practice_go') }));
     } else {
       return null;
     }
@@ -470,7 +481,7 @@
     var open = $('source-open');
     var lesson = cite.kind === 'lesson' && /^L-\d{3}$/.test(String(cite.doc_id || ''));
     open.hidden = !lesson;
-    if (lesson) { open.href = '/learn?lesson=' + encodeURIComponent(cite.doc_id); open.textContent = t('source.open_lesson'); }
+    if (lesson) { open.href = '/learn#lesson/' + encodeURIComponent(cite.doc_id); open.textContent = t('source.open_lesson'); }
     if (typeof d.showModal === 'function') { if (!d.open) d.showModal(); } else d.setAttribute('open', '');
     CA.api('/api/documents/' + encodeURIComponent(cite.doc_id)).then(function (res) {
       if (d.dataset.doc !== String(cite.doc_id || '')) return;

@@ -34,7 +34,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.content.schema import LessonMode
-from assistant.rebates.errors import PartnerNotFoundError
 from assistant.rebates.network import ChannelNetwork
 from assistant.rebates.service import Actor, RebateService
 from assistant.storage.db import Database
@@ -57,13 +56,11 @@ from assistant.training.lessons_model import (
     valid_order,
 )
 from assistant.training.lessons_tables import LessonCompletionRow, QuizAttemptRow
+from assistant.training.team import Learner, find_node, learners, team_scope, walk_nodes
 
 log = logging.getLogger(__name__)
 
-TEAM_ROLES = frozenset({"manager", "admin"})  # may read the roll-up of their subtree
-LEARNER_ROLES = frozenset({"sales", "manager"})  # the people a roll-up counts
 ATTEMPT_ID = re.compile(r"^QA-[0-9a-f]{32}$")
-MAX_NODE_ID = 32
 
 Shuffle = Callable[[list[int]], None]
 
@@ -184,16 +181,10 @@ class NodeRollup:
     children: tuple[NodeRollup, ...]
 
     def find(self, node_id: str) -> NodeRollup | None:
-        if self.node_id == node_id:
-            return self
-        for child in self.children:
-            found = child.find(node_id)
-            if found is not None:
-                return found
-        return None
+        return find_node(self, node_id)
 
     def walk(self) -> tuple[NodeRollup, ...]:
-        return (self, *(n for c in self.children for n in c.walk()))
+        return walk_nodes(self)
 
 
 def _totals(
@@ -439,25 +430,11 @@ class LessonService:
     def team(self, caller: Actor, node_id: str | None = None) -> NodeRollup:
         """The roll-up of the caller's node (or of ``node_id`` below it): each node with its
         learners and everything below it summed.  Managers and admins only."""
-        if caller.role not in TEAM_ROLES:
-            raise TrainingForbiddenError(f"role {caller.role!r} may not read a team's training progress")
-        if self.rebates is None:
-            raise PartnerNotFoundError("no channel tree loaded")
-        own = self.rebates.viewer_node(caller)  # partner_not_found for an unknown or deactivated caller
-        target = own.id if node_id is None else node_id
-        if not isinstance(target, str) or len(target) > MAX_NODE_ID or not self.rebates.can_read(caller, target):
-            raise PartnerNotFoundError(f"{target!r} is not visible to {caller.partner_id!r}")
-        network = self.rebates.state.network
-        ids = [target, *(n.id for n in network.descendants(target))]
-        people: dict[str, list[tuple[str, str, str, str]]] = {}
+        scope = team_scope(self.rebates, caller, node_id, forbidden=TrainingForbiddenError)
+        ids = list(scope.node_ids)
         counts: dict[str, dict[LessonMode, tuple[int, int]]] = {}
         with self.db.read() as s:
-            for user in s.scalars(
-                select(User)
-                .where(User.partner_id.in_(ids), User.active.is_(True), User.role.in_(sorted(LEARNER_ROLES)))
-                .order_by(User.username)
-            ):
-                people.setdefault(user.partner_id, []).append((user.id, user.username, user.display_name, user.role))
+            people = learners(s, ids)
             sums = s.execute(
                 select(
                     LessonCompletionRow.user_id,
@@ -471,13 +448,13 @@ class LessonService:
             )
             for user_id, mode, done, minutes in sums:
                 counts.setdefault(user_id, {})[LessonMode(mode)] = (int(done), int(minutes or 0))
-        return self._rollup(network, target, people, counts, self.library.count_by_mode())
+        return self._rollup(scope.network, scope.root, people, counts, self.library.count_by_mode())
 
     def _rollup(
         self,
         network: ChannelNetwork,
         node_id: str,
-        people: Mapping[str, Sequence[tuple[str, str, str, str]]],
+        people: Mapping[str, Sequence[Learner]],
         counts: Mapping[str, Mapping[LessonMode, tuple[int, int]]],
         catalogue: Mapping[LessonMode, int],
     ) -> NodeRollup:
@@ -485,15 +462,15 @@ class LessonService:
         children = tuple(self._rollup(network, c.id, people, counts, catalogue) for c in network.children(node_id))
         members = tuple(
             PersonProgress(
-                user_id=user_id,
-                username=username,
-                display_name=display_name,
-                role=role,
-                completed=sum(done for done, _ in counts.get(user_id, {}).values()),
-                minutes=sum(minutes for _, minutes in counts.get(user_id, {}).values()),
-                by_mode=_totals(counts.get(user_id, {}), catalogue),
+                user_id=p.user_id,
+                username=p.username,
+                display_name=p.display_name,
+                role=p.role,
+                completed=sum(done for done, _ in counts.get(p.user_id, {}).values()),
+                minutes=sum(minutes for _, minutes in counts.get(p.user_id, {}).values()),
+                by_mode=_totals(counts.get(p.user_id, {}), catalogue),
             )
-            for user_id, username, display_name, role in people.get(node_id, ())
+            for p in people.get(node_id, ())
         )
         summed: dict[LessonMode, tuple[int, int]] = {}
         for parts in (*(m.by_mode for m in members), *(c.by_mode for c in children)):

@@ -44,7 +44,6 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from assistant.rebates.errors import PartnerNotFoundError
 from assistant.rebates.network import ChannelNetwork
 from assistant.rebates.service import Actor, RebateService
 from assistant.storage.db import Database
@@ -77,14 +76,12 @@ from assistant.training.roleplay import (
     TurnScore,
 )
 from assistant.training.roleplay_data import DIMENSIONS, Dimension
+from assistant.training.team import Learner, find_node, learners, team_scope, walk_nodes
 
 log = logging.getLogger(__name__)
 
-TEAM_ROLES = frozenset({"manager", "admin"})  # may read the roll-up of their subtree
-LEARNER_ROLES = frozenset({"sales", "manager"})  # the people a roll-up counts
 SESSION_ID = re.compile(r"^PS-[0-9a-f]{32}$")
 MAX_FIELD = 64  # a request value longer than this is no value of the corpus
-MAX_NODE_ID = 32
 MAX_HISTORY = 100
 SEED_LIMIT = 2**31  # seeds are 0 .. 2^31 - 1 (an INTEGER column on both databases)
 OPEN, FINISHED = "open", "finished"
@@ -265,16 +262,10 @@ class PracticeNode:
     children: tuple[PracticeNode, ...]
 
     def find(self, node_id: str) -> PracticeNode | None:
-        if self.node_id == node_id:
-            return self
-        for child in self.children:
-            found = child.find(node_id)
-            if found is not None:
-                return found
-        return None
+        return find_node(self, node_id)
 
     def walk(self) -> tuple[PracticeNode, ...]:
-        return (self, *(n for c in self.children for n in c.walk()))
+        return walk_nodes(self)
 
 
 @dataclass(slots=True)
@@ -613,25 +604,11 @@ class PracticeService:
     def team(self, caller: Actor, node_id: str | None = None) -> PracticeNode:
         """The roll-up of the caller's node (or of ``node_id`` below it): each node with its
         learners' practice and everything below it summed.  Managers and admins only."""
-        if caller.role not in TEAM_ROLES:
-            raise PracticeForbiddenError(f"role {caller.role!r} may not read a team's practice")
-        if self.rebates is None:
-            raise PartnerNotFoundError("no channel tree loaded")
-        own = self.rebates.viewer_node(caller)  # partner_not_found for an unknown or deactivated caller
-        target = own.id if node_id is None else node_id
-        if not isinstance(target, str) or len(target) > MAX_NODE_ID or not self.rebates.can_read(caller, target):
-            raise PartnerNotFoundError(f"{target!r} is not visible to {caller.partner_id!r}")
+        scope = team_scope(self.rebates, caller, node_id, forbidden=PracticeForbiddenError)
         kit = self.kit
-        network = self.rebates.state.network
-        ids = [target, *(n.id for n in network.descendants(target))]
-        people: dict[str, list[tuple[str, str, str, str]]] = {}
+        ids = list(scope.node_ids)
         with self.db.read() as s:
-            for user in s.scalars(
-                select(User)
-                .where(User.partner_id.in_(ids), User.active.is_(True), User.role.in_(sorted(LEARNER_ROLES)))
-                .order_by(User.username)
-            ):
-                people.setdefault(user.partner_id, []).append((user.id, user.username, user.display_name, user.role))
+            people = learners(s, ids)
             in_scope = select(User.id).where(User.partner_id.in_(ids))
             sums = self._sums(s.execute(self._sums_query().where(PracticeSessionRow.user_id.in_(in_scope))).all())
             answered = s.execute(
@@ -642,7 +619,7 @@ class PracticeService:
             ).all()
         for user_id, n in answered:
             sums.setdefault(str(user_id), _Sums()).answers = int(n)
-        return self._rollup(kit, network, target, people, sums)[0]
+        return self._rollup(kit, scope.network, scope.root, people, sums)[0]
 
     @staticmethod
     def _sums_query() -> Select[Any]:
@@ -685,7 +662,7 @@ class PracticeService:
         kit: PracticeKit,
         network: ChannelNetwork,
         node_id: str,
-        people: Mapping[str, Sequence[tuple[str, str, str, str]]],
+        people: Mapping[str, Sequence[Learner]],
         sums: Mapping[str, _Sums],
     ) -> tuple[PracticeNode, _Sums]:
         """The node's roll-up, and its sums for its parent to add (means are not added)."""
@@ -694,15 +671,15 @@ class PracticeService:
         children = tuple(child for child, _ in below)
         total = _Sums()
         members = []
-        for user_id, username, display_name, role in people.get(node_id, ()):
-            own = sums.get(user_id, _Sums())
+        for p in people.get(node_id, ()):
+            own = sums.get(p.user_id, _Sums())
             total.add(own)
             members.append(
                 PersonPractice(
-                    user_id=user_id,
-                    username=username,
-                    display_name=display_name,
-                    role=role,
+                    user_id=p.user_id,
+                    username=p.username,
+                    display_name=p.display_name,
+                    role=p.role,
                     stats=own.stats(kit.dimension_label),
                 )
             )

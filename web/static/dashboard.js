@@ -2,16 +2,16 @@
  * progress, ranking, rebate history and the staff's ratings of assistant answers; then the
  * channel operations of the user's node (issue 14): risk alerts, sales against target,
  * inventory and days of inventory, customer satisfaction and complaints, tasks, and the
- * capability radar.
+ * capability radar; and, for managers and admins, the training of their team (issue 15).
  *
  * Reads GET /api/me, /api/partners, /api/rebates/statement, /api/rebates/history,
- * /api/rebates/ranking, /api/feedback/recent, /api/ops/dashboard, /api/alerts and
- * /api/ops/profiles/{partner} with the signed-in user's token only: what may be seen is
- * decided by the server.  Live: one socket to /ws/alerts (managers and admins) brings
- * "alert" events (inserted into the list) and "dashboard" events naming the panels to
- * fetch again; nothing polls.  Rebate charts are inline SVG built here, operations charts
- * Chart.js (vendored, /static/vendor/chart.umd.min.js); all text from the server is set
- * as text. */
+ * /api/rebates/ranking, /api/feedback/recent, /api/ops/dashboard, /api/alerts,
+ * /api/ops/profiles/{partner}, /api/training/progress/team and /api/training/practice/team
+ * with the signed-in user's token only: what may be seen is decided by the server.  Live:
+ * one socket to /ws/alerts (managers and admins) brings "alert" events (inserted into the
+ * list) and "dashboard" events naming the panels to fetch again; nothing polls.  Rebate
+ * charts are inline SVG built here, operations charts Chart.js (vendored,
+ * /static/vendor/chart.umd.min.js); all text from the server is set as text. */
 (function () {
   'use strict';
   var CA = window.CA, el = CA.el, t = CA.t;
@@ -841,6 +841,272 @@
     connectLive();
   }
 
+  /* ------------------------------------------------------------------ training (issue 15)
+   * Managers and admins: the micro-lessons (GET /api/training/progress/team) and the practice
+   * sessions (GET /api/training/practice/team) of the caller's node, or of a node below it
+   * picked from the table: learners, lessons completed, minutes against the 70/20/10 split
+   * (on-the-job practice / mentoring / theory), practice sessions and the mean score per
+   * dimension, and one row per child node (members for a partner).  Salespeople get 403
+   * from both routes: for them nothing is asked and the section stays hidden. */
+
+  CA.addStrings({
+    zh: {
+      'train.title': '培训',
+      'train.panel': '团队学习与对练',
+      'train.to_learn': '微课学习',
+      'train.to_practice': '销售练习',
+      'train.unavailable': '培训数据暂不可用，稍后再来看看。',
+      'train.practice_unavailable': '对练数据暂不可用。',
+      'train.cumulative': '累计（不分季度）',
+      'train.people': '学员',
+      'train.completed': '完成微课',
+      'train.minutes': '学习时长',
+      'train.sessions': '对练次数',
+      'train.overall': '对练平均分',
+      'train.u_people': '人',
+      'train.u_lessons': '节',
+      'train.u_minutes': '分钟',
+      'train.u_sessions': '次',
+      'train.split': '学习时长结构 · 目标 70/20/10',
+      'train.actual': '实际',
+      'train.target': '目标',
+      'train.share': '{min} 分钟 · {p}',
+      'train.no_minutes': '还没有完成的微课。',
+      'train.practice': '对练各维度平均分',
+      'train.practice_sub': '已完成 {s} 次 · 回答 {a} 条',
+      'train.no_practice': '还没有完成的对练。',
+      'train.children': '下级节点',
+      'train.members': '成员',
+      'train.name': '名称',
+      'train.modes': '实践/辅导/理论（分钟）',
+      'train.minutes_col': '时长（分钟）',
+      'train.role': '角色',
+      'train.back': '← 返回 {name}',
+      'train.empty_rows': '下面还没有学员。',
+      'train.mode.practice': '在岗实践', 'train.mode.mentoring': '导师辅导', 'train.mode.theory': '理论微课',
+      'train.dim.coverage': '要点覆盖', 'train.dim.values': '参数准确', 'train.dim.objection': '异议处理', 'train.dim.accuracy': '无错误无编造',
+      'train.level.national': '全国', 'train.level.regional': '大区', 'train.level.alliance': '联盟', 'train.level.partner': '伙伴',
+      'train.role.sales': '销售', 'train.role.manager': '经理'
+    },
+    en: {
+      'train.title': 'Training',
+      'train.panel': 'Team lessons and practice',
+      'train.to_learn': 'Micro-lessons',
+      'train.to_practice': 'Sales practice',
+      'train.unavailable': 'Training data is not available yet; please check back later.',
+      'train.practice_unavailable': 'Practice data is not available.',
+      'train.cumulative': 'All time (not by quarter)',
+      'train.people': 'Learners',
+      'train.completed': 'Lessons completed',
+      'train.minutes': 'Learning time',
+      'train.sessions': 'Practice sessions',
+      'train.overall': 'Practice mean score',
+      'train.u_people': '',
+      'train.u_lessons': '',
+      'train.u_minutes': 'min',
+      'train.u_sessions': '',
+      'train.split': 'Learning time split · target 70/20/10',
+      'train.actual': 'Actual',
+      'train.target': 'Target',
+      'train.share': '{min} min · {p}',
+      'train.no_minutes': 'No lessons completed yet.',
+      'train.practice': 'Practice: mean score per dimension',
+      'train.practice_sub': '{s} sessions finished · {a} answers',
+      'train.no_practice': 'No practice sessions finished yet.',
+      'train.children': 'Nodes below',
+      'train.members': 'Members',
+      'train.name': 'Name',
+      'train.modes': 'Practice/mentoring/theory (min)',
+      'train.minutes_col': 'Time (min)',
+      'train.role': 'Role',
+      'train.back': '← Back to {name}',
+      'train.empty_rows': 'No learners below yet.',
+      'train.mode.practice': 'On-the-job practice', 'train.mode.mentoring': 'Mentoring', 'train.mode.theory': 'Theory lessons',
+      'train.dim.coverage': 'Key points', 'train.dim.values': 'Figures', 'train.dim.objection': 'Objections', 'train.dim.accuracy': 'Nothing wrong',
+      'train.level.national': 'National', 'train.level.regional': 'Region', 'train.level.alliance': 'Alliance', 'train.level.partner': 'Partner',
+      'train.role.sales': 'Sales', 'train.role.manager': 'Manager'
+    }
+  });
+
+  var MODES = [['practice', 70], ['mentoring', 20], ['theory', 10]];  // the 70/20/10 rule, in the API's order
+  var train = { seq: 0, trail: [], rootName: '' };  // trail: the nodes drilled into below the caller's own, {id, name}
+
+  function withTraining() { return !!(st.me && (st.me.role === 'manager' || st.me.role === 'admin')); }
+  /* The server's labels are Chinese; English ones from here (the server's if a key is new). */
+  function label(prefix, key, serverLabel) {
+    if (CA.lang !== 'en' && serverLabel) return serverLabel;
+    var s = tr(prefix, key);
+    return s === String(key) && serverLabel ? serverLabel : s;
+  }
+  function score100(v) { var n = v === null || v === undefined ? null : num(v); return n === null ? null : Math.round(n * 100); }  // null: nothing scored
+  function scoreText(v) { var n = score100(v); return n === null ? '—' : String(n); }
+  function modeOf(node, mode) {
+    return (Array.isArray(node && node.by_mode) ? node.by_mode : []).filter(function (m) { return m.mode === mode; })[0] || { mode: mode, completed: 0, minutes: 0 };
+  }
+  function dimOf(stats, key) {
+    return (Array.isArray(stats && stats.dimensions) ? stats.dimensions : []).filter(function (d) { return d.key === key; })[0] || null;
+  }
+
+  function loadTraining() {
+    var box = $('training');
+    if (!withTraining()) { box.hidden = true; return; }  // salespeople: not asked at all (the API says 403)
+    box.hidden = false;
+    var seq = ++train.seq;
+    var here = train.trail.length ? train.trail[train.trail.length - 1].id : null;
+    var q = params({ node: here });
+    setState('panel-training', 'loading', t('dash.loading'));
+    Promise.all([CA.api('/api/training/progress/team' + q), CA.api('/api/training/practice/team' + q)]).then(function (both) {
+      if (seq !== train.seq) return;
+      var lessons = both[0], practice = both[1];
+      if (lessons.status === 403) { box.hidden = true; return; }  // a role the server does not let read a team
+      if (lessons.status === 404 && here) { train.trail = []; loadTraining(); return; }  // that node is gone: back to the own one
+      if (!lessons.ok || !lessons.data || !lessons.data.tree) {
+        if (lessons.status === 404) setState('panel-training', 'unavailable', t('train.unavailable'));  // no channel tree loaded
+        else failure('panel-training', lessons, 'train.unavailable');
+        return;
+      }
+      renderTraining(lessons.data, practice.ok && practice.data && practice.data.tree ? practice.data.tree : null, practice);
+    });
+  }
+
+  function figure(field, key, value, unit) {
+    return el('div', { class: 'fig' },
+      el('span', { class: 'k', text: t(key) }),
+      el('span', { class: 'v' }, el('span', { 'data-field': field, text: value }), unit ? el('span', { class: 'u', text: ' ' + unit }) : null));
+  }
+
+  /* Minutes by mode as one stacked bar, the 70/20/10 target as another, and a legend. */
+  function splitBlock(node) {
+    var total = num(node.minutes) || 0;
+    var actual = el('div', { class: 'split-bar', role: 'img', 'data-bar': 'actual' });
+    var target = el('div', { class: 'split-bar target', role: 'img', 'data-bar': 'target' });
+    var legend = el('ul', { class: 'split-legend' });
+    var parts = [];
+    MODES.forEach(function (pair) {
+      var m = modeOf(node, pair[0]), minutes = num(m.minutes) || 0;
+      var share = total > 0 ? minutes / total : 0;
+      var name = label('train.mode', pair[0], m.label);
+      if (share > 0) {
+        var seg = el('span', { class: 'seg mode-' + pair[0], 'data-mode': pair[0], title: name + ' ' + pct(share) });
+        seg.style.width = (share * 100).toFixed(2) + '%';  // CSSOM, which the page's CSP allows
+        actual.appendChild(seg);
+      }
+      var goal = el('span', { class: 'seg mode-' + pair[0], 'data-mode': pair[0], text: pair[1] + '%' });
+      goal.style.width = pair[1] + '%';
+      target.appendChild(goal);
+      parts.push(name + ' ' + pct(share));
+      legend.appendChild(el('li', { 'data-mode': pair[0] },
+        el('span', { class: 'sw mode-' + pair[0] }),
+        el('span', { class: 'name', text: name }),
+        el('span', { class: 'num', 'data-field': 'mode-minutes', text: t('train.share', { min: int(minutes), p: total > 0 ? pct(share) : '—' }) }),
+        el('span', { class: 'goal', text: t('train.target') + ' ' + pair[1] + '%' })));
+    });
+    actual.setAttribute('aria-label', t('train.actual') + ': ' + parts.join(', '));
+    target.setAttribute('aria-label', t('train.target') + ': 70/20/10');
+    return el('div', { class: 'train-block', 'data-block': 'split' },
+      el('h4', { text: t('train.split') }),
+      el('div', { class: 'split-row' }, el('span', { class: 'k', text: t('train.actual') }), actual),
+      el('div', { class: 'split-row' }, el('span', { class: 'k', text: t('train.target') }), target),
+      total > 0 ? null : el('div', { class: 'state', text: t('train.no_minutes') }),
+      legend);
+  }
+
+  function practiceBlock(pnode, res) {
+    var head = el('h4', { text: t('train.practice') });
+    if (!pnode) {
+      var missing = !res || res.status === 0 || res.status === 404 || res.status === 501 || res.status === 503;
+      return el('div', { class: 'train-block', 'data-block': 'practice' }, head,
+        el('div', { class: 'state ' + (missing ? 'unavailable' : 'error'), text: missing ? t('train.practice_unavailable') : CA.errorText(res) }));
+    }
+    var s = pnode.stats || {};
+    var dims = el('ul', { class: 'dim-bars' });
+    (Array.isArray(s.dimensions) ? s.dimensions : []).forEach(function (d) {
+      var v = score100(d.score);
+      dims.appendChild(el('li', { 'data-dimension': d.key },
+        el('span', { class: 'name', text: label('train.dim', d.key, d.label) }),
+        el('progress', { max: '100', value: String(v === null ? 0 : v), 'aria-label': label('train.dim', d.key, d.label) }),
+        el('span', { class: 'num', 'data-field': 'score', text: scoreText(d.score) })));
+    });
+    return el('div', { class: 'train-block', 'data-block': 'practice' }, head,
+      el('div', { class: 'sub', 'data-field': 'practice-counts', text: t('train.practice_sub', { s: int(s.sessions || 0), a: int(s.answers || 0) }) }),
+      num(s.sessions) ? null : el('div', { class: 'state', text: t('train.no_practice') }),
+      dims);
+  }
+
+  /* One row per child node (a button drills into it), then the node's own members. */
+  function rowsTable(node, pnode) {
+    var pkids = {}, pmembers = {};
+    ((pnode && pnode.children) || []).forEach(function (c) { pkids[c.node_id] = c; });
+    ((pnode && pnode.members) || []).forEach(function (m) { pmembers[m.user_id] = m; });
+    var dimKeys = (pnode && pnode.stats && Array.isArray(pnode.stats.dimensions)) ? pnode.stats.dimensions : [];
+    var children = Array.isArray(node.children) ? node.children : [];
+    var members = Array.isArray(node.members) ? node.members : [];
+    var heads = [t('train.name'), children.length ? t('train.people') : t('train.role'), t('train.completed'), t('train.minutes_col'), t('train.modes'), t('train.sessions'), t('train.overall')]
+      .concat(dimKeys.map(function (d) { return label('train.dim', d.key, d.label); }));
+    var thead = el('thead', null, el('tr', null, heads.map(function (h) { return el('th', { scope: 'col', text: h }); })));
+    var tbody = el('tbody');
+    function cells(name, second, lessonsOf, stats) {
+      var modes = MODES.map(function (pair) { return int(modeOf(lessonsOf, pair[0]).minutes || 0); }).join(' / ');
+      var out = [
+        name,
+        el('td', { 'data-label': heads[1], 'data-field': children.length ? 'people' : 'role', text: second }),
+        el('td', { class: 'num', 'data-label': heads[2], 'data-field': 'completed', text: int(lessonsOf.completed || 0) }),
+        el('td', { class: 'num', 'data-label': heads[3], 'data-field': 'minutes', text: int(lessonsOf.minutes || 0) }),
+        el('td', { class: 'num', 'data-label': heads[4], 'data-field': 'modes', text: modes }),
+        el('td', { class: 'num', 'data-label': heads[5], 'data-field': 'sessions', text: stats ? int(stats.sessions || 0) : '—' }),
+        el('td', { class: 'num', 'data-label': heads[6], 'data-field': 'overall', text: stats ? scoreText(stats.overall) : '—' })
+      ];
+      dimKeys.forEach(function (d, i) {
+        var mine = dimOf(stats, d.key);
+        out.push(el('td', { class: 'num', 'data-label': heads[7 + i], 'data-dimension': d.key, text: mine ? scoreText(mine.score) : '—' }));
+      });
+      return out;
+    }
+    children.forEach(function (c) {
+      var name = c.name || c.node_id;
+      var drill = el('button', { type: 'button', class: 'linkish', 'data-action': 'drill', text: name,
+        onclick: function () { train.trail.push({ id: c.node_id, name: name }); loadTraining(); } });
+      var nameCell = el('td', { class: 'name' }, drill, el('span', { class: 'lvl-tag', text: tr('train.level', c.level) }));
+      tbody.appendChild(el('tr', { 'data-node': c.node_id, class: c.active === false ? 'inactive' : null },
+        cells(nameCell, int(c.people || 0), c, (pkids[c.node_id] || {}).stats || null)));
+    });
+    members.forEach(function (m) {
+      var nameCell = el('td', { class: 'name' }, el('span', { text: m.display_name || m.username }), el('span', { class: 'lvl-tag', text: m.username }));
+      tbody.appendChild(el('tr', { 'data-user': m.username, class: 'member' },
+        cells(nameCell, tr('train.role', m.role), m, (pmembers[m.user_id] || {}).stats || null)));
+    });
+    if (!tbody.children.length) return el('div', { class: 'state', text: t('train.empty_rows') });
+    return el('table', { class: 'train-table', 'data-rows': children.length ? 'children' : 'members' }, thead, tbody);
+  }
+
+  function renderTraining(data, pnode, practiceRes) {
+    var node = data.tree, stats = (pnode && pnode.stats) || null;
+    if (!train.trail.length) train.rootName = node.name || node.node_id;
+    var back = null;
+    if (train.trail.length) {
+      var up = train.trail.length > 1 ? train.trail[train.trail.length - 2].name : train.rootName;
+      back = el('button', { type: 'button', class: 'btn small ghost', 'data-action': 'back', text: t('train.back', { name: up }),
+        onclick: function () { train.trail.pop(); loadTraining(); } });
+    }
+    var figs = el('div', { class: 'train-figs' },
+      figure('people', 'train.people', int(node.people || 0), t('train.u_people')),
+      figure('completed', 'train.completed', int(node.completed || 0), t('train.u_lessons')),
+      figure('minutes', 'train.minutes', int(node.minutes || 0), t('train.u_minutes')),
+      figure('sessions', 'train.sessions', stats ? int(stats.sessions || 0) : '—', stats ? t('train.u_sessions') : ''),
+      figure('overall', 'train.overall', stats ? scoreText(stats.overall) : '—', ''));
+    var rowsTitle = (node.children || []).length ? t('train.children') : t('train.members');
+    show('panel-training', [
+      el('div', { class: 'train-head' },
+        el('div', { class: 'sub', 'data-field': 'node', 'data-node': node.node_id, text: [node.name || node.node_id, tr('train.level', node.level), t('train.cumulative')].join(' · ') }),
+        back),
+      figs,
+      el('div', { class: 'train-cols' }, splitBlock(node), practiceBlock(pnode, practiceRes)),
+      el('h4', { class: 'rows-title', text: rowsTitle }),
+      rowsTable(node, pnode)
+    ]);
+    $('panel-training').dataset.node = node.node_id;
+  }
+
   function start() {
     $('signin-view').hidden = true;
     CA.api('/api/me').then(function (res) {
@@ -853,6 +1119,7 @@
       $('link-content').hidden = !(st.me && (st.me.role === 'content_admin' || st.me.role === 'admin'));
       loadPartners().then(function () { loadRebates(); startOps(); });
       loadFeedback();
+      loadTraining();
     });
   }
 

@@ -151,6 +151,9 @@ class CueMatcher:
 
 
 # One precompiled matcher per cue (every turn asks all of them).
+# "练习一下", "陪练": asking for a role-play (matched like a cue, but not a classifier feature).
+PRACTICE = CueMatcher.of(PRACTICE_WORDS)
+
 CUE_MATCHERS = {
     name: CueMatcher.of(words, not_followed_by=_NOT_A_PERSON if name == "handoff" else "")
     for name, words in CUES.items()

@@ -52,7 +52,7 @@ from assistant.dialogue.attributes import Attribute, AttributeLexicon, load_attr
 from assistant.dialogue.catalog import Catalog
 from assistant.dialogue.compare import find_matchups, say_matchups
 from assistant.dialogue.compose import Composer
-from assistant.dialogue.cues import ASK_PERSON, CAN_GET, PRACTICE_WORDS, PROCESS_QUESTION, RULE_QUESTION, STUCK
+from assistant.dialogue.cues import ASK_PERSON, CAN_GET, PRACTICE, PROCESS_QUESTION, RULE_QUESTION, STUCK
 from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context, say_differences
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
@@ -276,7 +276,7 @@ class DialogueEngine:
         if _person_for_problem(norm, history, faults) and intent != "handoff_request" and not _asks_for_script(norm):
             intent = "handoff_request"
         elif (
-            any(w in squash(norm) for w in PRACTICE_WORDS)
+            PRACTICE.search(norm, squash(norm))
             and intent != "handoff_request"
             # "有没有能先练练手的微课": a course, the academy's
             and not _COURSE_ASK.search(norm)

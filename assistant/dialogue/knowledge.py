@@ -17,6 +17,7 @@ templates for the script skill) and cases are answered by the case skill.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -253,7 +254,7 @@ class KnowledgeAnswerer:
         asked = _symptom_marks(question)
         ranked = sorted(
             (
-                (_symptom_score(asked, _symptom_marks(_symptom(doc.text))), doc.id, doc)
+                (_symptom_score(asked, _fault_marks(doc.text)), doc.id, doc)
                 for doc in self.retriever.documents
                 if doc.metadata.get("section") == "fault" and (not products or doc.doc_id in products)
             ),
@@ -319,12 +320,18 @@ def _symptom(text: str) -> str:
     return text.split("。原因：", 1)[0].removeprefix("现象：")
 
 
+@functools.lru_cache(maxsize=1024)
+def _fault_marks(text: str) -> frozenset[str]:
+    """The marks of a fault entry's symptom: the same for every message that asks."""
+    return frozenset(_symptom_marks(_symptom(text)))
+
+
 def _symptom_marks(text: str) -> set[str]:
     sq = squash(text)
     return set(cjk_pairs(sq)) | set(_NUMBER.findall(sq)) | set(_SYMPTOM_TERM.findall(sq))
 
 
-def _symptom_score(asked: set[str], symptom: set[str]) -> int:
+def _symptom_score(asked: set[str], symptom: frozenset[str] | set[str]) -> int:
     """Marks shared with a symptom; a Latin term ("badsecuritychecksfailed", "opc") counts twice."""
     return sum(2 if m[0].isascii() and m[0].isalpha() else 1 for m in asked & symptom)
 

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from sqlalchemy import select, text
@@ -139,6 +139,7 @@ class TurnOutcome:
     reply: str
     failures: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
+    cited: bool = False  # the reply carried citations: wrong and cited reads as if right
 
     @property
     def passed(self) -> bool:
@@ -330,6 +331,7 @@ class AnswerRunner:
                     profile = dict(event.payload.get("profile") or {})
             outcome = TurnOutcome(item_id=item.id, index=n, text=turn.text, reply=str(reply.get("text", "")))
             outcome.latency_ms = elapsed
+            outcome.cited = bool(reply.get("citations"))
             outcome.failures = check_reply(
                 turn.expect, reply=reply, profile=profile, handoff_open=self.handoff_open(cid)
             )
@@ -349,7 +351,13 @@ class AnswerRunner:
         self.runtime.close()
 
 
-def evaluate(items: Sequence[AnswerItem], runner: AnswerRunner) -> tuple[dict[str, Any], list[TurnOutcome]]:
+class ItemRunner(Protocol):
+    """What :func:`evaluate` needs of a runner: the outcome of each turn of an item."""
+
+    def run_item(self, item: AnswerItem) -> list[TurnOutcome]: ...
+
+
+def evaluate(items: Sequence[AnswerItem], runner: ItemRunner) -> tuple[dict[str, Any], list[TurnOutcome]]:
     outcomes: list[TurnOutcome] = []
     per_item: dict[str, bool] = {}
     for item in items:
@@ -363,6 +371,7 @@ def evaluate(items: Sequence[AnswerItem], runner: AnswerRunner) -> tuple[dict[st
         if len(item.turns) > 1:
             multi.append(per_item[item.id])
     latencies = [t.latency_ms for t in outcomes]
+    cited = [t for t in outcomes if t.cited]
     result = {
         "n_items": len(items),
         "n_turns": len(outcomes),
@@ -370,6 +379,13 @@ def evaluate(items: Sequence[AnswerItem], runner: AnswerRunner) -> tuple[dict[st
         "turn_pass_rate": _rate(t.passed for t in outcomes),
         "by_category": {c: {"items": len(v), "pass_rate": _rate(v)} for c, v in sorted(by_category.items())},
         "multi_turn": {"items": len(multi), "pass_rate": _rate(multi)},
+        # Of the turns answered with citations, the share right; and the wrong-but-cited turns'
+        # share of all turns: the answers that look grounded and are not (issue 12).
+        "cited": {
+            "turns": len(cited),
+            "precision": _rate(t.passed for t in cited),
+            "wrong_share": _rate(t.cited and not t.passed for t in outcomes),
+        },
         "latency_ms": {**percentiles(latencies), "max": round(max(latencies, default=0.0), 3)},
     }
     return result, outcomes

@@ -12,10 +12,14 @@ from assistant.dialogue.types import Caller, CustomerProfile
 from eval.answers import (
     ANSWERS_DIR,
     CATEGORIES,
+    AnswerItem,
     AnswerSetError,
+    AnswerTurn,
     Expectation,
+    TurnOutcome,
     appears,
     check_reply,
+    evaluate,
     load_answer_set,
     universal_failures,
 )
@@ -94,3 +98,25 @@ def test_no_reply_of_the_eval_sets_leaks_a_placeholder_or_an_internal_field(
                 shown = {k: str(v) for k, v in profile.known().items()}
                 problems += [(item.id, turn.text, f) for f in universal_failures(reply.text, shown)]
     assert problems == []
+
+
+class _Scripted:
+    """A runner whose replies are given: each turn's outcome as (passed, cited)."""
+
+    def __init__(self, outcomes: dict[str, list[tuple[bool, bool]]]) -> None:
+        self.outcomes = outcomes
+
+    def run_item(self, item: AnswerItem) -> list[TurnOutcome]:
+        return [
+            TurnOutcome(item.id, n, "", "", failures=[] if ok else ["wrong"], cited=cited)
+            for n, (ok, cited) in enumerate(self.outcomes[item.id])
+        ]
+
+
+def test_the_summary_counts_wrong_answers_that_carry_citations() -> None:
+    turn = AnswerTurn(text="q", expect=Expectation())
+    items = [AnswerItem(id=i, category="faq", user="hz_sales1", turns=(turn, turn)) for i in ("a", "b")]
+    runner = _Scripted({"a": [(True, True), (False, True)], "b": [(False, False), (True, False)]})
+    result, _ = evaluate(items, runner)
+    assert result["cited"] == {"turns": 2, "precision": 0.5, "wrong_share": 0.25}
+    assert result["turn_pass_rate"] == 0.5 and result["item_pass_rate"] == 0.0

@@ -11,8 +11,10 @@ Pages (all from ``web/``, no build step):
 * ``GET /content``          the knowledge-base editor (content admins; ``/api/content/...``)
 * ``GET /learn``            micro-lessons: catalogue, lesson, quiz, progress (``/api/training/...``)
 * ``GET /practice``         role-play practice: a customer to answer, scores, summary, history
+* ``GET /mentoring``        mentoring: sharing sessions, sign-up, notes, attendance, mentors
 * ``GET /widget.js``        the loader a partner portal pastes (``docs/embedding.md``)
 * ``GET /static/{name}``    scripts and styles (flat directory ``web/static``)
+* ``GET /favicon.ico``      the service's icon (``web/static/favicon.svg``)
 * ``GET /demo/portal``      a demo partner portal that embeds the widget (demo mode only)
 
 APIs: ``POST /api/widget/session`` (a portal-signed identity token -> an access token),
@@ -185,6 +187,13 @@ def practice_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     return _page(request, runtime, "practice.html")
 
 
+@router.get("/mentoring", response_class=HTMLResponse, include_in_schema=False)
+def mentoring_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """Mentoring: sharing sessions to sign up to, notes and recordings of past ones, the
+    host's forms and the admins' mentor list (``/api/training/mentoring/...``)."""
+    return _page(request, runtime, "mentoring.html")
+
+
 @router.get("/content", response_class=HTMLResponse, include_in_schema=False)
 def content_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     """The knowledge-base editor (its API decides who may use it: content admins)."""
@@ -222,6 +231,16 @@ def widget_loader(runtime: RuntimeDep) -> FileResponse:
             "Cache-Control": "public, max-age=300",
             "Cross-Origin-Resource-Policy": "cross-origin",
         },
+    )
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon(runtime: RuntimeDep) -> Response:
+    """The icon browsers ask every page of the service for (an SVG: every browser we serve reads it)."""
+    return FileResponse(
+        runtime.settings.web_dir / "static" / "favicon.svg",
+        media_type=_MEDIA["svg"],
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=86400"},
     )
 
 

@@ -69,12 +69,18 @@ def test_console_shows_script_as_text_end_to_end(handoff_live: LiveServer, tmp_p
             page.on("pageerror", lambda e: errors.append(str(e)))
             sockets: list[str] = []
             page.on("websocket", lambda ws: sockets.append(ws.url))
+            console_errors: list[str] = []
+            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
             page.goto(f"{live.http}/expert")
+            assert page.locator("#signin").is_visible() and page.locator("#console").is_hidden()
             page.fill("#username", "exp_eg")
             page.fill("#password", "pw-test-123")
             page.click("#signin-form button")
             page.wait_for_selector("#conn[data-state='on']")
             page.wait_for_function("document.getElementById('who').textContent.includes('周工')")  # ready
+            # Signed in: the form is gone, and no empty session pane shows before one is picked.
+            assert page.locator("#signin").is_hidden() and page.locator("#session").is_hidden()
+            assert page.locator("#empty").is_visible()
             # The console opens its socket with a single-use ticket, never its access token.
             assert sockets and all("ticket=" in url and "token" not in url for url in sockets)
 
@@ -109,6 +115,7 @@ def test_console_shows_script_as_text_end_to_end(handoff_live: LiveServer, tmp_p
             assert page.locator("#log img, #p-summary img, #queue img, #mine img, #log script").count() == 0
             assert page.locator("#p-slots dd", has_text="<b>厂</b>").count() == 1
             assert not errors
+            assert console_errors == []  # no failed resource either (the favicon was a 404)
         finally:
             browser.close()
     history = get(live.http, f"/api/conversations/{cid}/events", alice).json()["events"]

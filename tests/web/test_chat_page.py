@@ -171,6 +171,7 @@ def test_expert_button_and_server_pushed_handoff_events(web: WebServer, page: An
 
 def test_language_switch_and_wrong_password(web: WebServer, page: Any) -> None:
     page.goto(web.http + "/")
+    expect(page.locator("#btn-expert")).to_be_hidden()  # no expert to ask for before sign-in
     page.fill("#signin-form [name=username]", "alice")
     page.fill("#signin-form [name=password]", "wrong-password")
     page.click("#signin-form button[type=submit]")
@@ -180,6 +181,7 @@ def test_language_switch_and_wrong_password(web: WebServer, page: Any) -> None:
     page.fill("#signin-form [name=password]", PASSWORD)
     page.click("#signin-form button[type=submit]")
     expect(page.locator("#input")).to_have_attribute("placeholder", "Ask about specs, scripts, cases or rebates…")
+    expect(page.locator("#btn-expert")).to_be_visible()
     page.reload()  # the choice is remembered
     expect(page.locator("#send")).to_have_text("Send")
     assert page.evaluate("() => document.documentElement.lang") == "en"
@@ -198,6 +200,9 @@ def test_pages_send_strict_security_headers(web: WebServer) -> None:
     assert httpx.get(web.http + "/static/..%2Fchat.html").status_code == 404
     assert httpx.get(web.http + "/static/chat.js").headers["content-type"].startswith("text/javascript")
     assert httpx.get(web.http + "/api/documents/EG-2100%23params").status_code == 401
+    icon = httpx.get(web.http + "/favicon.ico")  # every browser asks for it; no 404 in a console
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.content.startswith(b"<svg")
     assert web.get("/api/documents/NOPE%23x", web.token()).status_code == 404
 
 

@@ -779,6 +779,7 @@
     ui.signin.hidden = true;
     ui.composer.hidden = false;
     ui.profile.hidden = false;
+    $('btn-expert').hidden = false;  // an expert is asked for by a signed-in user only
     var so = $('btn-signout');
     if (so) so.hidden = MODE !== 'page';
     if (st.started) { connect(); return; }
@@ -818,6 +819,7 @@
     ui.signin.hidden = false;
     ui.composer.hidden = true;
     ui.profile.hidden = true;
+    $('btn-expert').hidden = true;
     setConn('offline');
     var f = $('signin-form');
     if (f.elements.username) f.elements.username.focus();

@@ -174,6 +174,8 @@ class RebateCard:
     lines: tuple[StatementLineView, ...]
     progress: str  # "还差 ¥X 到下一档, 届时返利率 Y%"
     type: Literal["rebate"] = "rebate"
+    # A statement's lines sum to its total; a ranking's are places, with no total.
+    kind: Literal["statement", "ranking"] = "statement"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from assistant.content.loader import Corpus
-from assistant.content.schema import Product
+from assistant.content.schema import FaqCategory, Product
+from assistant.dialogue.texts import label
 from assistant.handoff.texts import text
 from assistant.handoff.types import ChannelLevel, ContextPacket, FaultHint, ShownDocument, SlotValues
 from assistant.rebates.network import ChannelNetwork
@@ -14,6 +15,19 @@ from assistant.rebates.network import ChannelNetwork
 MAX_RECENT_MESSAGES = 8
 MAX_DOCUMENTS = 8
 MAX_FAULTS = 4
+# FAQ topics about the device itself; pricing, ordering, rebates, training and how to reach an
+# expert are not what an expert on site needs to have read.
+_DEVICE_FAQ = frozenset(
+    {
+        FaqCategory.INSTALLATION,
+        FaqCategory.CONFIGURATION,
+        FaqCategory.COMPATIBILITY,
+        FaqCategory.FIRMWARE,
+        FaqCategory.WARRANTY,
+    }
+)
+# Profile values shown by their display name (the others are names already: industry, region).
+_LABELLED = ("persona", "scale")
 _LEVEL_NAMES = {"national": "全国总代", "regional": "区域代理", "alliance": "城市蜂窝联盟", "partner": "合作伙伴"}
 
 
@@ -71,12 +85,54 @@ def channel_level(network: ChannelNetwork | None, partner_id: str) -> ChannelLev
     )
 
 
-def shown_documents(citations: Iterable[Mapping[str, Any]]) -> tuple[ShownDocument, ...]:
-    """Documents the bot already cited in this conversation, newest first, once each."""
+def about_device(doc_id: str, corpus: Corpus | None, slots: SlotValues) -> bool:
+    """A cited document the expert needs: a passage of the device (of its line when the model is
+    not known), or an FAQ entry on installing, configuring, compatibility, firmware or warranty
+    that is not about other products.  Scripts, cases, rebate statements and the rest of an
+    earlier talk are not (without a corpus, every document is kept)."""
+    if corpus is None:
+        return True
+    head = doc_id.split("#", 1)[0]
+    product = corpus.product(head)
+    if product is not None:
+        if slots.product_model:
+            return product.id == slots.product_model
+        return not slots.product_line or product.line == slots.product_line
+    entry = next((f for f in corpus.faqs if f.id == doc_id), None)
+    if entry is None or entry.category not in _DEVICE_FAQ:
+        return False
+    if slots.product_model and entry.products:
+        return slots.product_model in entry.products
+    if slots.product_line and entry.product_line:
+        return entry.product_line == slots.product_line
+    return True
+
+
+def readable_profile(profile: Mapping[str, Any], corpus: Corpus | None, language: str) -> dict[str, str]:
+    """The customer profile as the expert reads it: field names and coded values by their display
+    names ("对接人: 采购", not "persona procurement")."""
+    out: dict[str, str] = {}
+    for key, value in profile.items():
+        if value is None or value == "":
+            continue
+        shown = str(value)
+        if key in _LABELLED:
+            shown = label(language, key, shown)
+        elif key == "product_line" and corpus is not None:
+            shown = corpus.line_name(shown) or shown
+        out[label(language, "field", key)] = shown
+    return out
+
+
+def shown_documents(
+    citations: Iterable[Mapping[str, Any]], keep: Callable[[str], bool] = lambda _doc_id: True
+) -> tuple[ShownDocument, ...]:
+    """Documents the bot already cited in this conversation that ``keep`` accepts, newest
+    first, once each."""
     seen: dict[str, ShownDocument] = {}
     for c in citations:
         doc_id = str(c.get("doc_id", ""))
-        if doc_id and doc_id not in seen:
+        if doc_id and doc_id not in seen and keep(doc_id):
             seen[doc_id] = ShownDocument(
                 doc_id=doc_id,
                 title=str(c.get("title", "")),
@@ -117,9 +173,9 @@ def build_packet(
         summary=summary,
         requester=requester,
         slots=slots,
-        profile=dict(profile),
+        profile=readable_profile(profile, corpus, language),
         recent_messages=recent,
-        documents=shown_documents(citations_newest_first),
+        documents=shown_documents(citations_newest_first, lambda doc_id: about_device(doc_id, corpus, slots)),
         faults=known_faults(corpus, slots),
         channel=channel,
     )

@@ -574,6 +574,7 @@ class RebateChatSkill:
             total="",
             lines=lines,
             progress=progress,
+            kind="ranking",
         )
         return self._result(lang, text, card)
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from assistant.chat.service import ChatService, ConversationNotFoundError
+from assistant.content.loader import load_corpus
 from assistant.dialogue.state import DialogueState
 from assistant.dialogue.types import Caller, CustomerProfile, Reply
 from assistant.handoff.bridge import HandoffBridge
@@ -23,7 +24,7 @@ from assistant.handoff.errors import (
     TransferTargetError,
 )
 from assistant.handoff.outbox import QueueChanged, ToConversation, ToExpert
-from assistant.handoff.packet import channel_level
+from assistant.handoff.packet import about_device, build_packet, channel_level
 from assistant.handoff.requester import TurnOutcome
 from assistant.handoff.setup import load_network
 from assistant.handoff.types import SlotValues
@@ -301,6 +302,52 @@ def test_packet_names_the_partner_level_in_the_channel_tree() -> None:
     assert level.level == "partner" and len(level.path) == 4
     assert "全国总代" in level.path[0] and "蜂窝联盟" in level.path[2]
     assert channel_level(None, "P-X").level == "unknown"
+
+
+def test_packet_shows_the_profile_by_name_and_only_documents_about_the_device() -> None:
+    corpus = load_corpus(PROJECT_ROOT / "corpus")
+    slots = SlotValues(product_model="EG-2100", product_line="EG", symptom="装不上")
+    cited = [
+        {"doc_id": "S-EG-010", "title": "网关异议", "kind": "script"},  # the script of an earlier talk
+        {"doc_id": "C-044", "title": "化工储罐区", "kind": "case"},
+        {"doc_id": "EG-2100#params", "title": "EG-2100 参数", "kind": "product"},
+        {"doc_id": "SN-LV800#params", "title": "SN-LV800 参数", "kind": "product"},  # another product
+        {"doc_id": "FAQ-PRC-003", "title": "报价折扣", "kind": "faq"},  # pricing: not about the device
+        {"doc_id": "FAQ-CFG-002", "title": "EG-2100 配置", "kind": "faq"},
+        {"doc_id": "FAQ-CFG-003", "title": "EG-1100 配置", "kind": "faq"},  # written for other models
+        {"doc_id": "EG-2100#params", "title": "EG-2100 参数", "kind": "product"},  # once only
+    ]
+    packet = build_packet(
+        slots=slots,
+        requester="张三",
+        partner_id="P-HZ-01",
+        profile={"persona": "procurement", "scale": "large", "industry": "化工", "product_line": "EG", "quarter": None},
+        user_messages=["EG-2100 装不上"],
+        citations_newest_first=cited,
+        corpus=corpus,
+        network=None,
+        line_name="",
+    )
+    assert [d.doc_id for d in packet.documents] == ["EG-2100#params", "FAQ-CFG-002"]
+    assert packet.profile == {"对接人": "采购", "规模": "大型", "行业": "化工", "产品线": corpus.line_name("EG")}
+    assert "procurement" not in str(packet.to_json())
+    english = build_packet(
+        slots=slots,
+        requester="",
+        partner_id="P-HZ-01",
+        profile={"persona": "procurement"},
+        user_messages=[],
+        citations_newest_first=[],
+        corpus=corpus,
+        network=None,
+        line_name="",
+        language="en",
+    )
+    assert english.profile == {"contact": "procurement"}
+    # The model unknown: the line's passages are the device's; without a corpus nothing is dropped.
+    line_only = SlotValues(product_line="EG")
+    assert about_device("EG-1100#params", corpus, line_only) and not about_device("SN-LV800#params", corpus, line_only)
+    assert about_device("S-EG-010", None, slots)
 
 
 class SkillEngine:

@@ -91,6 +91,8 @@ def test_ranking_matches_rest_and_hides_siblings(chat_api: Api) -> None:
     manager = chat_api.chat("hz_manager", "我的排名")
     card = rebate_card(manager)
     assert len(card["lines"]) == 4 and "杭州视联远程技术服务有限公司" in str(card)
+    assert card["kind"] == "ranking" and card["total"] == ""  # drawn as a ranking, no 合计 row
+    assert rebate_card(chat_api.chat("hz_sales1", "我这季度返利多少"))["kind"] == "statement"
     assert untraced_numbers(manager) == []
 
 

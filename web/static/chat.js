@@ -42,6 +42,7 @@
       'card.practice': '销售演练',
       'card.practice_go': '开始练习',
       'card.rebate': '返利对账单',
+      'card.ranking': '排名',
       'card.why_case': '为什么匹配这个案例',
       'card.why_script': '为什么推荐这段话术',
       'card.missing': '待补充',
@@ -117,6 +118,7 @@
       'card.practice': 'Sales practice',
       'card.practice_go': 'Start practising',
       'card.rebate': 'Rebate statement',
+      'card.ranking': 'Ranking',
       'card.why_case': 'Why this case matches',
       'card.why_script': 'Why this script',
       'card.missing': 'Still needed',
@@ -407,7 +409,8 @@
       if (card.products && card.products.length) node.appendChild(kv(t('card.products'), card.products.join('、')));
       if (card.why && card.why.length) node.appendChild(el('div', { class: 'why-box' }, el('strong', { text: t('card.why_case') }), list('why', card.why)));
     } else if (type === 'rebate') {
-      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t('card.rebate') }), ' ', String(card.partner_name || ''), ' ', el('small', { text: card.quarter || '' })));
+      var ranking = card.kind === 'ranking';  // places, not statement lines: no 合计 row
+      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t(ranking ? 'card.ranking' : 'card.rebate') }), ' ', String(card.partner_name || ''), ' ', el('small', { text: card.quarter || '' })));
       node.appendChild(el('div', { class: 'meta', text: label('card.status', card.status) }));
       var rows = el('tbody');
       (card.lines || []).forEach(function (line) {
@@ -415,7 +418,7 @@
           el('th', { scope: 'row' }, String(line.description || line.kind || ''), el('div', { class: 'rule', text: line.rule || '' })),
           el('td', { class: 'num' }, String(line.amount || ''), line.orders && line.orders.length ? el('div', { class: 'rule', text: line.orders.length + ' ' + t('card.orders') }) : null)));
       });
-      rows.appendChild(el('tr', { class: 'total' }, el('th', { scope: 'row', text: t('card.total') }), el('td', { class: 'num', text: String(card.total || '') })));
+      if (!ranking && card.total) rows.appendChild(el('tr', { class: 'total' }, el('th', { scope: 'row', text: t('card.total') }), el('td', { class: 'num', text: String(card.total) })));
       node.appendChild(el('table', { class: 'rebate-lines' }, rows));
       if (card.progress) node.appendChild(el('p', { class: 'progress', text: card.progress }));
     } else if (type === 'practice') {

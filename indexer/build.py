@@ -282,12 +282,17 @@ def _hash_files(root: Path) -> dict[str, str]:
 
 
 def corpus_is_stale(corpus_dir: Path, index_dir: Path, *, model: str) -> bool:
-    """True when the index is missing, was built with another model, or the corpus changed."""
+    """True when the index is missing, was built with another model, or its documents are not
+    the ones the corpus makes today: a corpus file changed, or the code that cuts the corpus
+    into documents did (a new field, another title)."""
     try:
         manifest = artifact.load_manifest(index_dir)
     except artifact.IndexNotFoundError:
         return True
-    return manifest.get("model", {}).get("name") != model or manifest.get("source_hashes") != _hash_files(corpus_dir)
+    if manifest.get("model", {}).get("name") != model or manifest.get("source_hashes") != _hash_files(corpus_dir):
+        return True
+    documents = chunk_corpus(load_corpus(corpus_dir))
+    return manifest.get("document_hashes") != {d.id: d.content_hash for d in documents}
 
 
 __all__ = [

@@ -387,7 +387,7 @@ def get_document(chunk_id: Annotated[str, Path(max_length=200)], caller: CallerD
     doc = _documents.find(runtime.retriever.documents, chunk_id)
     if doc is None:
         raise DocumentNotFoundError(chunk_id)
-    return DocumentOut(id=doc.id, doc_id=doc.doc_id, kind=doc.kind, title=doc.title, text=doc.text)
+    return DocumentOut(id=doc.id, doc_id=doc.doc_id, kind=doc.kind, title=doc.label, text=doc.text)
 
 
 class FeedbackItemOut(BaseModel):

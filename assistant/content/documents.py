@@ -57,6 +57,13 @@ class Document:
     def title_field(self) -> str:
         return " ".join((self.title, *self.alt_titles))
 
+    @property
+    def label(self) -> str:
+        """The title people read in a citation: the indexed title, unless it carries search keys
+        (a parameter table's title lists its rows' names, which people ask for; a citation
+        says "EG-2100 标准工业网关 技术参数")."""
+        return self.metadata.get("label") or self.title
+
     def snippet(self, limit: int = 120) -> str:
         text = " ".join(self.text.split())
         return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -128,7 +135,7 @@ def _product_chunks(p: Product, corpus: Corpus) -> Iterator[Document]:
         f"{name} 技术参数 规格：{keys}",
         f"{p.id} 参数表：{rows}。",
         (),
-        {**base, "section": "params"},
+        {**base, "section": "params", "label": f"{name} 技术参数"},
     )
     comps = []
     for c in p.competitors:
@@ -146,7 +153,7 @@ def _product_chunks(p: Product, corpus: Corpus) -> Iterator[Document]:
         f"{name} 竞品对比 {competitor_names}",
         " ".join(comps),
         (),
-        {**base, "section": "competitors"},
+        {**base, "section": "competitors", "label": f"{name} 竞品对比"},
     )
     for i, fault in enumerate(p.faults, start=1):
         yield Document(

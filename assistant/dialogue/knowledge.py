@@ -240,7 +240,7 @@ class KnowledgeAnswerer:
                 # duration in it, does not answer; the documents may not say.
                 continue
             doc = g.hit.document
-            cite = Citation(doc_id=doc.id, title=doc.title, snippet=" ".join(sentences)[:240], kind=doc.kind)
+            cite = Citation(doc_id=doc.id, title=doc.label, snippet=" ".join(sentences)[:240], kind=doc.kind)
             out.say("".join(sentences), cite)
             said = True
         return said
@@ -267,7 +267,7 @@ class KnowledgeAnswerer:
         sentences = pick_sentences(doc, [], question, products=products)
         if not sentences:
             return None
-        cite = Citation(doc_id=doc.id, title=doc.title, snippet=" ".join(sentences)[:240], kind=doc.kind)
+        cite = Citation(doc_id=doc.id, title=doc.label, snippet=" ".join(sentences)[:240], kind=doc.kind)
         out.say("".join(sentences), cite)
         return doc.doc_id
 

@@ -9,6 +9,7 @@ from itertools import combinations
 
 import pytest
 
+from assistant.content.documents import chunk_corpus
 from assistant.content.loader import Corpus, load_corpus
 from assistant.content.schema import FaqCategory, LessonMode, Persona, Scale, Stage
 from assistant.settings import PROJECT_ROOT
@@ -108,3 +109,13 @@ def test_lessons_follow_70_20_10(corpus: Corpus) -> None:
     assert share[LessonMode.PRACTICE] == pytest.approx(0.7, abs=0.05)
     assert share[LessonMode.MENTORING] == pytest.approx(0.2, abs=0.05)
     assert share[LessonMode.THEORY] == pytest.approx(0.1, abs=0.05)
+
+
+def test_citations_read_as_titles_while_the_index_keeps_its_search_keys(corpus: Corpus) -> None:
+    docs = {d.id: d for d in chunk_corpus(corpus)}
+    params = docs["EG-2100#params"]
+    assert "规格：" in params.title and "串口数量" in params.title  # people ask for the rows' names
+    assert params.label.startswith("EG-2100 ") and params.label.endswith(" 技术参数")
+    assert docs["EG-2100#competitors"].label.endswith(" 竞品对比")
+    faq = next(d for d in docs.values() if d.kind == "faq")
+    assert faq.label == faq.title  # a question is its own title

@@ -97,6 +97,8 @@ def test_no_reply_of_the_eval_sets_leaks_a_placeholder_or_an_internal_field(
                 history.append(turn.text)
                 shown = {k: str(v) for k, v in profile.known().items()}
                 problems += [(item.id, turn.text, f) for f in universal_failures(reply.text, shown)]
+                # a citation reads as a title, never as the index's list of search keys
+                problems += [(item.id, turn.text, c.title) for c in reply.citations if "规格：" in c.title]
     assert problems == []
 
 

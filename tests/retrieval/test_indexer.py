@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,22 @@ def test_partial_build_directory_is_never_served(built_index: Path) -> None:
     partial.mkdir()
     (partial / "documents.jsonl").write_text("", encoding="utf-8")
     assert artifact.resolve(built_index) != partial.resolve()
+
+
+def test_an_index_is_stale_when_the_code_cuts_the_corpus_otherwise(
+    corpus_dir: Path, built_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No corpus file changed, but documents are made another way (a new label, another title)."""
+    from indexer import build
+
+    assert not corpus_is_stale(corpus_dir, built_index, model="hash-64")
+    cut = build.chunk_corpus
+    monkeypatch.setattr(
+        build,
+        "chunk_corpus",
+        lambda corpus: [replace(d, title=d.title + " ") if i == 0 else d for i, d in enumerate(cut(corpus))],
+    )
+    assert corpus_is_stale(corpus_dir, built_index, model="hash-64")
 
 
 def test_stale_detection(corpus_dir: Path, built_index: Path) -> None:

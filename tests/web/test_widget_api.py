@@ -84,3 +84,4 @@ def test_documents_endpoint_returns_the_cited_passage(web: WebServer) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["id"] == "EG-2100#params" and body["kind"] == "product" and "串口" in body["text"]
+    assert body["title"].endswith("技术参数") and "规格" not in body["title"]  # a title, not search keys

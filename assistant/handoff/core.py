@@ -23,6 +23,7 @@ from assistant.content.loader import Corpus
 from assistant.dialogue.types import Caller
 from assistant.handoff.errors import ExpertOnlyError, HandoffInputError, HandoffNotFoundError, InvalidStateError
 from assistant.handoff.experts import EXPERT_ROLE
+from assistant.handoff.hours import ServiceHours
 from assistant.handoff.outbox import Outbox, Presence, QueueChanged, ToConversation, ToExpert
 from assistant.handoff.packet import build_packet
 from assistant.handoff.queueing import Waiting, estimate_minutes, positions
@@ -66,6 +67,7 @@ class HandoffConfig:
     pickup_seconds: int = 60
     max_collect_turns: int = 8
     timezone: str = "Asia/Shanghai"  # how times are written in messages
+    service_hours: ServiceHours | None = None  # a callback is promised inside them
 
 
 @dataclass
@@ -135,7 +137,12 @@ class HandoffCore:
         row.state = State.TICKET
         row.ticket_reason = reason
         row.ticket_at = now
-        row.callback_by = now + timedelta(hours=self.config.callback_hours)
+        hours = self.config.service_hours
+        row.callback_by = (
+            hours.callback_by(now, hours=self.config.callback_hours)
+            if hours is not None
+            else now + timedelta(hours=self.config.callback_hours)
+        )
         row.last_position = row.last_estimate_min = None
         row.updated_at = now
         if row.queued_at is None:

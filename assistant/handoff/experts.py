@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from assistant.auth import hash_password
 from assistant.handoff.errors import ExpertsFileError
+from assistant.handoff.hours import ServiceHours
 from assistant.handoff.tables import HandoffExpert
 from assistant.storage.db import Database
 from assistant.storage.models import User, utcnow
@@ -39,18 +40,28 @@ class ExpertsFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     experts: list[ExpertEntry]
+    service_hours: ServiceHours | None = None  # when experts work: tickets promise callbacks inside
 
 
-def load_experts(path: Path) -> list[ExpertEntry]:
-    """Parse and validate the experts file; every problem as ``file: field: problem``."""
+def _parse(path: Path) -> ExpertsFile:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        parsed = ExpertsFile.model_validate(raw)
+        return ExpertsFile.model_validate(raw)
     except (OSError, yaml.YAMLError) as exc:
         raise ExpertsFileError(f"{path}: -: cannot read: {exc}") from exc
     except ValidationError as exc:
         problems = "; ".join(f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ExpertsFileError(problems) from exc
+
+
+def load_service_hours(path: Path) -> ServiceHours | None:
+    """The experts' service hours of the experts file; None when the file or the section is absent."""
+    return _parse(path).service_hours if path.exists() else None
+
+
+def load_experts(path: Path) -> list[ExpertEntry]:
+    """Parse and validate the experts file; every problem as ``file: field: problem``."""
+    parsed = _parse(path)
     names = [e.username for e in parsed.experts]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assistant.content.loader import Corpus
 from assistant.handoff.errors import ExpertsFileError
-from assistant.handoff.experts import seed_experts
+from assistant.handoff.experts import load_service_hours, seed_experts
 from assistant.handoff.outbox import Outbox, Presence
 from assistant.handoff.service import ChatLog, HandoffConfig, HandoffService
 from assistant.handoff.slots import SlotExtractor
@@ -35,7 +35,15 @@ def seed_demo_experts(db: Database, settings: Settings) -> int:
 
 
 def handoff_config(settings: Settings) -> HandoffConfig:
+    """The handoff's settings, with the experts' service hours of the experts file (a bad file
+    is logged, as for the experts: callbacks are then promised at any hour)."""
+    try:
+        hours = load_service_hours(settings.handoff_experts_file)
+    except ExpertsFileError as exc:
+        log.error("experts' service hours not read: %s", exc)
+        hours = None
     return HandoffConfig(
+        service_hours=hours,
         queue_timeout_seconds=settings.handoff_queue_timeout_seconds,
         collect_timeout_seconds=settings.handoff_collect_timeout_seconds,
         callback_hours=settings.handoff_callback_hours,

@@ -239,6 +239,49 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "练习数据配置有误，请联系管理员。",
         "The practice data files are invalid; tell an administrator.",
     ),
+    "mentoring_session_not_found": ("找不到这场分享会。", "No such sharing session."),
+    "mentoring_session_full": (
+        "这场分享会已满员，请选择其他场次。",
+        "This sharing session is full; choose another one.",
+    ),
+    "mentoring_session_started": (
+        "分享会已经开始，不能再报名或取消报名。",
+        "The session has started; sign-up and cancellation are closed.",
+    ),
+    "mentoring_session_not_started": (
+        "分享会开始后才能记录纪要、回放链接和出勤。",
+        "Notes, the recording link and attendance are recorded once the session has started.",
+    ),
+    "mentoring_host_signup": ("主讲导师无需报名自己的分享会。", "The host does not sign up to their own session."),
+    "mentoring_not_mentor": (
+        "只有已确认的渠道导师或管理员可以创建分享会。",
+        "Only confirmed mentors and admins create sharing sessions.",
+    ),
+    "mentoring_host_not_mentor": (
+        "主讲人必须是已确认的渠道导师。",
+        "The host must be a confirmed mentor.",
+    ),
+    "mentoring_mentor_not_found": ("找不到这位导师或员工。", "No such mentor or staff member."),
+    "mentoring_not_candidate": (
+        "此人不在本期排名前列伙伴的导师候选名单中。",
+        "This person is not a mentor candidate of the top-ranked partners.",
+    ),
+    "mentoring_invalid_session": (
+        "分享会信息不正确：请检查主题长度、开始时间（须在未来）、时长、人数和产品线。",
+        "Invalid session: check the topic length, the start (in the future), duration, capacity and product line.",
+    ),
+    "mentoring_invalid_record": (
+        "纪要过长，或回放链接不是 http/https 网址。",
+        "The notes are too long, or the recording link is not an http/https URL.",
+    ),
+    "mentoring_not_signed_up": (
+        "出勤名单中有未报名的人员。",
+        "The attendance list names someone who did not sign up.",
+    ),
+    "mentoring_data_invalid": (
+        "导师制度配置有误，请联系管理员。",
+        "The mentoring rules file is invalid; tell an administrator.",
+    ),
 }
 
 

@@ -135,6 +135,19 @@ STATUS_BY_CODE: dict[str, int] = {
     "practice_nothing_answered": 409,
     "practice_scenario_changed": 410,
     "practice_data_invalid": 503,
+    "mentoring_session_not_found": 404,
+    "mentoring_session_full": 409,
+    "mentoring_session_started": 409,
+    "mentoring_session_not_started": 409,
+    "mentoring_host_signup": 409,
+    "mentoring_not_mentor": 403,
+    "mentoring_host_not_mentor": 422,
+    "mentoring_mentor_not_found": 404,
+    "mentoring_not_candidate": 409,
+    "mentoring_invalid_session": 422,
+    "mentoring_invalid_record": 422,
+    "mentoring_not_signed_up": 422,
+    "mentoring_data_invalid": 503,
 }
 
 

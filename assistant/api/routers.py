@@ -44,4 +44,10 @@ def feature_routers() -> list[APIRouter]:
     from assistant.api.routes_practice import router as practice_router
 
     routers.append(practice_router)
+    from assistant.api.routes_path import router as path_router
+
+    routers.append(path_router)
+    from assistant.api.routes_mentoring import router as mentoring_router
+
+    routers.append(mentoring_router)
     return routers

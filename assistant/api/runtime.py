@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from assistant.ops.chat_skill import OpsChatSkill
     from assistant.ops.profile import ProfileService
     from assistant.rebates.chat_skill import RebateChatSkill
+    from assistant.training.advice_chat import AdviceChatSkill
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -168,7 +169,12 @@ class Runtime:
             corpus, retriever = load_components(s, sources, embedder=self._sentence_embedder())
             handoff = self._handoff_bridge
             local = build_engine(
-                corpus=corpus, retriever=retriever, rebates=self.rebate_skill(), handoff=handoff, ops=self.ops_skill()
+                corpus=corpus,
+                retriever=retriever,
+                rebates=self.rebate_skill(),
+                handoff=handoff,
+                ops=self.ops_skill(),
+                advice=self.advice_skill(),
             )
             if s.engine_processes > 0:
                 self.engine_pool = EnginePool(local=local, settings=s, processes=s.engine_processes, sources=sources)
@@ -218,6 +224,7 @@ class Runtime:
                 rebates=self.rebate_skill(),
                 handoff=self._handoff_bridge,
                 ops=self.ops_skill(),
+                advice=self.advice_skill(),
             )
 
         took_provisional = engine.switch(sources, build_local, provisional=provisional)
@@ -276,6 +283,24 @@ class Runtime:
         from assistant.rebates.chat_skill import RebateChatSkill
 
         return RebateChatSkill(self.rebates) if self.rebates is not None and self.rebates.available else None
+
+    def advice_skill(self) -> AdviceChatSkill | None:
+        """The caller's own next lessons and practices in chat ("我该学点什么"), over the data
+        files as they are when asked (read again when they change)."""
+        from assistant.training.advice import AdviceService
+        from assistant.training.advice_chat import AdviceChatSkill
+        from assistant.training.lessons_model import load_library, training_root
+        from assistant.training.path_data import load_path_data, path_root
+
+        if self.db is None:
+            return None
+        db, corpus_dir, fallback = self.db, self.settings.corpus_dir, PROJECT_ROOT / "corpus"
+
+        def service() -> AdviceService:
+            root = training_root(corpus_dir, fallback)
+            return AdviceService(db=db, library=load_library(root), data=load_path_data(path_root(root, fallback)))
+
+        return AdviceChatSkill(service)
 
     def ops_skill(self) -> OpsChatSkill | None:
         """Tasks, risk alerts and channel profiles in chat, for the verified caller."""

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from assistant.content.loader import Corpus
 from assistant.content.schema import TrainingLesson
 from assistant.dialogue.compose import Composer
+from assistant.dialogue.cues import ADVICE
+from assistant.dialogue.lexicon import squash
 from assistant.dialogue.texts import label, text
 from assistant.dialogue.types import Citation
 from assistant.retrieval.tokenizer import STOPWORDS, Tokenizer
@@ -48,7 +50,12 @@ def search_text(norm: str) -> str:
 
 
 def is_training_question(norm: str) -> bool:
-    return bool(TRAINING_ASK.search(norm)) and not _MACHINE_LEARNING.search(norm)
+    return (bool(TRAINING_ASK.search(norm)) and not _MACHINE_LEARNING.search(norm)) or asks_for_advice(norm)
+
+
+def asks_for_advice(norm: str) -> bool:
+    """What the caller should learn next, for themselves: "我该学点什么", "有什么要补的"."""
+    return ADVICE.search(norm, squash(norm))
 
 
 def recommend_lessons(

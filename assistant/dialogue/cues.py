@@ -47,6 +47,7 @@ class _CuesFile(BaseModel):
     not_in_a_bare_name: Words = Field(default_factory=list)
     person_as_modifier: Words = Field(default_factory=list)
     practice_words: Words = Field(default_factory=list)
+    advice_words: Words = Field(default_factory=list)
 
 
 def load_cues(path: Path = CUES_PATH) -> _CuesFile:
@@ -68,6 +69,7 @@ def load_cues(path: Path = CUES_PATH) -> _CuesFile:
         data.not_in_a_bare_name,
         data.person_as_modifier,
         data.practice_words,
+        data.advice_words,
         *data.cues.values(),
         *(ws for table in _tables(data) for ws in table.values()),
     ]
@@ -113,6 +115,8 @@ NOT_IN_A_BARE_NAME: tuple[str, ...] = tuple(_DATA.not_in_a_bare_name)
 # Asking to practise a talk with a customer the assistant plays ("练习一下：跟化工厂设备部长谈 EG-3200");
 # not a classifier feature: the engine hands it to the practice page.
 PRACTICE_WORDS: tuple[str, ...] = tuple(_DATA.practice_words)
+# Asking what to learn next, for oneself ("我该学点什么", "有什么要补的"): the caller's own advice.
+ADVICE_WORDS: tuple[str, ...] = tuple(_DATA.advice_words)
 # A title right before one of these modifies it ("工程师证书"): no person is asked for.
 PERSON_AS_MODIFIER: tuple[str, ...] = tuple(_DATA.person_as_modifier)
 _NOT_A_PERSON = (
@@ -153,6 +157,8 @@ class CueMatcher:
 # One precompiled matcher per cue (every turn asks all of them).
 # "练习一下", "陪练": asking for a role-play (matched like a cue, but not a classifier feature).
 PRACTICE = CueMatcher.of(PRACTICE_WORDS)
+# "我该学点什么", "有什么要补的": the caller's own next steps (dialogue/academy.py).
+ADVICE = CueMatcher.of(ADVICE_WORDS)
 
 CUE_MATCHERS = {
     name: CueMatcher.of(words, not_followed_by=_NOT_A_PERSON if name == "handoff" else "")

@@ -37,6 +37,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from assistant.dialogue import academy
 from assistant.dialogue.engine import SERVICE_INTENTS, DialogueEngine, TurnPlan
 from assistant.dialogue.factory import Sources
 from assistant.dialogue.state import DialogueState
@@ -84,6 +85,12 @@ def train_intent_model(settings: Settings, sources: Sources) -> None:
     next_engine(settings, sources, None, provisional=False)
 
 
+def _for_the_server(plan: TurnPlan) -> bool:
+    """Turns the serving process's skills answer: rebates, handoff (and operations, by their
+    intent), and the caller's own advice ("我该学点什么", a training turn)."""
+    return plan.intent in SERVICE_INTENTS or (plan.task == "training" and academy.asks_for_advice(plan.analysis.text))
+
+
 def _serve(conn: Connection, settings: Settings, sources: Sources) -> None:
     """A worker process: build an engine (without skills: they live in the server),
     then answer turns until told to stop (None) or the pipe closes."""
@@ -117,7 +124,7 @@ def _serve(conn: Connection, settings: Settings, sources: Sources) -> None:
                 # A turn older than two switches (it waited through both) takes the newest.
                 engine = engines.get(generation) or engines[max(engines)]
                 plan = engine.understand(text=text, profile=profile, caller=caller, history=history, state=state)
-                answer: Reply | TurnPlan = plan if plan.intent in SERVICE_INTENTS else engine.respond(plan)
+                answer: Reply | TurnPlan = plan if _for_the_server(plan) else engine.respond(plan)
                 log.debug("turn understood in engine process %d: intent=%s", os.getpid(), plan.intent)
         except Exception as exc:  # raised again in the serving process, as it would be in process
             conn.send((False, sendable(exc)))

@@ -60,3 +60,10 @@ class OpsSkill(Protocol):
     ``last`` is what the previous operations answer was about (e.g. the task discussed)."""
 
     def answer(self, *, caller: Caller, text: str, ask: str, last: Mapping[str, str]) -> SkillResult: ...
+
+
+class AdviceSkill(Protocol):
+    """The caller's own next lessons and practices (help before it is asked), each with the
+    reason that names its signal (assistant/training/advice_chat.py)."""
+
+    def advise(self, *, caller: Caller) -> SkillResult: ...

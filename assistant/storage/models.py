@@ -132,4 +132,5 @@ import assistant.portals.tables  # noqa: E402  (portal / widget tables on Base.m
 import assistant.rebates.tables  # noqa: E402  (rebate tables on Base.metadata)
 import assistant.tasks.tables  # noqa: E402  (multi-level task tables on Base.metadata)
 import assistant.training.lessons_tables  # noqa: E402  (micro-lesson quiz tables on Base.metadata)
+import assistant.training.mentoring_tables  # noqa: E402  (mentoring tables on Base.metadata)
 import assistant.training.practice_tables  # noqa: E402, F401  (practice session tables on Base.metadata)

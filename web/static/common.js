@@ -19,6 +19,7 @@
       'nav.content': '知识库',
       'nav.learn': '微课',
       'nav.practice': '练习',
+      'nav.mentoring': '分享会',
       'nav.signout': '退出',
       'net.error': '网络异常，请稍后再试。'
     },
@@ -35,6 +36,7 @@
       'nav.content': 'Knowledge base',
       'nav.learn': 'Lessons',
       'nav.practice': 'Practice',
+      'nav.mentoring': 'Sessions',
       'nav.signout': 'Sign out',
       'net.error': 'Network problem; please try again.'
     }

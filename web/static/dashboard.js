@@ -1102,9 +1102,11 @@
       figs,
       el('div', { class: 'train-cols' }, splitBlock(node), practiceBlock(pnode, practiceRes)),
       el('h4', { class: 'rows-title', text: rowsTitle }),
-      rowsTable(node, pnode)
+      rowsTable(node, pnode),
+      el('div', { class: 'train-block', 'data-block': 'path', id: 'train-path' })  // dashboard-path.js fills it
     ]);
     $('panel-training').dataset.node = node.node_id;
+    if (CA.dashPath) CA.dashPath.load(node.node_id, $('train-path'));
   }
 
   function start() {

@@ -381,6 +381,7 @@
       st.lesson.completion = r.completion;
       st.lesson.completed = true;
       renderDone(r.completion);
+      if (r.newly_completed && CA.learnPath) CA.learnPath.load();
       st.cards.forEach(function (c) { if (c.id === r.lesson_id) c.completed = true; });
       renderCatalogue();
     }
@@ -403,6 +404,7 @@
       st.me = res.ok ? res.data : null;
       if (st.me) $('who').textContent = [st.me.display_name, st.me.username].filter(Boolean).join(' · ');
       loadProgress();
+      if (CA.learnPath) CA.learnPath.load();  // learn-path.js: the 70/20/10 balance and next steps
       loadCatalogue();
       route();
     });
@@ -426,6 +428,7 @@
     if (!CA.session.token()) return;
     if (st.filters) fillFilters(st.filters);
     if (st.progress) renderProgress(st.progress);
+    if (CA.learnPath) CA.learnPath.render();
     renderCatalogue();
     if (st.lesson) renderLesson();
     if (st.attempt && !st.result) renderQuiz();

@@ -52,7 +52,7 @@ from assistant.dialogue.attributes import Attribute, AttributeLexicon, load_attr
 from assistant.dialogue.catalog import Catalog
 from assistant.dialogue.compare import find_matchups, say_matchups
 from assistant.dialogue.compose import Composer
-from assistant.dialogue.cues import ASK_PERSON, CAN_GET, PRACTICE, PROCESS_QUESTION, RULE_QUESTION, STUCK
+from assistant.dialogue.cues import ASK_PERSON, ASKING, CAN_GET, PRACTICE, PROCESS_QUESTION, RULE_QUESTION, STUCK
 from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context, say_differences
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
@@ -518,7 +518,9 @@ class DialogueEngine:
         lang = turn.caller.language
         reading = turn.reading or self._read(a, turn.profile, turn.state)
         out = Composer(lang)
-        if turn.task is None and (pid := self.knowledge.known_fault(a.text, reading.products, out)):
+        if turn.task is None and (
+            pid := self.knowledge.known_fault(a.text, reading.products, out, reported=not ASKING.search(a.text))
+        ):
             # The message tells a fault the product's own entries describe: its cause and fix.
             return self._knowledge_reply(turn, out, query=a.text, product=pid)
         if turn.task == "params" and turn.changes and turn.changes.get("line") and self._only_fields(turn.state):

@@ -91,6 +91,8 @@ _KNOWN_SYMPTOM = 5
 # citing a fault reach it with a single best entry, always the right one; one other turn, a
 # request for an expert, does too).
 _KNOWN_SYMPTOM_ANY = 6
+_REPORTED_SYMPTOM = 2
+_REPORTED_MARGIN = 2
 _SYMPTOM_TERM = re.compile(r"[a-z][a-z0-9]{2,}")
 
 
@@ -245,7 +247,9 @@ class KnowledgeAnswerer:
             said = True
         return said
 
-    def known_fault(self, question: str, products: Sequence[str], out: Composer) -> str | None:
+    def known_fault(
+        self, question: str, products: Sequence[str], out: Composer, *, reported: bool = False
+    ) -> str | None:
         """Say the cause and fix of the fault entry of ``products`` whose symptom the question
         tells, in whatever words it asks ("gs700读数慢慢往上爬 标定完没几天又漂了" is "读数缓慢
         上升，标定后很快又漂移"), and return the product; None when no entry's symptom is told
@@ -254,14 +258,19 @@ class KnowledgeAnswerer:
         asked = _symptom_marks(question)
         ranked = sorted(
             (
-                (_symptom_score(asked, _fault_marks(doc.text)), doc.id, doc)
+                (_symptom_score(asked - _name_marks(doc.title), _fault_marks(doc.text)), doc.id, doc)
                 for doc in self.retriever.documents
                 if doc.metadata.get("section") == "fault" and (not products or doc.doc_id in products)
             ),
             key=lambda x: (-x[0], x[1]),
         )
         needed = _KNOWN_SYMPTOM if products else _KNOWN_SYMPTOM_ANY
-        if not ranked or ranked[0][0] < needed or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
+        margin = 1
+        if reported and products:
+            # Told, not asked ("AR-G2-Pro上不了4G，只能连Wi-Fi"): a statement about the product that
+            # shares a few marks with one symptom, clearly more than with any other, reports it.
+            needed, margin = _REPORTED_SYMPTOM, _REPORTED_MARGIN
+        if not ranked or ranked[0][0] < needed or (len(ranked) > 1 and ranked[0][0] - ranked[1][0] < margin):
             return None
         doc = ranked[0][2]
         sentences = pick_sentences(doc, [], question, products=products)
@@ -318,6 +327,13 @@ def _matching_fault(question: str, hits: Sequence[Hit], products: Sequence[str])
 def _symptom(text: str) -> str:
     """The "现象：…" part of a fault entry."""
     return text.split("。原因：", 1)[0].removeprefix("现象：")
+
+
+@functools.lru_cache(maxsize=1024)
+def _name_marks(title: str) -> frozenset[str]:
+    """The marks of the product's name in a fault entry's title ("云眸手机 App 常见故障：…"): they
+    say which product, not what is wrong ("手机app 安装包好大" tells no fault of the app)."""
+    return frozenset(_symptom_marks(title.split(" 常见故障：", 1)[0]))
 
 
 @functools.lru_cache(maxsize=1024)

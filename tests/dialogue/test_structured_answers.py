@@ -766,6 +766,25 @@ def test_a_symptom_in_the_users_words_is_the_products_known_fault(shipped_engine
     assert cited(value) == ["SN-GS700#params"]
 
 
+def test_a_symptom_told_not_asked_is_the_products_fault_even_with_few_words_in_common(
+    shipped_engine: DialogueEngine,
+) -> None:
+    """A statement about a product that shares a few marks with one of its symptoms reports that
+    fault; the same words asked as a question are a capability question for the table."""
+    p = shipped_engine.corpus.product("AR-G2-Pro")
+    assert p is not None and "4G" in p.faults[2].symptom
+    (told,) = ask(shipped_engine, "邢台一个建筑工地的客户说我们的AR-G2-Pro上不了4G，只能连Wi-Fi。")
+    assert cited(told) == ["AR-G2-Pro#fault-3"] and "APN" in told.text
+    (drifts,) = ask(shipped_engine, "安全帽那款ar-h5 定位飘到几百米外去了")  # "几百" is no question
+    assert cited(drifts) == ["AR-H5#fault-2"]
+    for question in ("AR-G2-Pro能上4G吗", "ar-g2-pro带4g不", "AR-G2-Pro支持4G不 客户工地没有wifi"):
+        (asked,) = ask(shipped_engine, question)
+        assert cited(asked) == ["AR-G2-Pro#params"], question
+    # the product's own name says which product, not what is wrong with it
+    (remark,) = ask(shipped_engine, "云眸那个手机app 安装包好大")
+    assert not any("#fault-" in c for c in cited(remark))
+
+
 def test_a_name_typed_after_its_city_is_the_customer(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "北京中科恒远的采购 想推AR眼镜加AR-LINK 开场话术给一个")
     assert reply.profile.customer_name == "北京中科恒远" and "北京中科恒远" in reply.text

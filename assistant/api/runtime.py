@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from assistant.ops.profile import ProfileService
     from assistant.rebates.chat_skill import RebateChatSkill
     from assistant.training.advice_chat import AdviceChatSkill
+    from assistant.training.mentoring_chat import MentoringChatSkill
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -175,6 +176,7 @@ class Runtime:
                 handoff=handoff,
                 ops=self.ops_skill(),
                 advice=self.advice_skill(),
+                mentoring=self.mentoring_skill(),
             )
             if s.engine_processes > 0:
                 self.engine_pool = EnginePool(local=local, settings=s, processes=s.engine_processes, sources=sources)
@@ -225,6 +227,7 @@ class Runtime:
                 handoff=self._handoff_bridge,
                 ops=self.ops_skill(),
                 advice=self.advice_skill(),
+                mentoring=self.mentoring_skill(),
             )
 
         took_provisional = engine.switch(sources, build_local, provisional=provisional)
@@ -301,6 +304,28 @@ class Runtime:
             return AdviceService(db=db, library=load_library(root), data=load_path_data(path_root(root, fallback)))
 
         return AdviceChatSkill(service)
+
+    def mentoring_skill(self) -> MentoringChatSkill | None:
+        """The sharing sessions open to the caller in chat ("最近有什么分享会"), over the rules
+        file and the channel tree as they are when asked."""
+        from assistant.training.lessons_model import load_library, training_root
+        from assistant.training.mentoring import MentoringService, load_rules, rules_root
+        from assistant.training.mentoring_chat import MentoringChatSkill
+
+        if self.db is None:
+            return None
+        db, corpus_dir, fallback = self.db, self.settings.corpus_dir, PROJECT_ROOT / "corpus"
+
+        def service() -> MentoringService:
+            library = load_library(training_root(corpus_dir, fallback))
+            return MentoringService(
+                db=db,
+                rules=load_rules(rules_root(corpus_dir, fallback)),
+                rebates=self.current_rebates(),
+                product_lines=library.product_lines,
+            )
+
+        return MentoringChatSkill(service)
 
     def ops_skill(self) -> OpsChatSkill | None:
         """Tasks, risk alerts and channel profiles in chat, for the verified caller."""

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from assistant.content.loader import Corpus
 from assistant.content.schema import TrainingLesson
 from assistant.dialogue.compose import Composer
-from assistant.dialogue.cues import ADVICE
+from assistant.dialogue.cues import ADVICE, MENTORING
 from assistant.dialogue.lexicon import squash
 from assistant.dialogue.texts import label, text
 from assistant.dialogue.types import Citation
@@ -50,7 +50,17 @@ def search_text(norm: str) -> str:
 
 
 def is_training_question(norm: str) -> bool:
-    return (bool(TRAINING_ASK.search(norm)) and not _MACHINE_LEARNING.search(norm)) or asks_for_advice(norm)
+    return (
+        (bool(TRAINING_ASK.search(norm)) and not _MACHINE_LEARNING.search(norm))
+        or asks_for_advice(norm)
+        or asks_about_mentoring(norm)
+    )
+
+
+def asks_about_mentoring(norm: str) -> bool:
+    """The sharing sessions and mentors open to the caller: "最近有什么分享会", "有没有导师";
+    not a course ("有没有导师带教的课程" is the mentoring lessons)."""
+    return MENTORING.search(norm, squash(norm)) and "课" not in norm
 
 
 def asks_for_advice(norm: str) -> bool:

@@ -48,6 +48,7 @@ class _CuesFile(BaseModel):
     person_as_modifier: Words = Field(default_factory=list)
     practice_words: Words = Field(default_factory=list)
     advice_words: Words = Field(default_factory=list)
+    mentoring_words: Words = Field(default_factory=list)
 
 
 def load_cues(path: Path = CUES_PATH) -> _CuesFile:
@@ -117,6 +118,8 @@ NOT_IN_A_BARE_NAME: tuple[str, ...] = tuple(_DATA.not_in_a_bare_name)
 PRACTICE_WORDS: tuple[str, ...] = tuple(_DATA.practice_words)
 # Asking what to learn next, for oneself ("我该学点什么", "有什么要补的"): the caller's own advice.
 ADVICE_WORDS: tuple[str, ...] = tuple(_DATA.advice_words)
+# Asking about sharing sessions and mentors ("最近有什么分享会"): the sessions open to the caller.
+MENTORING_WORDS: tuple[str, ...] = tuple(_DATA.mentoring_words)
 # A title right before one of these modifies it ("工程师证书"): no person is asked for.
 PERSON_AS_MODIFIER: tuple[str, ...] = tuple(_DATA.person_as_modifier)
 _NOT_A_PERSON = (
@@ -159,6 +162,8 @@ class CueMatcher:
 PRACTICE = CueMatcher.of(PRACTICE_WORDS)
 # "我该学点什么", "有什么要补的": the caller's own next steps (dialogue/academy.py).
 ADVICE = CueMatcher.of(ADVICE_WORDS)
+# "最近有什么分享会", "有没有导师": the sharing sessions the caller may sign up to (dialogue/academy.py).
+MENTORING = CueMatcher.of(MENTORING_WORDS)
 
 CUE_MATCHERS = {
     name: CueMatcher.of(words, not_followed_by=_NOT_A_PERSON if name == "handoff" else "")

@@ -65,7 +65,7 @@ from assistant.dialogue.reading import Clause, Reading, read
 from assistant.dialogue.recommender import get_recommendation, stages_in
 from assistant.dialogue.roi import RoiUndefinedError, compute_roi
 from assistant.dialogue.roi_task import LOSS_ASK, ROI_ASK, ROI_CALC, RoiFigures, answer_roi, parse_roi
-from assistant.dialogue.skills import AdviceSkill, HandoffSkill, OpsSkill, RebateSkill, SkillResult
+from assistant.dialogue.skills import AdviceSkill, HandoffSkill, MentoringSkill, OpsSkill, RebateSkill, SkillResult
 from assistant.dialogue.state import DialogueState, TaskKind, task
 from assistant.dialogue.texts import label, text
 from assistant.dialogue.types import (
@@ -208,6 +208,7 @@ class DialogueEngine:
         handoff: HandoffSkill | None = None,
         ops: OpsSkill | None = None,
         advice: AdviceSkill | None = None,
+        mentoring: MentoringSkill | None = None,
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
         min_grounding: float = DEFAULT_MIN_GROUNDING,
         attributes: AttributeLexicon | None = None,
@@ -219,6 +220,7 @@ class DialogueEngine:
         self.handoff = handoff
         self.ops = ops
         self.advice = advice  # the caller's own next lessons and practices (assistant/training/advice_chat.py)
+        self.mentoring = mentoring  # the sharing sessions open to the caller (assistant/training/mentoring_chat.py)
         self.min_confidence = min_confidence
         self.min_grounding = min_grounding
         lexicon = attributes or load_attribute_lexicon(corpus.root)
@@ -889,6 +891,8 @@ class DialogueEngine:
         lang = turn.caller.language
         if self.advice is not None and academy.asks_for_advice(a.text):
             return self._own_advice(turn)  # "我该学点什么": their own next steps, with the reasons
+        if self.mentoring is not None and academy.asks_about_mentoring(a.text):
+            return self._sharing_sessions(turn)  # "最近有什么分享会": the ones open to the caller
         out = Composer(lang)
         # A lesson or the training FAQ, never another topic's FAQ that shares a word ("新人" / "新测点").
         self.knowledge.answer(
@@ -918,6 +922,15 @@ class DialogueEngine:
             result = self.advice.advise(caller=turn.caller)
         except AssistantError as exc:
             log.warning("advice skill failed (%s): %s", exc.code, exc)
+            return self._dont_know(turn)
+        return self._from_skill(turn, result, state=task("training"))
+
+    def _sharing_sessions(self, turn: TurnPlan) -> Reply:
+        assert self.mentoring is not None
+        try:
+            result = self.mentoring.sessions(caller=turn.caller)
+        except AssistantError as exc:
+            log.warning("mentoring skill failed (%s): %s", exc.code, exc)
             return self._dont_know(turn)
         return self._from_skill(turn, result, state=task("training"))
 

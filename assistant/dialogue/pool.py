@@ -87,8 +87,11 @@ def train_intent_model(settings: Settings, sources: Sources) -> None:
 
 def _for_the_server(plan: TurnPlan) -> bool:
     """Turns the serving process's skills answer: rebates, handoff (and operations, by their
-    intent), and the caller's own advice ("我该学点什么", a training turn)."""
-    return plan.intent in SERVICE_INTENTS or (plan.task == "training" and academy.asks_for_advice(plan.analysis.text))
+    intent), the caller's own advice ("我该学点什么") and sharing sessions ("最近有什么分享会")."""
+    return plan.intent in SERVICE_INTENTS or (
+        plan.task == "training"
+        and (academy.asks_for_advice(plan.analysis.text) or academy.asks_about_mentoring(plan.analysis.text))
+    )
 
 
 def _serve(conn: Connection, settings: Settings, sources: Sources) -> None:

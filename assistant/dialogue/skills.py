@@ -62,6 +62,13 @@ class OpsSkill(Protocol):
     def answer(self, *, caller: Caller, text: str, ask: str, last: Mapping[str, str]) -> SkillResult: ...
 
 
+class MentoringSkill(Protocol):
+    """The sharing sessions the caller may sign up to, soonest first, and their own attendance
+    (assistant/training/mentoring_chat.py)."""
+
+    def sessions(self, *, caller: Caller) -> SkillResult: ...
+
+
 class AdviceSkill(Protocol):
     """The caller's own next lessons and practices (help before it is asked), each with the
     reason that names its signal (assistant/training/advice_chat.py)."""

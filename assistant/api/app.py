@@ -305,14 +305,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def ws_ticket(signed: SignInDep, runtime: RuntimeDep) -> JSONResponse:
         """A single-use ticket to open a WebSocket with (``/ws/chat?ticket=``,
         ``/ws/expert?ticket=``) instead of putting the access token in the URL.  It lives
-        ``ws_ticket_ttl_seconds``; the socket it opens closes when the token expires."""
+        ``ws_ticket_ttl_seconds``; the socket it opens closes when the token expires.  ``ready``
+        is false while the service still loads: the page waits instead of meeting a refusal."""
         caller, claims = signed
         assert runtime.tickets is not None
         tickets = runtime.tickets
         ticket, ttl = await run_in_threadpool(
             lambda: tickets.issue(user_id=caller.user_id, portal=claims.portal, token_expires_at=claims.expires_at)
         )
-        body = ev.WsTicketResponse(ticket=ticket, expires_in=ttl)
+        body = ev.WsTicketResponse(ticket=ticket, expires_in=ttl, ready=runtime.ready)
         return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
 
     @app.get("/api/me", response_model=ev.Me, tags=["auth"])

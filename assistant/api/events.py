@@ -191,3 +191,6 @@ class ErrorResponse(BaseModel):
 class WsTicketResponse(BaseModel):
     ticket: str
     expires_in: int  # seconds; single use
+    # False while the service is still loading its index and model: a socket opened now is refused
+    # (1013), so the page shows "starting" and asks again instead of opening one.
+    ready: bool = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -153,6 +154,8 @@ class Runtime:
         return self._ready.wait(timeout)
 
     def _load(self) -> None:
+        started = time.perf_counter()
+        log.info("loading the index and the language model; chat sockets open when ready (GET /readyz)")
         try:
             s = self.settings
             from assistant.dialogue.factory import build_engine, load_components
@@ -198,7 +201,7 @@ class Runtime:
             self.handoff = build_handoff(settings=s, db=self.db, chat=self.chat, corpus=corpus, presence=self.presence)
             handoff.attach(self.handoff)
             self._ready.set()
-            log.info("assistant ready")
+            log.info("assistant ready in %.1f s: chat sockets are accepted", time.perf_counter() - started)
         except (AssistantError, OSError) as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.error("loading failed: %s", self.load_error)

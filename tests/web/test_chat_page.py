@@ -254,3 +254,26 @@ def test_asking_to_practise_shows_a_card_that_opens_the_practice_page(web: WebSe
     assert link.get_attribute("target") == "_blank" and "noopener" in (link.get_attribute("rel") or "")
     assert "技术决策者" in card.inner_text()
     assert page.errors == []
+
+
+def test_while_the_service_starts_the_page_waits_instead_of_meeting_a_refusal(web: WebServer, page: Any) -> None:
+    """The index and model load after the server answers: the page says so and opens its socket
+    once the service is ready, with no refused handshake (a 403) in the browser's console."""
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    ready = web.runtime._ready  # the runtime's own flag, cleared as while it loads
+    ready.clear()
+    try:
+        sign_in(page, web)
+        page.locator("#conn[data-state=starting]").wait_for()
+        expect(page.locator("#conn")).to_contain_text("正在启动")
+        page.wait_for_timeout(2000)  # at least one more ask while loading
+        assert sockets == []
+    finally:
+        ready.set()
+    page.locator("#conn[data-state=online]").wait_for(timeout=10_000)
+    reply = ask(page, "EG-2100有几个串口")
+    assert "串口" in reply.inner_text()
+    assert len(sockets) == 1 and console == [] and page.errors == []

@@ -30,6 +30,7 @@
       'chat.assistant': '助手',
       'conn.online': '在线',
       'conn.connecting': '连接中…',
+      'conn.starting': '服务正在启动，请稍候…',
       'conn.offline': '离线，恢复后自动重连',
       'fb.up': '有帮助',
       'fb.down': '没帮助',
@@ -106,6 +107,7 @@
       'chat.assistant': 'Assistant',
       'conn.online': 'online',
       'conn.connecting': 'connecting…',
+      'conn.starting': 'the service is starting, one moment…',
       'conn.offline': 'offline; will reconnect',
       'fb.up': 'Helpful',
       'fb.down': 'Not helpful',
@@ -651,6 +653,8 @@
       if (st.ws) return;
       if (res.status === 401) { authExpired(); return; }
       if (!res.ok || !res.data || typeof res.data.ticket !== 'string') { setConn('offline'); scheduleReconnect(); return; }
+      // Still loading its index and model: no socket yet (it would be refused), ask again shortly.
+      if (res.data.ready === false) { setConn('starting'); st.timer = setTimeout(connect, 1500); return; }
       openSocket(res.data.ticket);
     });
   }

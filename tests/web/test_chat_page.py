@@ -277,3 +277,25 @@ def test_while_the_service_starts_the_page_waits_instead_of_meeting_a_refusal(we
     reply = ask(page, "EG-2100有几个串口")
     assert "串口" in reply.inner_text()
     assert len(sockets) == 1 and console == [] and page.errors == []
+
+
+def test_the_profile_and_its_editor_fit_a_phone(web: WebServer, page: Any) -> None:
+    """At 390 px nothing of the profile bar or its editor is cut off: every chip and field ends
+    inside the screen, and the page never scrolls sideways."""
+    sign_in(page, web)
+    ask(page, "宁波恒锐精密 汽车零部件 大型 设备部长 想看EG-2100的案例")
+    page.locator(".pchip[data-field=customer_name]").wait_for()
+    page.click("#btn-profile-edit")
+    page.locator("#profile-form [name=customer_name]").wait_for()
+    width = page.evaluate("() => document.documentElement.clientWidth")
+    assert width == 390
+    parts = "#profile .pchip, #profile-form label, #profile-form input, #profile-form select, #profile-form button"
+    overflow = page.evaluate(
+        """(parts) => [...document.querySelectorAll(parts)]
+            .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+            .map(el => el.outerHTML.slice(0, 80))""",
+        parts,
+    )
+    assert overflow == []
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(artifacts_dir() / "profile-editor-390.png"), full_page=True)

@@ -282,7 +282,28 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "导师制度配置有误，请联系管理员。",
         "The mentoring rules file is invalid; tell an administrator.",
     ),
+    "sandbox_unknown_product": ("产品目录里没有这个型号。", "The catalogue has no such product."),
+    "sandbox_invalid_decision": (
+        "方案填写有误：请检查标出的字段（产品须在目录中且不重复、数量、单价、签约时间）。",
+        "Invalid offer: check the field named (catalogue products, each once; quantity; unit price; timing).",
+    ),
+    "sandbox_scenario_not_found": ("找不到这个沙盘场景。", "No such sandbox scenario."),
+    "sandbox_scenario_changed": (
+        "产品资料、沙盘参数或季度已更新，这个场景已失效，请重新抽一个场景。",
+        "The product data, the sandbox settings or the quarter changed; draw a new scenario.",
+    ),
+    "sandbox_data_invalid": (
+        "沙盘数据配置有误，请联系管理员。",
+        "The sandbox data file is invalid; tell an administrator.",
+    ),
 }
+
+
+def language_of(accept_language: str | None) -> Language:
+    """The language a client reads, from its ``Accept-Language`` header (or a page's ``lang``):
+    English when its first choice is English, otherwise zh-CN."""
+    first = (accept_language or "").split(",", 1)[0].strip().lower()
+    return "en" if first == "en" or first.startswith("en-") else "zh"
 
 
 def error_message(code: str, language: Language = "zh") -> str:

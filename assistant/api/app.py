@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI, Query, Request, WebSocket
@@ -41,7 +42,7 @@ from assistant.api.throttle import (
 from assistant.chat.service import StoredEvent
 from assistant.dialogue.types import Caller
 from assistant.errors import AssistantError
-from assistant.i18n import error_message
+from assistant.i18n import Language, error_message, language_of
 from assistant.logs import bind_context
 from assistant.settings import Settings
 
@@ -148,6 +149,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "mentoring_invalid_record": 422,
     "mentoring_not_signed_up": 422,
     "mentoring_data_invalid": 503,
+    "sandbox_unknown_product": 422,
+    "sandbox_invalid_decision": 422,
+    "sandbox_scenario_not_found": 404,
+    "sandbox_scenario_changed": 410,
+    "sandbox_data_invalid": 503,
 }
 
 
@@ -158,13 +164,14 @@ def _error(
     retry_after: int | None = None,
     item: int | None = None,
     field: str | None = None,
+    language: Language = "zh",
 ) -> JSONResponse:
     status = status or STATUS_BY_CODE.get(code, 400)
     if retry_after is not None:  # 429 and 503: when to try again
         return refusal(code, status, retry_after)
     # ``item``/``field`` only where a refusal names an item of a batch (orders); the message
     # is the code's fixed text, so nothing of another partner ever reaches the body.
-    body = ev.ErrorResponse(code=code, message=error_message(code), item=item, field=field)
+    body = ev.ErrorResponse(code=code, message=error_message(code, language), item=item, field=field)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
@@ -225,31 +232,38 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(RequestIdMiddleware)  # a request id in every log line of a request
 
     @app.exception_handler(AssistantError)
-    async def _domain_error(_: Request, exc: AssistantError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: AssistantError) -> JSONResponse:
         rt.metrics.error(exc.code)
         item, field = getattr(exc, "item", None), getattr(exc, "field", None)
         return _error(
             exc.code,
             retry_after=getattr(exc, "retry_after", None),
             item=item if isinstance(item, int) else None,
-            field=field if isinstance(field, str) and isinstance(item, int) else None,
+            # A refusal that names the caller's own input (``public_field``, the sandbox's
+            # decisions) shows the field without an item.
+            field=field
+            if isinstance(field, str) and (isinstance(item, int) or getattr(exc, "public_field", False) is True)
+            else None,
+            language=language_of(request.headers.get("accept-language")),
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         rt.metrics.error("validation_error")
         item, field = _batch_item(exc)
-        return _error("validation_error", 422, item=item, field=field)
+        language = language_of(request.headers.get("accept-language"))
+        return _error("validation_error", 422, item=item, field=field, language=language)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {401: "unauthorized", 404: "not_found", 405: "not_found", 413: "body_too_large"}.get(
             exc.status_code, "validation_error"
         )
         rt.metrics.error(code)
         # 400 is FastAPI's "error parsing the body" (e.g. an integer past int's digit limit):
         # a body that does not validate, like any other (422).
-        return _error(code, 422 if exc.status_code == 400 else exc.status_code)
+        language = language_of(request.headers.get("accept-language"))
+        return _error(code, 422 if exc.status_code == 400 else exc.status_code, language=language)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -413,7 +427,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         signed = await sign_in_socket(rt, websocket)
         if signed is None:
             return
-        caller = signed.caller
+        # The page's language (?lang=en): replies and errors in it; a message may switch it.
+        caller = replace(signed.caller, language=language_of(websocket.query_params.get("lang")))
         if widget_origin_refused(rt, websocket, caller):  # widget sessions: the portal's origins only
             await websocket.close(code=1008)
             return
@@ -459,7 +474,10 @@ async def _send_error(
 ) -> None:
     runtime: Runtime = websocket.app.state.runtime
     runtime.metrics.error(code)
-    event = ev.ErrorOut(code=code, message=error_message(code), client_msg_id=client_msg_id, retry_after=retry_after)
+    language = language_of(websocket.query_params.get("lang"))
+    event = ev.ErrorOut(
+        code=code, message=error_message(code, language), client_msg_id=client_msg_id, retry_after=retry_after
+    )
     await websocket.send_json(event.model_dump(exclude={"retry_after"} if retry_after is None else None))
 
 
@@ -504,7 +522,8 @@ async def _handle_frame(websocket: WebSocket, rt: Runtime, caller: Caller, cid: 
         return
     try:
         if isinstance(event, ev.MessageIn):
-            await _on_message(websocket, rt, caller, cid, event)
+            speaker = replace(caller, language=event.lang) if event.lang else caller
+            await _on_message(websocket, rt, speaker, cid, event)
         elif isinstance(event, ev.FeedbackIn):
             await run_in_threadpool(
                 lambda: chat.add_feedback(

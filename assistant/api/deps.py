@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from assistant.api.runtime import Runtime
 from assistant.auth import AuthError, InvalidTokenError, TokenClaims
 from assistant.dialogue.types import Caller
+from assistant.i18n import language_of
 from assistant.storage.models import User
 
 _bearer = HTTPBearer(auto_error=False)
@@ -58,8 +60,10 @@ def caller_from_token(runtime: Runtime, token: str | None) -> Caller:
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def get_caller(runtime: RuntimeDep, credentials: BearerDep) -> Caller:
-    return caller_from_token(runtime, credentials.credentials if credentials else None)
+def get_caller(request: Request, runtime: RuntimeDep, credentials: BearerDep) -> Caller:
+    """The verified caller, reading the language the client asks for (``Accept-Language``)."""
+    caller = caller_from_token(runtime, credentials.credentials if credentials else None)
+    return replace(caller, language=language_of(request.headers.get("accept-language")))
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -46,6 +46,7 @@ class MessageIn(_Event):
     client_msg_id: str = Field(min_length=1, max_length=64)
     text: str = Field(min_length=1)  # length limit checked by the service, with its own error code
     profile: dict[str, Any] | None = None
+    lang: Literal["zh", "en"] | None = None  # the language the user reads now (the page's switch)
 
 
 class FeedbackIn(_Event):
@@ -183,7 +184,9 @@ class ErrorResponse(BaseModel):
     message: str
     retry_after: int | None = None  # seconds (also the Retry-After header), on 429 and 503
     # A refused batch (POST /api/admin/orders) names the item at fault: its index in the
-    # batch and the field (DECISIONS 2026-12-04 #6).  Absent from every other error body.
+    # batch and the field (DECISIONS 2026-12-04 #6); a refused sandbox decision names the
+    # field alone (``sandbox_invalid_decision``, ``sandbox_unknown_product``).  Absent from
+    # every other error body.
     item: int | None = None
     field: str | None = None
 

@@ -50,4 +50,7 @@ def feature_routers() -> list[APIRouter]:
     from assistant.api.routes_mentoring import router as mentoring_router
 
     routers.append(mentoring_router)
+    from assistant.api.routes_sandbox import router as sandbox_router
+
+    routers.append(sandbox_router)
     return routers

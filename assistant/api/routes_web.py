@@ -11,6 +11,7 @@ Pages (all from ``web/``, no build step):
 * ``GET /content``          the knowledge-base editor (content admins; ``/api/content/...``)
 * ``GET /learn``            micro-lessons: catalogue, lesson, quiz, progress (``/api/training/...``)
 * ``GET /practice``         role-play practice: a customer to answer, scores, summary, history
+* ``GET /sandbox``          the deal sandbox: price, mix and timing of a deal; margin and rebate
 * ``GET /mentoring``        mentoring: sharing sessions, sign-up, notes, attendance, mentors
 * ``GET /widget.js``        the loader a partner portal pastes (``docs/embedding.md``)
 * ``GET /static/{name}``    scripts and styles (flat directory ``web/static``)
@@ -185,6 +186,12 @@ def learn_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
 def practice_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     """Role-play practice: start, answer turn by turn, summary, own history (``/api/training/practice``)."""
     return _page(request, runtime, "practice.html")
+
+
+@router.get("/sandbox", response_class=HTMLResponse, include_in_schema=False)
+def sandbox_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """The deal sandbox: a scenario, an offer, the outcome with the real rebate (``/api/training/sandbox``)."""
+    return _page(request, runtime, "sandbox.html")
 
 
 @router.get("/mentoring", response_class=HTMLResponse, include_in_schema=False)

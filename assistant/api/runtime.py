@@ -44,6 +44,7 @@ from assistant.startup import UnsafeStartError, demo_leftovers
 from assistant.storage.db import Database, migrate
 from assistant.storage.models import User
 from assistant.training.practice_kit import PracticeKitLoader
+from assistant.training.sandbox import SandboxKitLoader
 from assistant.users import seed_demo_users
 from assistant.ws_tickets import SocketTickets
 
@@ -119,6 +120,8 @@ class Runtime:
         self.practice = PracticeKitLoader(
             corpus_dir=settings.corpus_dir, fallback_dir=PROJECT_ROOT / "corpus", max_chars=settings.max_message_chars
         )
+        # The deal sandbox's catalogue, cases and factors, built once on first use (assistant/training/sandbox.py).
+        self.sandbox = SandboxKitLoader(corpus_dir=settings.corpus_dir, fallback_dir=PROJECT_ROOT / "corpus")
 
     # -- lifecycle ------------------------------------------------------------------
 

@@ -240,3 +240,33 @@ def test_a_bug_in_a_turn_is_an_error_event_and_the_socket_stays(
             assert "4" in reply["text"]
 
     run(scenario())
+
+
+def test_the_server_speaks_the_pages_language(live: LiveServer) -> None:
+    """An English page gets English errors (REST, by Accept-Language; the socket, by ?lang=)
+    and English answers (each message says the language the page shows now)."""
+    token = live.token()
+    english = {**bearer(token), "Accept-Language": "en"}
+    r = httpx.get(f"{live.http}/api/conversations/nope/events", headers=english)
+    assert r.status_code == 404 and r.json()["message"] == "Conversation not found."
+    r = httpx.get(f"{live.http}/api/conversations/nope/events", headers=bearer(token))
+    assert r.json()["message"] == "找不到这个会话。"  # zh-CN without a header
+    r = httpx.post(f"{live.http}/api/auth/token", json={"username": 1}, headers={"Accept-Language": "en-GB,en"})
+    assert r.status_code == 422 and r.json()["message"] == "Invalid request."
+
+    async def scenario() -> None:
+        async with connect(live.socket_url(token, lang="en")) as ws:
+            await recv(ws)  # ready
+            await ws.send("{not json")
+            error = await recv(ws)
+            assert error["code"] == "invalid_json" and error["message"] == "The message is not valid JSON."
+            asked = {"type": "message", "client_msg_id": "en1", "text": "我这季度返利多少", "lang": "en"}
+            await ws.send(json.dumps(asked))
+            reply = next(e for e in await recv_until(ws, "profile") if e["type"] == "reply")
+            await ws.send(json.dumps({**asked, "client_msg_id": "zh1", "lang": "zh"}))
+            again = next(e for e in await recv_until(ws, "profile") if e["type"] == "reply")
+            assert reply["text"] != again["text"]
+            assert not any("\u4e00" <= ch <= "\u9fff" for ch in reply["text"][:12])  # English, not 中文
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in again["text"])
+
+    run(scenario())

@@ -602,7 +602,8 @@
   }
 
   function flushOne(item) {
-    var frame = { type: 'message', client_msg_id: item.id, text: item.text };
+    // Each answer in the language the page shows now (the switch may change it mid-talk).
+    var frame = { type: 'message', client_msg_id: item.id, text: item.text, lang: CA.lang };
     if (item.profile) frame.profile = item.profile;
     sendFrame(frame);
   }
@@ -639,6 +640,7 @@
     u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
     u.searchParams.set('ticket', ticket);
     if (st.conversationId) u.searchParams.set('conversation_id', st.conversationId);
+    u.searchParams.set('lang', CA.lang);  // the server's errors in the page's language
     return u.toString();
   }
 

@@ -19,6 +19,7 @@
       'nav.content': '知识库',
       'nav.learn': '微课',
       'nav.practice': '练习',
+      'nav.sandbox': '沙盘',
       'nav.mentoring': '分享会',
       'nav.signout': '退出',
       'net.error': '网络异常，请稍后再试。'
@@ -36,6 +37,7 @@
       'nav.content': 'Knowledge base',
       'nav.learn': 'Lessons',
       'nav.practice': 'Practice',
+      'nav.sandbox': 'Sandbox',
       'nav.mentoring': 'Sessions',
       'nav.signout': 'Sign out',
       'net.error': 'Network problem; please try again.'
@@ -110,7 +112,8 @@
     /* REST: resolves {ok, status, data}; never rejects (a network failure is status 0). */
     api: function (path, opts) {
       opts = opts || {};
-      var headers = { 'Accept': 'application/json' };
+      // The server's messages (errors, answers) in the page's language.
+      var headers = { 'Accept': 'application/json', 'Accept-Language': CA.lang === 'en' ? 'en' : 'zh-CN' };
       var token = opts.token === undefined ? CA.session.token() : opts.token;
       if (token) headers.Authorization = 'Bearer ' + token;
       var init = { method: opts.method || 'GET', headers: headers, credentials: 'omit' };

@@ -24,7 +24,7 @@ from assistant.rebates.network import Level
 from assistant.rebates.quarter import Quarter
 from assistant.rebates.service import RebateService
 from assistant.settings import PROJECT_ROOT
-from assistant.storage.db import Database, migrate
+from assistant.storage.db import Database
 from assistant.storage.models import User
 from assistant.tasks.errors import (
     AssignmentNotFoundError,
@@ -49,6 +49,7 @@ from assistant.tasks.model import (
 )
 from assistant.tasks.service import TaskService, pace_file, product_line_of, task_shares, visible_keys, with_today
 from assistant.tasks.tables import TaskAssignmentRow, TaskProgressRow, TaskRow
+from tests.channel_world import open_channel_world
 
 REBATES = PROJECT_ROOT / "corpus" / "rebates"
 TODAY = date(2026, 11, 27)  # 2026Q4; the split follows 2026Q3's net sales
@@ -82,26 +83,8 @@ class World:
 
 @pytest.fixture
 def world(database_url: str) -> Iterator[World]:
-    migrate(database_url)
-    db = Database(database_url)
-    rebates = RebateService(db=db, today=lambda: TODAY)
-    rebates.open(seed_dir=REBATES)
-    data = yaml.safe_load((REBATES / "channels.yaml").read_text(encoding="utf-8"))
-    users: dict[str, Caller] = {}
-    with db.write() as s:
-        for row in data["users"]:
-            uid = f"u-{row['username']}"
-            s.add(
-                User(
-                    id=uid,
-                    username=row["username"],
-                    display_name=row["display_name"],
-                    password_hash="x",
-                    partner_id=row["partner"],
-                    role=row["role"],
-                )
-            )
-            users[row["username"]] = Caller(user_id=uid, partner_id=row["partner"], role=row["role"])
+    channel = open_channel_world(database_url, today=TODAY)
+    db, rebates, users = channel.db, channel.rebates, channel.users
     yield World(db=db, rebates=rebates, tasks=TaskService(db=db, rebates=rebates, rules=SHIPPED_RULES), users=users)
     db.dispose()
 

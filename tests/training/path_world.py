@@ -10,20 +10,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-import yaml
 from sqlalchemy.orm import Session
 
 from assistant.dialogue.types import Caller
 from assistant.rebates.service import RebateService
 from assistant.settings import PROJECT_ROOT
-from assistant.storage.db import Database, migrate
-from assistant.storage.models import Conversation, Event, Feedback, User
+from assistant.storage.db import Database
+from assistant.storage.models import Conversation, Event, Feedback
 from assistant.tasks.tables import TaskAssignmentRow, TaskRow
 from assistant.training.lessons import LessonService
 from assistant.training.lessons_model import load_library
 from assistant.training.path import PathService
 from assistant.training.path_data import load_path_data
 from assistant.training.practice_tables import PracticeSessionRow
+from tests.channel_world import open_channel_world
 
 CORPUS = PROJECT_ROOT / "corpus"
 REBATES = CORPUS / "rebates"
@@ -161,26 +161,8 @@ class World:
 
 
 def make_world(database_url: str) -> World:
-    migrate(database_url)
-    db = Database(database_url)
-    rebates = RebateService(db=db, today=lambda: TODAY)
-    rebates.open(seed_dir=REBATES)
-    data = yaml.safe_load((REBATES / "channels.yaml").read_text(encoding="utf-8"))
-    users: dict[str, Caller] = {}
-    with db.write() as s:
-        for row in data["users"]:
-            uid = f"u-{row['username']}"
-            s.add(
-                User(
-                    id=uid,
-                    username=row["username"],
-                    display_name=row["display_name"],
-                    password_hash="x",
-                    partner_id=row["partner"],
-                    role=row["role"],
-                )
-            )
-            users[row["username"]] = Caller(user_id=uid, partner_id=row["partner"], role=row["role"])
+    channel = open_channel_world(database_url, today=TODAY)
+    db, rebates, users = channel.db, channel.rebates, channel.users
     mentoring = Mentoring()
     lessons = LessonService(db=db, library=LIBRARY, rebates=rebates, now=lambda: NOW)
     path = PathService(db=db, library=LIBRARY, data=DATA, rebates=rebates, attendance=mentoring, now=lambda: NOW)

@@ -26,7 +26,7 @@ from assistant.dialogue.types import Caller
 from assistant.rebates.errors import PartnerNotFoundError
 from assistant.rebates.service import RebateService
 from assistant.settings import PROJECT_ROOT
-from assistant.storage.db import Database, migrate
+from assistant.storage.db import Database
 from assistant.storage.models import User
 from assistant.training.lessons import LessonService, NodeRollup, QuizAttempt
 from assistant.training.lessons_errors import (
@@ -50,6 +50,7 @@ from assistant.training.lessons_model import (
     training_root,
 )
 from assistant.training.lessons_tables import LessonCompletionRow, QuizAttemptRow
+from tests.channel_world import open_channel_world
 from tests.conftest import FIXTURE_CORPUS
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -242,26 +243,8 @@ def reverse(items: list[int]) -> None:
 
 @pytest.fixture
 def world(database_url: str) -> Iterator[World]:
-    migrate(database_url)
-    db = Database(database_url)
-    rebates = RebateService(db=db, today=lambda: TODAY)
-    rebates.open(seed_dir=REBATES)
-    data = yaml.safe_load((REBATES / "channels.yaml").read_text(encoding="utf-8"))
-    users: dict[str, Caller] = {}
-    with db.write() as s:
-        for row in data["users"]:
-            uid = f"u-{row['username']}"
-            s.add(
-                User(
-                    id=uid,
-                    username=row["username"],
-                    display_name=row["display_name"],
-                    password_hash="x",
-                    partner_id=row["partner"],
-                    role=row["role"],
-                )
-            )
-            users[row["username"]] = Caller(user_id=uid, partner_id=row["partner"], role=row["role"])
+    channel = open_channel_world(database_url, today=TODAY)
+    db, rebates, users = channel.db, channel.rebates, channel.users
     clock = Clock(START)
     lessons = LessonService(db=db, library=LIBRARY, rebates=rebates, now=clock, shuffle=reverse)
     yield World(db=db, rebates=rebates, lessons=lessons, clock=clock, users=users)

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from assistant.dialogue.types import Caller
 from assistant.rebates.service import RebateService
 from assistant.settings import PROJECT_ROOT
-from assistant.storage.db import Database, migrate
+from assistant.storage.db import Database
 from assistant.storage.models import User
 from assistant.training.mentoring import (
     MentoringAttendance,
@@ -50,6 +50,7 @@ from assistant.training.mentoring_errors import (
     NotSignedUpError,
 )
 from assistant.training.mentoring_tables import MentoringSignUpRow
+from tests.channel_world import open_channel_world
 
 CORPUS = PROJECT_ROOT / "corpus"
 REBATES = CORPUS / "rebates"
@@ -97,26 +98,8 @@ class World:
 
 @pytest.fixture
 def world(database_url: str) -> Iterator[World]:
-    migrate(database_url)
-    db = Database(database_url)
-    rebates = RebateService(db=db, today=lambda: TODAY)
-    rebates.open(seed_dir=REBATES)
-    data = yaml.safe_load((REBATES / "channels.yaml").read_text(encoding="utf-8"))
-    users: dict[str, Caller] = {}
-    with db.write() as s:
-        for row in data["users"]:
-            uid = f"u-{row['username']}"
-            s.add(
-                User(
-                    id=uid,
-                    username=row["username"],
-                    display_name=row["display_name"],
-                    password_hash="x",
-                    partner_id=row["partner"],
-                    role=row["role"],
-                )
-            )
-            users[row["username"]] = Caller(user_id=uid, partner_id=row["partner"], role=row["role"])
+    channel = open_channel_world(database_url, today=TODAY)
+    db, rebates, users = channel.db, channel.rebates, channel.users
     clock = Clock(START)
     mentoring = MentoringService(db=db, rules=RULES, rebates=rebates, product_lines={"EG", "SN", "MP", "AR"}, now=clock)
     yield World(db=db, rebates=rebates, mentoring=mentoring, clock=clock, users=users)

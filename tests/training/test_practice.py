@@ -15,14 +15,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import func, select, update
 
 from assistant.dialogue.types import Caller
 from assistant.rebates.errors import PartnerNotFoundError
 from assistant.rebates.service import RebateService
 from assistant.settings import PROJECT_ROOT
-from assistant.storage.db import Database, migrate
+from assistant.storage.db import Database
 from assistant.storage.models import User
 from assistant.training.practice import (
     PracticeNode,
@@ -45,6 +44,7 @@ from assistant.training.practice_errors import (
 from assistant.training.practice_kit import PracticeKit, PracticeKitLoader, build_kit, roleplay_root
 from assistant.training.practice_tables import PracticeAnswerRow, PracticeSessionRow
 from assistant.training.roleplay import Scenario, ScenarioRequest
+from tests.channel_world import open_channel_world
 from tests.conftest import FIXTURE_CORPUS
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -101,26 +101,8 @@ class World:
 
 @pytest.fixture
 def world(database_url: str, kit: PracticeKit) -> Iterator[World]:
-    migrate(database_url)
-    db = Database(database_url)
-    rebates = RebateService(db=db, today=lambda: TODAY)
-    rebates.open(seed_dir=REBATES)
-    data = yaml.safe_load((REBATES / "channels.yaml").read_text(encoding="utf-8"))
-    users: dict[str, Caller] = {}
-    with db.write() as s:
-        for row in data["users"]:
-            uid = f"u-{row['username']}"
-            s.add(
-                User(
-                    id=uid,
-                    username=row["username"],
-                    display_name=row["display_name"],
-                    password_hash="x",
-                    partner_id=row["partner"],
-                    role=row["role"],
-                )
-            )
-            users[row["username"]] = Caller(user_id=uid, partner_id=row["partner"], role=row["role"])
+    channel = open_channel_world(database_url, today=TODAY)
+    db, rebates, users = channel.db, channel.rebates, channel.users
     seeds = Seeds()
     practice = PracticeService(db=db, kit=lambda: kit, rebates=rebates, now=Clock(START), seed=seeds)
     yield World(db=db, rebates=rebates, practice=practice, kit=kit, seeds=seeds, users=users)

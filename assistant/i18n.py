@@ -16,6 +16,8 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "empty_query": ("问题不能为空。", "The question is empty."),
     "invalid_profile": ("客户画像字段不正确。", "Invalid customer-profile field."),
     "conversation_not_found": ("找不到这个会话。", "Conversation not found."),
+    "invalid_conversation_query": ("会话查询条件无效。", "Invalid conversation search or page."),
+    "seen_seq_out_of_range": ("已读位置超出了这个会话的消息范围。", "That position is past the conversation's end."),
     "feedback_target_not_found": ("找不到要评价的回答。", "No reply with that number."),
     "invalid_credentials": ("用户名或密码不正确。", "Wrong username or password."),
     "invalid_token": ("登录已失效，请重新登录。", "Your sign-in has expired; please sign in again."),

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from fastapi import FastAPI, Query, Request, WebSocket
+from fastapi import FastAPI, Query, Request, Response, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -39,6 +39,7 @@ from assistant.api.throttle import (
     connection_key,
     refusal,
 )
+from assistant.chat import history as chat_history
 from assistant.chat.service import StoredEvent
 from assistant.dialogue.types import Caller
 from assistant.errors import AssistantError
@@ -53,6 +54,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_token": 401,
     "unauthorized": 401,
     "conversation_not_found": 404,
+    "invalid_conversation_query": 422,
+    "seen_seq_out_of_range": 422,
     "feedback_target_not_found": 404,
     "not_found": 404,
     "message_too_long": 413,
@@ -348,10 +351,46 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         return ev.ConversationCreated(id=await run_in_threadpool(lambda: chat.create_conversation(caller=caller)))
 
     @app.get("/api/conversations", response_model=list[ev.ConversationSummary], tags=["chat"])
-    async def list_conversations(caller: CallerDep, runtime: RuntimeDep) -> list[ev.ConversationSummary]:
-        chat = runtime.require_chat()
-        rows = await run_in_threadpool(lambda: chat.list_conversations(caller=caller))
-        return [ev.ConversationSummary(**row) for row in rows]
+    async def list_conversations(
+        *,
+        caller: CallerDep,
+        runtime: RuntimeDep,
+        response: Response,
+        q: str = Query("", max_length=chat_history.MAX_QUERY_CHARS),
+        offset: int = Query(0, ge=0, le=1_000_000),
+        limit: int = Query(20, ge=1, le=chat_history.MAX_PAGE),
+    ) -> list[ev.ConversationSummary]:
+        """The caller's conversations that have events, newest activity first; ``q`` searches
+        titles and texts (case-insensitive), ``offset``/``limit`` page (1..50).  The number of
+        matches over all pages is in the ``X-Total-Count`` header; the body stays a list."""
+        db = runtime.require_chat().db
+        query = chat_history.ConversationQuery(q=q, offset=offset, limit=limit)
+        page = await run_in_threadpool(lambda: chat_history.list_page(db, caller=caller, query=query))
+        response.headers["X-Total-Count"] = str(page.total)
+        return [
+            ev.ConversationSummary(
+                id=c.id,
+                title=c.title,
+                last_seq=c.last_seq,
+                updated_at=c.updated_at.isoformat(),
+                preview=c.preview,
+                last_seen_seq=c.last_seen_seq,
+                unread=c.unread,
+            )
+            for c in page.items
+        ]
+
+    @app.post("/api/conversations/{conversation_id}/seen", response_model=ev.SeenResponse, tags=["chat"])
+    async def conversation_seen(
+        conversation_id: str, body: ev.SeenRequest, caller: CallerDep, runtime: RuntimeDep
+    ) -> ev.SeenResponse:
+        """The page showed this conversation up to ``seq`` (at most its ``last_seq``, else 422
+        ``seen_seq_out_of_range``): the list stops counting those events as unread."""
+        db = runtime.require_chat().db
+        mark = await run_in_threadpool(
+            lambda: chat_history.mark_seen(db, caller=caller, conversation_id=conversation_id, seq=body.seq)
+        )
+        return ev.SeenResponse(conversation_id=conversation_id, last_seen_seq=mark)
 
     @app.get("/api/conversations/{conversation_id}/events", response_model=ev.HistoryResponse, tags=["chat"])
     async def history(

@@ -148,10 +148,25 @@ class ConversationCreated(BaseModel):
 
 
 class ConversationSummary(BaseModel):
+    """A row of ``GET /api/conversations`` (the history list; the total is ``X-Total-Count``)."""
+
     id: str
-    title: str
+    title: str  # the first user message, cut
     last_seq: int
-    updated_at: str
+    updated_at: str  # ISO 8601, UTC (no offset, as stored)
+    preview: str = ""  # the last event's text, cut
+    last_seen_seq: int = 0  # the highest seq a page of the owner showed (POST .../seen)
+    unread: int = 0  # server-pushed events (expert, handoff) after last_seen_seq
+
+
+class SeenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seq: int = Field(ge=0, le=MAX_SEQ)
+
+
+class SeenResponse(BaseModel):
+    conversation_id: str
+    last_seen_seq: int
 
 
 class MessageRequest(BaseModel):

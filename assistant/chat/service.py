@@ -286,19 +286,6 @@ class ChatService:
             s.add(Conversation(id=conversation_id, user_id=caller.user_id, title=title[:200], profile={}))
         return conversation_id
 
-    def list_conversations(self, *, caller: Caller, limit: int = 50) -> list[dict[str, Any]]:
-        with self.db.read() as s:
-            rows = s.scalars(
-                select(Conversation)
-                .where(Conversation.user_id == caller.user_id)
-                .order_by(Conversation.updated_at.desc())
-                .limit(limit)
-            ).all()
-            return [
-                {"id": c.id, "title": c.title, "last_seq": c.last_seq, "updated_at": c.updated_at.isoformat()}
-                for c in rows
-            ]
-
     def _owned(self, s: Session, caller: Caller, conversation_id: str) -> Conversation:
         conversation = s.get(Conversation, conversation_id)
         if conversation is None or conversation.user_id != caller.user_id:

@@ -60,6 +60,9 @@ class Conversation(Base):
     # follow-up such as "那如果都是新客户呢" re-runs that task with one thing changed.
     dialogue_state: Mapped[dict[str, object]] = mapped_column(JSON, default=dict, server_default="{}")
     last_seq: Mapped[int] = mapped_column(default=0)
+    # The highest seq its owner's pages have shown (POST .../seen, 0017): the server-pushed
+    # events after it (an expert's message while the user was away) are listed as unread.
+    last_seen_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -28,6 +28,11 @@
       'chat.sources': '来源',
       'chat.you': '我',
       'chat.assistant': '助手',
+      'history.open': '历史会话', 'history.title': '历史会话', 'history.new': '新会话', 'history.close': '关闭',
+      'history.search': '搜索会话内容', 'history.more': '加载更多', 'history.loading': '加载中…',
+      'history.empty': '还没有会话。', 'history.none': '没有找到相关会话。', 'history.untitled': '（无标题）',
+      'history.unread': '{n} 条未读', 'history.current': '当前会话',
+      'history.pending': '还有消息正在发送，发送完再切换会话。',
       'conn.online': '在线',
       'conn.connecting': '连接中…',
       'conn.starting': '服务正在启动，请稍候…',
@@ -105,6 +110,11 @@
       'chat.sources': 'Sources',
       'chat.you': 'Me',
       'chat.assistant': 'Assistant',
+      'history.open': 'History', 'history.title': 'Conversations', 'history.new': 'New chat', 'history.close': 'Close',
+      'history.search': 'Search conversations', 'history.more': 'Load more', 'history.loading': 'Loading…',
+      'history.empty': 'No conversations yet.', 'history.none': 'No conversation matches.', 'history.untitled': '(untitled)',
+      'history.unread': '{n} unread', 'history.current': 'Current conversation',
+      'history.pending': 'A message is still being sent; switch once it is through.',
       'conn.online': 'online',
       'conn.connecting': 'connecting…',
       'conn.starting': 'the service is starting, one moment…',
@@ -182,11 +192,14 @@
   var ui = {
     log: $('log'), input: $('input'), composer: $('composer'), typing: $('typing'), notice: $('notice'),
     conn: $('conn'), signin: $('signin-view'), profile: $('profile'), profileSummary: $('profile-summary'),
-    profileForm: $('profile-form'), profileEdit: $('btn-profile-edit'), dialog: $('source-dialog')
+    profileForm: $('profile-form'), profileEdit: $('btn-profile-edit'), dialog: $('source-dialog'),
+    history: $('history-panel'), historyList: $('history-list'), historyMore: $('history-more'),
+    historyStatus: $('history-status'), historyQ: $('history-q')
   };
   var st = {
     ws: null, connecting: false, conversationId: null, boundTo: null, seen: {}, contig: 0, retry: 0, timer: null, started: false,
     pending: [], profile: {}, profileSeq: -1, profilePatch: null, replies: {}, queueNotes: {},
+    seenTimer: null, seenPosted: {}, history: { offset: 0, q: '', token: 0 },
     widget: null
   };
 
@@ -735,6 +748,7 @@
     else if (ev.type === 'profile') applyProfile(ev.profile, ev.seq);
     else if (HANDOFF_TYPES.test(ev.type)) renderHandoff(ev);
     scrollDown();
+    scheduleSeen();
   }
 
   function onError(ev) {
@@ -754,6 +768,24 @@
     }
   }
 
+  /* "Seen" is what this page showed: after events arrive (a resume's replay, a live push)
+   * and while the page is visible, POST .../seen with the highest seq shown without a gap, at
+   * most every 400 ms.  The history list counts server-pushed events after it as unread. */
+  function scheduleSeen() {
+    clearTimeout(st.seenTimer);
+    st.seenTimer = setTimeout(postSeen, 400);
+  }
+  function postSeen() {
+    var cid = st.conversationId, seq = st.contig;
+    if (!cid || seq <= 0 || document.visibilityState === 'hidden' || !CA.session.token()) return;
+    if ((st.seenPosted[cid] || 0) >= seq) return;
+    st.seenPosted[cid] = seq;
+    CA.api('/api/conversations/' + encodeURIComponent(cid) + '/seen', { method: 'POST', body: { seq: seq } }).then(function (res) {
+      if (!res.ok && res.status !== 422 && res.status !== 404) st.seenPosted[cid] = 0;  // try again next time
+    });
+  }
+  document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'visible') scheduleSeen(); });
+
   window.addEventListener('online', function () { if (!st.ws) { st.retry = 0; connect(); } });
   window.addEventListener('offline', function () { if (st.ws) st.ws.close(); setConn('offline'); });
 
@@ -770,6 +802,91 @@
       else if (res.status === 401) authExpired();
       else notice(CA.errorText(res), 'warn');
     });
+  });
+
+  /* ------------------------------------------------------------------ history (历史会话) */
+
+  /* The caller's conversations (GET /api/conversations: newest first, ?q= search, paged);
+   * opening one rebinds the socket to it and replays all its events with resume from 0.
+   * A phone shows the panel as a full-screen sheet, a desktop as a side panel (app.css). */
+  var PAGE = 20;
+
+  function openHistory() {
+    if (!ui.history.open) ui.history.showModal();
+    loadHistory(true);
+    ui.historyQ.focus();
+  }
+
+  function loadHistory(reset) {
+    var h = st.history;
+    if (reset) { h.offset = 0; h.q = ui.historyQ.value.trim(); CA.clear(ui.historyList); }
+    var mine = ++h.token;  // a newer search wins over an older answer still on its way
+    ui.historyMore.hidden = true;
+    ui.historyStatus.textContent = t('history.loading');
+    var url = '/api/conversations?limit=' + (PAGE + 1) + '&offset=' + h.offset + (h.q ? '&q=' + encodeURIComponent(h.q) : '');
+    CA.api(url).then(function (res) {
+      if (mine !== h.token) return;
+      if (res.status === 401) { authExpired(); return; }
+      if (!res.ok || !Array.isArray(res.data)) { ui.historyStatus.textContent = CA.errorText(res); return; }
+      var rows = res.data.slice(0, PAGE);
+      rows.forEach(function (c) { ui.historyList.appendChild(historyItem(c)); });
+      h.offset += rows.length;
+      ui.historyMore.hidden = res.data.length <= PAGE;  // one more than a page came: there is more
+      ui.historyStatus.textContent = ui.historyList.children.length ? '' : t(h.q ? 'history.none' : 'history.empty');
+    });
+  }
+
+  function when(iso) {
+    var d = new Date(String(iso || '') + (/(?:[zZ]|[+-]\d\d:?\d\d)$/.test(String(iso || '')) ? '' : 'Z'));  // stored as UTC
+    if (isNaN(d.getTime())) return '';
+    var lang = CA.lang === 'en' ? 'en-US' : 'zh-CN';
+    var today = new Date().toDateString() === d.toDateString();
+    return today ? d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hour12: false })
+      : d.toLocaleDateString(lang, { month: 'short', day: 'numeric' });
+  }
+
+  function historyItem(c) {
+    var unread = typeof c.unread === 'number' && c.unread > 0 ? c.unread : 0;
+    var current = c.id === st.conversationId;
+    var btn = el('button', { type: 'button', class: 'history-item', 'aria-current': current ? 'true' : null, dataset: { id: String(c.id) } },
+      el('span', { class: 'history-row' },
+        el('span', { class: 'history-name', text: c.title || t('history.untitled') }),
+        el('time', { class: 'history-time', datetime: String(c.updated_at || ''), text: when(c.updated_at) })),
+      el('span', { class: 'history-row' },
+        el('span', { class: 'history-preview', text: c.preview || '' }),
+        unread ? el('span', { class: 'badge unread', 'aria-label': t('history.unread', { n: unread }), title: t('history.unread', { n: unread }), text: unread > 99 ? '99+' : String(unread) }) : null),
+      current ? el('span', { class: 'visually-hidden', text: t('history.current') }) : null);
+    btn.addEventListener('click', function () { openConversation(String(c.id)); });
+    return el('li', null, btn);
+  }
+
+  /* Bind the page to another conversation (null: a new one) and reconnect: ready, then resume
+   * from 0 restores all its events. */
+  function openConversation(cid) {
+    if (cid === st.conversationId && cid) { ui.history.close(); return; }
+    if (st.pending.length) { notice(t('history.pending'), 'warn'); return; }
+    ui.history.close();
+    if (st.ws) { st.ws.onclose = null; st.ws.close(); st.ws = null; }
+    clearTimeout(st.timer);
+    showTyping(false);
+    resetConversation();
+    st.conversationId = cid;
+    st.boundTo = cid;
+    saveLocal();
+    st.retry = 0;
+    connect();
+    ui.input.focus();
+  }
+
+  $('btn-history').addEventListener('click', openHistory);
+  $('history-close').addEventListener('click', function () { ui.history.close(); });
+  $('history-new').addEventListener('click', function () { openConversation(null); });
+  ui.historyMore.addEventListener('click', function () { loadHistory(false); });
+  ui.history.addEventListener('click', function (e) { if (e.target === ui.history) ui.history.close(); });
+  $('history-search').addEventListener('submit', function (e) { e.preventDefault(); loadHistory(true); });
+  ui.historyQ.addEventListener('input', function () {
+    clearTimeout(st.history.timer);
+    st.history.timer = setTimeout(function () { loadHistory(true); }, 300);
   });
 
   /* ------------------------------------------------------------------ start, sign-in */
@@ -789,6 +906,7 @@
     ui.composer.hidden = false;
     ui.profile.hidden = false;
     $('btn-expert').hidden = false;  // an expert is asked for by a signed-in user only
+    $('btn-history').hidden = MODE !== 'page';
     var so = $('btn-signout');
     if (so) so.hidden = MODE !== 'page';
     if (st.started) { connect(); return; }
@@ -829,6 +947,8 @@
     ui.composer.hidden = true;
     ui.profile.hidden = true;
     $('btn-expert').hidden = true;
+    $('btn-history').hidden = true;
+    if (ui.history.open) ui.history.close();
     setConn('offline');
     var f = $('signin-form');
     if (f.elements.username) f.elements.username.focus();

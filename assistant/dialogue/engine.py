@@ -53,6 +53,7 @@ from assistant.dialogue.catalog import Catalog
 from assistant.dialogue.compare import find_matchups, say_matchups
 from assistant.dialogue.compose import Composer
 from assistant.dialogue.cues import ASK_PERSON, ASKING, CAN_GET, PRACTICE, PROCESS_QUESTION, RULE_QUESTION, STUCK
+from assistant.dialogue.customer_switch import profile_for_turn
 from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context, say_differences
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
@@ -395,7 +396,10 @@ class DialogueEngine:
                 and _current_product(profile, state) is not None
             ):
                 intent = "product_params"  # "穿墙呢" after the base station's coverage: about it too
-        new_profile = profile.merged(self._patch(analysis, intent, kind))
+        # Another customer company starts a fresh profile (issue 18: one conversation's profile
+        # piled up the facts of unrelated customers); see dialogue/customer_switch.py.
+        start = profile_for_turn(profile, analysis.understanding.slots.values, text)
+        new_profile = start.merged(self._patch(analysis, intent, kind))
         return TurnPlan(
             analysis=analysis,
             intent=intent,

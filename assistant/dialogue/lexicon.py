@@ -77,6 +77,9 @@ class _LexiconWords(BaseModel):
     line_needs: WordTable = Field(default_factory=dict)
     name_aliases: WordTable = Field(default_factory=dict)
     not_industry: list[str] = Field(default_factory=list)
+    not_persona: list[str] = Field(default_factory=list)
+    other_customer_words: list[str] = Field(default_factory=list)
+    name_correction_words: list[str] = Field(default_factory=list)
 
 
 def load_lexicon_words(path: Path = LEXICON_PATH) -> _LexiconWords:
@@ -101,7 +104,8 @@ def load_lexicon_words(path: Path = LEXICON_PATH) -> _LexiconWords:
         data.name_aliases,
     )
     if any(not w.strip() for table in tables for words in table.values() for w in words) or any(
-        not w.strip() for w in data.not_industry
+        not w.strip()
+        for w in (*data.not_industry, *data.not_persona, *data.other_customer_words, *data.name_correction_words)
     ):
         raise LexiconDataError(f"{path}: an empty word")
     return data
@@ -132,6 +136,12 @@ LINE_NEEDS = _frozen(_WORDS.line_needs)
 NAME_ALIASES = _frozen(_WORDS.name_aliases)
 # Vocabulary synonyms that name equipment, a gas or a regulation rather than an industry.
 NOT_INDUSTRY: frozenset[str] = frozenset(_WORDS.not_industry)
+# Words that introduce a different customer in the same conversation ("另外一家").
+OTHER_CUSTOMER_WORDS: tuple[str, ...] = tuple(squash(w) for w in _WORDS.other_customer_words)
+# Words that correct the customer's name just given ("搞错了 是恒立精工"): the same customer.
+NAME_CORRECTION_WORDS: tuple[str, ...] = tuple(squash(w) for w in _WORDS.name_correction_words)
+# Words holding a persona cue that name a figure or a process, not the contact ("采购金额").
+NOT_PERSONA: tuple[str, ...] = tuple(sorted({squash(w) for w in _WORDS.not_persona}, key=lambda w: (-len(w), w)))
 
 
 def line_of_need(text: str) -> str | None:

@@ -57,7 +57,15 @@ from assistant.dialogue.cues import (
     EXTRA_SCALE_WORDS,
 )
 from assistant.dialogue.errors import EmptyUtteranceError, UtteranceTooLongError
-from assistant.dialogue.lexicon import NOT_INDUSTRY, PERSONA_CUES, AliasTable, Lexicon, find_all, squash
+from assistant.dialogue.lexicon import (
+    NOT_INDUSTRY,
+    NOT_PERSONA,
+    PERSONA_CUES,
+    AliasTable,
+    Lexicon,
+    find_all,
+    squash,
+)
 from assistant.dialogue.numbers import NumberMention, find_numbers, find_quarter, parse_plain_number
 from assistant.dialogue.prototypes import Prototypes, bigrams
 from assistant.dialogue.rewrites import rewrite
@@ -110,6 +118,9 @@ _PRONOUN = re.compile(r"(?:^|[，,\s])(?:它|它的|这个|这款|这台|那个|
 # Words that put a number in a slot.
 _PER_HOUR = re.compile(r"(?:每|一|1|/|每个|一个)\s*(?:小时|h|钟头)|小时\s*(?:损失|亏|成本|影响)")
 _PER_HOUR_AFTER = re.compile(r"^\s*(?:每|/|一)\s*(?:个)?\s*(?:小时|h|钟头)")
+# A loss stated per hour ("每小时损失5000"): the figure after it is yuan even without "元".
+_LOSS_WORD = re.compile(r"损失|亏|少赚|少挣")
+_MIN_BARE_LOSS = 100  # below this a bare figure is no hourly loss anyone quotes
 _LABOUR = re.compile(r"人工|人力|工资|人员|薪|班组|巡检|工人|人头")
 _MONTH = re.compile(r"每月|每个月|一个月|1个月|月均|/月|一月|月度|月")
 _YEAR = re.compile(r"每年|一年|年均|/年|全年")
@@ -137,6 +148,9 @@ _STANDALONE_NAME = re.compile(
 )
 # "不是永泰化工", "而不是华芯": a name being corrected away.
 _NEGATED_NAME = re.compile(r"(?:不是|并非|而非)[\u4e00-\u9fffA-Za-z0-9]{2,12}")
+# "做工程机械的": what the customer makes, not its name.
+_TRADE_VERB = re.compile(r"(?:做|搞|干|生产|制造|造)")
+_TRADE_VERB_BEFORE = re.compile(r"(?:做|搞|干|生产|制造)$")
 _NOT_A_NAME = re.compile(r"^(?:个|人|一|几|我|你|他|她|它|专家|工程师|技术|现场|售前|售后|客服)")
 # "叫" also means calling someone ("怎么叫原厂远程专家"): a role is not a name.
 _A_ROLE = re.compile(r"(?:专家|工程师|技术支持|技术|客服|人工|售后|售前|师傅|同事|经理)$")
@@ -199,6 +213,13 @@ _NUMBER_SLOTS: dict[str, frozenset[str]] = {
     "rebate_query": frozenset({"amount"}),
 }
 _CUSTOMER_DEVICES = re.compile(r"(?:客户|他们|厂里|对方|现场|车间|工厂|那边)[^，,。？?]{0,6}?\d+\s*(?:台|套|个)")
+# Pay or cost words right after a job title ("运维人员工资", "巡检员的人工成本").
+_PAY_AFTER_ROLE = re.compile(r"(?:的)?(?:工资|人工|薪资|薪水|薪酬|人力成本|成本|开支)")
+# An order of so many units ("要30台eg3200", "ec700r要3套", "打算买20套"): the customer's count.
+_ORDER_QUANTITY = re.compile(
+    r"(?:要|买|订|订购|采购|下单)\s*(?:\d+|[一二两三四五六七八九十百]+)\s*(?:台|套|个(?=$|[\s，,。；;！!？?]))"
+)
+_ORDER_BEFORE = re.compile(r"(?:要|买|订|订购|采购|下单)\s*$")
 _REPORTED = re.compile(r"^(?:说|讲|反映|反馈|讲的|说的)")
 _CLAUSE_BREAK = re.compile(r"[，,。；;！!？?、]")
 _SMALL_WORDING = re.compile(r"小(?:厂|企业|公司|项目|站|工厂|作坊)|人很少|人不多|几十个?人|就几个人")
@@ -278,6 +299,7 @@ class Nlu:
         # Domain words that hide a job title inside them ("16口网管型poe交换机"); other
         # mask terms ("车间") must not hide one ("车间主任").
         self._persona_masks = tuple(t for t in self.lexicon.mask_terms if find_all(t, self.lexicon.personas))
+        self._persona_masks += NOT_PERSONA
         self.tokenizer = tokenizer or Tokenizer(UserDictionary.from_terms(corpus_terms(corpus)))
         self.current_year = current_year
         self._classifier = IntentClassifier(labels=INTENTS, **CLASSIFIER_OPTIONS)
@@ -451,6 +473,8 @@ class Nlu:
         ]
         model, line = self._resolve_product(sq, breaks, products, line_matches, competitor_spans)
         personas = matches(lx.personas, persona_text)
+        # "运维人员工资一个月4万": a role whose pay is quoted is a source of figures, not the contact.
+        personas = [p for p in personas if not _PAY_AFTER_ROLE.match(persona_text, p[2])]
         # "设备科的师傅": the department only says whose; the person is the head word.
         personas = [
             p for p in personas if not any(o is not p and persona_text[p[2] : o[1]] == "的" for o in personas)
@@ -560,12 +584,13 @@ class Nlu:
                 not _NOT_IN_A_NAME.search(name)
                 and not any(w in name for w in cue_patterns.NOT_IN_A_BARE_NAME)
                 and not any(w in name for words in PERSONA_CUES.values() for w in words)
+                and not _HEADCOUNT.fullmatch(name)  # "是中型的 四五百人": a head count, no name
                 and (len(name) >= 4 or self._names_a_company(name))
             ):
                 return name
         # A company typed in passing ("给宁波甬丰泵业的老板开个场", "深圳华芯电子的IT").
         for m in _LOOSE_COMPANY.finditer(norm):
-            if self._names_a_company(m.group("name")):
+            if self._names_a_company(m.group("name")) and not _trade_before(norm, m.start()):
                 return m.group("name")
         for m in _NAMED_BY_TRADE.finditer(norm):
             if self._names_a_company(m.group("name")):
@@ -818,6 +843,9 @@ class Nlu:
         """What this text states, every time it states it (eval/data/README.md, slot conventions);
         the profile does not filter anything out."""
         numbers_allowed = _NUMBER_SLOTS.get(intent, _ALL_NUMBER_SLOTS)
+        if _ORDER_QUANTITY.search(ents.norm):
+            # "要30台eg3200", "买5套": how many the customer orders, whatever else is asked
+            numbers_allowed = numbers_allowed | {"device_count"}
         if intent in ("out_of_scope", "greeting"):
             return {}
 
@@ -850,7 +878,12 @@ class Nlu:
         if intent == "rebate_query":
             # The partner's own business: a quarter and a what-if figure, never the customer's profile.
             return {k: v for k, v in out.items() if k in ("quarter", "amount")}
-        if intent == "knowledge_qa" and "device_count" in out and not _CUSTOMER_DEVICES.search(ents.norm):
+        if (
+            intent == "knowledge_qa"
+            and "device_count" in out
+            and not _CUSTOMER_DEVICES.search(ents.norm)
+            and not _ORDER_QUANTITY.search(ents.norm)
+        ):
             del out["device_count"]  # "锐拓免费接100台": a figure in the question, not the customer's fleet
         return out
 
@@ -1090,12 +1123,34 @@ def _customer_name(norm: str, raw: str) -> str | None:
             start = norm.find(name)
             return _original_span(raw, norm, start, len(name)) or name
     m = _COMPANY_NAME.search(norm)
-    if m and re.search(r"客户|叫|是", norm[: m.start() + 1] or norm):
+    if (
+        m
+        and re.search(r"客户|叫|是", norm[: m.start() + 1] or norm)
+        and not _TRADE_VERB.match(m.group("name"))
+        and not _trade_before(norm, m.start())
+    ):
         return m.group("name")
     m = _STANDALONE_NAME.search(norm)
     if m:
         return m.group("name")
     return None
+
+
+def _trade_before(norm: str, start: int) -> bool:
+    """A trade verb right before the word ("做工程机械的", "搞精密机械"): what the customer makes."""
+    return bool(_TRADE_VERB_BEFORE.search(norm[max(0, start - 2) : start]))
+
+
+def _bare_hourly_loss(n: NumberMention, before: str, after: str) -> bool:
+    """A figure without a money unit stated as what an hour of downtime loses ("每小时损失5000",
+    "停一小时亏8000"): a yuan amount (a count or a duration has its own unit)."""
+    return (
+        not n.is_money
+        and n.unit == ""
+        and n.value >= _MIN_BARE_LOSS
+        and bool(_PER_HOUR.search(before) or _PER_HOUR_AFTER.match(after))
+        and bool(_LOSS_WORD.search(before))
+    )
 
 
 def _original_span(raw: str, norm: str, start: int, length: int) -> str | None:
@@ -1135,6 +1190,9 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             if text[n.start : n.end].endswith("个") and text[n.end : n.end + 1] == "点" and _INSTALLED.search(before):
                 out["device_count"] = int(n.value)  # "先装30个点", "第一期60个点": measuring points installed
             continue
+        if _bare_hourly_loss(n, before, after):
+            out["downtime_cost_per_hour"] = n.value  # "每小时损失5000": a loss per hour is money
+            continue
         if n.is_money:
             if _NOT_SALES.match(after) or _PAYMENT_BEFORE.search(before):
                 continue
@@ -1155,6 +1213,8 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             or _DEVICE_NOUN.match(text[n.end - len(n.unit) : n.end + 6])
             or ((n.unit == "个" or text[n.start : n.end].endswith("个")) and _DEVICE_BEFORE.search(before))
             or (text[n.start : n.end].endswith("个") and _DEVICE_KIND.match(text[n.end : n.end + 6]))
+            # "ap要20个": so many of the product ordered, nothing after the measure word
+            or (text[n.start : n.end].endswith("个") and not after.strip() and _ORDER_BEFORE.search(before))
         )
         if is_device and n.value >= 2 and n.value == n.value.to_integral_value():
             out["device_count"] = int(n.value)

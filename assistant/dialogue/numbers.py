@@ -68,6 +68,7 @@ _NUMBER = re.compile(
     r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_CHARS + r"]+(?:点[" + _CN_CHARS + r"]+)?)"
     r"(?P<approx>多|余|来)?"
     r"\s*(?P<ge>个)?\s*"
+    r"(?:(?:多|余)(?=百万|千万|万|亿))?"  # "一个多亿": the rough "多" after 个, before the multiplier
     r"(?P<mult>百万|千万|万|亿|千|百|w(?![a-z])|k(?![a-z]))?"
     r"(?P<tail>\d(?!\d))?"  # "2万5" = 25 000
     r"(?P<approx2>多|余|来)?"

@@ -1,0 +1,165 @@
+"""Customer-profile facts read more generally (issue 18: profile accuracy): a loss per hour
+without "元", "一个多亿", an order quantity in a question, words that hold a job title but
+name no contact, head counts and trades that are no customer name, job titles and trades the
+tables lacked, and the rule for a different customer in the same conversation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.dialogue.customer_switch import KEPT_ACROSS_CUSTOMERS, names_another_customer, profile_for_turn
+from assistant.dialogue.lexicon import LEXICON_PATH, LexiconDataError, load_lexicon_words
+from assistant.dialogue.nlu import Nlu
+from assistant.dialogue.numbers import find_numbers
+from assistant.dialogue.types import CustomerProfile
+
+EMPTY = CustomerProfile()
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("每个月停机大概10小时 每小时损失5000", {"downtime_hours_per_month": 10, "downtime_cost_per_hour": 5000}),
+        ("停一小时亏8000", {"downtime_cost_per_hour": 8000}),
+        ("每小时损失5000元", {"downtime_cost_per_hour": 5000}),
+    ],
+)
+def test_a_loss_per_hour_is_money_without_a_unit(nlu: Nlu, text: str, slots: dict[str, int]) -> None:
+    values = nlu.understand(text, profile=EMPTY).slots.values
+    assert {k: values.get(k) for k in slots} == {k: Decimal(v) for k, v in slots.items()}
+
+
+def test_an_hourly_output_is_not_a_loss(nlu: Nlu) -> None:
+    assert "downtime_cost_per_hour" not in nlu.understand("每小时产量5000", profile=EMPTY).slots.values
+
+
+def test_rough_hundred_million() -> None:
+    assert [n.value for n in find_numbers("单子一个多亿")] == [Decimal(100_000_000)]
+    assert [n.value for n in find_numbers("1个多亿")] == [Decimal(100_000_000)]
+    # "多" after 个 only joins a multiplier: "一个多月" stays a month.
+    assert [(n.value, n.unit) for n in find_numbers("一个多月")] == [(Decimal(1), "月")]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("要30台eg3200", 30),
+        ("打算买20套ec300 交期多久", 20),
+        ("仓库要铺无线 ap要20个", 20),
+        ("eg3200最多能带多少台", None),
+        ("要20个点", None),  # points, not units ordered
+    ],
+)
+def test_an_order_quantity_is_the_customers_count(nlu: Nlu, text: str, count: int | None) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("device_count") == count
+
+
+@pytest.mark.parametrize(
+    ("text", "persona"),
+    [
+        ("预计采购金额80万左右", None),  # a figure, not the procurement contact
+        ("运维人员工资一个月4万", None),  # a role whose pay is quoted is a source of figures
+        ("客户采购在压价", "procurement"),
+        ("对接人是他们的生产部长", "roi_manager"),
+        ("他们电仪主管拍板", "tech_decision_maker"),
+        ("对接的是设备维护主管", "tech_decision_maker"),
+        ("跟我聊的是技术科长", "tech_decision_maker"),
+        ("他们网络管理员管这事", "it_security"),
+        ("对接的是动力科长", "tech_decision_maker"),
+        ("跟工段长聊的", "operator"),
+    ],
+)
+def test_persona_words(nlu: Nlu, text: str, persona: str | None) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("persona") == persona
+
+
+@pytest.mark.parametrize(
+    ("text", "industry"),
+    [("合肥一家家电厂 大型", "电子制造"), ("一个造船厂 大型", "机械加工")],
+)
+def test_trade_words(nlu: Nlu, text: str, industry: str) -> None:
+    # "家电厂" holds "电厂" (电力能源): the longer word is the customer's trade.
+    assert nlu.understand(text, profile=EMPTY).slots.get("industry") == industry
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("不对 是中型的 四五百人", None),  # a head count
+        ("客户在徐州 做工程机械的 上千人", None),  # what they make
+        ("客户是做精密机械的", None),
+        ("客户是恒达精密", "恒达精密"),
+        ("给宁波甬丰泵业的老板开个场", "宁波甬丰泵业"),
+    ],
+)
+def test_no_customer_name_from_a_head_count_or_a_trade(nlu: Nlu, text: str, name: str | None) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("customer_name") == name
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [("温岭一家泵厂", "华东"), ("西昌的一个水电站", "西南"), ("塔城一个风电场", "西北"), ("延吉一家啤酒厂", "东北")],
+)
+def test_cities_the_tables_lacked(nlu: Nlu, text: str, region: str) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("region") == region
+
+
+# -- a different customer in the same conversation --------------------------------------
+
+HELD = CustomerProfile(
+    customer_name="鲜丰食品",
+    industry="食品饮料",
+    region="华北",
+    scale="large",
+    persona="procurement",
+    product_model="EG-3200",
+    device_count=30,
+    order_amount=Decimal(500_000),
+)
+
+
+def test_another_customer_starts_a_fresh_profile() -> None:
+    slots = {"industry": "机械加工", "region": "华东", "scale": "small"}
+    base = profile_for_turn(HELD, slots, "另外一家宁波的注塑厂 规模不大")
+    assert base.known() == {"product_model": "EG-3200"}  # what is sold stays, nothing of 鲜丰食品
+    assert set(base.known()) <= set(KEPT_ACROSS_CUSTOMERS)
+
+
+def test_a_different_customer_name_starts_a_fresh_profile() -> None:
+    assert names_another_customer(HELD, {"customer_name": "恒达精密"}, "客户叫恒达精密")
+    assert profile_for_turn(HELD, {"customer_name": "恒达精密"}, "客户叫恒达精密").persona is None
+
+
+@pytest.mark.parametrize(
+    ("slots", "text"),
+    [
+        ({"customer_name": "鲜丰"}, "鲜丰那边对接的是采购"),  # the same customer, named shorter
+        ({"scale": "small"}, "不对 规模不大"),  # a correction
+        ({}, "另外一家的报价你看下"),  # another company, but nothing about a customer of ours
+        ({"persona": "roi_manager"}, "还有一家的老板也想看"),  # no fact about the company itself
+        ({"customer_name": "恒达精工"}, "搞错了 客户是恒达精工"),  # the name corrected, not another one
+        ({"customer_name": "永泰新材"}, "客户名是永泰新材 不是鲜丰食品"),
+    ],
+)
+def test_the_same_customer_keeps_its_profile(slots: dict[str, object], text: str) -> None:
+    assert profile_for_turn(HELD, slots, text) is HELD
+
+
+def test_the_first_customer_is_not_another_one() -> None:
+    assert not names_another_customer(EMPTY, {"industry": "化工"}, "另外一家化工厂")
+    assert not names_another_customer(CustomerProfile(customer_name="恒达精密"), {"customer_name": "恒达"}, "恒达的")
+
+
+@pytest.mark.parametrize("table", ["not_persona", "other_customer_words", "name_correction_words"])
+def test_the_new_word_lists_refuse_an_empty_word(tmp_path: Path, table: str) -> None:
+    raw = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
+    assert raw[table]  # shipped with words
+    raw[table] = [*raw[table], " "]
+    path = tmp_path / "lexicon.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(LexiconDataError, match="an empty word"):
+        load_lexicon_words(path)

@@ -100,6 +100,10 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "Transfer only to another expert with this skill.",
     ),
     "handoff_invalid_input": ("内容不能为空，也不能太长。", "The text is empty or too long."),
+    "timezone_invalid": (
+        "客户时区无效：请使用 IANA 时区名，例如 Asia/Shanghai 或 America/Los_Angeles。",
+        "Invalid customer time zone: use an IANA name such as Asia/Shanghai or America/Los_Angeles.",
+    ),
     "join_code_invalid": ("加入码无效。", "Invalid join code."),
     "join_code_used": (
         "这个加入码已经用过了，请让专家重新生成。",
@@ -283,6 +287,16 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "mentoring_data_invalid": (
         "导师制度配置有误，请联系管理员。",
         "The mentoring rules file is invalid; tell an administrator.",
+    ),
+    "customer_not_found": ("找不到这个客户。", "Customer not found."),
+    "customer_invalid": (
+        "客户信息不正确：请检查标出的字段（名称 1 到 100 字，行业、规模、角色请从列表中选择，备注不超过 2000 字）。",
+        "Invalid customer: check the field named (a name of 1 to 100 characters, industry, scale and"
+        " contact role from the lists, notes of at most 2000 characters).",
+    ),
+    "customer_name_taken": (
+        "你已经有一个同名的客户了，请换一个名称或打开已有的客户。",
+        "You already have a customer of that name; choose another name or open the existing one.",
     ),
     "sandbox_unknown_product": ("产品目录里没有这个型号。", "The catalogue has no such product."),
     "sandbox_invalid_decision": (

@@ -84,6 +84,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "expert_at_capacity": 409,
     "transfer_target_invalid": 422,
     "handoff_invalid_input": 422,
+    "timezone_invalid": 422,
     "join_code_invalid": 404,
     "join_code_used": 409,
     "join_code_expired": 410,
@@ -152,6 +153,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "mentoring_invalid_record": 422,
     "mentoring_not_signed_up": 422,
     "mentoring_data_invalid": 503,
+    "customer_not_found": 404,
+    "customer_invalid": 422,
+    "customer_name_taken": 409,
     "sandbox_unknown_product": 422,
     "sandbox_invalid_decision": 422,
     "sandbox_scenario_not_found": 404,
@@ -199,7 +203,9 @@ def event_out(event: StoredEvent) -> dict[str, Any]:
     if event.type == "reply":
         return ev.ReplyOut(seq=event.seq, reply_to=event.reply_to or 0, **event.payload).model_dump()
     if event.type == "profile":
-        return ev.ProfileOut(seq=event.seq, profile=dict(event.payload.get("profile", {}))).model_dump()
+        return ev.ProfileOut(
+            seq=event.seq, profile=dict(event.payload.get("profile", {})), customer=event.payload.get("customer")
+        ).model_dump()
     # Events appended by other features (e.g. handoff) carry their own payload.
     return {**event.payload, "type": event.type, "seq": event.seq}
 
@@ -359,12 +365,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         q: str = Query("", max_length=chat_history.MAX_QUERY_CHARS),
         offset: int = Query(0, ge=0, le=1_000_000),
         limit: int = Query(20, ge=1, le=chat_history.MAX_PAGE),
+        customer_id: str | None = Query(None, min_length=1, max_length=36),
     ) -> list[ev.ConversationSummary]:
         """The caller's conversations that have events, newest activity first; ``q`` searches
-        titles and texts (case-insensitive), ``offset``/``limit`` page (1..50).  The number of
-        matches over all pages is in the ``X-Total-Count`` header; the body stays a list."""
+        titles and texts (case-insensitive), ``offset``/``limit`` page (1..50), ``customer_id``
+        keeps those bound to that customer.  The number of matches over all pages is in the
+        ``X-Total-Count`` header; the body stays a list."""
         db = runtime.require_chat().db
-        query = chat_history.ConversationQuery(q=q, offset=offset, limit=limit)
+        query = chat_history.ConversationQuery(q=q, offset=offset, limit=limit, customer_id=customer_id)
         page = await run_in_threadpool(lambda: chat_history.list_page(db, caller=caller, query=query))
         response.headers["X-Total-Count"] = str(page.total)
         return [
@@ -376,6 +384,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 preview=c.preview,
                 last_seen_seq=c.last_seen_seq,
                 unread=c.unread,
+                customer_id=c.customer_id,
+                customer_name=c.customer_name,
             )
             for c in page.items
         ]

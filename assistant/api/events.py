@@ -15,7 +15,10 @@ Server -> client:
 * ``typing``   ``on`` true/false while the reply is computed (not stored).
 * ``reply``    ``seq``, ``reply_to`` (the message's seq), ``text``, ``intent``, ``cards``,
   ``citations``, ``suggestions``, ``grounded``, ``handoff_offered``.
-* ``profile``  ``seq``, ``profile``: the customer profile as understood so far.
+* ``profile``  ``seq``, ``profile``: the customer profile as understood so far;
+  ``customer``: the customer record the conversation belongs to ({id, name}) or null.
+  A ``reply`` may carry ``customer_offer`` ({name, customer_id}): the salesperson named a
+  company that is not that customer (customer_id null: no record of that name yet).
 * ``feedback_saved`` ``message_seq``.
 * ``error``    ``code`` (stable, snake_case), ``message`` (zh-CN), optional ``client_msg_id``.
 """
@@ -88,6 +91,16 @@ class TypingOut(_Event):
     on: bool
 
 
+class CustomerRef(BaseModel):
+    id: str
+    name: str
+
+
+class CustomerOffer(BaseModel):
+    name: str
+    customer_id: str | None
+
+
 class ReplyOut(_Event):
     type: Literal["reply"] = "reply"
     seq: int
@@ -100,12 +113,16 @@ class ReplyOut(_Event):
     suggestions: list[str]
     grounded: bool
     handoff_offered: bool
+    # The salesperson named a company that is not the conversation's customer: save it, or move
+    # to the caller's record of that name ({"name", "customer_id": null | id}).
+    customer_offer: CustomerOffer | None = None
 
 
 class ProfileOut(_Event):
     type: Literal["profile"] = "profile"
     seq: int
     profile: dict[str, Any]
+    customer: CustomerRef | None = None  # the customer the conversation belongs to (its profile is theirs)
 
 
 class FeedbackSavedOut(_Event):
@@ -157,6 +174,8 @@ class ConversationSummary(BaseModel):
     preview: str = ""  # the last event's text, cut
     last_seen_seq: int = 0  # the highest seq a page of the owner showed (POST .../seen)
     unread: int = 0  # server-pushed events (expert, handoff) after last_seen_seq
+    customer_id: str | None = None  # the live customer it is bound to (assistant/customers)
+    customer_name: str | None = None
 
 
 class SeenRequest(BaseModel):

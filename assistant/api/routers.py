@@ -53,4 +53,7 @@ def feature_routers() -> list[APIRouter]:
     from assistant.api.routes_sandbox import router as sandbox_router
 
     routers.append(sandbox_router)
+    from assistant.api.routes_customers import router as customers_router
+
+    routers.append(customers_router)
     return routers

@@ -4,8 +4,11 @@
 Requester (any signed-in user, on their own conversations):
 
 * ``POST /api/handoff/request`` ``{conversation_id, product_model?, serial?, firmware?,
-  symptom?, site?, urgency?}``: open a handoff (the chat page's button); what is still
-  missing is asked in the chat.  Returns the session.
+  symptom?, site?, urgency?, customer_timezone?}``: open a handoff (the chat page's button);
+  what is still missing is asked in the chat.  Returns the session.  ``customer_timezone``
+  is an IANA name ("America/Los_Angeles", at most 64 characters; the page sends the
+  browser's): a ticket's callback then also falls in the customer's callable hours and is
+  told in their local time too; a name that is no zone is ``timezone_invalid`` (422).
 * ``GET /api/handoff/conversations/{conversation_id}``: the conversation's open session or null.
 * ``GET /api/handoff/sessions/{id}``, ``POST .../cancel``.
 * ``POST /api/handoff/join-codes/redeem`` ``{code}``: the field side joins the AR session.
@@ -99,6 +102,7 @@ class HandoffRequestBody(_Body):
     symptom: str = Field(default="", max_length=500)
     site: str = Field(default="", max_length=200)
     urgency: Literal["high", "normal", "low", ""] = ""
+    customer_timezone: str = Field(default="", max_length=64, description="IANA zone; empty: not known")
 
 
 class ExpertMessageBody(_Body):
@@ -465,7 +469,12 @@ def build_router() -> APIRouter:
                 **{**provided.as_dict(), "product_line": service.extractor.products.get(provided.product_model, "")}
             )
         outcome = await run_in_threadpool(
-            lambda: service.request(caller=caller, conversation_id=body.conversation_id, provided=provided)
+            lambda: service.request(
+                caller=caller,
+                conversation_id=body.conversation_id,
+                provided=provided,
+                customer_timezone=body.customer_timezone or None,
+            )
         )
         return _session(outcome.session)
 

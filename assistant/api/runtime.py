@@ -9,6 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -26,6 +28,8 @@ from assistant.api.throttle import Throttle
 from assistant.auth import InvalidCredentialsError, TokenService, load_or_create_secret, verify_password
 from assistant.chat.service import ChatService
 from assistant.content.store import ContentStore
+from assistant.customers.chat import CustomerChat
+from assistant.customers.records import CustomerService, load_industries
 from assistant.dialogue.factory import Sources
 from assistant.errors import AssistantError
 from assistant.handoff.bridge import HandoffBridge
@@ -54,6 +58,7 @@ if TYPE_CHECKING:
     from assistant.ops.chat_skill import OpsChatSkill
     from assistant.ops.profile import ProfileService
     from assistant.rebates.chat_skill import RebateChatSkill
+    from assistant.rebates.network import ChannelNetwork
     from assistant.training.advice_chat import AdviceChatSkill
     from assistant.training.mentoring_chat import MentoringChatSkill
 
@@ -81,6 +86,21 @@ def build_presence(settings: Settings, instance: str) -> Presence:
             ttl_seconds=settings.handoff_presence_ttl_seconds,
         )
     return Presence()
+
+
+def _industries(corpus_dir: Path) -> frozenset[str]:
+    """The industries a customer record may name: ``vocab.yaml``'s, read again when it changes."""
+    vocab = corpus_dir / "vocab.yaml"
+    try:
+        mtime = vocab.stat().st_mtime_ns
+    except OSError:
+        mtime = 0
+    return _industries_of(vocab, mtime)
+
+
+@lru_cache(maxsize=4)
+def _industries_of(vocab: Path, _mtime_ns: int) -> frozenset[str]:
+    return load_industries(vocab)
 
 
 class NotReadyError(AssistantError):
@@ -200,6 +220,7 @@ class Runtime:
                 router=handoff,
                 instance=self.instance,
                 claim_seconds=s.turn_claim_seconds,
+                customers=CustomerChat(self.customer_service),
             )
             self.handoff = build_handoff(settings=s, db=self.db, chat=self.chat, corpus=corpus, presence=self.presence)
             handoff.attach(self.handoff)
@@ -310,6 +331,18 @@ class Runtime:
             return AdviceService(db=db, library=load_library(root), data=load_path_data(path_root(root, fallback)))
 
         return AdviceChatSkill(service)
+
+    def customer_service(self) -> CustomerService:
+        """The salespeople's customer records (assistant/customers) over the database, the
+        channel tree and the vocabulary as they are when asked; cheap to build (no state)."""
+        if self.db is None:
+            raise NotReadyError("database not open")
+
+        def network() -> ChannelNetwork | None:
+            rebates = self.current_rebates()
+            return rebates.state.network if rebates is not None and rebates.available else None
+
+        return CustomerService(self.db, network=network, industries=_industries(self.settings.corpus_dir))
 
     def mentoring_skill(self) -> MentoringChatSkill | None:
         """The sharing sessions open to the caller in chat ("最近有什么分享会"), over the rules

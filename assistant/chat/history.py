@@ -11,8 +11,10 @@ missing one (:class:`ConversationNotFoundError`).
 Search is a case-insensitive LIKE over the title and the events' stored ``text`` (with
 ``%``, ``_`` and ``\\`` escaped), the same SQL on SQLite and PostgreSQL: at a salesperson's
 few hundred conversations a scan of their events is milliseconds; a full-text index would
-be the next step if it were not.  The query is a dataclass so that filters to come (a
-``customer`` once customer records exist) are one more field, not another signature.
+be the next step if it were not.  The query is a dataclass so that a filter is one more
+field, not another signature (``customer_id``: the conversations bound to that customer).
+Each item names the live customer it is bound to (assistant/customers); a deleted customer's
+conversations stay listed, unbound.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from assistant.chat.service import ChatError, ConversationNotFoundError
 from assistant.dialogue.types import Caller
 from assistant.storage.db import Database
-from assistant.storage.models import Conversation, Event
+from assistant.storage.models import Conversation, Customer, Event
 
 MAX_PAGE = 50
 MAX_QUERY_CHARS = 100
@@ -50,6 +52,7 @@ class ConversationQuery:
     q: str = ""  # search text, trimmed; empty: every conversation
     offset: int = 0
     limit: int = 20
+    customer_id: str | None = None  # only the conversations bound to this live customer
 
     def checked(self) -> ConversationQuery:
         q = self.q.strip()
@@ -61,7 +64,9 @@ class ConversationQuery:
             raise InvalidConversationQueryError(f"limit must be from 1 to {MAX_PAGE}")
         if self.offset < 0:
             raise InvalidConversationQueryError("offset must not be negative")
-        return ConversationQuery(q=q, offset=self.offset, limit=self.limit)
+        if self.customer_id is not None and (len(self.customer_id) > 36 or "\x00" in self.customer_id):
+            raise InvalidConversationQueryError("customer_id is not a customer id")
+        return ConversationQuery(q=q, offset=self.offset, limit=self.limit, customer_id=self.customer_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,8 @@ class ConversationItem:
     last_seq: int
     last_seen_seq: int
     unread: int  # server-pushed events after last_seen_seq
+    customer_id: str | None = None  # the live customer it is bound to (None: none, or deleted)
+    customer_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,12 @@ def list_page(db: Database, *, caller: Caller, query: ConversationQuery) -> Conv
             _event_text().ilike(pattern, escape="\\"),
         )
         where.append(or_(Conversation.title.ilike(pattern, escape="\\"), in_events))
+    if query.customer_id is not None:
+        where.append(Customer.id == query.customer_id)
+    # The bound customer, while it is not deleted (a deleted one's conversations list unbound).
+    bound = Conversation.__table__.outerjoin(
+        Customer.__table__, and_(Customer.id == Conversation.customer_id, Customer.deleted_at.is_(None))
+    )
     unread = (
         select(func.count())
         .select_from(Event)
@@ -118,7 +131,7 @@ def list_page(db: Database, *, caller: Caller, query: ConversationQuery) -> Conv
         .scalar_subquery()
     )
     with db.read() as s:
-        total = s.scalar(select(func.count()).select_from(Conversation).where(and_(*where))) or 0
+        total = s.scalar(select(func.count()).select_from(bound).where(and_(*where))) or 0
         rows = s.execute(
             select(
                 Conversation.id,
@@ -127,7 +140,10 @@ def list_page(db: Database, *, caller: Caller, query: ConversationQuery) -> Conv
                 Conversation.last_seq,
                 Conversation.last_seen_seq,
                 unread.label("unread"),
+                Customer.id.label("customer_id"),
+                Customer.name.label("customer_name"),
             )
+            .select_from(bound)
             .where(and_(*where))
             .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
             .offset(query.offset)
@@ -143,6 +159,8 @@ def list_page(db: Database, *, caller: Caller, query: ConversationQuery) -> Conv
             last_seq=r.last_seq,
             last_seen_seq=r.last_seen_seq,
             unread=int(r.unread or 0),
+            customer_id=r.customer_id,
+            customer_name=r.customer_name,
         )
         for r in rows
     )

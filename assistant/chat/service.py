@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -45,7 +45,7 @@ from assistant.dialogue.types import PROFILE_KEYS, Caller, CustomerProfile, Repl
 from assistant.errors import AssistantError
 from assistant.i18n import error_message
 from assistant.storage.db import Database
-from assistant.storage.models import Base, Conversation, Event, Feedback, PendingTurn, User, utcnow
+from assistant.storage.models import Base, Conversation, Customer, Event, Feedback, PendingTurn, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,31 @@ class TurnRouter(Protocol):
     def route(
         self, *, caller: Caller, conversation_id: str, message: StoredEvent, probed: object | None
     ) -> RoutedTurn | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerTurn:
+    """A message that was a customer command ("换到宁波那家", "把这家存为客户"): the reply,
+    and the customer the conversation belongs to from now on when it changes (``rebind``
+    True; ``customer_id`` None: to no customer)."""
+
+    reply: Reply
+    rebind: bool = False
+    customer_id: str | None = None
+
+
+class CustomerCommands(Protocol):
+    """Consulted before the engine on every turn (assistant/customers/chat.py): returns
+    None for any message that is not a customer command."""
+
+    def handle(
+        self, *, caller: Caller, conversation_id: str, text: str, profile: CustomerProfile
+    ) -> CustomerTurn | None: ...
+
+
+def customer_key(name: str) -> str:
+    """How customers' names are compared: stripped and case-folded ("ABC化纤" is "abc化纤")."""
+    return name.strip().casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +290,7 @@ class ChatService:
         instance: str = "",
         claim_seconds: float = 60.0,
         max_attempts: int = 5,
+        customers: CustomerCommands | None = None,
     ) -> None:
         self.db = db
         self.engine = engine
@@ -277,6 +303,7 @@ class ChatService:
         self.started_at = utcnow()
         self.claim_seconds = claim_seconds
         self.max_attempts = max_attempts  # claims of one message before it gets an apology
+        self.customers = customers  # customer commands in chat (None: messages all go to the engine)
 
     # -- conversations ---------------------------------------------------------------
 
@@ -371,7 +398,16 @@ class ChatService:
                     if routed.reply is None:  # relayed to a human expert: nothing to store
                         self._settle(conversation_id, message.seq)
                         return ()
-                    return self._store_reply(conversation_id, message.seq, routed.reply, context.state)
+                    return self._store_reply(conversation_id, message.seq, routed.reply, context)
+            if self.customers is not None:
+                command = self.customers.handle(
+                    caller=caller,
+                    conversation_id=conversation_id,
+                    text=str(message.payload["text"]),
+                    profile=context.profile,
+                )
+                if command is not None:
+                    return self._store_reply(conversation_id, message.seq, command.reply, context, command)
             reply = self.engine.handle(
                 text=str(message.payload["text"]),
                 profile=context.profile,
@@ -379,7 +415,7 @@ class ChatService:
                 history=context.history,
                 state=context.state,
             )
-            return self._store_reply(conversation_id, message.seq, reply, context.state)
+            return self._store_reply(conversation_id, message.seq, reply, context)
         except Exception:
             self._release(conversation_id, message.seq)
             raise
@@ -408,7 +444,7 @@ class ChatService:
                 profile=context.profile,
                 grounded=False,
             )
-            return self._store_reply(conversation_id, seq, apology, context.state)
+            return self._store_reply(conversation_id, seq, apology, context)
         return self._answer_claimed(caller, conversation_id, message, context)
 
     def _await_answer(self, conversation_id: str, seq: int) -> tuple[StoredEvent, ...]:
@@ -493,7 +529,7 @@ class ChatService:
             recent = db.execute(_RECENT_BEFORE, params).scalars().all()
             probed = self.router.probe(db, conversation_id) if self.router is not None else None
             history = tuple(str(p.get("text", "")) for p in reversed(recent))
-            profile = profile_from_json(conversation.profile)
+            profile = _turn_profile(conversation)
             state = DialogueState.from_json(conversation.dialogue_state)
             context = TurnContext(profile=profile, history=history, state=state, probed=probed)
             return _stored(row), context
@@ -524,7 +560,7 @@ class ChatService:
             seq = conversation.last_seq + 1
             payload: dict[str, Any] = {"text": text}
             changes: dict[str, Any] = {"cid": conversation_id, "last_seq": seq, "updated_at": utcnow()}
-            profile = profile_from_json(conversation.profile)
+            profile = _turn_profile(conversation)
             if patch:
                 profile = profile.merged(patch)
                 changes["profile"] = profile_to_json(profile)
@@ -545,17 +581,27 @@ class ChatService:
             return Accepted(message, duplicate=False, context=context)
 
     def _store_reply(
-        self, conversation_id: str, message_seq: int, reply: Reply, state: DialogueState
+        self,
+        conversation_id: str,
+        message_seq: int,
+        reply: Reply,
+        context: TurnContext,
+        command: CustomerTurn | None = None,
     ) -> tuple[StoredEvent, ...]:
-        """Store the reply and the profile after it, and the engine's state (``state``
-        unless the reply carries a new one)."""
+        """Store the reply and the profile after it, and the engine's state (the context's
+        unless the reply carries a new one); a customer command's new customer too."""
         try:
-            return self._store_reply_once(conversation_id, message_seq, reply, state)
+            return self._store_reply_once(conversation_id, message_seq, reply, context, command)
         except IntegrityError:  # another instance stored its answer meanwhile (uq_events_answer)
             return self.answers_to(conversation_id, message_seq)
 
     def _store_reply_once(
-        self, conversation_id: str, message_seq: int, reply: Reply, state: DialogueState
+        self,
+        conversation_id: str,
+        message_seq: int,
+        reply: Reply,
+        context: TurnContext,
+        command: CustomerTurn | None,
     ) -> tuple[StoredEvent, ...]:
         with self.db.write() as s:
             db = s.connection()
@@ -563,13 +609,30 @@ class ChatService:
             answered = db.execute(_ANSWERS, {"cid": conversation_id, "reply_to": message_seq}).all()
             if answered:  # a concurrent duplicate stored its answer first; keep exactly one
                 return tuple(_stored(row) for row in answered)
+            if command is not None and command.rebind:
+                db.execute(_BIND_CUSTOMER, {"cid": conversation_id, "customer": command.customer_id})
             profile = storable_profile(reply.profile)
-            new_state = (reply.state if reply.state is not None else state).to_json()
-            params = {"cid": conversation_id, "new_profile": profile, "new_state": new_state, "now": utcnow()}
-            last = db.execute(_CLAIM_REPLY_SEQS, params).scalar_one()
+            new_state = (reply.state if reply.state is not None else context.state).to_json()
+            now = utcnow()
+            params = {"cid": conversation_id, "new_profile": profile, "new_state": new_state, "now": now}
+            last, owner, customer_id = db.execute(_CLAIM_REPLY_SEQS, params).one()
+            customer, offer = _follow_customer(
+                db,
+                owner=owner,
+                customer_id=customer_id,
+                profile=reply.profile,
+                before=context.profile,
+                stored=profile,
+                now=now,
+            )
+            payload = reply_to_payload(reply)
+            if offer is not None and command is None:
+                payload["customer_offer"] = offer
             events = (
-                StoredEvent(seq=last - 1, type="reply", payload=reply_to_payload(reply), reply_to=message_seq),
-                StoredEvent(seq=last, type="profile", payload={"profile": profile}, reply_to=message_seq),
+                StoredEvent(seq=last - 1, type="reply", payload=payload, reply_to=message_seq),
+                StoredEvent(
+                    seq=last, type="profile", payload={"profile": profile, "customer": customer}, reply_to=message_seq
+                ),
             )
             db.execute(_INSERT_EVENT, [_event_row(conversation_id, e) for e in events])
             return events
@@ -640,32 +703,61 @@ class ChatService:
                 existing.comment = comment[:1000]
 
     def get_profile(self, *, caller: Caller, conversation_id: str) -> dict[str, Any]:
+        """The profile the next turn starts from (the bound customer's, see ``_turn_profile``)."""
         with self.db.read() as s:
-            return profile_to_json(profile_from_json(self._owned(s, caller, conversation_id).profile))
+            self._owned(s, caller, conversation_id)
+            row = s.connection().execute(_CONVERSATION, {"cid": conversation_id}).one()
+            return profile_to_json(_turn_profile(row))
 
     def patch_profile(self, *, caller: Caller, conversation_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        """Correct the profile by hand; a bound customer's record gets the same correction."""
         clean = parse_profile_patch(patch)
         with self.db.write() as s:
             conversation = self._owned(s, caller, conversation_id)
-            conversation.profile = profile_to_json(profile_from_json(conversation.profile).merged(clean))
+            row = s.connection().execute(_CONVERSATION, {"cid": conversation_id}).one()
+            profile = profile_to_json(_turn_profile(row).merged(clean))
             for key, value in clean.items():  # merged() skips None; an explicit None clears
                 if value is None:
-                    conversation.profile = {k: v for k, v in conversation.profile.items() if k != key}
-            return dict(conversation.profile)
+                    profile.pop(key, None)
+            conversation.profile = profile
+            if conversation.customer_id is not None:
+                _follow_customer(
+                    s.connection(),
+                    owner=conversation.user_id,
+                    customer_id=conversation.customer_id,
+                    profile=profile_from_json(profile),
+                    before=profile_from_json(profile),
+                    stored=profile,
+                    now=utcnow(),
+                )
+            return dict(profile)
 
 
 # -- the turn's statements, built once ----------------------------------------------
 
 _conversations = Base.metadata.tables[Conversation.__tablename__]
 _events = Base.metadata.tables[Event.__tablename__]
-_CONVERSATION = select(
-    _conversations.c.user_id,
-    _conversations.c.last_seq,
-    _conversations.c.profile,
-    _conversations.c.title,
-    _conversations.c.dialogue_state,
-).where(_conversations.c.id == bindparam("cid"))
-_CONVERSATION_FOR_UPDATE = _CONVERSATION.with_for_update()
+_customers = Base.metadata.tables[Customer.__tablename__]
+# A conversation and, when it is bound to a customer that is not deleted, that customer's
+# name and profile: the turn's profile is the customer's (it may have changed elsewhere).
+_CONVERSATION = (
+    select(
+        _conversations.c.user_id,
+        _conversations.c.last_seq,
+        _conversations.c.profile,
+        _conversations.c.title,
+        _conversations.c.dialogue_state,
+        _customers.c.name.label("customer_name"),
+        _customers.c.profile.label("customer_profile"),
+    )
+    .select_from(
+        _conversations.outerjoin(
+            _customers, and_(_customers.c.id == _conversations.c.customer_id, _customers.c.deleted_at.is_(None))
+        )
+    )
+    .where(_conversations.c.id == bindparam("cid"))
+)
+_CONVERSATION_FOR_UPDATE = _CONVERSATION.with_for_update(of=_conversations)
 _EVENT_COLUMNS = (_events.c.seq, _events.c.type, _events.c.payload, _events.c.client_msg_id, _events.c.reply_to)
 _EVENT_BY_CLIENT_ID = select(*_EVENT_COLUMNS).where(
     _events.c.conversation_id == bindparam("cid"), _events.c.client_msg_id == bindparam("client_msg_id")
@@ -736,7 +828,24 @@ _CLAIM_REPLY_SEQS = (
         dialogue_state=bindparam("new_state"),
         updated_at=bindparam("now"),
     )
-    .returning(_conversations.c.last_seq)
+    .returning(_conversations.c.last_seq, _conversations.c.user_id, _conversations.c.customer_id)
+)
+# The customers a turn reads and writes (assistant/customers: the records themselves).
+_BIND_CUSTOMER = (
+    update(_conversations).where(_conversations.c.id == bindparam("cid")).values(customer_id=bindparam("customer"))
+)
+_LIVE_CUSTOMER = select(_customers.c.id, _customers.c.name, _customers.c.name_key).where(
+    _customers.c.id == bindparam("customer"), _customers.c.deleted_at.is_(None)
+)
+_CUSTOMER_BY_NAME = select(_customers.c.id).where(
+    _customers.c.owner_user_id == bindparam("owner"),
+    _customers.c.name_key == bindparam("key"),
+    _customers.c.deleted_at.is_(None),
+)
+_WRITE_CUSTOMER_PROFILE = (
+    update(_customers)
+    .where(_customers.c.id == bindparam("customer"))
+    .values(profile=bindparam("customer_profile"), updated_at=bindparam("now"))
 )
 
 # A server-initiated event takes the conversation's next seq.
@@ -746,6 +855,53 @@ _CLAIM_EVENT_SEQ = (
     .values(last_seq=_conversations.c.last_seq + 1, updated_at=bindparam("now"))
     .returning(_conversations.c.last_seq)
 )
+
+
+def _turn_profile(conversation: Row[Any, Any, Any, Any, Any, Any, Any]) -> CustomerProfile:
+    """The profile a turn starts from (a row of ``_CONVERSATION``)."""
+    return effective_profile(conversation.profile, conversation.customer_name, conversation.customer_profile)
+
+
+def effective_profile(
+    own: dict[str, Any], customer_name: str | None, customer_profile: dict[str, Any] | None
+) -> CustomerProfile:
+    """The profile a conversation shows: its live customer's record with the customer's name
+    (``customer_name`` None: not bound, or the customer is deleted), unless the talk has moved
+    to a company of another name that is not saved yet: the conversation's own profile then,
+    until the salesperson saves or switches."""
+    mine = profile_from_json(own or {})
+    if customer_name is None:
+        return mine
+    if mine.customer_name and customer_key(mine.customer_name) != customer_key(customer_name):
+        return mine
+    return profile_from_json({**(customer_profile or {}), "customer_name": customer_name})
+
+
+def _follow_customer(
+    db: Connection,
+    *,
+    owner: str,
+    customer_id: str | None,
+    profile: CustomerProfile,
+    before: CustomerProfile,
+    stored: dict[str, Any],
+    now: datetime,
+) -> tuple[dict[str, str] | None, dict[str, str | None] | None]:
+    """After a reply: the conversation's customer (for the ``profile`` event) and, when this
+    turn named a company that is not it, an offer to save that company or to move to the
+    caller's record of that name.  While the talk is about the bound customer, the reply's
+    profile is written to its record, so every conversation about it starts from the same facts."""
+    customer = db.execute(_LIVE_CUSTOMER, {"customer": customer_id}).first() if customer_id else None
+    named = profile.customer_name
+    same = customer is not None and (named is None or customer_key(named) == customer.name_key)
+    if customer is not None and same:
+        record = {k: v for k, v in stored.items() if k != "customer_name"}
+        db.execute(_WRITE_CUSTOMER_PROFILE, {"customer": customer.id, "customer_profile": record, "now": now})
+    bound = {"id": customer.id, "name": customer.name} if customer is not None else None
+    if not named or same or named == before.customer_name:
+        return bound, None
+    existing = db.execute(_CUSTOMER_BY_NAME, {"owner": owner, "key": customer_key(named)}).scalar()
+    return bound, {"name": named, "customer_id": existing}
 
 
 def _event_row(conversation_id: str, event: StoredEvent) -> dict[str, Any]:

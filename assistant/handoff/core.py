@@ -23,13 +23,13 @@ from assistant.content.loader import Corpus
 from assistant.dialogue.types import Caller
 from assistant.handoff.errors import ExpertOnlyError, HandoffInputError, HandoffNotFoundError, InvalidStateError
 from assistant.handoff.experts import EXPERT_ROLE
-from assistant.handoff.hours import ServiceHours
+from assistant.handoff.hours import ServiceHours, TimeZoneError, time_zone
 from assistant.handoff.outbox import Outbox, Presence, QueueChanged, ToConversation, ToExpert
 from assistant.handoff.packet import build_packet
 from assistant.handoff.queueing import Waiting, estimate_minutes, positions
 from assistant.handoff.slots import SlotExtractor, missing_slots
 from assistant.handoff.tables import HandoffAssignment, HandoffEvent, HandoffExpert, HandoffSession
-from assistant.handoff.texts import text
+from assistant.handoff.texts import text, zone_name
 from assistant.handoff.types import (
     ACCEPTABLE_STATES,
     ACTIVE_STATES,
@@ -100,6 +100,15 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+CUSTOMER_ZONE_KEY = "customer_timezone"  # in a session's context packet: the customer's IANA zone
+
+
+def customer_zone(row: HandoffSession) -> str | None:
+    """The customer's time zone the request carried (kept in the session's context)."""
+    value = (row.context or {}).get(CUSTOMER_ZONE_KEY)
+    return value if isinstance(value, str) and value else None
+
+
 def ticket_id(session_id: str) -> str:
     return "T-" + session_id.replace("-", "")[:8].upper()
 
@@ -139,7 +148,7 @@ class HandoffCore:
         row.ticket_at = now
         hours = self.config.service_hours
         row.callback_by = (
-            hours.callback_by(now, hours=self.config.callback_hours)
+            hours.callback_by(now, hours=self.config.callback_hours, customer_zone=self._known_zone(row))
             if hours is not None
             else now + timedelta(hours=self.config.callback_hours)
         )
@@ -162,7 +171,40 @@ class HandoffCore:
     def _ticket_text(self, row: HandoffSession, lang: str) -> str:
         key = "ticket_no_expert" if row.ticket_reason == "no_expert_online" else "ticket_timeout"
         line = self.extractor.line_name(row.product_line) if row.product_line else ""
-        return text(lang, key, line=line, ticket=ticket_id(row.id), callback=self._local(row.callback_by))
+        return text(lang, key, line=line, ticket=ticket_id(row.id), callback=self._callback_text(row, lang))
+
+    def _known_zone(self, row: HandoffSession) -> str | None:
+        """The customer's zone of the row when this machine knows it (checked at the edge;
+        a zone database changed since is a promise without it, not an error)."""
+        zone = customer_zone(row)
+        if zone is None:
+            return None
+        try:
+            time_zone(zone)
+        except TimeZoneError:
+            log.warning("handoff %s: customer time zone %r unknown now; ignored", row.id, zone)
+            return None
+        return zone
+
+    def _callback_text(self, row: HandoffSession, lang: str) -> str:
+        """The promised callback in the experts' time, and in the customer's local time too
+        when their clock shows another time then."""
+        value = row.callback_by
+        zone = self._known_zone(row)
+        if value is None or zone is None:
+            return self._local(value)
+        at = value.replace(tzinfo=UTC)
+        ours, theirs = at.astimezone(self._tz), at.astimezone(time_zone(zone))
+        if ours.utcoffset() == theirs.utcoffset():
+            return self._local(value)
+        return text(
+            lang,
+            "callback_two_zones",
+            time=ours.strftime("%Y-%m-%d %H:%M"),
+            zone=zone_name(self.config.timezone, lang),
+            customer_time=theirs.strftime("%Y-%m-%d %H:%M"),
+            customer_zone=zone,
+        )
 
     def _close(self, s: Session, row: HandoffSession, state: State, *, now: datetime) -> None:
         row.state = state

@@ -52,5 +52,13 @@ class HandoffInputError(HandoffError):
     code = "handoff_invalid_input"
 
 
+class TimeZoneInvalidError(HandoffError):
+    """The customer's time zone is not an IANA zone name this machine knows."""
+
+    code = "timezone_invalid"
+    field = "customer_timezone"
+    public_field = True  # the refusal names the caller's own field
+
+
 class ExpertsFileError(HandoffError):
     code = "experts_file_invalid"

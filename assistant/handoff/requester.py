@@ -15,8 +15,15 @@ from sqlalchemy.orm import Session
 
 from assistant.chat.service import ConversationNotFoundError
 from assistant.dialogue.types import Caller
-from assistant.handoff.core import Effects, HandoffCore, hash_code, ticket_id
-from assistant.handoff.errors import InvalidStateError, JoinCodeExpiredError, JoinCodeInvalidError, JoinCodeUsedError
+from assistant.handoff.core import CUSTOMER_ZONE_KEY, Effects, HandoffCore, hash_code, ticket_id
+from assistant.handoff.errors import (
+    InvalidStateError,
+    JoinCodeExpiredError,
+    JoinCodeInvalidError,
+    JoinCodeUsedError,
+    TimeZoneInvalidError,
+)
+from assistant.handoff.hours import TimeZoneError, time_zone
 from assistant.handoff.outbox import ToExpert
 from assistant.handoff.slots import is_cancel, is_dont_know, missing_slots
 from assistant.handoff.tables import HandoffJoinCode, HandoffSession
@@ -79,12 +86,21 @@ class RequesterSide(HandoffCore):
         text_said: str = "",
         history: Sequence[str] = (),
         in_turn: bool = False,
+        customer_timezone: str | None = None,
     ) -> RequestOutcome:
         """Open a handoff for the caller's conversation (or return the open one).
 
         ``in_turn``: called from the chat turn itself, whose reply carries the text;
         otherwise (the button, REST) the text is stored and published as a
-        ``handoff_status`` chat event."""
+        ``handoff_status`` chat event.  ``customer_timezone``: the customer's IANA zone
+        ("America/Los_Angeles"), when known: a ticket's callback then falls in their callable
+        hours too and its text gives their local time (:class:`TimeZoneInvalidError` for a
+        name that is not a zone)."""
+        if customer_timezone is not None:
+            try:
+                time_zone(customer_timezone)
+            except TimeZoneError as exc:
+                raise TimeZoneInvalidError(str(exc)) from exc
         lang = caller.language
         fx = Effects()
         now = self.clock()
@@ -94,12 +110,14 @@ class RequesterSide(HandoffCore):
                 raise ConversationNotFoundError("conversation not found")
             row = self._latest_open(s, conversation_id)
             created = False
+            if row is not None and customer_timezone is not None:
+                row.context = {**(row.context or {}), CUSTOMER_ZONE_KEY: customer_timezone}
             if row is not None and row.state in ACTIVE_STATES:
                 if provided and row.state == State.COLLECTING:
                     self._set_slots(row, self._slots(row).merged(provided))
                 reply, suggestions = self._advance(s, row, fx, lang=lang, now=now, fresh=False)
             elif row is not None and row.state == State.TICKET and not self._online_for(s, row.product_line):
-                reply = text(lang, "ticket_open", ticket=ticket_id(row.id), callback=self._local(row.callback_by))
+                reply = text(lang, "ticket_open", ticket=ticket_id(row.id), callback=self._callback_text(row, lang))
                 suggestions = ()
             else:
                 if row is not None:  # a ticket, and now someone is online: back in the queue
@@ -118,7 +136,7 @@ class RequesterSide(HandoffCore):
                         state=State.COLLECTING,
                         asked=[],
                         collect_turns=0,
-                        context={},
+                        context={} if customer_timezone is None else {CUSTOMER_ZONE_KEY: customer_timezone},
                         last_seq=0,
                         created_at=now,
                         updated_at=now,
@@ -331,7 +349,8 @@ class RequesterSide(HandoffCore):
             return (text(lang, "intro") + "\n" + question if fresh else question), suggestions
         row.asking = None
         self._set_slots(row, self._with_line(self._slots(row)))
-        row.context = self._packet(s, row, lang)
+        zone = (row.context or {}).get(CUSTOMER_ZONE_KEY)
+        row.context = self._packet(s, row, lang) | ({CUSTOMER_ZONE_KEY: zone} if zone else {})
         if not self._online_for(s, row.product_line):
             self._to_ticket(s, row, fx, reason="no_expert_online", now=now, tell=False)
             return self._ticket_text(row, lang), ()

@@ -29,6 +29,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ticket_no_expert": "现在没有在线的{line}专家，已为你生成工单 {ticket}。专家会在 {callback} 前回电，请保持电话畅通。在此期间我继续为你服务。",
         "ticket_timeout": "专家暂时都在忙，已为你生成工单 {ticket}。专家会在 {callback} 前回电，请保持电话畅通。在此期间我继续为你服务。",
         "ticket_open": "你已有工单 {ticket}，专家会在 {callback} 前回电。",
+        "callback_two_zones": "{zone} {time}（客户当地时间 {customer_time}，{customer_zone}）",
         "expert_joined": "专家 {expert} 已加入会话。",
         "expert_left": "专家 {expert} 已离开会话。",
         "transferred": "已为你转接给专家 {expert}。",
@@ -69,6 +70,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ticket_no_expert": "No {line} expert is online now. Ticket {ticket} was opened; an expert will call you back before {callback}. Meanwhile I am here to help.",
         "ticket_timeout": "All experts are busy. Ticket {ticket} was opened; an expert will call you back before {callback}. Meanwhile I am here to help.",
         "ticket_open": "You already have ticket {ticket}; an expert will call you back before {callback}.",
+        "callback_two_zones": "{time} {zone} ({customer_time} the customer's local time, {customer_zone})",
         "expert_joined": "Expert {expert} joined the conversation.",
         "expert_left": "Expert {expert} left the conversation.",
         "transferred": "You were transferred to expert {expert}.",
@@ -87,6 +89,17 @@ _TEXTS: dict[str, dict[str, str]] = {
         "unknown": "not given",
     },
 }
+
+
+# The experts' zone by the name people use for it; any other zone is named by its IANA name.
+_ZONE_NAMES: dict[str, dict[str, str]] = {
+    "Asia/Shanghai": {"zh": "北京时间", "en": "China time"},
+}
+
+
+def zone_name(zone: str, language: str) -> str:
+    names = _ZONE_NAMES.get(zone, {})
+    return names.get(language, names.get("zh", zone))
 
 
 def text(language: str, key: str, **values: Any) -> str:

@@ -614,10 +614,10 @@ class ProfileService:
         exactly like a missing one, a readable node that is not a partner ``PartnerRequiredError``,
         a quarter before the partner joined ``QuarterNotFoundError``."""
         own = self.viewer_node(viewer)
-        q = self.quarter(quarter)
         state = self.rebates.state
         if not self._may_read(viewer, own, partner_id):
             raise PartnerNotFoundError(f"{partner_id!r} is not visible to {viewer.partner_id!r}")
+        q = self.quarter(quarter)  # after the access check: an unreadable id is not found, whatever the quarter
         node = state.network.get(partner_id)
         if node.level is not Level.PARTNER or node.id not in state.profiles:
             raise PartnerRequiredError(f"{node.id} is a {node.level} node, not a partner")

@@ -49,6 +49,37 @@ class WsTicket(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class Customer(Base):
+    """A salesperson's customer (客户): a company and what is known of it (the
+    ``CustomerProfile`` fields but ``customer_name``, numbers as strings), owned by one user
+    and read by the managers above the owner's node (``partner_id``, the owner's node when it
+    was created).  Deleting sets ``deleted_at``: its conversations stay.  ``name_key`` is the
+    name case-folded: unique per owner among the rows not deleted (0018)."""
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        Index(
+            "uq_customers_owner_name",
+            "owner_user_id",
+            "name_key",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    partner_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
+    profile: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
 
@@ -65,6 +96,8 @@ class Conversation(Base):
     last_seen_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The customer the conversation is about (0018): its profile is then the customer's.
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True, default=None)
 
 
 class Event(Base):

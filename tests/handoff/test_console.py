@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 from assistant.settings import PROJECT_ROOT
 from tests.api.conftest import LiveServer
 from tests.handoff.clients import auth, get, post
+from tests.web.artifacts import DESKTOP, PHONE, screenshot
 
 CONSOLE = PROJECT_ROOT / "web" / "expert"
 CHROMIUM = "/usr/bin/chromium"
@@ -51,7 +51,8 @@ def test_console_is_served_with_a_strict_policy(handoff_live: LiveServer) -> Non
 
 @pytest.mark.slow
 @pytest.mark.web
-def test_console_shows_script_as_text_end_to_end(handoff_live: LiveServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=lambda v: f"{v['width']}px")
+def test_console_shows_script_as_text_end_to_end(handoff_live: LiveServer, viewport: dict[str, int]) -> None:
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is missing: run `make system-deps`")
     from playwright.sync_api import sync_playwright
@@ -63,7 +64,8 @@ def test_console_shows_script_as_text_end_to_end(handoff_live: LiveServer, tmp_p
         try:
             # Without the page's CSP, so that only the rendering (textContent) stands between
             # a message and script execution: an innerHTML slip would run the payload.
-            page: Any = browser.new_context(bypass_csp=True).new_page()
+            page: Any = browser.new_context(bypass_csp=True, viewport=viewport).new_page()
+            width = viewport["width"]
             page.set_default_timeout(15_000)
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
@@ -73,6 +75,7 @@ def test_console_shows_script_as_text_end_to_end(handoff_live: LiveServer, tmp_p
             page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
             page.goto(f"{live.http}/expert")
             assert page.locator("#signin").is_visible() and page.locator("#console").is_hidden()
+            screenshot(page, f"console-signed-out-{width}")
             page.fill("#username", "exp_eg")
             page.fill("#password", "pw-test-123")
             page.click("#signin-form button")
@@ -81,6 +84,7 @@ def test_console_shows_script_as_text_end_to_end(handoff_live: LiveServer, tmp_p
             # Signed in: the form is gone, and no empty session pane shows before one is picked.
             assert page.locator("#signin").is_hidden() and page.locator("#session").is_hidden()
             assert page.locator("#empty").is_visible()
+            screenshot(page, f"console-signed-in-{width}")
             # The console opens its socket with a single-use ticket, never its access token.
             assert sockets and all("ticket=" in url and "token" not in url for url in sockets)
 
@@ -110,7 +114,7 @@ def test_console_shows_script_as_text_end_to_end(handoff_live: LiveServer, tmp_p
             page.wait_for_function(
                 "[...document.querySelectorAll('#log li.expert')].some(li => li.textContent.includes('收到'))"
             )
-            page.screenshot(path=str(tmp_path / "console.png"))
+            screenshot(page, f"console-session-{width}")
             assert page.evaluate("window.__xss") is None
             assert page.locator("#log img, #p-summary img, #queue img, #mine img, #log script").count() == 0
             assert page.locator("#p-slots dd", has_text="<b>厂</b>").count() == 1

@@ -5,7 +5,9 @@ straight under a region), users with random roles on every node, orders, and a r
 sequence of requests across REST and chat, including admin moves and deactivations made
 through the API.  A model of the rules, kept here independently of the code under test,
 predicts every status code; and no response body ever contains the id or name of a
-partner (or one of its order ids) that the caller may not read.
+partner (or one of its order ids) that the caller may not read.  Every user also records a
+customer: the customer lists and reads by id show exactly the customers the model lets the
+user read (its own; a manager's or admin's also those of the users below), never another's.
 
 One app (REST + chat) serves every example, driven in-process through
 ``httpx.ASGITransport``; each example grows its own subtree under the national node, so
@@ -32,7 +34,11 @@ from tests.rebates_api.harness import REBATES, Api, make_settings
 
 DEPTH = {"national": 0, "regional": 1, "alliance": 2, "partner": 3}
 QUARTERS = [None, "2026Q1", "2026Q2", "2026Q3", "2026Q4", "2030Q1"]
-READS = ["statement", "history", "what-if", "orders", "ranking", "partners", "alerts", "profiles", "dashboard", "tasks"]
+READS = [
+    *("statement", "history", "what-if", "orders", "ranking", "partners", "alerts", "profiles", "dashboard", "tasks"),
+    "customers",  # customer records (issue 18): the list, one by id, and the conversation list
+]
+MISSING_CUSTOMER = "00000000-0000-0000-0000-000000000000"
 # Channel operations (issue 14): read for leaks and 5xx; their own tests check each status.
 OPS_READS = {
     "alerts": "/api/alerts",
@@ -74,6 +80,7 @@ class Model:
     active: dict[str, bool] = field(default_factory=lambda: {"N-001": True})
     users: dict[str, tuple[str, str]] = field(default_factory=lambda: {ROOT_ADMIN: ("N-001", "admin")})
     orders: dict[str, list[str]] = field(default_factory=dict)  # partner -> order ids
+    customers: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # id -> (owner, node, name)
 
     def add(self, node: str, level: str, parent: str) -> None:
         self.parent[node], self.level[node], self.active[node] = parent, level, True
@@ -99,6 +106,12 @@ class Model:
 
     def partners(self) -> list[str]:
         return [n for n, lv in self.level.items() if lv == "partner"]
+
+    def sees_customer(self, user: str, customer_id: str) -> bool:
+        """Its owner, and the managers and admins whose node reads the owner's node."""
+        owner, node, _ = self.customers[customer_id]
+        viewer, role = self.users[user]
+        return owner == user or (role in ("manager", "admin") and self.can_read(viewer, node))
 
     def forbidden_words(self, viewer: str) -> list[str]:
         """Ids, names and order ids of every partner the viewer may not read."""
@@ -239,6 +252,30 @@ def check_read(api: Api, model: Model, user: str, *, what: str, target: str | No
     check_body(model, viewer, r.text)
 
 
+def check_customers(api: Api, model: Model, user: str, pick: int | None) -> None:
+    """The customers the user reads, exactly (their number; a page of them); one customer by
+    id (``pick``: any example's, or a missing id) answers 404 byte for byte like a missing
+    one unless the user reads it; no body names a customer the user may not read."""
+    visible = {c for c in model.customers if model.sees_customer(user, c)}
+    r = api.get("/api/customers", user, limit=100)
+    assert r.status_code == 200 and int(r.headers["X-Total-Count"]) == len(visible), (user, r.text)
+    assert {c["id"] for c in r.json()} <= visible
+    bodies = [r.text]
+    if pick is not None:
+        ids = [*sorted(model.customers), MISSING_CUSTOMER]
+        target = ids[pick % len(ids)]
+        one = api.get(f"/api/customers/{target}", user)
+        bodies += [one.text, api.get("/api/conversations", user).text]
+        if target in visible:
+            assert one.status_code == 200 and one.json()["id"] == target
+        else:
+            assert one.content == api.get(f"/api/customers/{MISSING_CUSTOMER}", user).content, (user, target)
+            assert (one.status_code, one.json()["code"]) == (404, "customer_not_found")
+    hidden = [w for c, (_, _, name) in model.customers.items() if c not in visible for w in (c, name)]
+    for body in bodies:
+        assert not [w for w in hidden if w in body], (user, body)
+
+
 def check_chat(api: Api, model: Model, user: str, text: str) -> None:
     viewer, _ = model.users[user]
     reply = api.chat(user, text)
@@ -335,6 +372,10 @@ def test_zero_cross_partner_reads(
         api.add_user(user, node, role)
         model.users[user] = (node, role)
         users.append(user)
+        name = f"客户<{user}>"  # delimited: no customer's name is part of another's
+        r = api.post("/api/customers", user, json={"name": name})
+        assert r.status_code == 201, r.text
+        model.customers[r.json()["id"]] = (user, node, name)
     users.append(ROOT_ADMIN)
 
     # 3. Orders, written through the service (database first, then memory).
@@ -368,7 +409,10 @@ def test_zero_cross_partner_reads(
             # Half the targets are inside the user's own subtree, half anywhere.
             pool = sorted(model.subtree(model.users[user][0])) if inside else everyone
             target = None if t % 5 == 0 else pool[t % len(pool)]
-            check_read(api, model, user, what=what, target=target, quarter=quarter)
+            if what == "customers":
+                check_customers(api, model, user, t)
+            else:
+                check_read(api, model, user, what=what, target=target, quarter=quarter)
         elif kind == "chat":
             _, u, text, t = step
             partners = model.partners()
@@ -398,3 +442,4 @@ def test_zero_cross_partner_reads(
     # 5. Finally every user of the example reads its tree: exactly its subtree, nothing else.
     for user in users:
         check_read(api, model, user, what="partners", target=None, quarter=None)
+        check_customers(api, model, user, None)

@@ -31,12 +31,13 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-def violations(page: Any, *, impacts: tuple[str, ...] = BLOCKING) -> list[dict[str, Any]]:
-    """axe's violations on the page as it is now, those of the given impacts only."""
+def violations(page: Any, *, impacts: tuple[str, ...] = BLOCKING, rules: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """axe's violations on the page as it is now: those of the given impacts, and those of the
+    given rule ids whatever their impact."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(axe_source())
     found: list[dict[str, Any]] = page.evaluate(RUN, {"resultTypes": ["violations"]})
-    return [v for v in found if v["impact"] in impacts]
+    return [v for v in found if v["impact"] in impacts or v["id"] in rules]
 
 
 def report(found: list[dict[str, Any]]) -> str:
@@ -49,6 +50,8 @@ def report(found: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def assert_no_serious(page: Any, where: str) -> None:
-    found = violations(page)
+def assert_no_serious(page: Any, where: str, *, rules: tuple[str, ...] = ()) -> None:
+    """No serious or critical violation, nor any of ``rules`` (ids of lesser impact that a
+    page has been cleared of and must stay clear of)."""
+    found = violations(page, rules=rules)
     assert not found, f"{where}:\n{report(found)}"

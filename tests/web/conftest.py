@@ -32,11 +32,15 @@ from eval.web import CHROMIUM, launch_browser
 from indexer.build import build_from_corpus
 from tests.api.conftest import LiveServer, free_port
 from tests.conftest import FIXTURE_CORPUS
+from tests.web.artifacts import (
+    DESKTOP,
+    PHONE,
+    artifacts_dir,  # noqa: F401  (the tests import it from here too)
+)
 
 PASSWORD = "pw-test-123"
 DEMO_SECRET = "web-test-demo-portal-secret-" + "d" * 20
 OTHER_SECRET = "web-test-other-portal-secret-" + "o" * 20
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 CHANNELS = """\
 users:
@@ -217,22 +221,44 @@ document.addEventListener('DOMContentLoaded', () => {
 """
 
 
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 390, "height": 800}, locale="zh-CN")
+def new_context(browser: Any, viewport: dict[str, int] = PHONE) -> Any:
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN")
     ctx.add_init_script(INIT_SCRIPT)
     ctx.set_default_timeout(15_000)
+    return ctx
+
+
+def watched_page(context: Any) -> Any:
+    """A new page whose script errors and dialogs are collected in ``page.errors``."""
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.on("dialog", lambda d: (pg.errors.append(f"dialog: {d.message}"), d.dismiss()))
+    return pg
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    ctx = new_context(browser)
     yield ctx
     ctx.close()
 
 
 @pytest.fixture
 def page(context: Any) -> Any:
-    pg = context.new_page()
-    pg.errors = []  # type: ignore[attr-defined]
-    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
-    pg.on("dialog", lambda d: (pg.errors.append(f"dialog: {d.message}"), d.dismiss()))
-    return pg
+    return watched_page(context)
+
+
+@pytest.fixture(params=[PHONE, DESKTOP], ids=lambda v: f"{v['width']}px")
+def sized_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A page at 390 px, and in a second run at 1366 px: the two widths of issue 18."""
+    ctx = new_context(browser, request.param)
+    yield watched_page(ctx)
+    ctx.close()
+
+
+def width_of(page: Any) -> int:
+    return int(page.viewport_size["width"])
 
 
 def sign_in(page: Any, server: WebServer, username: str = "alice", path: str = "/") -> None:
@@ -260,11 +286,6 @@ def eventually(check: Callable[[], object], timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.05)
-
-
-def artifacts_dir() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
 
 
 @pytest.fixture

@@ -12,12 +12,10 @@ from typing import Any
 import pytest
 
 from assistant.dialogue.types import Caller
-from tests.web.conftest import INIT_SCRIPT, WebServer, artifacts_dir, ask, eventually, sign_in
+from tests.web.artifacts import DESKTOP, PHONE, screenshot
+from tests.web.conftest import INIT_SCRIPT, WebServer, ask, eventually, sign_in
 
 pytestmark = [pytest.mark.web, pytest.mark.slow]
-
-PHONE = {"width": 390, "height": 800}
-DESKTOP = {"width": 1280, "height": 800}
 
 
 def device(browser: Any, viewport: dict[str, int]) -> Any:
@@ -114,7 +112,7 @@ def test_a_conversation_follows_the_user_to_another_device(web: WebServer, brows
     assert "李工" in phone_b.locator(f"#history-list .history-item[data-id='{first}'] .history-preview").inner_text()
     width = phone_b.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"page is {width}px wide"
-    phone_b.screenshot(path=str(artifacts_dir() / "chat-history-390.png"))
+    screenshot(phone_b, "chat-history-390", full_page=False)
     # opening it shows the expert's message and marks it seen
     phone_b.locator(f"#history-list .history-item[data-id='{first}']").click()
     phone_b.locator(".msg.expert").filter(has_text="接线图").wait_for()
@@ -148,7 +146,7 @@ def test_a_side_panel_on_a_desktop_in_both_languages(web: WebServer, browser: An
     eventually(lambda: rows.count() == 22)
     assert desk.locator("#history-more").is_hidden()
     assert rows.last.locator(".history-name").inner_text() == "第0个客户的报价"  # the oldest last
-    desk.screenshot(path=str(artifacts_dir() / "chat-history-desktop.png"))
+    screenshot(desk, "chat-history-1366", full_page=False)
     desk.keyboard.press("Escape")
     panel.wait_for(state="hidden")
     desk.click("#btn-lang")

@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from eval.web import ASSET_BUDGET_BYTES, page_metrics
-from tests.web.conftest import PASSWORD, WebServer, artifacts_dir, ask, eventually, sign_in
+from tests.web.artifacts import screenshot
+from tests.web.conftest import PASSWORD, WebServer, artifacts_dir, ask, eventually, sign_in, width_of
 
 pytestmark = [pytest.mark.web, pytest.mark.slow]
 
@@ -22,7 +23,8 @@ def conversation_id(page: Any) -> str:
     return cid
 
 
-def test_question_gets_a_reply_with_a_citation_that_opens_the_source(web: WebServer, page: Any) -> None:
+def test_question_gets_a_reply_with_a_citation_that_opens_the_source(web: WebServer, sized_page: Any) -> None:
+    page = sized_page
     sign_in(page, web)
     page.locator("#conn[data-state=online]").wait_for()
     reply = ask(page, "EG-2100 有几个串口")
@@ -46,6 +48,9 @@ def test_question_gets_a_reply_with_a_citation_that_opens_the_source(web: WebSer
     passage = web.get(f"/api/documents/{quote(doc_id, safe='')}", web.token()).json()
     assert page.locator("#source-text").inner_text().strip() == passage["text"].strip()
     assert "串口" in passage["text"]
+    # the citation reads as the document's title, not a list of keywords
+    assert page.locator("#source-title").inner_text().strip() == passage["title"].strip()
+    screenshot(page, f"chat-citation-source-{width_of(page)}")
     page.click("#source-close")
     dialog.wait_for(state="hidden")
     assert page.errors == []
@@ -152,9 +157,18 @@ def test_expert_button_and_server_pushed_handoff_events(web: WebServer, page: An
     sign_in(page, web)
     page.locator("#conn[data-state=online]").wait_for()
     # while the handoff API answers 404 (or 501), the button says so clearly
-    page.route("**/api/handoff/request", lambda route: route.fulfill(status=404, json={"code": "not_found"}))
+    sent: list[dict[str, Any]] = []
+
+    def refuse(route: Any) -> None:
+        sent.append(route.request.post_data_json)
+        route.fulfill(status=404, json={"code": "not_found"})
+
+    page.route("**/api/handoff/request", refuse)
     page.click("#btn-expert")
     expect(page.locator("#notice")).to_contain_text("暂未开放")
+    # the browser's time zone goes with the request (the customer's callback hours)
+    zone = page.evaluate("() => Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert sent == [{"conversation_id": conversation_id(page), "customer_timezone": zone}]
     page.unroute("**/api/handoff/request")
     # events the server pushes on its own: an expert joins, writes, leaves
     cid = conversation_id(page)
@@ -169,19 +183,22 @@ def test_expert_button_and_server_pushed_handoff_events(web: WebServer, page: An
     assert page.locator("#log a[href^='javascript']").count() == 0  # only http(s) links become links
 
 
-def test_language_switch_and_wrong_password(web: WebServer, page: Any) -> None:
+def test_language_switch_and_wrong_password(web: WebServer, sized_page: Any) -> None:
+    page = sized_page
     page.goto(web.http + "/")
     expect(page.locator("#btn-expert")).to_be_hidden()  # no expert to ask for before sign-in
     page.fill("#signin-form [name=username]", "alice")
     page.fill("#signin-form [name=password]", "wrong-password")
     page.click("#signin-form button[type=submit]")
     expect(page.locator("#signin-form [data-role=error]")).to_contain_text("用户名或密码不正确")
+    screenshot(page, f"chat-signin-refused-{width_of(page)}")
     page.click("#btn-lang")
     assert page.locator("#signin-form button[type=submit]").inner_text() == "Sign in"
     page.fill("#signin-form [name=password]", PASSWORD)
     page.click("#signin-form button[type=submit]")
     expect(page.locator("#input")).to_have_attribute("placeholder", "Ask about specs, scripts, cases or rebates…")
     expect(page.locator("#btn-expert")).to_be_visible()
+    screenshot(page, f"chat-english-signed-in-{width_of(page)}")
     page.reload()  # the choice is remembered
     expect(page.locator("#send")).to_have_text("Send")
     assert page.evaluate("() => document.documentElement.lang") == "en"
@@ -256,9 +273,10 @@ def test_asking_to_practise_shows_a_card_that_opens_the_practice_page(web: WebSe
     assert page.errors == []
 
 
-def test_while_the_service_starts_the_page_waits_instead_of_meeting_a_refusal(web: WebServer, page: Any) -> None:
+def test_while_the_service_starts_the_page_waits_instead_of_meeting_a_refusal(web: WebServer, sized_page: Any) -> None:
     """The index and model load after the server answers: the page says so and opens its socket
     once the service is ready, with no refused handshake (a 403) in the browser's console."""
+    page = sized_page
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     sockets: list[str] = []
@@ -269,6 +287,7 @@ def test_while_the_service_starts_the_page_waits_instead_of_meeting_a_refusal(we
         sign_in(page, web)
         page.locator("#conn[data-state=starting]").wait_for()
         expect(page.locator("#conn")).to_contain_text("正在启动")
+        screenshot(page, f"chat-starting-{width_of(page)}")
         page.wait_for_timeout(2000)  # at least one more ask while loading
         assert sockets == []
     finally:
@@ -279,16 +298,17 @@ def test_while_the_service_starts_the_page_waits_instead_of_meeting_a_refusal(we
     assert len(sockets) == 1 and console == [] and page.errors == []
 
 
-def test_the_profile_and_its_editor_fit_a_phone(web: WebServer, page: Any) -> None:
-    """At 390 px nothing of the profile bar or its editor is cut off: every chip and field ends
-    inside the screen, and the page never scrolls sideways."""
+def test_the_profile_and_its_editor_fit_the_screen(web: WebServer, sized_page: Any) -> None:
+    """At 390 px (and at 1366 px) nothing of the profile bar or its editor is cut off: every chip
+    and field ends inside the screen, and the page never scrolls sideways."""
+    page = sized_page
     sign_in(page, web)
     ask(page, "宁波恒锐精密 汽车零部件 大型 设备部长 想看EG-2100的案例")
     page.locator(".pchip[data-field=customer_name]").wait_for()
     page.click("#btn-profile-edit")
     page.locator("#profile-form [name=customer_name]").wait_for()
     width = page.evaluate("() => document.documentElement.clientWidth")
-    assert width == 390
+    assert width == width_of(page)
     parts = "#profile .pchip, #profile-form label, #profile-form input, #profile-form select, #profile-form button"
     overflow = page.evaluate(
         """(parts) => [...document.querySelectorAll(parts)]
@@ -298,4 +318,4 @@ def test_the_profile_and_its_editor_fit_a_phone(web: WebServer, page: Any) -> No
     )
     assert overflow == []
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
-    page.screenshot(path=str(artifacts_dir() / "profile-editor-390.png"), full_page=True)
+    screenshot(page, f"profile-editor-{width}")

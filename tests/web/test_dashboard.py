@@ -16,7 +16,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import WebServer, sign_in
+from tests.web.artifacts import screenshot
+from tests.web.conftest import WebServer, sign_in, width_of
 
 pytestmark = [pytest.mark.web, pytest.mark.slow]
 
@@ -198,11 +199,13 @@ def session_token(page: Any) -> str:
     return token
 
 
-def test_dashboard_asks_for_sign_in_then_renders_the_api_data(web: WebServer, page: Any) -> None:
+def test_dashboard_asks_for_sign_in_then_renders_the_api_data(web: WebServer, sized_page: Any) -> None:
+    page = sized_page
     api = RebatesApi(page, node("P-1", "一号伙伴", "partner"), {"P-1": "一号伙伴"})
     page.goto(web.http + "/dashboard")
     expect(page.locator("#signin-view")).to_be_visible()
     assert api.calls == []  # nothing is asked before sign-in
+    screenshot(page, f"dashboard-signed-out-{width_of(page)}")
     sign_in(page, web, path="/dashboard")
     expect(page.locator("#panel-sales")).to_have_attribute("data-state", "ok")
     expect(page.locator("#panel-ranking")).to_have_attribute("data-state", "ok")
@@ -224,6 +227,8 @@ def test_dashboard_asks_for_sign_in_then_renders_the_api_data(web: WebServer, pa
     assert page.locator("#panel-history g[data-quarter]").count() == 4
     assert page.locator("svg[data-chart]").count() == 6
     assert page.locator("#partner-pick").is_hidden()  # one partner: nothing to choose
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width_of(page)  # no sideways scroll
+    screenshot(page, f"dashboard-signed-in-{width_of(page)}")
 
     # scoping: only the signed-in user's token, and only ids the API itself returned
     token = session_token(page)

@@ -3,7 +3,7 @@ server: after a salesperson of P-HZ-01 passed a theory lesson and finished a pra
 session (through REST), the alliance manager sees the 70/20/10 balance on the partner's row
 (practice sessions counted in) and the next steps recommended most, with how many people;
 390 px without sideways scrolling, English, no CSP violation.
-Screenshot: ``test-artifacts/dashboard-path-390.png``."""
+Screenshot: ``var/test-artifacts/dashboard-path-390.png``."""
 
 from __future__ import annotations
 

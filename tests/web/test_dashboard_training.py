@@ -5,7 +5,7 @@ lesson completed with its minutes in the 70/20/10 split and the practice session
 member; the alliance's manager sees it on the partner's row and drills into it; a
 salesperson sees no panel and the page asks nothing of the team routes (no 403, no console
 error); 390 px and desktop without sideways scrolling, English, no CSP violation.
-Screenshots: ``test-artifacts/dashboard-training-*.png``."""
+Screenshots: ``var/test-artifacts/dashboard-training-*.png``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.rebates_api.harness import PASSWORD
 from tests.training.test_lessons_api import LIBRARY, right_positions
+from tests.web.artifacts import DESKTOP
 from tests.web.conftest import WebServer, artifacts_dir
 from tests.web.test_ops_dashboard_page import no_csp_violations, open_dashboard, ops_web  # noqa: F401 (a fixture)
 
@@ -138,7 +139,7 @@ def test_the_alliance_manager_drills_into_the_partner_on_desktop(
     browser: Any,
     learned: None,
 ) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     context.set_default_timeout(15_000)
     try:
         page = open_dashboard(context, ops_web, "hz_manager")
@@ -156,7 +157,7 @@ def test_the_alliance_manager_drills_into_the_partner_on_desktop(
         other = panel.locator(".train-table tr[data-node='P-HZ-02']")
         expect(other.locator("[data-field=completed]")).to_have_text("0")
         expect(panel.locator(".train-table thead")).to_be_visible()
-        no_sideways_scroll(page, 1280)
+        no_sideways_scroll(page, DESKTOP["width"])
         page.locator("#training").screenshot(path=str(artifacts_dir() / "dashboard-training-desktop.png"))
 
         # Into the partner: its members; and back.
@@ -176,7 +177,7 @@ def test_the_alliance_manager_drills_into_the_partner_on_desktop(
             page.locator("#panel-training .split-legend li[data-mode=practice] [data-field=mode-minutes]")
         ).to_have_text(f"{MINUTES} min · 100.0%")
         expect(page.locator("#training a[href='/learn']")).to_have_text("Micro-lessons")
-        no_sideways_scroll(page, 1280)
+        no_sideways_scroll(page, DESKTOP["width"])
         no_csp_violations(page)
     finally:
         context.close()

@@ -3,7 +3,7 @@ salesperson signs in, filters the catalogue, opens a lesson, fails its quiz, pas
 a second attempt and sees the progress update; the 390 px layout has no horizontal scroll,
 the desktop one puts the progress beside the catalogue, the page's CSP reports no
 violation, and text from the server is never rendered as HTML.
-Screenshots: ``test-artifacts/``."""
+Screenshots: ``var/test-artifacts/``."""
 
 from __future__ import annotations
 

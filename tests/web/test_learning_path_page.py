@@ -3,7 +3,7 @@ demo salesperson starts with nothing done, passes a lesson's quiz on the page an
 practice session, and the panel shows the 70/20/10 shares against their targets and the next
 steps with their reasons, each a link to the lesson or to /practice with the prefill; the
 English switch; 390 px without horizontal scroll and the desktop layout; no CSP violation;
-a task title from the server is text, never HTML.  Screenshots: ``test-artifacts/``."""
+a task title from the server is text, never HTML.  Screenshots: ``var/test-artifacts/``."""
 
 from __future__ import annotations
 

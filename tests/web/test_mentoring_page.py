@@ -6,7 +6,7 @@ and signs up again; once the session has started the host records notes and a re
 link and marks attendance, and the salesperson sees the notes as text, the link as a link
 and their attended count.  At 390 px (and at desktop width) nothing scrolls sideways; the
 page's CSP reports no violation; text from users is never rendered as HTML; the English
-switch works.  Screenshots: ``test-artifacts/``."""
+switch works.  Screenshots: ``var/test-artifacts/``."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 (rebates, ops corpus, today pinned in 2026Q4): every new panel renders with data, the charts
 (Chart.js, vendored, same origin) and the capability radar draw, an alert caused by an order
 POST and a task progress report appear without a reload, ack works, 390 px and desktop
-layouts hold, and the page's CSP reports no violation.  Screenshots: ``test-artifacts/``."""
+layouts hold, and the page's CSP reports no violation.  Screenshots: ``var/test-artifacts/``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from assistant.rebates.loader import load_orders
 from assistant.rebates.quarter import Quarter
 from tests.api.conftest import free_port
 from tests.rebates_api.harness import PASSWORD, REBATES, TODAY, build_index, make_settings
+from tests.web.artifacts import DESKTOP
 from tests.web.conftest import WebServer, artifacts_dir, sign_in
 
 pytestmark = [pytest.mark.web, pytest.mark.slow]
@@ -170,7 +171,7 @@ def test_every_panel_renders_with_data_at_390px(ops_web: WebServer, context: Any
 
 
 def test_desktop_layout_and_english(ops_web: WebServer, browser: Any, task_id: str) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     try:
         page = open_dashboard(context, ops_web, "n_admin")
         # The planted overstock (P-CQ-01's EG-1100, stuck since 2026-10-12) heads the list, in red.

@@ -5,7 +5,7 @@ and feedback, the summary with the missed points, their ideal wording and citati
 the next lesson, which opens on /learn; the history lists the session.  The 390 px layout
 has no horizontal scroll, the desktop one puts the history beside the practice and a
 reload keeps the session; the page's CSP reports no violation, and text (the user's
-answers, names from the server) is never rendered as HTML.  Screenshots: ``test-artifacts/``."""
+answers, names from the server) is never rendered as HTML.  Screenshots: ``var/test-artifacts/``."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ outcome table with every line's explanation and the rebate line from the real en
 same as the server's what-if), tries again keeping the scenario (below the floor: the
 special-price approval), a bad price is refused naming the field, the English switch, a
 reload keeps the scenario; the desktop layout; no horizontal scroll at 390 px, no CSP
-violation, text never rendered as HTML.  Screenshots: ``test-artifacts/``."""
+violation, text never rendered as HTML.  Screenshots: ``var/test-artifacts/``."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@
       'chat.placeholder': '问产品参数、话术、案例或返利…',
       'chat.send': '发送',
       'chat.typing': '助手正在输入…',
+      'chat.input_label': '输入消息',
       'chat.expert': '找专家',
       'chat.sending': '发送中',
       'chat.failed': '未发送',
@@ -33,6 +34,18 @@
       'history.empty': '还没有会话。', 'history.none': '没有找到相关会话。', 'history.untitled': '（无标题）',
       'history.unread': '{n} 条未读', 'history.current': '当前会话',
       'history.pending': '还有消息正在发送，发送完再切换会话。',
+      'history.scope': '会话范围', 'history.scope_customer': '当前客户', 'history.scope_all': '全部',
+      'history.customer': '客户：{name}', 'history.none_customer': '这个客户还没有会话。',
+      'customer.none': '未关联客户', 'customer.chip': '客户：{name}', 'customer.title': '选择客户',
+      'customer.search': '搜索客户名称、区域、行业', 'customer.unbind': '不关联客户', 'customer.new': '新建客户',
+      'customer.name_ph': '客户名称，如 杭州恒逸化纤', 'customer.create': '新建并关联',
+      'customer.empty': '还没有客户，可在下方新建。', 'customer.nomatch': '没有找到相关客户。',
+      'customer.count': '{n} 个会话', 'customer.current': '当前客户',
+      'customer.bound': '本会话已关联客户「{name}」', 'customer.unbound': '本会话已不关联客户',
+      'customer.created': '已新建客户「{name}」并关联本会话',
+      'customer.need_conversation': '连接建立后才能关联客户，请稍候。',
+      'offer.save': '把「{name}」存为客户？', 'offer.link': '关联到已有客户「{name}」？',
+      'offer.do_save': '保存', 'offer.do_link': '关联', 'offer.dismiss': '不用',
       'conn.online': '在线',
       'conn.connecting': '连接中…',
       'conn.starting': '服务正在启动，请稍候…',
@@ -98,6 +111,7 @@
       'chat.placeholder': 'Ask about specs, scripts, cases or rebates…',
       'chat.send': 'Send',
       'chat.typing': 'The assistant is typing…',
+      'chat.input_label': 'Your message',
       'chat.expert': 'Expert',
       'chat.sending': 'sending',
       'chat.failed': 'not sent',
@@ -115,6 +129,18 @@
       'history.empty': 'No conversations yet.', 'history.none': 'No conversation matches.', 'history.untitled': '(untitled)',
       'history.unread': '{n} unread', 'history.current': 'Current conversation',
       'history.pending': 'A message is still being sent; switch once it is through.',
+      'history.scope': 'Which conversations', 'history.scope_customer': 'This customer', 'history.scope_all': 'All',
+      'history.customer': 'Customer: {name}', 'history.none_customer': 'No conversation with this customer yet.',
+      'customer.none': 'No customer', 'customer.chip': 'Customer: {name}', 'customer.title': 'Choose a customer',
+      'customer.search': 'Search name, region, industry', 'customer.unbind': 'No customer for this chat', 'customer.new': 'New customer',
+      'customer.name_ph': 'Company name, e.g. 杭州恒逸化纤', 'customer.create': 'Create and link',
+      'customer.empty': 'No customers yet; create one below.', 'customer.nomatch': 'No customer matches.',
+      'customer.count': '{n} conversations', 'customer.current': 'Current customer',
+      'customer.bound': 'This chat is now about “{name}”', 'customer.unbound': 'This chat has no customer now',
+      'customer.created': 'Customer “{name}” created and linked to this chat',
+      'customer.need_conversation': 'Please wait until the chat is connected.',
+      'offer.save': 'Save “{name}” as a customer?', 'offer.link': 'Link this chat to your customer “{name}”?',
+      'offer.do_save': 'Save', 'offer.do_link': 'Link', 'offer.dismiss': 'No thanks',
       'conn.online': 'online',
       'conn.connecting': 'connecting…',
       'conn.starting': 'the service is starting, one moment…',
@@ -194,12 +220,16 @@
     conn: $('conn'), signin: $('signin-view'), profile: $('profile'), profileSummary: $('profile-summary'),
     profileForm: $('profile-form'), profileEdit: $('btn-profile-edit'), dialog: $('source-dialog'),
     history: $('history-panel'), historyList: $('history-list'), historyMore: $('history-more'),
-    historyStatus: $('history-status'), historyQ: $('history-q')
+    historyStatus: $('history-status'), historyQ: $('history-q'), historyScope: $('history-scope'),
+    customerChip: $('btn-customer'), customers: $('customer-panel'), customerList: $('customer-list'),
+    customerMore: $('customer-more'), customerStatus: $('customer-status'), customerQ: $('customer-q'),
+    customerError: $('customer-error'), customerName: $('customer-name')
   };
   var st = {
     ws: null, connecting: false, conversationId: null, boundTo: null, seen: {}, contig: 0, retry: 0, timer: null, started: false,
     pending: [], profile: {}, profileSeq: -1, profilePatch: null, replies: {}, queueNotes: {},
-    seenTimer: null, seenPosted: {}, history: { offset: 0, q: '', token: 0 },
+    seenTimer: null, seenPosted: {}, history: { offset: 0, q: '', token: 0, scope: 'all' },
+    customer: null, customerAsOf: 0, customerList: { offset: 0, q: '', token: 0 }, offersDone: {},
     widget: null
   };
 
@@ -314,6 +344,8 @@
       box.appendChild(el('div', { class: 'sources' }, el('div', { class: 'sources-label', text: t('chat.sources') }), list));
     }
     node.appendChild(box);
+    var offer = renderOffer(ev);
+    if (offer) node.appendChild(offer);
     var chips = renderChips(ev.suggestions);
     if (chips) node.appendChild(chips);
     node.appendChild(renderFeedback(ev.seq));
@@ -390,7 +422,7 @@
     var type = card.type;
     var node = el('section', { class: 'card ' + (type || 'unknown'), dataset: { card: String(type || '') } });
     if (type === 'params') {
-      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t('card.params') }), ' ', String(card.product_name || ''), ' ', el('small', { text: card.product_id || '' })));
+      node.appendChild(el('h2', null, el('span', { class: 'tag', text: t('card.params') }), ' ', String(card.product_name || ''), ' ', el('small', { text: card.product_id || '' })));
       var hl = {};
       (card.highlight || []).forEach(function (h) { hl[h] = true; });
       var tb = el('tbody');
@@ -399,7 +431,7 @@
       });
       node.appendChild(el('table', { class: 'params' }, tb));
     } else if (type === 'script') {
-      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t('card.script') }), ' ', String(card.title || '')));
+      node.appendChild(el('h2', null, el('span', { class: 'tag', text: t('card.script') }), ' ', String(card.title || '')));
       node.appendChild(el('div', { class: 'meta' }, [label('persona', card.persona), card.stage, card.product_line].filter(Boolean).join(' · ')));
       var scriptText = el('blockquote', { class: 'script-text', text: card.text || '' });
       node.appendChild(scriptText);
@@ -418,14 +450,14 @@
         }
       }));
     } else if (type === 'case') {
-      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t('card.case') }), ' ', String(card.title || '')));
+      node.appendChild(el('h2', null, el('span', { class: 'tag', text: t('card.case') }), ' ', String(card.title || '')));
       node.appendChild(el('div', { class: 'meta' }, [card.customer, card.industry, label('scale', card.scale), card.region].filter(Boolean).join(' · ')));
       if (card.results && card.results.length) node.appendChild(el('div', { class: 'results' }, el('strong', { text: t('card.results') }), list('', card.results)));
       if (card.products && card.products.length) node.appendChild(kv(t('card.products'), card.products.join('、')));
       if (card.why && card.why.length) node.appendChild(el('div', { class: 'why-box' }, el('strong', { text: t('card.why_case') }), list('why', card.why)));
     } else if (type === 'rebate') {
       var ranking = card.kind === 'ranking';  // places, not statement lines: no 合计 row
-      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t(ranking ? 'card.ranking' : 'card.rebate') }), ' ', String(card.partner_name || ''), ' ', el('small', { text: card.quarter || '' })));
+      node.appendChild(el('h2', null, el('span', { class: 'tag', text: t(ranking ? 'card.ranking' : 'card.rebate') }), ' ', String(card.partner_name || ''), ' ', el('small', { text: card.quarter || '' })));
       node.appendChild(el('div', { class: 'meta', text: label('card.status', card.status) }));
       var rows = el('tbody');
       (card.lines || []).forEach(function (line) {
@@ -437,7 +469,7 @@
       node.appendChild(el('table', { class: 'rebate-lines' }, rows));
       if (card.progress) node.appendChild(el('p', { class: 'progress', text: card.progress }));
     } else if (type === 'practice') {
-      node.appendChild(el('h3', null, el('span', { class: 'tag', text: t('card.practice') }), ' ', String(card.product_name || ''), ' ', el('small', { text: card.product_id || '' })));
+      node.appendChild(el('h2', null, el('span', { class: 'tag', text: t('card.practice') }), ' ', String(card.product_name || ''), ' ', el('small', { text: card.product_id || '' })));
       var who = [card.persona ? label('persona', card.persona) : '', card.industry || ''].filter(Boolean);
       if (who.length) node.appendChild(el('div', { class: 'meta', text: who.join(' · ') }));
       // only a link to the practice page itself, whatever the payload says
@@ -519,6 +551,8 @@
 
   function renderProfile() {
     var known = PROFILE_FIELDS.filter(function (f) { var v = st.profile[f[0]]; return v !== null && v !== undefined && v !== ''; });
+    // The customer chip names a bound customer already.
+    if (st.customer) known = known.filter(function (f) { return f[0] !== 'customer_name' || String(st.profile.customer_name) !== st.customer.name; });
     CA.clear(ui.profileSummary);
     if (!known.length) ui.profileSummary.appendChild(el('span', { class: 'muted', text: t('profile.empty') }));
     known.forEach(function (f) {
@@ -526,6 +560,7 @@
       var shown = f[0] === 'scale' ? label('scale', v) : f[0] === 'persona' ? label('persona', v) : String(v);
       ui.profileSummary.appendChild(el('span', { class: 'pchip', dataset: { field: f[0] } }, el('span', { class: 'k', text: t('pf.' + f[0]) }), shown));
     });
+    renderCustomer();
   }
 
   function buildProfileForm() {
@@ -587,10 +622,12 @@
     });
   });
 
-  function applyProfile(profile, seq) {
+  function applyProfile(profile, seq, ev) {
     if (seq < st.profileSeq || !profile || typeof profile !== 'object') return;
+    if (seq <= st.customerAsOf) return;  // older than a binding the page knows of: its profile stands
     st.profileSeq = seq;
     st.profile = profile;
+    if (ev && 'customer' in ev) setCustomer(customerRef(ev.customer), seq);  // the conversation's customer now
     renderProfile();
   }
 
@@ -705,7 +742,7 @@
   function onRefused() {
     CA.api('/api/me').then(function (res) {
       if (res.status === 401 || res.status === 403) { authExpired(); return; }
-      if (res.ok && st.conversationId) { st.conversationId = null; saveLocal(); }
+      if (res.ok && st.conversationId) { st.conversationId = null; st.customer = null; st.customerAsOf = 0; saveLocal(); }
       scheduleReconnect();
     });
   }
@@ -714,6 +751,7 @@
    * more): start a clean log, since its seqs start again from 1. */
   function resetConversation() {
     st.seen = {}; st.contig = 0; st.replies = {}; st.queueNotes = {}; st.profile = {}; st.profileSeq = -1;
+    st.customer = null; st.customerAsOf = 0;
     Array.prototype.slice.call(ui.log.children).forEach(function (n) {
       if (n.dataset.seq && n.dataset.seq !== '0' && n.dataset.pending !== '1') ui.log.removeChild(n);
     });
@@ -745,7 +783,7 @@
     if (st.seen[ev.seq]) return;
     markSeen(ev.seq);
     if (ev.type === 'reply') renderReply(ev);
-    else if (ev.type === 'profile') applyProfile(ev.profile, ev.seq);
+    else if (ev.type === 'profile') applyProfile(ev.profile, ev.seq, ev);
     else if (HANDOFF_TYPES.test(ev.type)) renderHandoff(ev);
     scrollDown();
     scheduleSeen();
@@ -795,7 +833,19 @@
     if (!st.conversationId) { notice(t('handoff.need_conversation')); return; }
     var btn = $('btn-expert');
     btn.disabled = true;
-    CA.api('/api/handoff/request', { method: 'POST', body: { conversation_id: st.conversationId } }).then(function (res) {
+    /* The browser's time zone stands for the customer's (a callback then falls in their waking
+     * hours); a zone the server does not know is dropped rather than failing the request. */
+    var zone = '';
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { zone = ''; }
+    var ask = function (body) { return CA.api('/api/handoff/request', { method: 'POST', body: body }); };
+    var body = { conversation_id: st.conversationId };
+    if (zone && zone.length <= 64) body.customer_timezone = zone;
+    ask(body).then(function (res) {
+      if (res.status === 422 && res.data && res.data.code === 'timezone_invalid') {
+        return ask({ conversation_id: st.conversationId });
+      }
+      return res;
+    }).then(function (res) {
       btn.disabled = false;
       if (res.ok) notice(t('handoff.requested'));
       else if (res.status === 404 || res.status === 501 || res.status === 405) notice(t('handoff.unavailable'), 'warn');
@@ -812,6 +862,7 @@
   var PAGE = 20;
 
   function openHistory() {
+    renderScope();
     if (!ui.history.open) ui.history.showModal();
     loadHistory(true);
     ui.historyQ.focus();
@@ -824,6 +875,8 @@
     ui.historyMore.hidden = true;
     ui.historyStatus.textContent = t('history.loading');
     var url = '/api/conversations?limit=' + (PAGE + 1) + '&offset=' + h.offset + (h.q ? '&q=' + encodeURIComponent(h.q) : '');
+    var byCustomer = h.scope === 'customer' && st.customer;
+    if (byCustomer) url += '&customer_id=' + encodeURIComponent(st.customer.id);
     CA.api(url).then(function (res) {
       if (mine !== h.token) return;
       if (res.status === 401) { authExpired(); return; }
@@ -832,7 +885,7 @@
       rows.forEach(function (c) { ui.historyList.appendChild(historyItem(c)); });
       h.offset += rows.length;
       ui.historyMore.hidden = res.data.length <= PAGE;  // one more than a page came: there is more
-      ui.historyStatus.textContent = ui.historyList.children.length ? '' : t(h.q ? 'history.none' : 'history.empty');
+      ui.historyStatus.textContent = ui.historyList.children.length ? '' : t(h.q ? 'history.none' : byCustomer ? 'history.none_customer' : 'history.empty');
     });
   }
 
@@ -852,17 +905,18 @@
       el('span', { class: 'history-row' },
         el('span', { class: 'history-name', text: c.title || t('history.untitled') }),
         el('time', { class: 'history-time', datetime: String(c.updated_at || ''), text: when(c.updated_at) })),
+      c.customer_name ? el('span', { class: 'history-customer', text: t('history.customer', { name: c.customer_name }) }) : null,
       el('span', { class: 'history-row' },
         el('span', { class: 'history-preview', text: c.preview || '' }),
         unread ? el('span', { class: 'badge unread', 'aria-label': t('history.unread', { n: unread }), title: t('history.unread', { n: unread }), text: unread > 99 ? '99+' : String(unread) }) : null),
       current ? el('span', { class: 'visually-hidden', text: t('history.current') }) : null);
-    btn.addEventListener('click', function () { openConversation(String(c.id)); });
+    btn.addEventListener('click', function () { openConversation(String(c.id), c); });
     return el('li', null, btn);
   }
 
   /* Bind the page to another conversation (null: a new one) and reconnect: ready, then resume
    * from 0 restores all its events. */
-  function openConversation(cid) {
+  function openConversation(cid, row) {
     if (cid === st.conversationId && cid) { ui.history.close(); return; }
     if (st.pending.length) { notice(t('history.pending'), 'warn'); return; }
     ui.history.close();
@@ -873,6 +927,8 @@
     st.conversationId = cid;
     st.boundTo = cid;
     saveLocal();
+    if (row) { setCustomer(customerRef({ id: row.customer_id, name: row.customer_name }), +row.last_seq || 0); refreshProfile(); }
+    renderProfile();
     st.retry = 0;
     connect();
     ui.input.focus();
@@ -888,6 +944,252 @@
     clearTimeout(st.history.timer);
     st.history.timer = setTimeout(function () { loadHistory(true); }, 300);
   });
+
+  /* ------------------------------------------------------------------ customers (客户) */
+
+  /* A conversation belongs to at most one of the caller's customer records; its profile reads
+   * from and writes to that customer.  The chip in the profile bar names it and opens the
+   * picker (a sheet on a phone, a side panel on a desktop, like 历史会话): search
+   * (GET /api/customers?q=), choose (PUT /api/conversations/{id}/customer), 不关联客户, or
+   * 新建客户 from this conversation (POST /api/customers with from_conversation_id).  A reply may
+   * offer to save or link a company the salesperson named (customer_offer): a bar under it. */
+
+  function customerRef(c) {
+    return c && typeof c === 'object' && typeof c.id === 'string' && c.id ? { id: c.id, name: String(c.name || '') } : null;
+  }
+
+  /* The conversation's customer as known after event `asOf`: a profile event tells it at its
+   * turn; a binding by REST (no event) or a history row tells it now, and the profile then comes
+   * from that answer or GET .../profile.  Replayed profile events up to asOf (resume from 0) are
+   * skipped, so they do not undo a later binding.  Kept per tab: a reload shows it too. */
+  var CUSTOMER_KEY = 'ca.customer';
+  function setCustomer(customer, asOf) {
+    st.customer = customer;
+    st.customerAsOf = asOf;
+    var s = store();
+    if (s && st.conversationId) s.setItem(CUSTOMER_KEY, JSON.stringify({ cid: st.conversationId, customer: customer, asOf: asOf }));
+  }
+  function restoreCustomer() {
+    var s = store(), saved = null;
+    try { saved = s && JSON.parse(s.getItem(CUSTOMER_KEY) || 'null'); } catch (e) { saved = null; }
+    if (saved && saved.cid && saved.cid === st.conversationId && typeof saved.asOf === 'number') {
+      st.customer = customerRef(saved.customer);
+      st.customerAsOf = saved.asOf;
+      refreshProfile();
+    }
+  }
+
+  /* The profile now (GET .../profile: the bound customer's), for a page that skips the replayed
+   * profile events older than customerAsOf; a newer profile event wins over this answer. */
+  function refreshProfile() {
+    var cid = st.conversationId;
+    if (!cid) return;
+    CA.api('/api/conversations/' + encodeURIComponent(cid) + '/profile').then(function (res) {
+      if (cid !== st.conversationId || !res.ok || !res.data || typeof res.data !== 'object') return;
+      if (st.profileSeq > st.customerAsOf) return;
+      st.profile = res.data;
+      renderProfile();
+    });
+  }
+
+  function renderCustomer() {
+    var c = st.customer;
+    ui.customerChip.textContent = c ? t('customer.chip', { name: c.name }) : t('customer.none');
+    ui.customerChip.dataset.customerId = c ? c.id : '';
+    ui.customerChip.classList.toggle('bound', !!c);
+    // An offer for the customer the conversation now has is answered already.
+    ui.log.querySelectorAll('.customer-offer').forEach(function (bar) {
+      if (c && (bar.dataset.customerId ? bar.dataset.customerId === c.id : bar.dataset.name === c.name)) bar.remove();
+    });
+  }
+
+  /* The conversation's customer changed (a PUT or POST answered): chip and profile follow. */
+  function applyBinding(cid, customer, profile) {
+    if (cid !== st.conversationId) return false;  // the page moved to another conversation meanwhile
+    setCustomer(customer, Math.max(st.contig, st.profileSeq));
+    if (profile && typeof profile === 'object') st.profile = profile;
+    renderProfile();
+    if (!ui.profileForm.hidden) buildProfileForm();
+    return true;
+  }
+
+  function bindCustomer(customer) {
+    var cid = st.conversationId;
+    if (!cid) return Promise.resolve({ ok: false, status: 0, data: { message: t('customer.need_conversation') } });
+    return CA.api('/api/conversations/' + encodeURIComponent(cid) + '/customer', {
+      method: 'PUT', body: { customer_id: customer ? customer.id : null }
+    }).then(function (res) {
+      if (res.ok && res.data) {
+        if (applyBinding(cid, customer ? { id: String(res.data.customer_id || customer.id), name: customer.name } : null, res.data.profile)) {
+          notice(customer ? t('customer.bound', { name: customer.name }) : t('customer.unbound'));
+        }
+      } else if (res.status === 401) authExpired();
+      return res;
+    });
+  }
+
+  function createCustomer(name) {
+    var cid = st.conversationId;
+    if (!cid) return Promise.resolve({ ok: false, status: 0, data: { message: t('customer.need_conversation') } });
+    return CA.api('/api/customers', { method: 'POST', body: { name: name, from_conversation_id: cid } }).then(function (res) {
+      var c = res.ok && customerRef(res.data);
+      if (c) {
+        if (applyBinding(cid, c, res.data.profile)) notice(t('customer.created', { name: c.name }));
+      } else if (res.status === 401) authExpired();
+      return res;
+    });
+  }
+
+  /* -- the picker */
+
+  function openCustomers() {
+    ui.customerError.textContent = '';
+    ui.customerQ.value = '';  // each time the whole list, newest first
+    if (!st.customer && !ui.customerName.value && st.profile.customer_name) ui.customerName.value = String(st.profile.customer_name);
+    if (!ui.customers.open) ui.customers.showModal();
+    loadCustomers(true);
+    ui.customerQ.focus();
+  }
+
+  function loadCustomers(reset) {
+    var h = st.customerList;
+    if (reset) {
+      h.offset = 0; h.q = ui.customerQ.value.trim();
+      CA.clear(ui.customerList);
+      ui.customerList.appendChild(customerItem(null));  // 不关联客户
+    }
+    var mine = ++h.token;  // a newer search wins over an older answer still on its way
+    ui.customerMore.hidden = true;
+    ui.customerStatus.textContent = t('history.loading');
+    var url = '/api/customers?limit=' + (PAGE + 1) + '&offset=' + h.offset + (h.q ? '&q=' + encodeURIComponent(h.q) : '');
+    CA.api(url).then(function (res) {
+      if (mine !== h.token) return;
+      if (res.status === 401) { authExpired(); return; }
+      if (!res.ok || !Array.isArray(res.data)) { ui.customerStatus.textContent = CA.errorText(res); return; }
+      var rows = res.data.slice(0, PAGE);
+      rows.forEach(function (c) { if (customerRef(c)) ui.customerList.appendChild(customerItem(c)); });
+      h.offset += rows.length;
+      ui.customerMore.hidden = res.data.length <= PAGE;
+      ui.customerStatus.textContent = h.offset ? '' : t(h.q ? 'customer.nomatch' : 'customer.empty');
+    });
+  }
+
+  /* A row of the picker; c null is 不关联客户. */
+  function customerItem(c) {
+    var current = c ? !!st.customer && st.customer.id === c.id : !st.customer;
+    var meta = c ? [c.region, c.industry, c.scale ? label('scale', c.scale) : ''].filter(function (x) { return x; }).map(String) : [];
+    if (c && typeof c.conversation_count === 'number' && c.conversation_count > 0) meta.push(t('customer.count', { n: c.conversation_count }));
+    var btn = el('button', { type: 'button', class: 'history-item customer-item' + (c ? '' : ' customer-unbind'), 'aria-current': current ? 'true' : null, dataset: { id: c ? String(c.id) : '' } },
+      el('span', { class: 'history-row' }, el('span', { class: 'history-name', text: c ? String(c.name || '') : t('customer.unbind') })),
+      meta.length ? el('span', { class: 'history-row' }, el('span', { class: 'history-preview', text: meta.join(' · ') })) : null,
+      current ? el('span', { class: 'visually-hidden', text: t('customer.current') }) : null);
+    btn.addEventListener('click', function () { chooseCustomer(c ? customerRef(c) : null, btn); });
+    return el('li', null, btn);
+  }
+
+  function chooseCustomer(customer, btn) {
+    var same = customer ? !!st.customer && st.customer.id === customer.id : !st.customer;
+    if (same) { ui.customers.close(); return; }
+    ui.customerError.textContent = '';
+    btn.disabled = true;
+    bindCustomer(customer).then(function (res) {
+      btn.disabled = false;
+      if (res.ok) { ui.customers.close(); return; }
+      if (res.status === 401) return;
+      ui.customerError.textContent = CA.errorText(res);
+      if (res.status === 404) loadCustomers(true);  // gone meanwhile: show the list as it is now
+    });
+  }
+
+  ui.customerChip.addEventListener('click', openCustomers);
+  $('customer-close').addEventListener('click', function () { ui.customers.close(); });
+  ui.customers.addEventListener('click', function (e) { if (e.target === ui.customers) ui.customers.close(); });
+  ui.customerMore.addEventListener('click', function () { loadCustomers(false); });
+  $('customer-search').addEventListener('submit', function (e) { e.preventDefault(); loadCustomers(true); });
+  ui.customerQ.addEventListener('input', function () {
+    clearTimeout(st.customerList.timer);
+    st.customerList.timer = setTimeout(function () { loadCustomers(true); }, 300);
+  });
+  $('customer-create').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var name = ui.customerName.value.trim();
+    if (!name) { ui.customerName.focus(); return; }
+    var submit = $('customer-create-submit');
+    submit.disabled = true;
+    ui.customerError.textContent = '';
+    createCustomer(name).then(function (res) {
+      submit.disabled = false;
+      if (res.ok) { ui.customerName.value = ''; ui.customers.close(); return; }
+      if (res.status === 401) return;
+      ui.customerError.textContent = CA.errorText(res);  // customer_name_taken, customer_invalid: the server says which
+      ui.customerName.focus();
+    });
+  });
+
+  /* -- the offer under a reply */
+
+  var OFFERS_KEY = 'ca.offers';
+  function offerKey(seq) { return (st.conversationId || '') + '#' + seq; }
+  function offerDone(key) {
+    st.offersDone[key] = true;
+    var s = store();
+    if (!s) return;
+    try {
+      var done = JSON.parse(s.getItem(OFFERS_KEY) || '[]');
+      done = (Array.isArray(done) ? done : []).concat([key]).slice(-200);
+      s.setItem(OFFERS_KEY, JSON.stringify(done));
+    } catch (e) { /* storage full or damaged: this page still remembers */ }
+  }
+  function offerWasDone(key) {
+    if (st.offersDone[key]) return true;
+    var s = store();
+    try { return !!s && (JSON.parse(s.getItem(OFFERS_KEY) || '[]') || []).indexOf(key) >= 0; } catch (e) { return false; }
+  }
+
+  function renderOffer(ev) {
+    var o = ev.customer_offer;
+    if (!o || typeof o !== 'object' || typeof o.name !== 'string' || !o.name) return null;
+    var existing = typeof o.customer_id === 'string' && o.customer_id ? { id: o.customer_id, name: o.name } : null;
+    var key = offerKey(ev.seq);
+    if (offerWasDone(key)) return null;
+    var c = st.customer;
+    if (c && (existing ? c.id === existing.id : c.name === o.name)) return null;  // already this conversation's
+    var textId = 'offer-' + ev.seq;
+    var error = el('span', { class: 'error', role: 'alert' });
+    var bar = el('div', { class: 'customer-offer', dataset: { name: o.name, customerId: existing ? existing.id : '' } },
+      el('span', { class: 'offer-text', id: textId, text: t(existing ? 'offer.link' : 'offer.save', { name: o.name }) }));
+    var yes = el('button', { type: 'button', class: 'btn primary small', 'aria-describedby': textId, text: t(existing ? 'offer.do_link' : 'offer.do_save') });
+    var no = el('button', { type: 'button', class: 'btn small', 'aria-describedby': textId, text: t('offer.dismiss') });
+    yes.addEventListener('click', function () {
+      yes.disabled = true; no.disabled = true; error.textContent = '';
+      (existing ? bindCustomer(existing) : createCustomer(o.name)).then(function (res) {
+        if (res.ok) { offerDone(key); bar.remove(); ui.input.focus(); return; }
+        yes.disabled = false; no.disabled = false;
+        if (res.status !== 401) error.textContent = CA.errorText(res);
+      });
+    });
+    no.addEventListener('click', function () { offerDone(key); bar.remove(); ui.input.focus(); });
+    bar.appendChild(el('span', { class: 'offer-actions' }, yes, no));
+    bar.appendChild(error);
+    return bar;
+  }
+
+  /* -- history: 当前客户 / 全部 */
+
+  function renderScope() {
+    var h = st.history;
+    ui.historyScope.hidden = !st.customer;
+    var byCustomer = h.scope === 'customer' && !!st.customer;
+    $('history-scope-customer').setAttribute('aria-pressed', String(byCustomer));
+    $('history-scope-all').setAttribute('aria-pressed', String(!byCustomer));
+  }
+  function setScope(scope) {
+    st.history.scope = scope;
+    renderScope();
+    loadHistory(true);
+  }
+  $('history-scope-customer').addEventListener('click', function () { setScope('customer'); });
+  $('history-scope-all').addEventListener('click', function () { setScope('all'); });
 
   /* ------------------------------------------------------------------ start, sign-in */
 
@@ -921,6 +1223,7 @@
       } catch (e) { /* ignore a damaged entry */ }
     }
     welcome();
+    restoreCustomer();
     renderProfile();
     connect();
     ui.input.focus();
@@ -949,6 +1252,7 @@
     $('btn-expert').hidden = true;
     $('btn-history').hidden = true;
     if (ui.history.open) ui.history.close();
+    if (ui.customers.open) ui.customers.close();
     setConn('offline');
     var f = $('signin-form');
     if (f.elements.username) f.elements.username.focus();

@@ -375,20 +375,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         query = chat_history.ConversationQuery(q=q, offset=offset, limit=limit, customer_id=customer_id)
         page = await run_in_threadpool(lambda: chat_history.list_page(db, caller=caller, query=query))
         response.headers["X-Total-Count"] = str(page.total)
-        return [
-            ev.ConversationSummary(
-                id=c.id,
-                title=c.title,
-                last_seq=c.last_seq,
-                updated_at=c.updated_at.isoformat(),
-                preview=c.preview,
-                last_seen_seq=c.last_seen_seq,
-                unread=c.unread,
-                customer_id=c.customer_id,
-                customer_name=c.customer_name,
-            )
-            for c in page.items
-        ]
+        return [ev.ConversationSummary.of(c) for c in page.items]
 
     @app.post("/api/conversations/{conversation_id}/seen", response_model=ev.SeenResponse, tags=["chat"])
     async def conversation_seen(

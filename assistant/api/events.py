@@ -29,6 +29,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from assistant.chat.history import ConversationItem
+
 MAX_MESSAGE_CHARS = 4000
 # The largest seq a client may name: far above any conversation's length, inside SQLite's
 # 64-bit INTEGER and a JavaScript number's exact range; larger values are refused (422 /
@@ -176,6 +178,20 @@ class ConversationSummary(BaseModel):
     unread: int = 0  # server-pushed events (expert, handoff) after last_seen_seq
     customer_id: str | None = None  # the live customer it is bound to (assistant/customers)
     customer_name: str | None = None
+
+    @classmethod
+    def of(cls, item: ConversationItem) -> ConversationSummary:
+        return cls(
+            id=item.id,
+            title=item.title,
+            last_seq=item.last_seq,
+            updated_at=item.updated_at.isoformat(),
+            preview=item.preview,
+            last_seen_seq=item.last_seen_seq,
+            unread=item.unread,
+            customer_id=item.customer_id,
+            customer_name=item.customer_name,
+        )
 
 
 class SeenRequest(BaseModel):

@@ -221,20 +221,7 @@ async def customer_conversations(
 
     found = await run_in_threadpool(page)
     response.headers["X-Total-Count"] = str(found.total)
-    return [
-        ev.ConversationSummary(
-            id=c.id,
-            title=c.title,
-            last_seq=c.last_seq,
-            updated_at=c.updated_at.isoformat(),
-            preview=c.preview,
-            last_seen_seq=c.last_seen_seq,
-            unread=c.unread,
-            customer_id=c.customer_id,
-            customer_name=c.customer_name,
-        )
-        for c in found.items
-    ]
+    return [ev.ConversationSummary.of(c) for c in found.items]
 
 
 @router.put("/api/conversations/{conversation_id}/customer", response_model=BindOut)

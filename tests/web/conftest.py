@@ -237,6 +237,20 @@ def watched_page(context: Any) -> Any:
     return pg
 
 
+def device(browser: Any, viewport: dict[str, int] = PHONE) -> Any:
+    """A watched page in a browser context of its own: another device of the same user."""
+    return watched_page(new_context(browser, viewport))
+
+
+@pytest.fixture
+def devices(browser: Any) -> Iterator[list[Any]]:
+    """The pages a test opens with :func:`device` (append them), closed after it."""
+    opened: list[Any] = []
+    yield opened
+    for page in opened:
+        page.context.close()
+
+
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     ctx = new_context(browser)

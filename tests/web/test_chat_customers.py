@@ -7,14 +7,13 @@ that names a company offers to save it; and the picker works with the keyboard a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.web.artifacts import screenshot
-from tests.web.conftest import INIT_SCRIPT, WebServer, ask, eventually, sign_in
+from tests.web.conftest import WebServer, ask, device, eventually, sign_in
 
 pytestmark = [pytest.mark.web, pytest.mark.slow]
 
@@ -26,24 +25,6 @@ NAMES = {
     "phone": ("杭州恒逸化纤", "宁波华翔汽配"),
     "desktop": ("绍兴恒逸化纤", "宁波华翔电子"),
 }
-
-
-def device(browser: Any, viewport: dict[str, int]) -> Any:
-    ctx = browser.new_context(viewport=viewport, locale="zh-CN")
-    ctx.add_init_script(INIT_SCRIPT)
-    ctx.set_default_timeout(15_000)
-    page = ctx.new_page()
-    page.errors = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    return page
-
-
-@pytest.fixture
-def devices(browser: Any) -> Iterator[list[Any]]:
-    opened: list[Any] = []
-    yield opened
-    for page in opened:
-        page.context.close()
 
 
 def signed_in(browser: Any, devices: list[Any], web: WebServer, viewport: dict[str, int], user: str) -> Any:

@@ -6,34 +6,15 @@ unread and stops being unread once opened; search narrows the list; a full-scree
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from assistant.dialogue.types import Caller
 from tests.web.artifacts import DESKTOP, PHONE, screenshot
-from tests.web.conftest import INIT_SCRIPT, WebServer, ask, eventually, sign_in
+from tests.web.conftest import WebServer, ask, device, eventually, sign_in
 
 pytestmark = [pytest.mark.web, pytest.mark.slow]
-
-
-def device(browser: Any, viewport: dict[str, int]) -> Any:
-    ctx = browser.new_context(viewport=viewport, locale="zh-CN")
-    ctx.add_init_script(INIT_SCRIPT)
-    ctx.set_default_timeout(15_000)
-    page = ctx.new_page()
-    page.errors = []
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    return page
-
-
-@pytest.fixture
-def devices(browser: Any) -> Iterator[list[Any]]:
-    opened: list[Any] = []
-    yield opened
-    for page in opened:
-        page.context.close()
 
 
 def cid_of(page: Any) -> str:

@@ -160,6 +160,7 @@ def test_saving_a_name_already_saved_binds_to_it(talk: Chat) -> None:
     _, saved = talk.say(first, "把这家存为客户")
     second = talk.new()
     reply, event = talk.say(second, "把杭州恒逸化纤存为客户")
+    assert "已经在你的客户里" in reply["text"]
     assert event["customer"]["id"] == saved["customer"]["id"] and talk.bound(second) == saved["customer"]["id"]
     with talk.db.read() as s:
         assert s.query(Customer).filter(Customer.owner_user_id == ALICE.user_id).count() == 1

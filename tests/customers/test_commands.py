@@ -54,5 +54,5 @@ def test_a_switch_without_a_customer_word_is_left_to_the_caller() -> None:
 def test_broken_data_file_names_itself(tmp_path: Path) -> None:
     bad = tmp_path / "commands.yaml"
     bad.write_text("switch_words: []\n", encoding="utf-8")
-    with pytest.raises(CommandDataError, match="commands.yaml"):
+    with pytest.raises(CommandDataError, match=r"commands\.yaml"):
         parse("换到宁波那家", path=bad)

@@ -77,6 +77,7 @@ class _LexiconWords(BaseModel):
     line_needs: WordTable = Field(default_factory=dict)
     name_aliases: WordTable = Field(default_factory=dict)
     not_industry: list[str] = Field(default_factory=list)
+    facility_words: list[str] = Field(default_factory=list)
     not_persona: list[str] = Field(default_factory=list)
     other_customer_words: list[str] = Field(default_factory=list)
     name_correction_words: list[str] = Field(default_factory=list)
@@ -105,7 +106,13 @@ def load_lexicon_words(path: Path = LEXICON_PATH) -> _LexiconWords:
     )
     if any(not w.strip() for table in tables for words in table.values() for w in words) or any(
         not w.strip()
-        for w in (*data.not_industry, *data.not_persona, *data.other_customer_words, *data.name_correction_words)
+        for w in (
+            *data.not_industry,
+            *data.facility_words,
+            *data.not_persona,
+            *data.other_customer_words,
+            *data.name_correction_words,
+        )
     ):
         raise LexiconDataError(f"{path}: an empty word")
     return data
@@ -136,6 +143,9 @@ LINE_NEEDS = _frozen(_WORDS.line_needs)
 NAME_ALIASES = _frozen(_WORDS.name_aliases)
 # Vocabulary synonyms that name equipment, a gas or a regulation rather than an industry.
 NOT_INDUSTRY: frozenset[str] = frozenset(_WORDS.not_industry)
+# Industry words that are also a site of any customer ("冷库"): they name the industry only when
+# the customer is one ("一个冷库", "做冷库的", "冷库公司").
+FACILITY_WORDS: frozenset[str] = frozenset(squash(w) for w in _WORDS.facility_words)
 # Words that introduce a different customer in the same conversation ("另外一家").
 OTHER_CUSTOMER_WORDS: tuple[str, ...] = tuple(squash(w) for w in _WORDS.other_customer_words)
 # Words that correct the customer's name just given ("搞错了 是恒立精工"): the same customer.

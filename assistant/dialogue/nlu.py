@@ -58,6 +58,7 @@ from assistant.dialogue.cues import (
 )
 from assistant.dialogue.errors import EmptyUtteranceError, UtteranceTooLongError
 from assistant.dialogue.lexicon import (
+    FACILITY_WORDS,
     NOT_INDUSTRY,
     NOT_PERSONA,
     PERSONA_CUES,
@@ -118,10 +119,20 @@ _PRONOUN = re.compile(r"(?:^|[，,\s])(?:它|它的|这个|这款|这台|那个|
 # Words that put a number in a slot.
 _PER_HOUR = re.compile(r"(?:每|一|1|/|每个|一个)\s*(?:小时|h|钟头)|小时\s*(?:损失|亏|成本|影响)")
 _PER_HOUR_AFTER = re.compile(r"^\s*(?:每|/|一)\s*(?:个)?\s*(?:小时|h|钟头)")
+_HOUR_UNITS = ("小时", "个小时", "钟头", "h", "hour", "hours", "hrs")
+# "年产值两个亿": the customer's yearly output, a size (not an order amount).
+_REVENUE_BEFORE = re.compile(r"(?:产值|营收|营业额|销售额|年收入|年销售)[^，,。；;]{0,3}$")
+# Revenue bands of the national size standard for industrial firms (统计上大中小微型企业划分办法):
+# under 2000万 small, 2000万 to 4亿 medium, 4亿 and more large.
+_REVENUE_MEDIUM_FROM = Decimal(20_000_000)
+_REVENUE_LARGE_FROM = Decimal(400_000_000)
+# A site word ("冷库") names the customer's trade only when the customer is one.
+_IS_THE_CUSTOMER = re.compile(r"(?:一个|一家|个|家|是|做|搞|开|干)$")
+_FACILITY_AS_TRADE_AFTER = re.compile(r"(?:厂|公司|企业|集团|的)")
 # A loss stated per hour ("每小时损失5000"): the figure after it is yuan even without "元".
 _LOSS_WORD = re.compile(r"损失|亏|少赚|少挣")
 _MIN_BARE_LOSS = 100  # below this a bare figure is no hourly loss anyone quotes
-_LABOUR = re.compile(r"人工|人力|工资|人员|薪|班组|巡检|工人|人头")
+_LABOUR = re.compile(r"人工|人力|工资|人员|薪|班组|巡检|工人|人头|差旅|出差")
 _MONTH = re.compile(r"每月|每个月|一个月|1个月|月均|/月|一月|月度|月")
 _YEAR = re.compile(r"每年|一年|年均|/年|全年")
 _DOWNTIME = re.compile(r"停机|停线|宕机|停产|故障|停")
@@ -483,7 +494,13 @@ class Nlu:
         for _, s, e in personas:
             if e - s >= 3:
                 masked = masked[:s] + "\u25a1" * (e - s) + masked[e:]
-        industries = matches(lx.industries, masked)
+        industries = [
+            m
+            for m in matches(lx.industries, masked)
+            if masked[m[1] : m[2]] not in FACILITY_WORDS
+            or _IS_THE_CUSTOMER.search(masked[: m[1]])
+            or _FACILITY_AS_TRADE_AFTER.match(masked[m[2] :])
+        ]
         regions = matches(lx.regions, masked)
         competitors = find_all(sq, lx.competitors)
         scales = matches(lx.scales, masked)
@@ -493,6 +510,11 @@ class Nlu:
         stages = find_all(sq, lx.stages)
         params = find_all(sq, lx.param_words)
         negated_all = [m for m in find_all(masked, lx.scales) if _negated(masked, m[1])]
+        corrected = bool(negated_all) or bool(re.search(r"不是|说错|不对|改成|更正|纠正", norm))
+        if not corrected and len({v for v, _, _ in industries}) > 1:
+            # "做小家电配件的五金厂": the word on the head noun (…厂) names the customer's trade.
+            heads = [m for m in industries if "厂" in (masked[m[2] - 1], masked[m[2] : m[2] + 1])]
+            industries = heads + [m for m in industries if m not in heads]
         # Spans of entity mentions in the normalised text, hidden from the number scan.
         hidden = [(pos[s], pos[e - 1] + 1) for _, s, e in products]
         quarter = find_quarter(norm, current_year=self.current_year)
@@ -502,6 +524,10 @@ class Nlu:
         for s, e in hidden:
             num_text = num_text[:s] + " " * (e - s) + num_text[e:]
         numbers = find_numbers(num_text)
+        if not scales:
+            revenue_scale = _scale_from_revenue(num_text, numbers)
+            if revenue_scale:
+                scales = [(revenue_scale, 0, 0)]
         cue = {name: matcher.search(norm, sq) for name, matcher in cue_patterns.CUE_MATCHERS.items()}
         hints = [v for _, v, *_ in ((0, p[0]) for p in personas)]
         for persona, words in _PERSONA_HINTS.items():
@@ -531,7 +557,7 @@ class Nlu:
             pronoun=bool(_PRONOUN.search(norm)),
             cue=cue,
             persona_reported=any(_REPORTED.match(masked[e : e + 3]) for _, _, e in personas),
-            corrected=bool(negated_all) or bool(re.search(r"不是|说错|不对|改成|更正|纠正", norm)),
+            corrected=corrected,
         )
 
     def _customer_name(self, norm: str, raw: str) -> str | None:
@@ -586,6 +612,8 @@ class Nlu:
                 and not any(w in name for words in PERSONA_CUES.values() for w in words)
                 and not _HEADCOUNT.fullmatch(name)  # "是中型的 四五百人": a head count, no name
                 and (len(name) >= 4 or self._names_a_company(name))
+                # "化工厂 精细化工": a kind of the trade, not a name
+                and (self._names_a_company(name) or not self._ends_in_trade(name))
             ):
                 return name
         # A company typed in passing ("给宁波甬丰泵业的老板开个场", "深圳华芯电子的IT").
@@ -875,6 +903,15 @@ class Nlu:
         for key, value in _number_slots(ents.num_text, ents.numbers).items():
             if key in numbers_allowed:
                 out[key] = value
+        if ents.corrected and "downtime_hours_per_month" not in out and profile.downtime_hours_per_month is not None:
+            # "不对 是25个小时": a bare duration in a correction corrects the monthly downtime held.
+            hours = [
+                n
+                for n in ents.numbers
+                if n.unit in _HOUR_UNITS and n.value > 1 and not _NUMBER_NEGATED.search(ents.num_text[: n.start])
+            ]
+            if hours and "downtime_hours_per_month" in numbers_allowed:
+                out["downtime_hours_per_month"] = hours[-1].value
         if intent == "rebate_query":
             # The partner's own business: a quarter and a what-if figure, never the customer's profile.
             return {k: v for k, v in out.items() if k in ("quarter", "amount")}
@@ -1082,6 +1119,15 @@ def _scale_from_wording(text: str, industries: Sequence[tuple[str, int, int]]) -
     return _scale_from_headcount(text)
 
 
+def _scale_from_revenue(text: str, numbers: Sequence[NumberMention]) -> str | None:
+    for n in numbers:
+        if n.is_money and _REVENUE_BEFORE.search(_CLAUSE_BREAK.split(text[max(0, n.start - 8) : n.start])[-1]):
+            if n.value < _REVENUE_MEDIUM_FROM:
+                return "small"
+            return "medium" if n.value < _REVENUE_LARGE_FROM else "large"
+    return None
+
+
 def _scale_from_headcount(text: str) -> str | None:
     for m in _HEADCOUNT.finditer(text):
         raw = m.group("num") or m.group("num2")
@@ -1177,7 +1223,9 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             last_money_end = n.end
         if _NUMBER_NEGATED.search(before):
             continue  # "不是六十万 是九十万": the figure being corrected away
-        if n.unit in ("小时", "个小时", "钟头", "h", "hour", "hours", "hrs"):
+        if n.is_money and _REVENUE_BEFORE.search(before):
+            continue  # "年产值两个亿": a size, read by _scale_from_revenue
+        if n.unit in _HOUR_UNITS:
             rate = re.match(r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚)", after) or re.search(r"每\s*$", before)
             if rate or (n.value <= 1 and not _MONTH.search(before)):
                 continue
@@ -1214,7 +1262,11 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             or ((n.unit == "个" or text[n.start : n.end].endswith("个")) and _DEVICE_BEFORE.search(before))
             or (text[n.start : n.end].endswith("个") and _DEVICE_KIND.match(text[n.end : n.end + 6]))
             # "ap要20个": so many of the product ordered, nothing after the measure word
-            or (text[n.start : n.end].endswith("个") and not after.strip() and _ORDER_BEFORE.search(before))
+            or (
+                text[n.start : n.end].endswith("个")
+                and not after.strip()
+                and (_ORDER_BEFORE.search(before) or _INSTALLED.search(before))
+            )
         )
         if is_device and n.value >= 2 and n.value == n.value.to_integral_value():
             out["device_count"] = int(n.value)

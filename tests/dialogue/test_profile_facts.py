@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assistant.content.loader import Corpus
 from assistant.dialogue.customer_switch import KEPT_ACROSS_CUSTOMERS, names_another_customer, profile_for_turn
 from assistant.dialogue.lexicon import LEXICON_PATH, LexiconDataError, load_lexicon_words
 from assistant.dialogue.nlu import Nlu
@@ -159,6 +160,88 @@ def test_the_new_word_lists_refuse_an_empty_word(tmp_path: Path, table: str) -> 
     raw = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
     assert raw[table]  # shipped with words
     raw[table] = [*raw[table], " "]
+    path = tmp_path / "lexicon.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(LexiconDataError, match="an empty word"):
+        load_lexicon_words(path)
+
+
+# -- writer batch P2 (eval/data/labelled/conversations-field.yaml) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "industry"),
+    [
+        ("佛山顺德做小家电配件的五金厂 老板说厂里80个人", "机械加工"),  # the head noun's trade wins
+        ("客户是江苏盐城的 做农机配件", "机械加工"),
+        ("台州一个做泵阀的", "机械加工"),
+        ("哈尔滨一个冷库 中型", "物流仓储"),  # the customer is a cold store
+        ("做冷库的 小厂", "物流仓储"),
+        ("冷库温度要全程记录 th100测温范围多少", None),  # a site of a food plant: no industry
+    ],
+)
+def test_trades_and_sites(nlu: Nlu, text: str, industry: str | None) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("industry") == industry
+
+
+def test_a_correction_names_the_new_trade_last(nlu: Nlu) -> None:
+    assert nlu.understand("不是电子厂 是五金厂", profile=EMPTY).slots.get("industry") == "机械加工"
+
+
+@pytest.mark.parametrize(
+    ("text", "scale"),
+    [("台州一个做泵阀的 年产值两个亿", "medium"), ("年营收十个亿", "large"), ("产值一千来万的小作坊", "small")],
+)
+def test_revenue_gives_the_size_not_an_order(nlu: Nlu, text: str, scale: str) -> None:
+    slots = nlu.understand(text, profile=EMPTY).slots
+    assert slots.get("scale") == scale
+    assert slots.get("amount") is None
+
+
+def test_an_order_amount_is_still_an_amount(nlu: Nlu) -> None:
+    assert nlu.understand("这单大概十二万", profile=EMPTY).slots.get("amount") == Decimal(120_000)
+
+
+@pytest.fixture(scope="module")
+def shipped_nlu(shipped_corpus: Corpus) -> Nlu:
+    return Nlu(corpus=shipped_corpus)
+
+
+def test_the_h5_named_loosely(shipped_nlu: Nlu) -> None:
+    # (the fixture corpus has no AR-H5: the shipped one)
+    nlu = shipped_nlu
+    assert nlu.understand("井下巡检想用安全帽那个ar", profile=EMPTY).slots.get("product_model") == "AR-H5"
+
+
+def test_so_many_installed(nlu: Nlu) -> None:
+    assert nlu.understand("这次要装60个", profile=EMPTY).slots.get("device_count") == 60
+    assert nlu.understand("装60个要多久", profile=EMPTY).slots.get("device_count") is None
+
+
+def test_travel_costs_are_labour(shipped_nlu: Nlu) -> None:
+    values = shipped_nlu.understand("外请工程师差旅一个月两万", profile=EMPTY).slots.values
+    assert values.get("labour_cost_per_month") == Decimal(20_000)
+    assert "amount" not in values
+
+
+def test_a_bare_duration_corrects_the_downtime_held(nlu: Nlu) -> None:
+    held = CustomerProfile(downtime_hours_per_month=Decimal(15))
+    text = "不对 是25个小时 我看错了"
+    assert nlu.understand(text, profile=held).slots.get("downtime_hours_per_month") == Decimal(25)
+    # without a downtime to correct, or without a correction, a bare duration is nothing
+    assert nlu.understand(text, profile=EMPTY).slots.get("downtime_hours_per_month") is None
+    assert nlu.understand("是25个小时", profile=held).slots.get("downtime_hours_per_month") is None
+
+
+@pytest.mark.parametrize("text", ["南通有个化工厂 精细化工 中型的", "空压机电费太高 对接的老板想省电"])
+def test_no_customer_name_from_a_trade_or_a_bill(nlu: Nlu, text: str) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("customer_name") is None
+
+
+def test_the_facility_words_refuse_an_empty_word(tmp_path: Path) -> None:
+    raw = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
+    assert raw["facility_words"]
+    raw["facility_words"] = [*raw["facility_words"], " "]
     path = tmp_path / "lexicon.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(LexiconDataError, match="an empty word"):

@@ -104,6 +104,14 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "客户时区无效：请使用 IANA 时区名，例如 Asia/Shanghai 或 America/Los_Angeles。",
         "Invalid customer time zone: use an IANA name such as Asia/Shanghai or America/Los_Angeles.",
     ),
+    "rtc_not_allowed": (
+        "无法进行视频协助：只有已接入的专家和发起人可以在协助进行中通话。",
+        "Video assist is not possible: only the accepted expert and the requester may call while the session is live.",
+    ),
+    "rtc_invalid": ("视频协助信令格式不正确或过大。", "The video-assist signal is malformed or too large."),
+    "still_too_large": ("截图太大（最大 1.5 MB）。", "The still is too large (1.5 MB at most)."),
+    "still_type_invalid": ("截图只能是 PNG 或 JPEG 图片。", "A still must be a PNG or JPEG image."),
+    "still_not_found": ("找不到这张截图。", "No such still."),
     "join_code_invalid": ("加入码无效。", "Invalid join code."),
     "join_code_used": (
         "这个加入码已经用过了，请让专家重新生成。",

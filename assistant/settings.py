@@ -11,7 +11,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.retrieval.fusion import Fusion, ZFusion
@@ -68,6 +68,24 @@ class RetrievalSettings(BaseSettings):
             cos_from=self.z_confident_from,
             cos_to=self.z_confident_to,
         )
+
+
+class RtcIceServer(BaseModel):
+    """One ``RTCIceServer`` as the browser takes it (``stun:``/``turn:``/``turns:`` URLs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urls: str | list[str] = Field(min_length=1)
+    username: str | None = Field(default=None, max_length=256)
+    credential: str | None = Field(default=None, max_length=256)
+
+    @field_validator("urls")
+    @classmethod
+    def _ice_urls(cls, value: str | list[str]) -> str | list[str]:
+        for url in [value] if isinstance(value, str) else value:
+            if not url.startswith(("stun:", "turn:", "turns:")) or len(url) > 512:
+                raise ValueError(f"not a STUN/TURN URL: {url!r}")
+        return value
 
 
 class Settings(BaseSettings):
@@ -134,7 +152,9 @@ class Settings(BaseSettings):
     handoff_sweep_seconds: float = Field(default=2.0, gt=0)
     handoff_callback_hours: int = Field(default=4, ge=1)
     handoff_join_code_ttl_seconds: int = Field(default=600, ge=10)
-    handoff_ar_link_base: str = "https://ar-link.lantu.example/join"
+    # Where a join code invites the requester: our own chat page (relative, any host), or a
+    # third-party AR tool's join page; the code goes in `?code=`.
+    handoff_ar_link_base: str = "/assist"
     # Queue estimate: minutes one session takes before any has been resolved, and
     # the seconds an online expert with a free slot needs to pick a session up.
     handoff_default_handle_minutes: float = Field(default=15, gt=0)
@@ -142,6 +162,10 @@ class Settings(BaseSettings):
     # With redis_url: an instance renews its experts' presence every third of this; an
     # instance that dies without removing them stops counting them as online after it.
     handoff_presence_ttl_seconds: float = Field(default=30, gt=0)
+    # Remote assist video (docs/remote-assist.md): the STUN/TURN servers the browsers use, as a
+    # JSON list of RTCIceServer objects ([{"urls": "turn:turn.example.com:3478", "username":
+    # "u", "credential": "p"}]); empty: none (enough on one network).  Never a default host.
+    rtc_ice_servers: list[RtcIceServer] = Field(default_factory=list, max_length=16)
 
     # Trained intent-classifier weights, keyed by a hash of everything training depends on
     # (assistant/dialogue/nlu.py); None trains once per process without a disk cache.

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ops": ("eval.ops", "risk alerts vs the planted patterns (recall, precision), full and incremental eval time"),
     "handoff": ("eval.handoff", "requester<->expert relay latency over real WebSockets"),
     "web": ("eval.web", "chat page first paint and JS+CSS bytes in headless Chromium"),
+    "remote": ("eval.remote", "remote-assist video calls (fake camera): set-up and annotation latency"),
     "signin-storm": ("eval.signin_storm", "serving-process memory under 200 parallel failed sign-ins"),
     "chaos": ("eval.chaos", "kill -9 the service during chat turns: every acknowledged message answered once"),
     "failover": ("eval.failover", "SIGKILL one of two instances (PostgreSQL + Redis): clients resume on the other"),

@@ -28,6 +28,7 @@ from assistant.api.deps import CallerDep, RuntimeDep, SignInDep
 from assistant.api.middleware import RequestIdMiddleware
 from assistant.api.readiness import RedisProbe, check_database
 from assistant.api.routers import feature_routers
+from assistant.api.routes_handoff import STILL_UPLOAD_PATH, relay_rtc
 from assistant.api.routes_web import widget_origin_refused
 from assistant.api.runtime import Runtime
 from assistant.api.sockets import closed_at_expiry, receive_text, sign_in_socket
@@ -161,6 +162,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "sandbox_scenario_not_found": 404,
     "sandbox_scenario_changed": 410,
     "sandbox_data_invalid": 503,
+    "rtc_invalid": 422,
+    "rtc_not_allowed": 403,
+    "still_too_large": 413,
+    "still_type_invalid": 415,
+    "still_not_found": 404,
 }
 
 
@@ -236,7 +242,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     rt.metrics.bind(rt)
     # Added inner to outer: a request gets its id, then meets the rate limits, then the body
     # limit, before any route runs.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Stills (POST /api/handoff/sessions/{id}/stills) are read by their route, up to 1.5 MB.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, own_limit=STILL_UPLOAD_PATH)
     app.add_middleware(ThrottleMiddleware, runtime=rt)
     app.add_middleware(RequestIdMiddleware)  # a request id in every log line of a request
 
@@ -546,6 +553,11 @@ async def _handle_frame(websocket: WebSocket, rt: Runtime, caller: Caller, cid: 
         data = json.loads(frame)
     except (ValueError, RecursionError):  # JSONDecodeError, or an integer past int's digit limit
         await _send_error(websocket, "invalid_json")
+        return
+    if isinstance(data, dict) and data.get("type") == "rtc":  # a video-call signal (assistant/handoff/rtc.py)
+        refused = await relay_rtc(rt, caller, side="requester", raw=frame, data=data)
+        if refused is not None:
+            await _send_error(websocket, refused)
         return
     if not isinstance(data, dict) or data.get("type") not in ev.CLIENT_EVENT_TYPES:
         await _send_error(websocket, "unknown_event")

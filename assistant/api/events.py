@@ -7,6 +7,11 @@ Client -> server (field ``type`` selects the event):
 * ``feedback`` ``message_seq`` (the ``seq`` of a ``reply``), ``rating`` (``up``|``down``),
   optional ``comment``.
 * ``resume``   ``last_seq``: the server re-sends every stored event after it.
+* ``rtc``      ``session_id``, ``signal`` {``kind``: offer|answer|ice|hangup|state|annotation,
+  ``sdp``?, ``candidate``?, ``state``?, ``annotation``?, ``reason``?}: a video-call signal for
+  the caller's live handoff, relayed to its expert (``assistant/handoff/rtc.py``); refused
+  with ``rtc_invalid`` / ``rtc_not_allowed``.  The expert's signals arrive as ``rtc`` events
+  (``from``: expert | server).
 
 Server -> client:
 
@@ -25,11 +30,13 @@ Server -> client:
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from assistant.chat.history import ConversationItem
+from assistant.handoff import rtc
 
 MAX_MESSAGE_CHARS = 4000
 # The largest seq a client may name: far above any conversation's length, inside SQLite's
@@ -64,6 +71,44 @@ class FeedbackIn(_Event):
 class ResumeIn(_Event):
     type: Literal["resume"]
     last_seq: Seq
+
+
+class RtcSignal(_Event):
+    """One WebRTC signal relayed between the two parties of a live handoff (never stored)."""
+
+    kind: Literal["offer", "answer", "ice", "hangup", "state", "annotation"]
+    sdp: str | None = Field(default=None, max_length=rtc.MAX_SDP_CHARS)
+    candidate: dict[str, Any] | None = None
+    state: str | None = Field(default=None, max_length=rtc.MAX_STATE_CHARS)
+    annotation: dict[str, Any] | None = None
+    reason: str | None = Field(default=None, max_length=rtc.MAX_REASON_CHARS)
+
+    @model_validator(mode="after")
+    def _fits(self) -> RtcSignal:
+        needed = {"offer": "sdp", "answer": "sdp", "ice": "candidate", "state": "state", "annotation": "annotation"}
+        name = needed.get(self.kind)
+        if name is not None and getattr(self, name) is None:
+            raise ValueError(f"a {self.kind} signal carries {name}")
+        for value, limit in (
+            (self.candidate, rtc.MAX_CANDIDATE_JSON_CHARS),
+            (self.annotation, rtc.MAX_ANNOTATION_JSON_CHARS),
+        ):
+            if value is not None and len(json.dumps(value, ensure_ascii=False, separators=(",", ":"))) > limit:
+                raise ValueError("signal part too large")
+        return self
+
+
+class RtcIn(_Event):
+    """``rtc``: a call signal for the handoff session ``session_id`` (both ``/ws/chat`` and
+    ``/ws/expert``; the console's frames may carry a ``request_id``)."""
+
+    type: Literal["rtc"]
+    session_id: str = Field(min_length=1, max_length=64)
+    signal: RtcSignal
+    request_id: str | None = Field(default=None, max_length=64)
+
+
+rtc_in_adapter: TypeAdapter[RtcIn] = TypeAdapter(RtcIn)
 
 
 ClientEvent = Annotated[MessageIn | FeedbackIn | ResumeIn, Field(discriminator="type")]

@@ -21,15 +21,23 @@ the console page ``/expert``.
 
 Experts and admins: ``GET /api/handoff/metrics``, ``GET /api/handoff/faq-candidates[?format=yaml]``.
 
+Remote assist (docs/remote-assist.md, :mod:`assistant.handoff.rtc`): ``GET /api/rtc/config``
+(signed in: ``{"ice_servers": [...]}``), ``POST /api/handoff/sessions/{id}/stills[?note=]``
+(the accepted expert; body: the PNG/JPEG bytes), ``GET /api/handoff/stills/{id}`` (the
+requester and the session's experts).  Call signals travel as ``rtc`` frames on ``/ws/chat``
+and ``/ws/expert`` (:func:`relay_rtc`).
+
 ``/ws/expert`` frames (client -> server), each may carry a ``request_id`` echoed back:
 ``resume {session_id, last_seq}``, ``message {session_id, client_msg_id, text}``,
 ``accept {session_id}``, ``note {session_id, text}``, ``join_code {session_id}``,
 ``transfer {session_id, to, note?}``, ``resolve {session_id, summary, resolved?}``,
-``queue``, ``ping``.  Server -> client: ``ready`` (expert, mine, queue), ``ack``
+``queue``, ``ping``, ``rtc {session_id, signal}`` (relayed; no reply when accepted).
+Server -> client: ``ready`` (expert, mine, queue), ``ack``
 (``session_id, seq, client_msg_id, duplicate``), ``session_event`` (a session's log
 entry: requester and expert messages, notes, status), ``result`` (``action``, ``data``),
 ``queue`` (mine, queue: pushed when the queue changes), ``assigned``, ``unassigned``,
-``closed``, ``pong``, ``error`` (``code``, ``message``).
+``closed``, ``pong``, ``rtc`` (``session_id``, ``from``: requester | server, ``signal``),
+``error`` (``code``, ``message``).
 """
 
 from __future__ import annotations
@@ -44,13 +52,14 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 import yaml
-from fastapi import APIRouter, FastAPI, Query, WebSocket
+from fastapi import APIRouter, FastAPI, Query, Request, WebSocket
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from assistant.api import events as ev
 from assistant.api.deps import CallerDep, RuntimeDep
 from assistant.api.events import MAX_SEQ
 from assistant.api.runtime import NotReadyError, Runtime
@@ -58,8 +67,10 @@ from assistant.api.sockets import closed_at_expiry, receive_text, sign_in_socket
 from assistant.chat.service import StoredEvent
 from assistant.dialogue.types import Caller
 from assistant.errors import AssistantError
+from assistant.handoff import rtc
+from assistant.handoff.errors import StillTooLargeError, StillTypeInvalidError
 from assistant.handoff.metrics import Metrics
-from assistant.handoff.outbox import Delivery, QueueChanged, ToConversation, ToExpert
+from assistant.handoff.outbox import Delivery, QueueChanged, ToConversation, ToConversationLive, ToExpert
 from assistant.handoff.service import HandoffService, iso, view_json
 from assistant.handoff.types import ExpertInfo, FaqCandidate, SessionDetail, SessionView, SlotValues
 from assistant.i18n import error_message
@@ -206,6 +217,7 @@ class JoinCodeOut(BaseModel):
 
 class RedeemOut(BaseModel):
     session_id: str
+    conversation_id: str
     expert_name: str
     product_model: str
 
@@ -213,6 +225,65 @@ class RedeemOut(BaseModel):
 class AckOut(BaseModel):
     event: SessionEventOut
     duplicate: bool
+
+
+class RtcConfigOut(BaseModel):
+    ice_servers: list[dict[str, Any]]
+
+
+class StillOut(BaseModel):
+    still_id: str
+    session_id: str
+    url: str
+    note: str
+
+
+# Its route reads the body itself, within rtc.MAX_STILL_BYTES (not the general max_body_bytes).
+STILL_UPLOAD_PATH = re.compile(r"/api/handoff/sessions/[^/]{1,64}/stills")
+_STILL_BODY = {mime: {"schema": {"type": "string", "format": "binary"}} for mime in rtc.STILL_MAGIC}
+_STILL_HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with ``still_too_large`` as soon as it passes ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise StillTooLargeError(f"a still is at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise StillTooLargeError(f"a still is at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def relay_rtc(rt: Runtime, caller: Caller, *, side: rtc.Side, raw: str, data: object) -> str | None:
+    """One ``rtc`` frame of either socket: checked, then relayed to the other party's sockets
+    (the expert hub by expert id, the conversation hub by conversation id: through Redis
+    when several instances share it).  Returns the refusal's code, or None when relayed."""
+    if len(raw) > rtc.MAX_FRAME_BYTES or len(raw.encode("utf-8")) > rtc.MAX_FRAME_BYTES:
+        return "rtc_invalid"
+    try:
+        frame = ev.rtc_in_adapter.validate_python(data)
+    except ValidationError:
+        return "rtc_invalid"
+    if rt.handoff is None:
+        return "not_ready"
+    service = rt.handoff
+    try:
+        route = await run_in_threadpool(
+            lambda: service.rtc_route(caller=caller, session_id=frame.session_id, side=side, kind=frame.signal.kind)
+        )
+    except AssistantError as exc:
+        return exc.code
+    event = rtc.rtc_event(frame.session_id, side, frame.signal.model_dump(exclude_none=True))
+    if side == "requester":
+        await rt.expert_hub.publish(route.expert_id, event)
+    else:
+        await rt.hub.publish(route.conversation_id, event)
+    return None
 
 
 def _session(view: SessionView) -> SessionOut:
@@ -258,7 +329,13 @@ def faq_yaml(candidates: list[FaqCandidate]) -> str:
             "answer": c.answer,
             "products": list(c.products),
             "product_line": c.product_line,
-            "review": {"source_session": c.session_id, "expert": c.expert, "resolved_at": iso(c.resolved_at)},
+            "review": {
+                "source_session": c.session_id,
+                "expert": c.expert,
+                "resolved_at": iso(c.resolved_at),
+                "call_log": list(c.call_log),
+                "stills": [dict(x) for x in c.stills],
+            },
         }
         for c in candidates
     ]
@@ -407,6 +484,8 @@ class _Live:
             delivery = await queue.get()
             if isinstance(delivery, ToConversation):
                 await rt.hub.publish(delivery.conversation_id, chat_event_json(delivery.event))
+            elif isinstance(delivery, ToConversationLive):
+                await rt.hub.publish(delivery.conversation_id, delivery.event)
             elif isinstance(delivery, ToExpert):
                 await rt.expert_hub.publish(delivery.expert_id, delivery.event)
             elif isinstance(delivery, QueueChanged):
@@ -504,7 +583,12 @@ def build_router() -> APIRouter:
     async def redeem(body: RedeemBody, caller: CallerDep, runtime: RuntimeDep) -> RedeemOut:
         service = _service(runtime)
         done = await run_in_threadpool(lambda: service.redeem_join_code(caller=caller, code=body.code))
-        return RedeemOut(session_id=done.session_id, expert_name=done.expert_name, product_model=done.product_model)
+        return RedeemOut(
+            session_id=done.session_id,
+            conversation_id=done.conversation_id,
+            expert_name=done.expert_name,
+            product_model=done.product_model,
+        )
 
     # -- expert --------------------------------------------------------------------------
 
@@ -602,6 +686,48 @@ def build_router() -> APIRouter:
             return PlainTextResponse(faq_yaml(rows), media_type="application/yaml; charset=utf-8")
         return rows
 
+    # -- remote assist: call settings and stills ----------------------------------------------
+
+    @router.get("/api/rtc/config", response_model=RtcConfigOut, tags=["handoff"])
+    async def rtc_config(caller: CallerDep, runtime: RuntimeDep) -> RtcConfigOut:
+        """The STUN/TURN servers the pages give ``RTCPeerConnection`` (setting
+        ``rtc_ice_servers``; empty: none, enough on one network)."""
+        return RtcConfigOut(ice_servers=[s.model_dump(exclude_none=True) for s in runtime.settings.rtc_ice_servers])
+
+    @router.post(
+        "/api/handoff/sessions/{session_id}/stills",
+        response_model=StillOut,
+        tags=["handoff"],
+        openapi_extra={"requestBody": {"required": True, "content": _STILL_BODY}},
+    )
+    async def add_still(
+        session_id: str,
+        request: Request,
+        caller: CallerDep,
+        runtime: RuntimeDep,
+        note: str = Query("", max_length=rtc.MAX_STILL_NOTE_CHARS),
+    ) -> StillOut:
+        """The session's accepted expert sends an annotated frame: the body is the image
+        itself (``Content-Type: image/png`` or ``image/jpeg``, at most 1,500,000 bytes);
+        ``note`` is shown with it.  Both parties get it in the session's log."""
+        service = _service(runtime)
+        mime = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if mime not in rtc.STILL_MAGIC:
+            raise StillTypeInvalidError("a still is a PNG or JPEG image")
+        data = await _bounded_body(request, rtc.MAX_STILL_BYTES)
+        ref = await run_in_threadpool(
+            lambda: service.add_still(caller=caller, session_id=session_id, mime=mime, data=data, note=note)
+        )
+        return StillOut(still_id=ref.still_id, session_id=session_id, url=ref.url, note=ref.note)
+
+    @router.get("/api/handoff/stills/{still_id}", tags=["handoff"], response_class=Response)
+    async def get_still(still_id: str, caller: CallerDep, runtime: RuntimeDep) -> Response:
+        """The still's image, to the session's requester and its experts only (anyone else:
+        404 ``still_not_found``, as for an unknown id)."""
+        service = _service(runtime)
+        image = await run_in_threadpool(lambda: service.still_image(caller=caller, still_id=still_id))
+        return Response(content=image.data, media_type=image.mime, headers=_STILL_HEADERS)
+
     # -- console page ------------------------------------------------------------------------
 
     @router.get("/expert", include_in_schema=False)
@@ -686,6 +812,11 @@ async def _expert_frame(websocket: WebSocket, service: HandoffService, caller: C
         await _ws_error(websocket, "invalid_json", None)
         return
     request_id = data.get("request_id") if isinstance(data, dict) and isinstance(data.get("request_id"), str) else None
+    if isinstance(data, dict) and data.get("type") == "rtc":
+        refused = await relay_rtc(websocket.app.state.runtime, caller, side="expert", raw=raw, data=data)
+        if refused is not None:
+            await _ws_error(websocket, refused, request_id)
+        return
     try:
         frame = _frames.validate_python(data)
     except ValidationError:

@@ -4,6 +4,7 @@ read APIs the pages need (translation only).
 Pages (all from ``web/``, no build step):
 
 * ``GET /``                 the chat page (mobile first, zh-CN with an English switch)
+* ``GET /assist``           the same page opened by a join code's link (``?code=``): video assist
 * ``GET /widget/frame``     the same chat page for the widget iframe: ``?portal=`` names a
                             portal of ``corpus/portals.yaml``; sent with
                             ``Content-Security-Policy: frame-ancestors <the portal's origins>``
@@ -112,12 +113,15 @@ def _csp(request: Request, *, frame_ancestors: str, extra: dict[str, str] | None
     return "; ".join(f"{k} {v}" for k, v in directives.items())
 
 
-def _security_headers(csp: str, *, framable: bool = False) -> dict[str, str]:
+def _security_headers(csp: str, *, framable: bool = False, media: bool = False) -> dict[str, str]:
+    """``media``: the page may ask for this origin's camera and microphone (the chat page's
+    video assist, issue 19); every other page, and any frame, may not."""
+    devices = "camera=(self), microphone=(self)" if media else "camera=(), microphone=()"
     headers = {
         "Content-Security-Policy": csp,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+        "Permissions-Policy": f"{devices}, geolocation=(), payment=()",
         "Cache-Control": "no-cache",
     }
     if not framable:
@@ -131,9 +135,9 @@ def _render(path: pathlib.Path, **values: str) -> str:
     return _PLACEHOLDER.sub(lambda m: html.escape(values.get(m.group(1), ""), quote=True), text)
 
 
-def _page(request: Request, runtime: Runtime, name: str, **values: str) -> HTMLResponse:
+def _page(request: Request, runtime: Runtime, name: str, *, media: bool = False, **values: str) -> HTMLResponse:
     body = _render(runtime.settings.web_dir / name, **values)
-    return HTMLResponse(body, headers=_security_headers(_csp(request, frame_ancestors="'none'")))
+    return HTMLResponse(body, headers=_security_headers(_csp(request, frame_ancestors="'none'"), media=media))
 
 
 def _service_origin(runtime: Runtime, request: Request) -> str:
@@ -168,7 +172,14 @@ _documents = _DocumentIndex()
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def chat_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    return _page(request, runtime, "chat.html", mode="page", portal="", origins="")
+    return _page(request, runtime, "chat.html", media=True, mode="page", portal="", origins="")
+
+
+@router.get("/assist", response_class=HTMLResponse, include_in_schema=False)
+def assist_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """The chat page as a join code's invitation (``/assist?code=``): web/static/remote.js
+    redeems the code after sign-in, opens the handoff's conversation and offers the video."""
+    return _page(request, runtime, "chat.html", media=True, mode="page", portal="", origins="")
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)

@@ -24,8 +24,8 @@ from assistant.dialogue.types import Caller
 from assistant.handoff.errors import ExpertOnlyError, HandoffInputError, HandoffNotFoundError, InvalidStateError
 from assistant.handoff.experts import EXPERT_ROLE
 from assistant.handoff.hours import ServiceHours, TimeZoneError, time_zone
-from assistant.handoff.outbox import Outbox, Presence, QueueChanged, ToConversation, ToExpert
-from assistant.handoff.packet import build_packet
+from assistant.handoff.outbox import Outbox, Presence, QueueChanged, ToConversation, ToConversationLive, ToExpert
+from assistant.handoff.packet import build_packet, remote_assist
 from assistant.handoff.queueing import Waiting, estimate_minutes, positions
 from assistant.handoff.slots import SlotExtractor, missing_slots
 from assistant.handoff.tables import HandoffAssignment, HandoffEvent, HandoffExpert, HandoffSession
@@ -62,7 +62,7 @@ class HandoffConfig:
     collect_timeout_seconds: float = 1800
     callback_hours: int = 4
     join_code_ttl_seconds: int = 600
-    ar_link_base: str = "https://ar-link.lantu.example/join"
+    ar_link_base: str = "/assist"  # our chat page (GET /assist), or a third-party AR tool's
     default_handle_minutes: float = 15
     pickup_seconds: int = 60
     max_collect_turns: int = 8
@@ -77,6 +77,7 @@ class Effects:
     chat: list[tuple[str, str, dict[str, Any], bool]] = field(default_factory=list)  # cid, type, payload, publish
     experts: list[ToExpert] = field(default_factory=list)
     queue_lines: set[str] = field(default_factory=set)
+    live: list[ToConversationLive] = field(default_factory=list)  # not stored (call signals)
 
     def say(self, conversation_id: str, event_type: str, payload: dict[str, Any], *, publish: bool = True) -> None:
         self.chat.append((conversation_id, event_type, payload, publish))
@@ -101,6 +102,7 @@ def hash_code(code: str) -> str:
 
 
 CUSTOMER_ZONE_KEY = "customer_timezone"  # in a session's context packet: the customer's IANA zone
+RTC_CALL_KEY = "rtc_call"  # in a session's context: the video call in progress (assistant/handoff/rtc.py)
 
 
 def customer_zone(row: HandoffSession) -> str | None:
@@ -364,6 +366,8 @@ class HandoffCore:
                 self.outbox.put(ToConversation(conversation_id, stored))
         for delivery in fx.experts:
             self.outbox.put(delivery)
+        for live in fx.live:
+            self.outbox.put(live)
         if fx.queue_lines:
             self.outbox.put(QueueChanged(frozenset(fx.queue_lines)))
 
@@ -496,9 +500,10 @@ class HandoffCore:
         return out
 
     def _detail(self, s: Session, row: HandoffSession) -> SessionDetail:
-        return SessionDetail(
-            session=self._view(s, row), packet=dict(row.context), events=tuple(self._events(s, row.id, 0))
-        )
+        events = tuple(self._events(s, row.id, 0))
+        packet = {k: v for k, v in (row.context or {}).items() if k != RTC_CALL_KEY}
+        packet["remote_assist"] = remote_assist(events, self._local)
+        return SessionDetail(session=self._view(s, row), packet=packet, events=events)
 
     def _status_for(self, s: Session, row: HandoffSession) -> tuple[int, int | None] | None:
         if row.state != State.QUEUED:

@@ -62,3 +62,28 @@ class TimeZoneInvalidError(HandoffError):
 
 class ExpertsFileError(HandoffError):
     code = "experts_file_invalid"
+
+
+class RtcNotAllowedError(HandoffError):
+    """A call signal for a session that is not live with this caller as one of its two
+    parties (unknown, someone else's, not accepted yet, ended: the same refusal)."""
+
+    code = "rtc_not_allowed"
+
+
+class RtcInvalidError(HandoffError):
+    code = "rtc_invalid"
+
+
+class StillTooLargeError(HandoffError):
+    code = "still_too_large"
+
+
+class StillTypeInvalidError(HandoffError):
+    code = "still_type_invalid"
+
+
+class StillNotFoundError(HandoffError):
+    """Unknown still, or one of a session the caller is no party of (the same answer)."""
+
+    code = "still_not_found"

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant.dialogue.types import Caller
 from assistant.handoff import metrics as metrics_mod
-from assistant.handoff.core import MAX_TEXT_CHARS, Effects, HandoffCore, clean_text, hash_code, iso, view_json
+from assistant.handoff.core import MAX_TEXT_CHARS, Effects, clean_text, hash_code, iso, view_json
 from assistant.handoff.errors import (
     AlreadyTakenError,
     AtCapacityError,
@@ -26,6 +26,8 @@ from assistant.handoff.errors import (
 )
 from assistant.handoff.experts import EXPERT_ROLE
 from assistant.handoff.outbox import ToExpert
+from assistant.handoff.packet import remote_assist
+from assistant.handoff.rtc import RemoteAssistSide
 from assistant.handoff.tables import HandoffAssignment, HandoffEvent, HandoffJoinCode, HandoffSession
 from assistant.handoff.texts import text
 from assistant.handoff.types import (
@@ -47,7 +49,7 @@ _CODE_LENGTH = 10
 METRICS_ROLES = frozenset({EXPERT_ROLE, "admin"})
 
 
-class ExpertSide(HandoffCore):
+class ExpertSide(RemoteAssistSide):
     """What a remote-assist expert does (every method checks the caller is one)."""
 
     def expert_info(self, *, caller: Caller) -> ExpertInfo:
@@ -279,6 +281,7 @@ class ExpertSide(HandoffCore):
                 raise InvalidStateError("session is not yours any more")
             s.refresh(row)
             self._end_assignment(s, row.id, expert.user_id, reason="transferred", now=now)
+            self._end_call(s, row, fx, expert_id=expert.user_id, now=now)
             s.add(HandoffAssignment(session_id=row.id, expert_id=target.user_id, assigned_at=now))
             self._log(
                 s,
@@ -341,6 +344,7 @@ class ExpertSide(HandoffCore):
                 raise InvalidStateError("session is not yours any more")
             s.refresh(row)
             self._end_assignment(s, row.id, expert.user_id, reason="resolved", now=now)
+            self._end_call(s, row, fx, expert_id=expert.user_id, now=now)
             self._log(
                 s,
                 row,
@@ -417,6 +421,9 @@ class ExpertSide(HandoffCore):
                 ).first()
                 model = r.product_model if (self.corpus and self.corpus.product(r.product_model)) else ""
                 question = f"{r.product_model + ' ' if r.product_model else ''}{r.symptom}".strip()
+                assist = remote_assist(
+                    [e for e in self._events(s, r.id, 0) if e.kind in ("call", "still")], self._local
+                )
                 out.append(
                     FaqCandidate(
                         id=f"FAQ-HO-{r.id.replace('-', '')[:8].upper()}",
@@ -428,6 +435,10 @@ class ExpertSide(HandoffCore):
                         session_id=r.id,
                         expert=self._name(s, closer),
                         resolved_at=r.closed_at,
+                        call_log=tuple(assist["calls"]),
+                        stills=tuple(
+                            {"still_id": x["still_id"], "url": x["url"], "note": x["note"]} for x in assist["stills"]
+                        ),
                     )
                 )
             return out

@@ -34,13 +34,21 @@ class ToExpert:
 
 
 @dataclass(frozen=True, slots=True)
+class ToConversationLive:
+    """An event for the requester's live sockets that is not stored (a call signal)."""
+
+    conversation_id: str
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class QueueChanged:
     """The queue of these product lines changed ("" = sessions any expert may take)."""
 
     lines: frozenset[str]
 
 
-Delivery = ToConversation | ToExpert | QueueChanged
+Delivery = ToConversation | ToConversationLive | ToExpert | QueueChanged
 
 
 class Outbox:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from assistant.content.loader import Corpus
 from assistant.content.schema import FaqCategory, Product
 from assistant.dialogue.texts import label
 from assistant.handoff.texts import text
-from assistant.handoff.types import ChannelLevel, ContextPacket, FaultHint, ShownDocument, SlotValues
+from assistant.handoff.types import ChannelLevel, ContextPacket, FaultHint, SessionEvent, ShownDocument, SlotValues
 from assistant.rebates.network import ChannelNetwork
 
 MAX_RECENT_MESSAGES = 8
@@ -140,6 +141,23 @@ def shown_documents(
                 kind=str(c.get("kind", "")),
             )
     return tuple(seen.values())[:MAX_DOCUMENTS]
+
+
+def remote_assist(events: Iterable[SessionEvent], local_time: Callable[[datetime], str]) -> dict[str, Any]:
+    """The video calls and stills of a session's log, for the context packet: the call log
+    as lines ("2026-12-06 10:20 视频协助开始") and the stills with their links and notes."""
+    calls = [f"{local_time(e.created_at)} {e.text}" for e in events if e.kind == "call"]
+    stills = [
+        {
+            "still_id": str(e.data.get("still_id", "")),
+            "url": str(e.data.get("url", "")),
+            "note": str(e.data.get("note", "")),
+            "created_at": local_time(e.created_at),
+        }
+        for e in events
+        if e.kind == "still"
+    ]
+    return {"calls": calls, "stills": stills}
 
 
 def build_packet(

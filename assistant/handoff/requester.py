@@ -24,7 +24,8 @@ from assistant.handoff.errors import (
     TimeZoneInvalidError,
 )
 from assistant.handoff.hours import TimeZoneError, time_zone
-from assistant.handoff.outbox import ToExpert
+from assistant.handoff.outbox import ToConversationLive, ToExpert
+from assistant.handoff.rtc import ended_signal
 from assistant.handoff.slots import is_cancel, is_dont_know, missing_slots
 from assistant.handoff.tables import HandoffJoinCode, HandoffSession
 from assistant.handoff.texts import text
@@ -262,6 +263,7 @@ class RequesterSide(HandoffCore):
             if row.state not in (State.COLLECTING, State.QUEUED):
                 raise InvalidStateError(f"cannot cancel a {row.state} session")
             self._close(s, row, State.CANCELLED, now=now)
+            fx.live.append(ToConversationLive(row.conversation_id, ended_signal(row.id)))  # no expert yet
             self._log(s, row, kind="status", sender="requester", author_id=caller.user_id, text="cancelled")
             fx.say(
                 row.conversation_id,
@@ -327,7 +329,10 @@ class RequesterSide(HandoffCore):
             if row.expert_id:
                 fx.experts.append(ToExpert(row.expert_id, self._event_json(event, caller.display_name)))
             result = JoinRedeemed(
-                session_id=row.id, expert_name=self._name(s, row.expert_id), product_model=row.product_model
+                session_id=row.id,
+                conversation_id=row.conversation_id,
+                expert_name=self._name(s, row.expert_id),
+                product_model=row.product_model,
             )
         self._apply(fx)
         return result

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.storage.models import Base, utcnow
@@ -116,3 +116,18 @@ class HandoffJoinCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(default=None)
     used_by: Mapped[str | None] = mapped_column(String(64), default=None)
     revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class HandoffStill(Base):
+    """An annotated frame the expert froze and sent ("截图标注"; Alembic revision
+    ``0019_handoff_stills``): the image itself, PNG or JPEG, at most 1.5 MB."""
+
+    __tablename__ = "handoff_stills"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("handoff_sessions.id"), index=True)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    mime: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    bytes: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -46,6 +46,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "urgency_label_low": "不急",
         "urgency_label_": "未说明",
         "unknown": "未提供",
+        "call_started": "视频协助开始",
+        "call_ended": "视频协助结束（{duration}）",
+        "duration_seconds": "{seconds} 秒",
+        "duration_minutes": "{minutes} 分 {seconds} 秒",
+        "still_sent": "专家发来一张截图标注{note}",
     },
     "en": {
         "intro": "Sure, I will hand you over to a remote expert. A few questions first, so the expert does not ask again.",
@@ -87,6 +92,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "urgency_label_low": "not urgent",
         "urgency_label_": "not stated",
         "unknown": "not given",
+        "call_started": "Video assist started",
+        "call_ended": "Video assist ended ({duration})",
+        "duration_seconds": "{seconds} s",
+        "duration_minutes": "{minutes} min {seconds} s",
+        "still_sent": "The expert sent an annotated still{note}",
     },
 }
 

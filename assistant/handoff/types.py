@@ -193,6 +193,7 @@ class JoinCode:
 @dataclass(frozen=True, slots=True)
 class JoinRedeemed:
     session_id: str
+    conversation_id: str  # the requester's conversation the session belongs to (the page opens it)
     expert_name: str
     product_model: str
 
@@ -210,3 +211,6 @@ class FaqCandidate:
     session_id: str
     expert: str
     resolved_at: datetime | None
+    # Remote assist of the session: the call log lines and the stills ({still_id, url, note}).
+    call_log: tuple[str, ...] = ()
+    stills: tuple[dict[str, str], ...] = ()

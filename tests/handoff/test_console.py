@@ -34,7 +34,13 @@ def test_console_code_never_parses_data_as_html() -> None:
     assert js.count("textContent") > 10
     page = (CONSOLE / "index.html").read_text(encoding="utf-8")
     assert not re.search(r"\son[a-z]+\s*=", page)  # no inline handlers
-    assert re.findall(r"<script[^>]*>", page) == ['<script src="/expert/static/console.js">']
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script src="/expert/static/console.js">',
+        '<script src="/expert/static/remote.js">',  # remote assist video (issue 19)
+    ]
+    remote = (CONSOLE / "static" / "remote.js").read_text(encoding="utf-8")
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in remote, sink
 
 
 @pytest.mark.slow

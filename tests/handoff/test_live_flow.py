@@ -76,12 +76,13 @@ def test_request_accept_chat_resolve_and_back_to_the_bot(handoff_live: LiveServe
             await ex.send(json.dumps({"type": "join_code", "session_id": sid}))
             code = (await until(ex, of_type("result", action="join_code")))[0]["data"]["code"]
             shown, _ = await until(rq, of_type("ar_join_code"))
-            assert shown["code"] == code and code in shown["text"]
+            assert shown["code"] == code and code in shown["text"] and shown["link"] == f"/assist?code={code}"
             assert (
                 post(live.http, "/api/handoff/join-codes/redeem", live.token("bob"), {"code": code}).status_code == 404
             )
             first_use = post(live.http, "/api/handoff/join-codes/redeem", alice, {"code": code})
             assert first_use.status_code == 200 and first_use.json()["session_id"] == sid
+            assert first_use.json()["conversation_id"] == cid
             again = post(live.http, "/api/handoff/join-codes/redeem", alice, {"code": code})
             assert again.status_code == 409 and again.json()["code"] == "join_code_used"
 

@@ -26,9 +26,10 @@ from assistant.handoff.errors import (
 from assistant.handoff.outbox import QueueChanged, ToConversation, ToExpert
 from assistant.handoff.packet import about_device, build_packet, channel_level
 from assistant.handoff.requester import TurnOutcome
+from assistant.handoff.service import HandoffConfig
 from assistant.handoff.setup import load_network
 from assistant.handoff.types import SlotValues
-from assistant.settings import PROJECT_ROOT
+from assistant.settings import PROJECT_ROOT, Settings
 from tests.handoff.conftest import ALICE, BOB, EXP_EG, EXP_EG2, EXP_SN, Domain
 
 FULL = SlotValues(
@@ -186,6 +187,24 @@ def test_join_codes_are_single_use_requester_only_and_expire(domain: Domain) -> 
         d.service.redeem_join_code(caller=ALICE, code="AAAAA-BBBBB")
 
 
+def test_a_join_codes_link_invites_to_our_own_assist_page_by_default(domain: Domain) -> None:
+    # Relative, so it works on any host; a third-party AR tool is a setting away.
+    assert Settings.model_fields["handoff_ar_link_base"].default == "/assist"
+    assert HandoffConfig().ar_link_base == "/assist"
+    d = domain
+    d.presence.connect(EXP_EG.user_id)
+    cid = d.chat.create_conversation(caller=ALICE)
+    sid = d.service.request(caller=ALICE, conversation_id=cid, provided=FULL).session.id
+    d.service.accept(caller=EXP_EG, session_id=sid)
+    code = d.service.issue_join_code(caller=EXP_EG, session_id=sid)
+    assert code.link == f"/assist?code={code.code}"
+    shown = chat_events(d, ALICE, cid, "ar_join_code")
+    assert shown[-1]["link"] == code.link
+    # The answer names the conversation, so the page can open it.
+    joined = d.service.redeem_join_code(caller=ALICE, code=code.code)
+    assert (joined.session_id, joined.conversation_id) == (sid, cid)
+
+
 def test_transfer_moves_the_session_and_tells_both_sides(domain: Domain) -> None:
     d = domain
     d.presence.connect(EXP_EG.user_id)
@@ -200,7 +219,8 @@ def test_transfer_moves_the_session_and_tells_both_sides(domain: Domain) -> None
     view = d.service.transfer(caller=EXP_EG, session_id=sid, to_username="exp_eg2", note="客户比较急")
     assert view.expert_id == EXP_EG2.user_id
     to_experts = {(x.expert_id, x.event["type"]) for x in d.outbox.drain() if isinstance(x, ToExpert)}
-    assert to_experts == {(EXP_EG2.user_id, "assigned"), (EXP_EG.user_id, "unassigned")}
+    # (and the call signal "hang up" to the first expert: assistant/handoff/rtc.py, tests/handoff/test_rtc.py)
+    assert to_experts == {(EXP_EG2.user_id, "assigned"), (EXP_EG.user_id, "unassigned"), (EXP_EG.user_id, "rtc")}
     with pytest.raises(InvalidStateError):
         d.service.expert_message(caller=EXP_EG, session_id=sid, client_msg_id="x", text_said="hi")
     d.service.expert_detail(caller=EXP_EG, session_id=sid)  # still readable: it was routed to them

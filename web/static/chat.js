@@ -211,6 +211,7 @@
     ['downtime_cost_per_hour', 'number'], ['labour_cost_per_month', 'number']
   ];
   var HANDOFF_TYPES = /^(handoff|handoff_.+|expert_.+|ar_join_code)$/;
+  var hooks = { listeners: [], renderers: {} };  // filled by remote.js (window.CAChat.listen / render)
 
   var $ = function (id) { return document.getElementById(id); };
   var body = document.body;
@@ -501,8 +502,13 @@
     if (type === 'ar_join_code') {
       var n = renderSystem(text || t('handoff.code'), ev.seq, 'handoff');
       if (ev.code) n.appendChild(el('p', { class: 'join-code' }, t('handoff.code') + '：', el('strong', { text: String(ev.code) })));
-      if (typeof ev.link === 'string' && /^https?:\/\//i.test(ev.link)) {
-        n.appendChild(el('a', { href: ev.link, target: '_blank', rel: 'noopener noreferrer', class: 'btn small', text: t('handoff.open_link') }));
+      var link = typeof ev.link === 'string' ? ev.link : '', url = null;
+      try { url = link ? new URL(link, location.href) : null; } catch (e) { url = null; }
+      if (url && url.origin === location.origin && url.pathname === '/assist' && /^(\/[^/]|https?:\/\/)/i.test(link)) {
+        // Our own page (GET /assist): remote.js starts the video on this device, no navigation.
+        n.appendChild(el('a', { href: url.pathname + url.search, class: 'btn small', dataset: { assist: 'join' }, text: t('handoff.open_link') }));
+      } else if (/^https?:\/\//i.test(link)) {
+        n.appendChild(el('a', { href: link, target: '_blank', rel: 'noopener noreferrer', class: 'btn small', text: t('handoff.open_link') }));
       }
       return;
     }
@@ -772,6 +778,9 @@
   function showTyping(on) { ui.typing.hidden = !on; if (on) scrollDown(); }
 
   function onEvent(ev) {
+    hooks.listeners.forEach(function (fn) {  // remote assist (remote.js) sees every frame; its slip never stops the chat
+      try { fn(ev); } catch (err) { setTimeout(function () { throw err; }); }
+    });
     switch (ev.type) {
       case 'ready': onReady(ev); return;
       case 'typing': showTyping(!!ev.on); return;
@@ -782,7 +791,8 @@
     if (ev.type === 'ack') onAck(ev);  // an ack settles its pending message even when seen before
     if (st.seen[ev.seq]) return;
     markSeen(ev.seq);
-    if (ev.type === 'reply') renderReply(ev);
+    if (hooks.renderers[ev.type]) hooks.renderers[ev.type](ev);
+    else if (ev.type === 'reply') renderReply(ev);
     else if (ev.type === 'profile') applyProfile(ev.profile, ev.seq, ev);
     else if (HANDOFF_TYPES.test(ev.type)) renderHandoff(ev);
     scrollDown();
@@ -1325,5 +1335,14 @@
     CA.bindSignIn($('signin-form'), start);
     if (CA.session.token()) start(); else showSignIn();
   }
-  window.CAChat = { state: st };  // for tests and debugging (read-only use)
+  window.CAChat = {  // for tests and debugging (read-only use of state), and remote.js's hooks
+    state: st,
+    send: sendFrame,
+    listen: function (fn) { hooks.listeners.push(fn); },
+    render: function (type, fn) { hooks.renderers[type] = fn; },
+    place: place,
+    open: openConversation,  // remote.js: a join code's link opens the handoff's conversation
+    notice: notice,
+    scrollDown: scrollDown
+  };
 })();

@@ -15,6 +15,7 @@
     ["firmware", "固件"], ["symptom", "现象"], ["site", "现场"], ["urgency", "紧急程度"],
   ];
 
+  const ext = { frames: [], renders: [], logItems: {} }; // see window.ExpertConsole at the end
   const app = {
     token: sessionStorage.getItem("expert-token") || "",
     me: null,            // {user_id, username, display_name, skills, ...}
@@ -176,6 +177,9 @@
   }
 
   function handle(event) {
+    for (const fn of ext.frames) { // remote assist (remote.js) sees every frame; its slip never stops the console
+      try { fn(event); } catch (err) { setTimeout(() => { throw err; }); }
+    }
     switch (event.type) {
       case "ready":
         app.me = event.expert;
@@ -346,6 +350,7 @@
     renderPacket(s.packet || {});
     renderLog(s.events);
     renderTransferTargets(v);
+    for (const fn of ext.renders) fn(v);
   }
 
   function renderPacket(p) {
@@ -399,6 +404,7 @@
   }
 
   function logItem(e) {
+    if (ext.logItems[e.kind]) return ext.logItems[e.kind](e);
     const cls = e.kind === "status" || e.kind === "join_code" ? "status" : e.kind === "note" ? "note" : e.sender;
     const li = el("li", null, cls);
     li.dataset.seq = String(e.seq);
@@ -478,6 +484,14 @@
       }
     });
   }
+
+  // -- extension points: remote assist video (remote.js, loaded after this file) ----------
+  window.ExpertConsole = {
+    app, send, toast, el,
+    onFrame: (fn) => ext.frames.push(fn),
+    onRender: (fn) => ext.renders.push(fn),
+    logItem: (kind, fn) => { ext.logItems[kind] = fn; },
+  };
 
   wire();
   if (app.token) start();

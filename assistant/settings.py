@@ -237,7 +237,10 @@ class Settings(BaseSettings):
     rate_limit_sign_in_failures_ip: str = "20/minute;60/15 minutes;200/hour"
     rate_limit_messages_user: str = "15/10 seconds;90/minute"  # chat messages, REST and WS together
     rate_limit_messages_ip: str = "300/minute"
-    rate_limit_ws_frames: str = "30/10 seconds"  # every frame of one chat socket
+    rate_limit_ws_frames: str = "30/10 seconds"  # every frame of one chat socket but video-call signals
+    # Video-call signals on one chat socket (offer, answer, ICE candidates, state, marks): a call
+    # through TURN or one that reconnects sends dozens in a few seconds (issue 19).
+    rate_limit_ws_rtc_frames: str = "200/10 seconds"
     rate_limit_ws_refusals: str = "10/minute"  # refusals a socket may get before it is closed (1008)
     rate_limit_widget_session_ip: str = "30/minute"
     rate_limit_expensive: str = "60/minute"  # reports, ledger, admin writes, handoff requests, per user

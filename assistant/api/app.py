@@ -545,16 +545,20 @@ async def _handle_frame(websocket: WebSocket, rt: Runtime, caller: Caller, cid: 
     """One client frame.  Bad input gets an ``error`` event; the connection stays usable."""
     chat = rt.require_chat()
     try:
-        await rt.throttle.frame(connection_key(websocket.scope))
+        data: Any = json.loads(frame)
+        parsed = True
+    except (ValueError, RecursionError):  # JSONDecodeError, or an integer past int's digit limit
+        data, parsed = None, False
+    rtc = isinstance(data, dict) and data.get("type") == "rtc"  # a video-call signal (assistant/handoff/rtc.py)
+    try:
+        await rt.throttle.frame(connection_key(websocket.scope), rtc=rtc)
     except RateLimitedError as exc:
         await _refuse(websocket, rt, exc, None)
         return
-    try:
-        data = json.loads(frame)
-    except (ValueError, RecursionError):  # JSONDecodeError, or an integer past int's digit limit
+    if not parsed:
         await _send_error(websocket, "invalid_json")
         return
-    if isinstance(data, dict) and data.get("type") == "rtc":  # a video-call signal (assistant/handoff/rtc.py)
+    if rtc:
         refused = await relay_rtc(rt, caller, side="requester", raw=frame, data=data)
         if refused is not None:
             await _send_error(websocket, refused)

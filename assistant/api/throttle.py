@@ -127,6 +127,7 @@ class Throttle:
             "messages_user": parse_many(settings.rate_limit_messages_user),
             "messages_ip": parse_many(settings.rate_limit_messages_ip),
             "ws_frames": parse_many(settings.rate_limit_ws_frames),
+            "ws_rtc_frames": parse_many(settings.rate_limit_ws_rtc_frames),
             "ws_refusals": parse_many(settings.rate_limit_ws_refusals),
             "widget_session": parse_many(settings.rate_limit_widget_session_ip),
             "expensive": parse_many(settings.rate_limit_expensive),
@@ -220,8 +221,9 @@ class Throttle:
         await self.hit("messages_user", user_id)
         await self.hit("messages_ip", ip)
 
-    async def frame(self, connection: str) -> None:
-        await self.hit("ws_frames", connection)
+    async def frame(self, connection: str, *, rtc: bool = False) -> None:
+        """One frame of a socket; a video-call signal (``rtc``) counts against its own budget."""
+        await self.hit("ws_rtc_frames" if rtc else "ws_frames", connection)
 
     async def still_tolerated(self, connection: str) -> bool:
         """Count a refusal sent on a socket; False once it keeps sending while refused."""

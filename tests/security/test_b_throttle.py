@@ -188,6 +188,32 @@ def test_websocket_frames_of_any_kind_are_limited(tmp_path: Path) -> None:
         live.stop()
 
 
+def test_video_call_signals_have_their_own_frame_budget(tmp_path: Path) -> None:
+    # A call sends dozens of signals (ICE candidates through TURN, restarts): they do not eat the
+    # chat frames' budget, and have a budget of their own.
+    live = start_live(tmp_path, rate_limit_ws_frames="5/10 seconds", rate_limit_ws_rtc_frames="12/10 seconds")
+    token = live.token()
+    signal = {"type": "rtc", "session_id": "no-such-session", "signal": {"kind": "ice", "candidate": {}}}
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        async with ws_connect(live, token) as ws:
+            await recv(ws)
+            for _ in range(12):
+                await ws.send(json.dumps(signal))
+            rtc = [str((await recv(ws))["code"]) for _ in range(12)]
+            await ws.send(json.dumps(signal))  # the 13th signal: over its own budget
+            rtc.append(str((await recv(ws))["code"]))
+            await ws.send("not json")  # the chat budget is untouched by the signals
+            return rtc, [str((await recv(ws))["code"])]
+
+    try:
+        rtc, chat = asyncio.run(scenario())
+        assert rtc == ["rtc_not_allowed"] * 12 + ["rate_limited"]
+        assert chat == ["invalid_json"]
+    finally:
+        live.stop()
+
+
 def test_widget_session_exchange_and_expensive_routes_are_limited(tight: LiveServer) -> None:
     body = {"portal_id": "nope", "identity_token": "x"}
     codes = [httpx.post(f"{tight.http}/api/widget/session", json=body).status_code for _ in range(3)]

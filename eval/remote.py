@@ -25,14 +25,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tempfile
-import threading
-import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from eval.service import in_process_service
 from eval.web import CHROMIUM, CHROMIUM_ARGS, percentile
 
 log = logging.getLogger(__name__)
@@ -114,47 +111,6 @@ def target_lines(result: dict[str, Any]) -> list[str]:
 
 
 # -- the run ---------------------------------------------------------------------------------
-
-
-def _start_server() -> tuple[str, Any, tempfile.TemporaryDirectory[str], str]:
-    import uvicorn
-
-    from assistant.api.app import create_app
-    from assistant.api.server import uvicorn_config
-    from assistant.retrieval.embedders import make_embedder
-    from assistant.settings import Settings
-    from eval.service import free_port
-    from indexer.build import build_from_corpus, corpus_is_stale
-
-    settings = Settings()
-    embedder = make_embedder(settings.embedder)
-    if corpus_is_stale(settings.corpus_dir, settings.index_dir, model=embedder.name):
-        build_from_corpus(settings.corpus_dir, out=settings.index_dir, settings=settings, embedder=embedder)
-    tmp = tempfile.TemporaryDirectory(prefix="eval-remote-")
-    port = free_port()
-    settings = settings.model_copy(
-        update={
-            "database_url": f"sqlite:///{Path(tmp.name) / 'remote.db'}",
-            "host": "127.0.0.1",
-            "port": port,
-            "public_url": "",
-            "demo": True,  # the demo salesperson and experts, with the demo password
-            "handoff_queue_timeout_seconds": 600,
-            "engine_processes": 0,  # no chat turn is measured: no worker processes to wait for
-        }
-    )
-    server = uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    return url, server, tmp, settings.demo_password
 
 
 def _token(url: str, username: str, password: str) -> str:
@@ -268,9 +224,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     calls_wanted = max(1, int(args.calls))
     strokes = max(1, int(args.strokes))
-    url, server, tmp, password = _start_server()
     calls: list[dict[str, Any]] = []
-    try:
+    # No chat turn is measured: no engine worker processes to wait for.
+    service = in_process_service("remote", handoff_queue_timeout_seconds=600, engine_processes=0)
+    with service as (url, settings):
+        password = settings.demo_password
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + MEDIA_ARGS)
             try:
@@ -286,10 +244,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     pages.close()
             finally:
                 browser.close()
-    finally:
-        server.should_exit = True
-        time.sleep(0.5)
-        tmp.cleanup()
     result = summarise(calls)
     result["url"] = url
     result["strokes_per_call"] = strokes

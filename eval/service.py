@@ -8,11 +8,13 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 import psutil
@@ -99,3 +101,51 @@ def cpu_seconds(server: psutil.Process | None) -> tuple[float, float]:
         return float(t.user + t.system)
 
     return used(server), sum(used(c) for c in server.children(recursive=True))
+
+
+@contextmanager
+def in_process_service(prefix: str, **overrides: Any) -> Iterator[tuple[str, Any]]:
+    """The service in this process (uvicorn in a thread) on a free port, over the configured
+    corpus and index (built first if stale), a throw-away SQLite database and demo mode, with
+    ``overrides`` of the settings; yields (base URL, the settings) once ``/readyz`` answers.
+    For the browser measurements, where the load is in the browser, not in this process."""
+    import uvicorn
+
+    from assistant.api.app import create_app
+    from assistant.api.server import uvicorn_config
+    from assistant.retrieval.embedders import make_embedder
+    from assistant.settings import Settings
+    from indexer.build import build_from_corpus, corpus_is_stale
+
+    settings = Settings()
+    embedder = make_embedder(settings.embedder)
+    if corpus_is_stale(settings.corpus_dir, settings.index_dir, model=embedder.name):
+        build_from_corpus(settings.corpus_dir, out=settings.index_dir, settings=settings, embedder=embedder)
+    with tempfile.TemporaryDirectory(prefix=f"eval-{prefix}-") as tmp:
+        port = free_port()
+        settings = settings.model_copy(
+            update={
+                "database_url": f"sqlite:///{Path(tmp) / 'eval.db'}",
+                "host": "127.0.0.1",
+                "port": port,
+                "public_url": "",
+                "demo": True,  # the demo users and experts, with the demo password
+                **overrides,
+            }
+        )
+        server = uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level="warning"))
+        threading.Thread(target=server.run, daemon=True).start()
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+            yield url, settings
+        finally:
+            server.should_exit = True
+            time.sleep(0.5)

@@ -22,13 +22,12 @@ import argparse
 import math
 import statistics
 import sys
-import tempfile
-import threading
-import time
-from pathlib import Path
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
+
+from eval.service import in_process_service
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -136,90 +135,46 @@ def target_line(target: dict[str, Any]) -> str:
     return f"{target['metric']}: {figure} (target <= {target['target_ms']:.0f} ms): {verdict}"
 
 
-def _start_server() -> tuple[str, Any, tempfile.TemporaryDirectory[str]]:
-    import uvicorn
-
-    from assistant.api.app import create_app
-    from assistant.api.server import uvicorn_config
-    from assistant.retrieval.embedders import make_embedder
-    from assistant.settings import Settings
-    from eval.service import free_port
-    from indexer.build import build_from_corpus, corpus_is_stale
-
-    settings = Settings()
-    embedder = make_embedder(settings.embedder)
-    if corpus_is_stale(settings.corpus_dir, settings.index_dir, model=embedder.name):
-        build_from_corpus(settings.corpus_dir, out=settings.index_dir, settings=settings, embedder=embedder)
-    tmp = tempfile.TemporaryDirectory(prefix="eval-web-")
-    port = free_port()
-    settings = settings.model_copy(
-        update={
-            "database_url": f"sqlite:///{Path(tmp.name) / 'web.db'}",
-            "host": "127.0.0.1",
-            "port": port,
-            "public_url": "",
-            "demo": True,  # signs in as a demo user
-        }
-    )
-    server = uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    return url, server, tmp
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    with ExitStack() as stack:
+        url = args.url or stack.enter_context(in_process_service("web"))[0]
+        return _measure(url, args)
+
+
+def _measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    server = tmp = None
-    url = args.url
-    if not url:
-        url, server, tmp = _start_server()
-    try:
-        with sync_playwright() as pw:
-            browser = launch_browser(pw)
-            try:
-                httpx.get(f"{url}/", timeout=10)  # the server's first request pays for imports, not the page
-                pages = {
-                    "chat": f"{url}/",
-                    "dashboard": f"{url}/dashboard",
-                    "widget_frame": f"{url}/widget/frame?portal=demo",
-                }
-                runs = max(1, args.runs)
-                result: dict[str, Any] = {"url": url, "runs": runs}
-                page_metrics(browser, pages["chat"])  # warms the browser process; not counted
-                for name, page_url in pages.items():
-                    result[name] = _summary([page_metrics(browser, page_url) for _ in range(runs)])
-                chat = result["chat"]
-                target = first_paint_target(chat)
-                result["first_paint_target"] = target
-                result["target_ms"] = target["target_ms"]
-                result["met"] = target["met"]
-                result["targets"] = {
-                    "chat_first_paint_p95_at_most_300ms": target["met"],
-                    "chat_js_css_at_most_150kb": chat["js_css_bytes"] <= ASSET_BUDGET_BYTES,
-                }
-                for name in pages:
-                    fp, fcp = result[name]["first_paint_ms"], result[name]["first_contentful_paint_ms"]
-                    print(
-                        f"{name}: first paint p50 {fp['p50']} ms, p95 {fp['p95']} ms; "
-                        f"FCP p50 {fcp['p50']} ms, p95 {fcp['p95']} ms ({runs} cold loads)",
-                        file=sys.stderr,
-                    )
-                print(target_line(target), file=sys.stderr)
-            finally:
-                browser.close()
-    finally:
-        if server is not None:
-            server.should_exit = True
-        if tmp is not None:
-            time.sleep(0.5)
-            tmp.cleanup()
+    with sync_playwright() as pw:
+        browser = launch_browser(pw)
+        try:
+            httpx.get(f"{url}/", timeout=10)  # the server's first request pays for imports, not the page
+            pages = {
+                "chat": f"{url}/",
+                "dashboard": f"{url}/dashboard",
+                "widget_frame": f"{url}/widget/frame?portal=demo",
+            }
+            runs = max(1, args.runs)
+            result: dict[str, Any] = {"url": url, "runs": runs}
+            page_metrics(browser, pages["chat"])  # warms the browser process; not counted
+            for name, page_url in pages.items():
+                result[name] = _summary([page_metrics(browser, page_url) for _ in range(runs)])
+            chat = result["chat"]
+            target = first_paint_target(chat)
+            result["first_paint_target"] = target
+            result["target_ms"] = target["target_ms"]
+            result["met"] = target["met"]
+            result["targets"] = {
+                "chat_first_paint_p95_at_most_300ms": target["met"],
+                "chat_js_css_at_most_150kb": chat["js_css_bytes"] <= ASSET_BUDGET_BYTES,
+            }
+            for name in pages:
+                fp, fcp = result[name]["first_paint_ms"], result[name]["first_contentful_paint_ms"]
+                print(
+                    f"{name}: first paint p50 {fp['p50']} ms, p95 {fp['p95']} ms; "
+                    f"FCP p50 {fcp['p50']} ms, p95 {fcp['p95']} ms ({runs} cold loads)",
+                    file=sys.stderr,
+                )
+            print(target_line(target), file=sys.stderr)
+        finally:
+            browser.close()
     return result

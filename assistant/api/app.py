@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from assistant.api import events as ev
-from assistant.api.deps import CallerDep, RuntimeDep, SignInDep
+from assistant.api.deps import CallerDep, RuntimeDep, SignInDep, request_language
 from assistant.api.middleware import RequestIdMiddleware
 from assistant.api.readiness import RedisProbe, check_database
 from assistant.api.routers import feature_routers
@@ -260,14 +260,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             field=field
             if isinstance(field, str) and (isinstance(item, int) or getattr(exc, "public_field", False) is True)
             else None,
-            language=language_of(request.headers.get("accept-language")),
+            language=request_language(request),
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         rt.metrics.error("validation_error")
         item, field = _batch_item(exc)
-        language = language_of(request.headers.get("accept-language"))
+        language = request_language(request)
         return _error("validation_error", 422, item=item, field=field, language=language)
 
     @app.exception_handler(StarletteHTTPException)
@@ -278,7 +278,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         rt.metrics.error(code)
         # 400 is FastAPI's "error parsing the body" (e.g. an integer past int's digit limit):
         # a body that does not validate, like any other (422).
-        language = language_of(request.headers.get("accept-language"))
+        language = request_language(request)
         return _error(code, 422 if exc.status_code == 400 else exc.status_code, language=language)
 
     @app.exception_handler(Exception)

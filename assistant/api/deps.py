@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from assistant.api.runtime import Runtime
 from assistant.auth import AuthError, InvalidTokenError, TokenClaims
 from assistant.dialogue.types import Caller
-from assistant.i18n import language_of
+from assistant.i18n import Language, language_of
 from assistant.storage.models import User
 
 _bearer = HTTPBearer(auto_error=False)
@@ -60,10 +60,15 @@ def caller_from_token(runtime: Runtime, token: str | None) -> Caller:
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
+def request_language(request: Request) -> Language:
+    """The language a request asks for (``Accept-Language``): its answers and errors use it."""
+    return language_of(request.headers.get("accept-language"))
+
+
 def get_caller(request: Request, runtime: RuntimeDep, credentials: BearerDep) -> Caller:
     """The verified caller, reading the language the client asks for (``Accept-Language``)."""
     caller = caller_from_token(runtime, credentials.credentials if credentials else None)
-    return replace(caller, language=language_of(request.headers.get("accept-language")))
+    return replace(caller, language=request_language(request))
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -36,9 +36,6 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from assistant.api.deps import CallerDep, RuntimeDep
-from assistant.api.runtime import NotReadyError
-from assistant.settings import PROJECT_ROOT
-from assistant.training.lessons_model import load_library, training_root
 from assistant.training.mentoring import (
     MAX_ATTENDANCE,
     MAX_CAPACITY,
@@ -46,8 +43,6 @@ from assistant.training.mentoring import (
     MAX_OFFSET,
     MAX_PAGE,
     MentoringService,
-    load_rules,
-    rules_root,
 )
 from assistant.training.mentoring_tables import MAX_NOTES, MAX_RECORDING_URL, MAX_TOPIC
 
@@ -56,16 +51,8 @@ PREFIX = "/api/training/mentoring"
 
 
 def service(runtime: RuntimeDep) -> MentoringService:
-    """A mentoring service over the database, the rules file, the current channel tree and
-    the lesson catalogue's product lines (cheap: the files are read again only when they change)."""
-    if runtime.db is None:
-        raise NotReadyError("database not started")
-    corpus = runtime.settings.corpus_dir
-    rules = load_rules(rules_root(corpus, PROJECT_ROOT / "corpus"))
-    library = load_library(training_root(corpus, PROJECT_ROOT / "corpus"))
-    return MentoringService(
-        db=runtime.db, rules=rules, rebates=runtime.current_rebates(), product_lines=library.product_lines
-    )
+    """The runtime's mentoring service (``Runtime.mentoring_service``, shared with the chat)."""
+    return runtime.mentoring_service()
 
 
 SessionId = Annotated[str, Path(max_length=64)]

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from assistant.rebates.chat_skill import RebateChatSkill
     from assistant.rebates.network import ChannelNetwork
     from assistant.training.advice_chat import AdviceChatSkill
+    from assistant.training.mentoring import MentoringService
     from assistant.training.mentoring_chat import MentoringChatSkill
 
 log = logging.getLogger(__name__)
@@ -344,27 +345,30 @@ class Runtime:
 
         return CustomerService(self.db, network=network, industries=_industries(self.settings.corpus_dir))
 
+    def mentoring_service(self) -> MentoringService:
+        """Mentoring (assistant/training/mentoring.py) over the database, the rules file, the
+        current channel tree and the lesson catalogue's product lines; cheap to build (the files
+        are read again only when they change). For the REST routes and the chat alike."""
+        from assistant.training.lessons_model import load_library, training_root
+        from assistant.training.mentoring import MentoringService, load_rules, rules_root
+
+        if self.db is None:
+            raise NotReadyError("database not started")
+        corpus_dir, fallback = self.settings.corpus_dir, PROJECT_ROOT / "corpus"
+        library = load_library(training_root(corpus_dir, fallback))
+        return MentoringService(
+            db=self.db,
+            rules=load_rules(rules_root(corpus_dir, fallback)),
+            rebates=self.current_rebates(),
+            product_lines=library.product_lines,
+        )
+
     def mentoring_skill(self) -> MentoringChatSkill | None:
         """The sharing sessions open to the caller in chat ("最近有什么分享会"), over the rules
         file and the channel tree as they are when asked."""
-        from assistant.training.lessons_model import load_library, training_root
-        from assistant.training.mentoring import MentoringService, load_rules, rules_root
         from assistant.training.mentoring_chat import MentoringChatSkill
 
-        if self.db is None:
-            return None
-        db, corpus_dir, fallback = self.db, self.settings.corpus_dir, PROJECT_ROOT / "corpus"
-
-        def service() -> MentoringService:
-            library = load_library(training_root(corpus_dir, fallback))
-            return MentoringService(
-                db=db,
-                rules=load_rules(rules_root(corpus_dir, fallback)),
-                rebates=self.current_rebates(),
-                product_lines=library.product_lines,
-            )
-
-        return MentoringChatSkill(service)
+        return None if self.db is None else MentoringChatSkill(self.mentoring_service)
 
     def ops_skill(self) -> OpsChatSkill | None:
         """Tasks, risk alerts and channel profiles in chat, for the verified caller."""

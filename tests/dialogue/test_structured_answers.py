@@ -874,3 +874,22 @@ def test_a_course_to_practise_with_is_a_lesson_question(shipped_engine: Dialogue
     (reply,) = ask(shipped_engine, "有没有讲EC控制器的实操课 想让新人练练")
     assert not any(isinstance(c, PracticeCard) for c in reply.cards)
     assert any(c.startswith("L-") for c in cited(reply))
+
+
+def test_a_short_faq_answer_is_said_whole_a_long_one_by_its_answering_sentences(
+    shipped_engine: DialogueEngine,
+) -> None:
+    from assistant.dialogue.knowledge import _WHOLE_FAQ_MAX_CHARS, pick_sentences
+
+    docs = {d.id: d for d in shipped_engine.retriever.documents}
+    # "能卖到国外去用吗": the rule (mainland only) and its exception (report overseas projects).
+    export = docs["FAQ-ORD-020"]
+    assert len(export.text) <= _WHOLE_FAQ_MAX_CHARS
+    said = "".join(pick_sentences(export, ["国外"], "客户说明年把设备搬到越南的厂子用 能卖到国外去用吗"))
+    assert "中国大陆" in said and "报备" in said
+    (reply,) = ask(shipped_engine, "设备能带到国外用吗")
+    assert "FAQ-ORD-020" in cited(reply) and "报备" in reply.text
+    # A long entry is still cut to the sentences that answer.
+    long = max((d for d in docs.values() if d.kind == "faq"), key=lambda d: len(d.text))
+    assert len(long.text) > _WHOLE_FAQ_MAX_CHARS
+    assert len("".join(pick_sentences(long, ["价格"], "价格多少"))) < len(long.text)

@@ -184,7 +184,8 @@ ASK_PERSON = re.compile(
 # something ("AR-G2-Pro上不了4G，只能连Wi-Fi"): about a product, a fault it reports.
 ASKING = re.compile(
     r"吗|么|嘛|[?？]|多少|几(?!百|千|万|十)|什么|啥|哪|能不能|能否|可不可以|可以.{0,6}不|支不支持|支持不|是不是|是否|"
-    r"有没有|要不要|行不行|会不会|多大|多久|多长|多远|多重|多快|怎么|咋|如何|呢|[不没](?=[\s，。,.!！]|$)"
+    r"有没有|要不要|行不行|会不会|多大|多久|多长|多远|多重|多快|怎么|咋|如何|呢|[不没](?=[\s，。,.!！]|$)|"
+    r"好多\w{0,2}$"  # "视场角好多度", "电池好多毫安" (but "好多台设备" tells)
 )
 # Asking how the support process works rather than asking for it now.
 PROCESS_QUESTION = re.compile(

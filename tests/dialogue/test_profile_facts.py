@@ -72,6 +72,9 @@ def test_an_order_quantity_is_the_customers_count(nlu: Nlu, text: str, count: in
         ("他们网络管理员管这事", "it_security"),
         ("对接的是动力科长", "tech_decision_maker"),
         ("跟工段长聊的", "operator"),
+        # the one talked to, not the one who brings the salesperson along
+        ("设备科带我去跟点检班的师傅聊", "operator"),
+        ("老板让我跟他们采购谈价格", "procurement"),
     ],
 )
 def test_persona_words(nlu: Nlu, text: str, persona: str | None) -> None:
@@ -95,6 +98,12 @@ def test_trade_words(nlu: Nlu, text: str, industry: str) -> None:
         ("客户是做精密机械的", None),
         ("客户是恒达精密", "恒达精密"),
         ("给宁波甬丰泵业的老板开个场", "宁波甬丰泵业"),
+        # typed right after "客户" or "是", or a brand before its trade and 厂
+        ("开场白 客户宁波恒瑞注塑 准备上eg2100", "宁波恒瑞注塑"),
+        ("客户名字搞错了 是青峰化工 不是青源", "青峰化工"),
+        ("成都蜀味调味品厂，中等规模", "成都蜀味调味品厂"),
+        ("成都汽配厂 中型", None),  # a city, a trade and 厂: a kind of plant
+        ("苏州一家汽配厂，中型", None),
     ],
 )
 def test_no_customer_name_from_a_head_count_or_a_trade(nlu: Nlu, text: str, name: str | None) -> None:

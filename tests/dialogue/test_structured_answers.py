@@ -893,3 +893,45 @@ def test_a_short_faq_answer_is_said_whole_a_long_one_by_its_answering_sentences(
     long = max((d for d in docs.values() if d.kind == "faq"), key=lambda d: len(d.text))
     assert len(long.text) > _WHOLE_FAQ_MAX_CHARS
     assert len("".join(pick_sentences(long, ["价格"], "价格多少"))) < len(long.text)
+
+
+def test_a_fault_told_in_other_words_is_matched_by_meaning_only_when_clearly_first() -> None:
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from assistant.content.documents import Document
+    from assistant.dialogue import knowledge
+    from assistant.dialogue.compose import Composer
+    from assistant.dialogue.knowledge import KnowledgeAnswerer
+
+    def fault(n: int, symptom: str) -> Document:
+        text = f"现象：{symptom}。原因：原因{n}。处理方法：处理{n}。"
+        meta = {"kind": "product", "section": "fault", "product": "EC-IO16"}
+        return Document(f"EC-IO16#fault-{n}", "EC-IO16", "product", f"EC-IO16 常见故障：{symptom}", text, metadata=meta)
+
+    entries = [fault(1, "模块离线"), fault(2, "继电器不动作")]
+    told = "io16设好以后那路一直没反应"  # no mark shared with either symptom
+
+    class Encoder:  # the sentence encoder's cosines, fixed: the slow seam
+        def __init__(self, name: str, cosines: tuple[float, float]) -> None:
+            self.name, self.cosines = name, cosines
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            if texts == [told] or texts == [told.replace("一直没反应", "为啥没反应")]:
+                return np.array([[1.0, 0.0, 0.0]], dtype=np.float32)
+            a, b = self.cosines  # the symptoms' vectors, with those cosines to the message
+            return np.array([[a, np.sqrt(1 - a * a), 0.0], [b, 0.0, np.sqrt(1 - b * b)]], dtype=np.float32)
+
+    def said(encoder: Encoder, text: str = told) -> str | None:
+        knowledge._SYMPTOM_VECTORS.clear()  # the symptoms' vectors are kept per encoder name
+        retriever = SimpleNamespace(documents=entries, embedder=encoder)
+        return KnowledgeAnswerer(retriever=retriever).known_fault(  # type: ignore[arg-type]
+            text, ["EC-IO16"], Composer("zh"), reported="为啥" not in text
+        )
+
+    assert said(Encoder("usem3", (0.2, 0.62))) == "EC-IO16"  # the second entry, clearly first
+    assert said(Encoder("usem3", (0.55, 0.6))) is None  # not clearly first
+    assert said(Encoder("usem3", (0.1, 0.45))) is None  # not close enough
+    assert said(Encoder("usem3", (0.2, 0.62)), told.replace("一直没反应", "为啥没反应")) is None  # asked
+    assert said(Encoder("hash-64", (0.2, 0.62))) is None  # cosines of another encoder mean nothing here

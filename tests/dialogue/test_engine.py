@@ -232,3 +232,10 @@ def test_a_model_alone_leaves_the_line_unset(engine: DialogueEngine) -> None:
     reply = engine.handle(text="EG-2100的功耗是多少", profile=CustomerProfile(), caller=CALLER)
     assert reply.profile.product_model == "EG-2100"
     assert reply.profile.product_line is None
+
+
+@pytest.mark.parametrize("text", ["能不能让懂行的直接跟现场连一下", "让你们工程师远程看下", "找个专家"])
+def test_asking_to_let_someone_who_knows_look_is_asking_for_a_person(text: str) -> None:
+    from assistant.dialogue.cues import ASK_PERSON
+
+    assert ASK_PERSON.search(text)

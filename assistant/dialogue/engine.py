@@ -1251,6 +1251,19 @@ class DialogueEngine:
             log.warning("rebate skill failed (%s): %s", exc.code, exc)
             return self._reply(turn, text=text(lang, "skill_failed", what=text(lang, "skill_rebate")), grounded=False)
         state = task("rebate", **dict(result.task or {}))
+        if state.get("ask") in _RULE_APPLIED:
+            # The policy applied to the user's own figures: said as computed, with the FAQ entry
+            # that states the rule as its source.
+            rule, out = Composer(lang), Composer(lang)
+            self.knowledge.answer(turn.analysis.text, out=rule, max_passages=1, kinds=("faq",))
+            out.say(result.text, *rule.citations[:1])
+            return self._reply(
+                turn,
+                text=out.render(),
+                citations=tuple(out.citations),
+                suggestions=result.suggestions or self._suggest(turn),
+                state=state,
+            )
         if RULE_QUESTION.search(turn.analysis.text):
             # "增量激励咋算的 我这季度怎么一分都没有": the rule from the policy, then one's own figures.
             out = Composer(lang)
@@ -1412,6 +1425,12 @@ class DialogueEngine:
 def _asks_field(clauses: Sequence[Clause]) -> bool:
     """A clause asks a product field that is policy as much as a row (price, warranty)."""
     return any(m.attribute.field is not None for c in clauses for m in c.mentions)
+
+
+# Rebate answers that already apply the policy's rule to the user's own figures ("净销售额150万算
+# 哪档", "满意度82到86够不够"): the FAQ's general wording would only repeat or blur it, so it is
+# cited, not said.
+_RULE_APPLIED = frozenset({"tier_for", "csat_check"})
 
 
 def _current_product(profile: CustomerProfile, state: DialogueState | None) -> str | None:

@@ -31,7 +31,7 @@ from enum import StrEnum
 from assistant.dialogue.cues import CAN_GET
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.types import Caller, RebateCard, StatementLineView
-from assistant.rebates.engine import LINE_LABELS, LineKind, Statement, StatementStatus, WhatIf
+from assistant.rebates.engine import LINE_LABELS, LineKind, Statement, StatementStatus, WhatIf, base_rebate
 from assistant.rebates.errors import (
     InvalidAmountError,
     OrderNotFoundError,
@@ -42,6 +42,7 @@ from assistant.rebates.errors import (
 from assistant.rebates.ledger import Order
 from assistant.rebates.money import percent, yuan
 from assistant.rebates.network import ChannelNode, Level
+from assistant.rebates.policy import TierMode
 from assistant.rebates.quarter import Quarter
 from assistant.rebates.service import Ranking, RebateService
 
@@ -81,6 +82,13 @@ _NEW_CUSTOMER = ("新客户", "新客", "new customer")
 _SUBSIDY = ("补贴", "满意度", "新市场", "subsidy")
 _SALES = ("退货", "退了", "净销售", "销售额", "卖了多少", "业绩多少", "net sales", "returns")
 _EXISTING_CUSTOMER = ("老客户", "老客", "现有客户", "存量客户", "existing customer")
+# A quarter's whole net sales given, and the tier or rate it earns asked ("净销售额要是卡在150万
+# 算T2还是T3"): the policy applied to that figure, not one more order on top of one's own.
+_TIER_ASK = ("哪档", "哪一档", "哪个档", "几档", "第几档", "t几", "还是t", "几个点", "返利率", "which tier")
+_WHOLE_SALES = ("净销售", "销售额", "业绩", "卖到", "做到", "卡在", "达到", "总共", "一共", "net sales")
+# Two satisfaction scores given ("上季度82分 这季度86"): the subsidy's rule applied to them.
+_SCORE = re.compile(r"(?<![\d.])(\d{2,3})(?:\.\d+)?\s*分?")
+_PREVIOUS_SCORE = re.compile(r"上(?:个|一)?季度?|去年|之前|以前|原来|last")
 
 _SCOPE = {
     "zh": {Level.ALLIANCE: "联盟", Level.REGIONAL: "区域", Level.NATIONAL: "全国网络", Level.PARTNER: "上级节点"},
@@ -130,6 +138,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_partner": "你的账号属于{scope}层级，这一层不直接计返利。可以问我“我的排名”看下属伙伴的综合排名，或在看板里查看每个伙伴的对账单。",
         "no_quarter": "这个季度不在返利政策覆盖的范围内（或你的公司那时还没有加入），可以问本季度或上季度的返利。",
         "no_order": "没有找到这笔订单，请核对订单号。也可以直接问“为什么没算增量”，我按本季度的对账单解释。",
+        "tier_for": "按{quarter}的政策，季度净销售额 {net} 属于 {tier} 档（{lower} {upper}，下限含、上限不含），基础返利率 {rate}；{how}",
+        "tier_upper": "至 {upper} 以下",
+        "tier_open": "及以上",
+        "tier_whole": "全额累进，基础返利 = {net} × {rate} = {base}。",
+        "tier_marginal": "超额累进，逐档计算基础返利合计 {base}。",
+        "csat_check": "按你给的分数：上季度 {before} 分，本季度 {now} 分，提升 {gain} 分。客户满意度提升补贴要求本季度 ≥{min_score} 分且比上季度提升 ≥{min_gain} 分：{verdict}",
+        "csat_yes": "两项都满足，申请获批后可拿这项补贴（每季度 {amount}）。",
+        "csat_no": "{why}，这季度拿不到这项补贴（每季度 {amount}）。",
+        "csat_low": "分数还差 {short} 分",
+        "csat_small": "提升还差 {short} 分，不够",
         "sep": "；",
         "list_sep": "，",
     },
@@ -171,6 +189,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_partner": "Your account belongs to the {scope} level, which earns no rebate itself. Ask me for the ranking, or open a partner's statement in the dashboard.",
         "no_quarter": "That quarter is not covered by the rebate policy (or your company had not joined yet); ask about this or last quarter.",
         "no_order": "I could not find that order; please check the order number, or ask why the increment was not counted this quarter.",
+        "tier_for": "Under the {quarter} policy, quarterly net sales of {net} fall in tier {tier} ({lower} {upper}; lower bound included, upper excluded), base rate {rate}; {how}",
+        "tier_upper": "up to below {upper}",
+        "tier_open": "and above",
+        "tier_whole": "the rate applies to the whole volume: base rebate = {net} × {rate} = {base}.",
+        "tier_marginal": "each band at its own rate: base rebate {base} in total.",
+        "csat_check": "With your scores: last quarter {before}, this quarter {now}, up {gain}. The satisfaction subsidy needs at least {min_score} this quarter and a rise of at least {min_gain}: {verdict}",
+        "csat_yes": "both are met; once the claim is approved you earn it ({amount} per quarter).",
+        "csat_no": "{why}, so it is not earned this quarter ({amount} per quarter).",
+        "csat_low": "the score is {short} short",
+        "csat_small": "the rise is {short} short",
         "sep": "; ",
         "list_sep": ", ",
     },
@@ -199,6 +227,8 @@ class Ask(StrEnum):
     SUBSIDY = "subsidy"
     SALES = "sales"
     BASELINE = "baseline"
+    TIER_FOR = "tier_for"  # the tier and base rebate of a net-sales figure the user gives
+    CSAT_CHECK = "csat_check"  # the satisfaction subsidy's rule applied to two scores given
 
 
 def classify(text: str, amount: Decimal | None) -> Ask:
@@ -216,8 +246,12 @@ def classify(text: str, amount: Decimal | None) -> Ask:
         return Ask.WHY_INCREMENT
     if has(_RANK):
         return Ask.RANKING
+    if "满意度" in low and len(given_scores(text)) == 2:
+        return Ask.CSAT_CHECK
     if has(_SUBSIDY):
         return Ask.SUBSIDY
+    if amount is not None and amount > 0 and has(_TIER_ASK) and has(_WHOLE_SALES) and not has(_WHAT_IF):
+        return Ask.TIER_FOR
     if has(_SALES) and amount is None:
         return Ask.SALES
     if _NEGATIVE.search(text) and (has(_WHAT_IF) or amount is not None):
@@ -233,6 +267,20 @@ def classify(text: str, amount: Decimal | None) -> Ask:
     if has(_HISTORY):
         return Ask.HISTORY
     return Ask.STATEMENT
+
+
+def given_scores(text: str) -> tuple[int, ...]:
+    """Satisfaction scores typed in the message, the earlier quarter's first ("这季度86 上季度82"
+    gives (82, 86)); only scores of 0 to 100."""
+    found = [(m.start(), int(m.group(1))) for m in _SCORE.finditer(text) if int(m.group(1)) <= 100]
+    if len(found) != 2:
+        return tuple(score for _, score in found)
+    (a_at, a), (b_at, b) = found
+    if _PREVIOUS_SCORE.search(text[max(0, b_at - 6) : b_at]) and not _PREVIOUS_SCORE.search(
+        text[max(0, a_at - 6) : a_at]
+    ):
+        return (b, a)
+    return (a, b)
 
 
 def customer_kind(text: str) -> bool | None:
@@ -300,6 +348,11 @@ class RebateChatSkill:
                 return self._plain(lang, "ask_amount")
             if ask is Ask.NEGATIVE_AMOUNT:
                 return self._plain(lang, "positive_amount")
+            if ask is Ask.TIER_FOR:
+                assert amount is not None
+                return self._tier_for(lang, label, amount)
+            if ask is Ask.CSAT_CHECK:
+                return self._csat_check(lang, label, text)
             if node.level is not Level.PARTNER and not (ask is Ask.WHY_INCREMENT and ORDER_ID.search(text)):
                 return self._plain(lang, "not_partner", scope=_SCOPE.get(lang, _SCOPE["zh"])[node.level])
             if ask is Ask.WHAT_IF:
@@ -414,6 +467,56 @@ class RebateChatSkill:
         text = _t(lang, "subsidies", quarter=st.quarter, lines=_t(lang, "sep").join(said))
         card = statement_card(result.node, st, progress=st.tier_progress.sentence)
         return self._result(lang, text, card)
+
+    def _tier_for(self, lang: str, label: str | None, net: Decimal) -> SkillResult:
+        """The tier, rate and base rebate of a quarter's net sales as given, from the policy."""
+        q = self.service.quarter(label)
+        version = self.service.state.policy.version_for(q)
+        tier = version.tier_for(net)
+        upper = _t(lang, "tier_open") if tier.maximum is None else _t(lang, "tier_upper", upper=yuan(tier.maximum))
+        if version.tier_mode is TierMode.WHOLE_VOLUME:
+            how = _t(lang, "tier_whole", net=yuan(net), rate=percent(tier.rate), base=yuan(base_rebate(version, net)))
+        else:
+            how = _t(lang, "tier_marginal", base=yuan(base_rebate(version, net)))
+        said = _t(
+            lang,
+            "tier_for",
+            quarter=q,
+            net=yuan(net),
+            tier=tier.name,
+            lower=yuan(tier.minimum),
+            upper=upper,
+            rate=percent(tier.rate),
+            how=how,
+        )
+        return SkillResult(text=said, suggestions=SUGGESTIONS.get(lang, SUGGESTIONS["zh"]))
+
+    def _csat_check(self, lang: str, label: str | None, text: str) -> SkillResult:
+        """The satisfaction subsidy's two conditions checked on the scores the user gives."""
+        rule = self.service.state.policy.version_for(self.service.quarter(label)).csat
+        before, now = given_scores(text)
+        gain = now - before
+        score_ok, gain_ok = now >= rule.min_score, gain >= rule.min_improvement
+        if score_ok and gain_ok:
+            verdict = _t(lang, "csat_yes", amount=yuan(rule.amount))
+        else:
+            missing = []
+            if not score_ok:
+                missing.append(_t(lang, "csat_low", short=rule.min_score - now))
+            if not gain_ok:
+                missing.append(_t(lang, "csat_small", short=rule.min_improvement - gain))
+            verdict = _t(lang, "csat_no", why=_t(lang, "list_sep").join(missing), amount=yuan(rule.amount))
+        said = _t(
+            lang,
+            "csat_check",
+            before=before,
+            now=now,
+            gain=gain,
+            min_score=rule.min_score,
+            min_gain=rule.min_improvement,
+            verdict=verdict,
+        )
+        return SkillResult(text=said, suggestions=SUGGESTIONS.get(lang, SUGGESTIONS["zh"]))
 
     def _what_if(self, caller: Caller, label: str | None, amount: Decimal, new_customer: bool | None) -> SkillResult:
         lang = caller.language

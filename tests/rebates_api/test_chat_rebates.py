@@ -190,3 +190,16 @@ def test_can_i_get_the_incremental_incentive_is_answered_with_why(chat_api: Api)
             reply = chat_api.chat("hz_sales1", text)
         assert reply["intent"] == "rebate_query"
         assert yuan(rest["baseline"]["amount"]) in reply["text"] and yuan(rest["sales"]["net"]) in reply["text"]
+
+
+def test_the_policy_is_applied_to_figures_the_user_gives(chat_api: Api) -> None:
+    # A quarter's whole net sales: its tier, rate and base rebate, not one more order on top.
+    tier = chat_api.chat("hz_sales1", "这季度净销售额要是刚好卡在150万 是算T2还是T3 返利按几个点")
+    assert tier["intent"] == "rebate_query"
+    assert "T3" in tier["text"] and "4%" in tier["text"] and yuan("60000") in tier["text"]
+    assert "再增加" not in tier["text"] and "算 T2" not in tier["text"]
+    # Two satisfaction scores: each condition checked, with what is short.
+    short = chat_api.chat("hz_sales1", "客户满意度上季度82分 这季度86 够不够拿满意度提升补贴")
+    assert "提升 4 分" in short["text"] and "拿不到" in short["text"] and "差 1 分" in short["text"]
+    both = chat_api.chat("hz_sales1", "满意度这季度90 上季度84 能拿满意度补贴吗")
+    assert "提升 6 分" in both["text"] and "两项都满足" in both["text"]

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.rebates.chat_skill import ORDER_ID, Ask, classify, customer_kind
+from assistant.rebates.chat_skill import ORDER_ID, Ask, classify, customer_kind, given_scores
 
 WAN30 = Decimal(300000)
 
@@ -29,6 +29,13 @@ WAN30 = Decimal(300000)
         ("增量怎么没算", None, Ask.WHY_INCREMENT),
         ("SO-2026-00123为什么没算", None, Ask.WHY_INCREMENT),
         ("今年每个季度返了多少", None, Ask.HISTORY),
+        # a quarter's whole net sales given: the policy applied to it, not one more order
+        ("净销售额要是刚好卡在150万 是算T2还是T3", Decimal(1500000), Ask.TIER_FOR),
+        ("这季度业绩做到80万 返利按几个点", Decimal(800000), Ask.TIER_FOR),
+        ("再卖150万能到哪档", Decimal(1500000), Ask.WHAT_IF),
+        # two satisfaction scores given: the subsidy's rule applied to them
+        ("客户满意度上季度82分 这季度86 够不够拿补贴", None, Ask.CSAT_CHECK),
+        ("今季客户满意度89分 满意度补贴批了没有", None, Ask.SUBSIDY),
     ],
 )
 def test_classify(text: str, amount: Decimal | None, ask: Ask) -> None:
@@ -54,3 +61,10 @@ def test_customer_kind() -> None:
     assert customer_kind("再签一单 50 万的新客户") is True
     assert customer_kind("老客户再下 20 万") is False
     assert customer_kind("再卖 30 万") is None
+
+
+def test_given_scores_put_the_earlier_quarter_first() -> None:
+    assert given_scores("上季度82分 这季度86") == (82, 86)
+    assert given_scores("这季度90 上季度84") == (84, 90)
+    assert given_scores("满意度89分") == (89,)
+    assert given_scores("上季度82 这季度186") == (82,)  # no score above 100

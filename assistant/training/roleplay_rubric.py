@@ -6,7 +6,8 @@
   ``point_features`` heaviest at most) found in the answer reaches ``point_covered`` (half
   credit from ``point_half``); features the customer's own line has count less, so repeating
   the question is no answer, and a point with figures is made only by stating one.  A point
-  that is a parameter row with figures is covered by stating the row's value.
+  that is a parameter row with figures is covered by stating the row's value; a competitor
+  block's clause about the rival ("…，对方为百兆") is context, the point is made with our side.
 * **values** (参数准确): every figure the answer gives next to a parameter word (the table's
   row names and the everyday words of corpus/attributes.yaml and corpus/lexicon.yaml) or,
   for the rows the customer asked about, in their unit, is checked against the table: equal
@@ -14,14 +15,17 @@
   ends is wrong ("0到50度" for -40~75 ℃); anything else is wrong and cites the row.  A figure
   after a rival word ("他们", a competitor's name or model) is theirs and not checked; after
   another of our products it is checked against that product.  Protocol and rating words
-  ("opc ua", "ip68") that nothing in the corpus gives the product are wrong too.
+  ("opc ua", "ip68") that nothing in the corpus gives the product are wrong too, and so is a
+  protocol said in the opposite role of the one the corpus gives it ("profinet 主站" for
+  "Profinet 从站").
 * **objection** (异议处理): the signal groups of the objection kind the answer hits (one per
   group; covering a key point counts as one), against ``objection_groups``; conceding or
   disparaging the competitor caps it.
-* **accuracy** (无错误无编造), when the answer states a figure or a model number: 1 less
+* **accuracy** (无错误无编造), when the answer states something it can be checked on (a figure
+  of a row, a price or discount, a figure the turn's sources state, a model number): 1 less
   ``issue_penalty`` per wrong value, model number of ours the catalogue does not have, price
-  below the floor of FAQ-PRC-003, or key point the source words negatively ("不能做 Profinet
-  主站") said without a negation.
+  below the floor of FAQ-PRC-003, or key point whose negative clause ("不能做 Profinet 主站")
+  the answer makes without a negation.
 
 The overall score is the weighted mean of the dimensions that apply to the turn; the verdict
 comes from the thresholds.  An answer with an issue never passes (partial from
@@ -35,7 +39,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from assistant.content.loader import Corpus
@@ -67,6 +71,12 @@ _PLAIN_FIGURES = re.compile(r"^\s*[±+\-]?\d+(?:\.\d+)?(?:\s*[~～]\s*[±+\-]?\d
 _RANGE_GAP = re.compile(r"^\s*(?:~|-|\u2212|\u2013|到|至)\s*$")
 _RANGE = re.compile(r"^\s*([±+\-]?\d+(?:\.\d+)?)\s*[~～]\s*([±+\-]?\d+(?:\.\d+)?)\s*$")
 _ROW_SEP = "\x1f"
+# spoken numerals that carry their own measure word ("网口俩" is 两个), not after a pronoun ("咱俩")
+_COUNT_NUMERALS = {"俩": 2, "仨": 3}
+_PRONOUN_BEFORE = "我你他她咱们"
+# a protocol's role is said within a few characters after it, before the clause or the next Latin word
+_ROLE_WINDOW = 8
+_ROLE_STOP = re.compile(r"[、,，;；。()（）!！?？a-z0-9]")
 _RIVAL = "\x00rival"
 _OURS = "\x00ours"
 _MAX_POINTS_IN_FEEDBACK = 3
@@ -130,6 +140,7 @@ class Rubric:
         )
         self._features: dict[tuple[str, str], tuple[Features, Reading]] = {}
         self._yuan = reader.unit_of("元")
+        self._piece = reader.unit_of("个")
         self._count_units = frozenset(reader.unit_of(u) for u in data.count_units)
         self._conversions = frozenset((reader.unit_of(c.from_), reader.unit_of(c.to)) for c in data.unit_conversions)
         self._compatible_units = frozenset(
@@ -150,7 +161,7 @@ class Rubric:
             flags.append("cut")
         if len(_MEANINGFUL.sub("", text)) < self.data.thresholds.min_answer_chars:
             return self._special(turn, "empty", flags)
-        reading = self.reader.read(text)
+        reading = self._reread(self.reader.read(text))
         if find_all(reading.squashed, self._abusive, breaks=reading.breaks):
             return self._special(turn, "abusive", flags)
         if len(text) > self.data.thresholds.long_answer_chars:
@@ -176,7 +187,7 @@ class Rubric:
             mentioned=mentioned,
             numeric_rows=frozenset(table.rows),
         )
-        contradicted = self._contradictions(points, reading)
+        contradicted = self._contradictions(points, reading, turn.text)
         issues += contradicted
         if contradicted:  # a point said the wrong way round is not covered
             wrong_way = {i.detail for i in contradicted}
@@ -201,7 +212,7 @@ class Rubric:
             self._coverage(points),
             self._values_dimension(turn, checks, table),
             self._objection(turn, signals, points, conceding=conceding, disparaging=bool(disparaging)),
-            self._accuracy(issues, claims=bool(reading.figures or reading.invented or self._model_numbers(reading))),
+            self._accuracy(issues, claims=self._claims(turn, reading, checks, table)),
         )
         overall = self._overall(dims)
         verdict = self._verdict(overall)
@@ -231,6 +242,27 @@ class Rubric:
             flags=tuple(flags),
             feedback=feedback,
         )
+
+    def _reread(self, reading: Reading) -> Reading:
+        """Two readings the reader misses: a comma after a word ends the clause (only between
+        digits is it a thousands separator: "10,000", not "4个网口,2000点"), and "俩", "仨"
+        are figures with their measure word."""
+        norm, read = reading.norm, reading.clauses
+        clauses: list[int] = []
+        shift = 0
+        for i, ch in enumerate(norm):
+            if ch == "," and i > 0 and not norm[i - 1].isdigit() and read[i] == read[i - 1]:
+                shift += 1
+            clauses.append(read[i] + shift)
+        extra = [
+            Figure(Decimal(n), i, i + 1, self._piece, ch, False, frozenset({Decimal(n)}))
+            for i, ch in enumerate(norm)
+            if (n := _COUNT_NUMERALS.get(ch)) and not (i > 0 and norm[i - 1] in _PRONOUN_BEFORE)
+        ]
+        if not shift and not extra:
+            return reading
+        figures = tuple(sorted((*reading.figures, *extra), key=lambda f: f.start))
+        return replace(reading, clauses=tuple(clauses), figures=figures)
 
     def _special(self, turn: CustomerTurn, flag: Flag, flags: list[Flag]) -> TurnScore:
         """An empty, abusive or off-topic answer: 0 on what applies, with a polite feedback."""
@@ -299,20 +331,10 @@ class Rubric:
                 continue
             # a row's point is its value ("OPC UA、MQTT…"), not the row's name the question has
             wording = point.sources[0].value if point.row and point.sources and point.sources[0].value else point.ideal
+            if point.sources and point.sources[0].kind == "competitors":
+                wording = self._our_side(wording)
             features, ideal = self._point_features(wording, turn.text)
-            weights = sorted(
-                (*features.pairs.values(), *features.figures.values(), *features.latin.values()), reverse=True
-            )
-            total = sum(weights[: t.point_features])
-            matched_pairs = {p for p in features.pairs if p in reading.pairs}
-            matched_figures = [v for v in features.figures if any(f.matches([v]) for f in reading.figures)]
-            matched_latin = [w for w in features.latin if reading.has_latin(w)]
-            got = (
-                sum(features.pairs[p] for p in matched_pairs)
-                + sum(features.figures[v] for v in matched_figures)
-                + sum(features.latin[w] for w in matched_latin)
-            )
-            share = min(1.0, got / total) if total else 0.0
+            share, matched_pairs, matched_figures, matched_latin = self._share(features, reading)
             credit = 1.0 if share >= t.point_covered else 0.5 if share >= t.point_half else 0.0
             own_figures = [v for v, w in features.figures.items() if w >= t.figure_weight]
             if own_figures and not matched_figures:
@@ -320,6 +342,31 @@ class Rubric:
             words = _runs(ideal.canon, matched_pairs) + [str(v) for v in matched_figures] + matched_latin
             out.append(PointResult(point, round(share, 3), credit, tuple(dict.fromkeys(words))))
         return out
+
+    def _our_side(self, wording: str) -> str:
+        """A source sentence without its clauses about the rival ("全千兆端口，对方为百兆"):
+        those are the context of our advantage, the point is made with our side."""
+        reading = self.reader.read(wording)
+        rival = {reading.clauses[s] for s, _ in reading.rivals}
+        if not rival:
+            return wording
+        kept = "".join(text for clause, text in _clause_norms(reading).items() if clause not in rival)
+        return kept if len(_MEANINGFUL.sub("", kept)) >= self.data.thresholds.min_answer_chars else wording
+
+    def _share(self, features: Features, reading: Reading) -> tuple[float, set[str], list[Decimal], list[str]]:
+        """The weighted share of a wording's heaviest features the answer has, and the matches."""
+        weights = sorted((*features.pairs.values(), *features.figures.values(), *features.latin.values()), reverse=True)
+        total = sum(weights[: self.data.thresholds.point_features])
+        matched_pairs = {p for p in features.pairs if p in reading.pairs}
+        matched_figures = [v for v in features.figures if any(f.matches([v]) for f in reading.figures)]
+        matched_latin = [w for w in features.latin if reading.has_latin(w)]
+        got = (
+            sum(features.pairs[p] for p in matched_pairs)
+            + sum(features.figures[v] for v in matched_figures)
+            + sum(features.latin[w] for w in matched_latin)
+        )
+        share = min(1.0, got / total) if total else 0.0
+        return share, matched_pairs, matched_figures, matched_latin
 
     def _coverage(self, points: Sequence[PointResult]) -> DimensionScore:
         ev = self.data.evidence
@@ -536,9 +583,9 @@ class Rubric:
     ) -> list[ValueCheck]:
         """Value words of corpus/attributes.yaml ("opc ua", "ip68") the answer gives our product
         that nothing the corpus says of it has (its rows, summary, tags, scenarios, advantages):
-        a protocol it does not speak, a rating it does not have.  Only Latin value words, only
-        for attributes whose row is words, not figures; not when said of the competitor or
-        negated ("不支持 profinet")."""
+        a protocol it does not speak, a rating it does not have, a protocol in a role it does
+        not have ("profinet 主站").  Only Latin value words, only for attributes whose row is
+        words, not figures; not when said of the competitor or negated ("不支持 profinet")."""
         wrong: list[ValueCheck] = []
         for m in self._attributes.mentions(reading.squashed):
             if not m.by_value or not m.word.isascii():
@@ -548,8 +595,13 @@ class Rubric:
             if owner is None:
                 continue  # said of the competitor
             row = owner.value_rows.get(m.attribute.key)
-            if row is None or any(m.word in text for text in owner.texts):
+            if row is None:
                 continue
+            if any(m.word in text for text in owner.texts):
+                role_end = self._wrong_role(m.word, _role_window(reading.squashed, m.end), owner)
+                if role_end is None:
+                    continue
+                start, end = reading.span(m.start, m.end + role_end)
             clause_start = start
             while clause_start > 0 and reading.clauses[clause_start - 1] == reading.clauses[start]:
                 clause_start -= 1
@@ -557,6 +609,19 @@ class Rubric:
                 continue
             wrong.append(ValueCheck(row.name, reading.norm[start:end], row.display(), False, owner.source_of(row)))
         return wrong
+
+    def _wrong_role(self, word: str, after: str, table: _ProductTable) -> int | None:
+        """Where the role ends in ``after`` (what follows ``word`` in its clause) when the answer
+        says a protocol in a role ("profinet 主站") that the corpus gives the product only in
+        the opposite one ("Profinet 从站"; "主从站" gives both; roles of attributes.yaml)."""
+        role = next((r for pair in self._attributes.roles for r in pair if r in after), None)
+        opposite = self._attributes.opposite_role(role) if role else None
+        if role is None or opposite is None:
+            return None
+        given = [_role_window(text, i + len(word)) for text in table.texts for i in _find_each(text, word)]
+        if not any(opposite in w for w in given) or any(role in w or role[0] + opposite in w for w in given):
+            return None
+        return after.index(role) + len(role)
 
     def _references(self, reading: Reading) -> list[tuple[int, str]]:
         """Whom the answer speaks of, by norm index: the competitor (``_RIVAL``), one of our
@@ -585,7 +650,11 @@ class Rubric:
             return True
         if said in self._count_units and row in self._count_units:
             return True
-        return (said, row) in self._conversions
+        # "2M" is megabits, and megabits convert to a row in kbps
+        return any(
+            (unit, row) in self._conversions
+            for unit in (said, *(u for pair in self._compatible_units if said in pair for u in pair))
+        )
 
     def _values_dimension(
         self, turn: CustomerTurn, checks: Sequence[ValueCheck], table: _ProductTable
@@ -613,22 +682,32 @@ class Rubric:
 
     # -- price ------------------------------------------------------------------------
 
-    def _price_issues(self, reading: Reading, table: _ProductTable) -> list[Issue]:
-        floor = self.data.price_floor
-        lowest = Decimal(table.list_price) * Decimal(str(floor.ratio))
-        issues: list[Issue] = []
+    def _quotes(self, reading: Reading, table: _ProductTable) -> list[Figure]:
+        """The figures the answer quotes as our product's price: in yuan or bare, from the share
+        of the list price a quote starts at, in a clause with a price word."""
+        quote_from = Decimal(table.list_price) * Decimal(str(self.data.price_floor.min_quote_ratio))
         references = self._references(reading)
-        quote_from = Decimal(table.list_price) * Decimal(str(floor.min_quote_ratio))
         clause_texts: dict[int, str] | None = None
+        quotes: list[Figure] = []
         for figure in reading.figures:
-            if figure.unit not in ("", self._yuan) or not quote_from <= figure.value < lowest:
+            if figure.unit not in ("", self._yuan) or figure.value < quote_from:
                 continue
             if self._owner(figure.start, reading, references, table.product_id) != table.product_id:
                 continue
             if clause_texts is None:
                 clause_texts = _clause_texts(reading)
             if any(w in clause_texts[reading.clauses[figure.start]] for w in self._price_words):
-                issues.append(Issue("below_floor", figure.text, f"{table.list_price}", floor.source))
+                quotes.append(figure)
+        return quotes
+
+    def _price_issues(self, reading: Reading, table: _ProductTable) -> list[Issue]:
+        floor = self.data.price_floor
+        lowest = Decimal(table.list_price) * Decimal(str(floor.ratio))
+        issues = [
+            Issue("below_floor", figure.text, f"{table.list_price}", floor.source)
+            for figure in self._quotes(reading, table)
+            if figure.value < lowest
+        ]
         for m in _DISCOUNT.finditer(reading.norm):
             ratio = _discount_ratio(m.group(1))
             if ratio is not None and ratio < floor.ratio:
@@ -639,21 +718,56 @@ class Rubric:
                 issues.append(Issue("below_floor", m.group(0), f"{table.list_price}", floor.source))
         return issues
 
+    def _claims(self, turn: CustomerTurn, reading: Reading, checks: Sequence[ValueCheck], table: _ProductTable) -> bool:
+        """The answer states something accuracy can be scored on: a figure checked against a
+        row, a price or discount (checked against the floor), a figure the turn's sources state,
+        or a model number.  A figure nothing here speaks of ("现货3天发货" where the source
+        says 15~20 个工作日) earns no credit for being free of errors."""
+        if checks or reading.invented or self._model_numbers(reading):
+            return True
+        if _DISCOUNT.search(reading.norm) or self._percent.search(reading.norm):
+            return True
+        stated = {v for p in turn.points for v in self._point_features(p.ideal, turn.text)[0].figures}
+        return any(f.money or f.matches(stated) for f in reading.figures) or bool(self._quotes(reading, table))
+
     @staticmethod
     def _model_numbers(reading: Reading) -> bool:
         """The answer names one of our products by its model number (not by a word of its name)."""
         return any(re.search(r"\d", reading.norm[s:e]) for _, s, e in reading.products)
 
-    def _contradictions(self, points: Sequence[PointResult], reading: Reading) -> list[Issue]:
-        """Points the source says negatively ("不能做 Profinet 主站") that the answer makes
-        without a single negation: said the wrong way round."""
+    def _contradictions(self, points: Sequence[PointResult], reading: Reading, turn_text: str) -> list[Issue]:
+        """Points the source says negatively ("不能做 Profinet 主站") whose negative clause the
+        answer makes without a single negation: said the wrong way round.  Making only the
+        point's other clauses ("编程用免费的 LT Studio" of "…LT Studio，不能用其他品牌的软件")
+        says nothing the wrong way round."""
         if self._negated(reading.squashed):
             return []
-        return [
-            Issue("contradicts", r.point.label, r.point.ideal, r.point.citations[0] if r.point.citations else "")
-            for r in points
-            if r.credit >= 1 and not r.point.row and any(c in squash(r.point.ideal) for c in self._negative_cues)
-        ]
+        issues: list[Issue] = []
+        for r in points:
+            if r.credit < 1 or r.point.row:
+                continue
+            features = self._negative_features(r.point.ideal, turn_text)
+            if features is None or self._share(features, reading)[0] < self.data.thresholds.point_covered:
+                continue
+            issues.append(
+                Issue("contradicts", r.point.label, r.point.ideal, r.point.citations[0] if r.point.citations else "")
+            )
+        return issues
+
+    def _negative_features(self, ideal: str, turn_text: str) -> Features | None:
+        """The features of a source sentence's clauses that say no (a negative cue of
+        attributes.yaml) that its other clauses do not have; None when no clause says no."""
+        texts = _clause_norms(self.reader.read(ideal)).values()
+        says_no = [any(c in squash(t) for c in self._negative_cues) for t in texts]
+        if not any(says_no):
+            return None
+        features, _ = self._point_features("".join(t for t, no in zip(texts, says_no, strict=True) if no), turn_text)
+        other = self.reader.read("".join(t for t, no in zip(texts, says_no, strict=True) if not no))
+        return Features(
+            pairs={p: w for p, w in features.pairs.items() if p not in other.pairs},
+            figures={v: w for v, w in features.figures.items() if not any(f.matches([v]) for f in other.figures)},
+            latin={x: w for x, w in features.latin.items() if x not in other.latin_words},
+        )
 
     def _negated(self, squashed: str) -> bool:
         for phrase in self._not_negations:
@@ -875,12 +989,28 @@ def _row_for(params: Sequence[Param], fragments: Sequence[str]) -> Param | None:
     return None
 
 
-def _clause_texts(reading: Reading) -> dict[int, str]:
-    """Every clause of the answer, squashed, by clause number."""
+def _role_window(squashed: str, end: int) -> str:
+    """What follows a word in its clause, where a role ("主站", "服务端") would be said."""
+    window = squashed[end : end + _ROLE_WINDOW]
+    cut = _ROLE_STOP.search(window)
+    return window[: cut.start()] if cut else window
+
+
+def _find_each(text: str, word: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(word), text)]
+
+
+def _clause_norms(reading: Reading) -> dict[int, str]:
+    """Every clause of a text as normalised (its break included), by clause number."""
     parts: dict[int, list[str]] = {}
     for ch, clause in zip(reading.norm, reading.clauses, strict=True):
         parts.setdefault(clause, []).append(ch)
-    return {clause: squash("".join(chars)) for clause, chars in parts.items()}
+    return {clause: "".join(chars) for clause, chars in parts.items()}
+
+
+def _clause_texts(reading: Reading) -> dict[int, str]:
+    """Every clause of the answer, squashed, by clause number."""
+    return {clause: squash(text) for clause, text in _clause_norms(reading).items()}
 
 
 def _runs(canon: str, matched: set[str]) -> list[str]:

@@ -203,6 +203,42 @@ def test_phone_style_figures_and_model_ids_are_read(roleplay: Roleplay, corpus: 
     assert score.verdict == "pass"
 
 
+def test_a_comma_after_a_word_ends_the_clause(roleplay: Roleplay, corpus: Corpus) -> None:
+    s, turn = _row_turn(roleplay, corpus, "EG-2100-Pro", ["以太网口", "最大采集点数"])  # 2 个, 2000 个
+    score = roleplay.score(s, turn.index, "4个网口，2000点")
+    # "2000" is no thousands separator's tail: it is the next clause's figure, not the ports'
+    assert [(c.row, c.said, c.correct) for c in score.values] == [
+        ("以太网口", "4个", False),
+        ("最大采集点数", "2000", True),
+    ]
+    assert score.verdict == "partial"
+    grouped = roleplay.score(s, turn.index, "网口2个，点数2,000")
+    assert grouped.dimension("values").score == 1.0 and not grouped.issues
+
+
+def test_spoken_numerals_with_their_measure_word_are_figures(roleplay: Roleplay, corpus: Corpus) -> None:
+    s, turn = _row_turn(roleplay, corpus, "EG-2100-Pro", ["以太网口", "最大采集点数"])
+    score = roleplay.score(s, turn.index, "网口俩，点数两千")
+    assert [(c.row, c.said, c.correct) for c in score.values] == [
+        ("以太网口", "俩", True),
+        ("最大采集点数", "两千", True),
+    ]
+    assert score.verdict == "pass"
+    wrong = roleplay.score(s, turn.index, "网口仨，点数两千")
+    assert [(c.row, c.correct) for c in wrong.values if not c.correct] == [("以太网口", False)]
+    us_two = roleplay.score(s, turn.index, "咱俩说实话，点数两千")  # "咱俩" is no figure
+    assert [c.said for c in us_two.values] == ["两千"]
+
+
+def test_megabits_are_checked_against_a_row_in_kbps(roleplay: Roleplay, corpus: Corpus) -> None:
+    s, turn = _row_turn(roleplay, corpus, "AR-LINK", ["最低带宽", "端到端延迟"])  # 512 kbps, 300 ms
+    score = roleplay.score(s, turn.index, "带宽最低2M，延迟300ms")
+    assert [(c.row, c.correct) for c in score.values if not c.correct] == [("最低带宽", False)]
+    assert score.verdict != "pass"
+    right = roleplay.score(s, turn.index, "最低带宽512kbps，延迟300ms")
+    assert right.dimension("values").score == 1.0 and not right.issues
+
+
 def _row_turn(roleplay: Roleplay, corpus: Corpus, product_id: str, rows: list[str]) -> tuple[Scenario, CustomerTurn]:
     """A scenario of the product with a question turn about ``rows`` (the seeded pick aside)."""
     s = roleplay.scenario(ScenarioRequest(product_id, turns=4, seed=0))
@@ -254,6 +290,59 @@ def test_an_objection_answered_with_the_sources_passes(roleplay: Roleplay, scena
     assert score.verdict == "pass"
     objection = score.dimension("objection")
     assert objection.score == 1.0 and any("总拥有成本" in line for line in objection.evidence)
+
+
+def test_a_protocol_in_a_role_the_corpus_does_not_give_it_is_wrong(roleplay: Roleplay) -> None:
+    s = roleplay.scenario(ScenarioRequest("EC-300", turns=4, seed=0))  # Profinet 从站 only
+    turn = s.turns[0]
+    master = roleplay.score(s, turn.index, "可以做profinet主站，带你们现有的设备没问题")
+    assert [(c.row, c.said, c.correct) for c in master.values] == [("支持协议", "profinet主站", False)]
+    assert [i.kind for i in master.issues] == ["wrong_value"]
+    slave = roleplay.score(s, turn.index, "可以做profinet从站，接你们的plc")
+    assert not [c for c in slave.values if not c.correct] and not slave.issues
+    next_word = roleplay.score(s, turn.index, "profinet和modbus主站都能做")  # the role is modbus's
+    assert not [c for c in next_word.values if not c.correct]
+    both = roleplay.scenario(ScenarioRequest("EC-100", turns=4, seed=0))  # Modbus RTU/TCP 主从站
+    either = roleplay.score(both, both.turns[0].index, "modbus主站从站都能做")
+    assert not [c for c in either.values if not c.correct]
+
+
+def test_only_a_negative_clause_made_without_negation_is_said_the_wrong_way_round(roleplay: Roleplay) -> None:
+    s = roleplay.scenario(ScenarioRequest("EC-100", turns=5, seed=16))
+    turn = next(t for t in s.turns if any("不能用其他品牌" in p.ideal for p in t.points))
+    free = roleplay.score(s, turn.index, "编程用免费的LT Studio，原来的ST程序改改就能搬过来")
+    assert not [i for i in free.issues if i.kind == "contradicts"]
+    reversed_ = roleplay.score(s, turn.index, "直接用你们原来的PLC编程软件就能下程序")
+    assert [i.source for i in reversed_.issues if i.kind == "contradicts"] == ["FAQ-CMP-022"]
+    assert reversed_.verdict == "fail"
+
+
+def test_a_competitor_point_is_made_with_our_side(roleplay: Roleplay) -> None:
+    s = roleplay.scenario(ScenarioRequest("CM-SW8", turns=5, seed=18))
+    turn = next(t for t in s.turns if any(p.ideal == "全千兆端口，对方为百兆" for p in t.points))
+
+    def credit(answer: str) -> float:
+        score = roleplay.score(s, turn.index, answer)
+        return next(r.credit for r in score.points if r.point.ideal == "全千兆端口，对方为百兆")
+
+    assert credit("我们是千兆的") > 0  # "对方为百兆" is the rival's side, no part of our point
+    assert roleplay.score(s, turn.index, "我们是千兆的").verdict == "partial"
+    assert credit("我们全千兆端口，对方才百兆") == 1.0
+    assert credit("他们是百兆的") == 0.0
+
+
+def test_a_figure_nothing_checks_earns_no_accuracy(roleplay: Roleplay, scenario: Scenario) -> None:
+    s = roleplay.scenario(ScenarioRequest("EG-3200-5G", persona="procurement", turns=5, seed=13))
+    turn = next(t for t in s.turns if t.kind == "delivery")  # 按单生产, 15~20 个工作日
+    unchecked = roleplay.score(s, turn.index, "现货3天发货")
+    assert unchecked.dimension("accuracy").score is None
+    assert unchecked.verdict == "fail"
+    sourced = roleplay.score(s, turn.index, "这款按单生产，一般15到20个工作日")
+    assert sourced.dimension("accuracy").score == 1.0
+    price = roleplay.score(scenario, _turn_of(scenario, "price").index, "理解，我帮您申请项目特价，打九五折")
+    assert price.dimension("accuracy").score == 1.0  # a discount is checked against the floor
+    quote = roleplay.score(scenario, _turn_of(scenario, "price").index, "理解，项目特价能做到6200一台")
+    assert quote.dimension("accuracy").score == 1.0  # so is a price quoted above it
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,8 @@ _KIND_WORDS = tuple(
 _MIN_DESCRIPTION_WEIGHT = 8.0
 _DESCRIPTION_MARGIN = 1.3
 _VARIANT_WORDS = {"专业": "pro", "增强": "pro", "防爆": "ex", "冗余": "-r", "企业": "ent", "标准": "std"}
+# The plain model a version is built on: "普通版" of EG-3200-5G is EG-3200.
+_BASE_WORDS = frozenset({"普通", "基础", "基本", "原版", "非5g", "不带5g"})
 _NEGATED = re.compile(r"(?:不要|不带|不用|不需要|没有|去掉|除了)$")
 _VERSIONED = re.compile(r"^([a-z]{2,})v?(\d+(?:\.\d+)?)$")
 _LIST_SEPARATORS = re.compile(r"[\s、，,;；/和及或]")
@@ -289,6 +291,9 @@ class Catalog:
     def variant(self, product: Product, word: str) -> Product | None:
         """The version of ``product`` that ``word`` names ("5g" of EG-3200 is EG-3200-5G,
         "专业" of AR-G1 is AR-G2-Pro): same line, the word in its id or name."""
+        if word in _BASE_WORDS:
+            bases = [p for p in self.products_of_line(product.line) if product.id.startswith(f"{p.id}-")]
+            return max(bases, key=lambda p: len(p.id)) if bases else None
         key = _VARIANT_WORDS.get(word, word)
         same_line = [p for p in self.products_of_line(product.line) if p.id != product.id]
         named = [p for p in same_line if key in p.id.lower() or word in p.name.lower()]

@@ -1226,7 +1226,12 @@ class DialogueEngine:
             amount = money[0].value if money else None
         new_customer: bool | None = None
         last = turn.state.params if turn.state.task == "rebate" else {}
-        if last.get("ask") == "what_if" and not isinstance(amount, Decimal) and last.get("amount"):
+        if (
+            last.get("ask") == "what_if"
+            and not isinstance(amount, Decimal)
+            and last.get("amount")
+            and not RULE_QUESTION.search(turn.analysis.text)  # "反利一般啥时候到账": the policy, not the what-if
+        ):
             # "那如果都是新客户呢": the same what-if (amount, quarter, customer) with one thing changed.
             amount = Decimal(last["amount"])
             if last.get("new_customer") in ("True", "False"):

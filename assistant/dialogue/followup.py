@@ -22,7 +22,7 @@ from assistant.dialogue.types import Intent
 
 _SHORT = 24  # characters: a follow-up is a short turn
 _LEAN_ON = re.compile(
-    r"^(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是|搞错|弄错|错了|打错|我是说|换)"
+    r"^(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是|搞错|弄错|错了|打错|我是说|换|它)"
     r"|呢|我要问的是|我说的是"
 )
 _SMALLER = re.compile(r"小一点|小点|小些|小一些|规模小|更小|没那么大|小的")
@@ -51,7 +51,7 @@ _SCALES = ("small", "medium", "large")
 _FIGURE = re.compile(r"\d")
 # A version of the product just discussed: "5G版呢", "pro的呢", "那pro呢", "专业版那个呢", "防爆的呢".
 _VARIANT = re.compile(
-    r"(5g|4g|pro|专业|增强|防爆|ex|冗余|企业|标准|私有化|双目|单目|无线|有线)(?:版|型|款|的|那个|那款|呢|$)"
+    r"(5g|4g|pro|专业|增强|防爆|ex|冗余|企业|标准|私有化|双目|单目|无线|有线|普通|基础|基本|原版)(?:版|型|款|的|那个|那款|呢|$)"
 )
 # Pointing back at the customer of the case just shown.
 _REFERS = re.compile(r"他们|这家|那家|这个案例|这个客户|人家|第一个|那个案例")

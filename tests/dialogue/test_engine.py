@@ -243,7 +243,14 @@ def test_asking_to_let_someone_who_knows_look_is_asking_for_a_person(text: str) 
 
 @pytest.mark.parametrize(
     ("text", "rule"),
-    [("全是老客户追加的单子 这种情况增量激励能拿吗", True), ("增量激励怎么算", True), ("我这季度增量激励多少", False)],
+    [
+        ("全是老客户追加的单子 这种情况增量激励能拿吗", True),
+        ("增量激励怎么算", True),
+        ("反利一共几档 各档多少点", True),
+        ("反利一般啥时候到账", True),  # after a what-if too: the policy, not the what-if again
+        ("我这季度增量激励多少", False),
+        ("我在第几档", False),
+    ],
 )
 def test_a_rebate_asked_about_a_situation_asks_for_the_rule(text: str, rule: bool) -> None:
     from assistant.dialogue.cues import RULE_QUESTION

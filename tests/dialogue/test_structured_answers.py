@@ -935,3 +935,14 @@ def test_a_fault_told_in_other_words_is_matched_by_meaning_only_when_clearly_fir
     assert said(Encoder("usem3", (0.1, 0.45))) is None  # not close enough
     assert said(Encoder("usem3", (0.2, 0.62)), told.replace("一直没反应", "为啥没反应")) is None  # asked
     assert said(Encoder("hash-64", (0.2, 0.62))) is None  # cosines of another encoder mean nothing here
+
+
+def test_a_version_asked_with_it_and_then_the_plain_model(shipped_engine: DialogueEngine) -> None:
+    _, five_g, plain = ask(shipped_engine, "3200最多能采多少点", "它5g版功耗多大", "普通版呢")
+    assert cited(five_g) == ["EG-3200-5G#params"] and row(shipped_engine, "EG-3200-5G", "功耗") in five_g.text
+    assert cited(plain) == ["EG-3200#params"] and row(shipped_engine, "EG-3200", "功耗") in plain.text
+
+
+def test_a_figure_corrected_away_is_not_the_investment(shipped_engine: DialogueEngine) -> None:
+    _, fixed = ask(shipped_engine, "一年能省36万 投入54万 几个月回本", "搞错了 投入是72万不是54万")
+    assert "720,000" in fixed.text and "24 个月" in fixed.text and "540,000" not in fixed.text

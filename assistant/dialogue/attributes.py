@@ -12,7 +12,7 @@ found longest first and never overlap, so "供电范围" is the voltage, not a r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -59,6 +59,7 @@ class _LexiconFile(BaseModel):
     not_fault_words: list[str] = Field(default_factory=list)
     negative_cues: list[str] = Field(default_factory=list)
     roles: list[tuple[str, str]] = Field(default_factory=list)
+    implied_by: dict[str, list[str]] = Field(default_factory=dict)
     not_product_kinds: list[str] = Field(default_factory=list)
 
 
@@ -101,6 +102,8 @@ class AttributeLexicon:
     not_fault_words: tuple[str, ...]  # features that contain a fault cue ("离线语音")
     negative_cues: tuple[str, ...]  # a passage that says "no" to a yes/no question
     roles: tuple[tuple[str, str], ...]
+    # a capability term -> the longer terms a row may list it by ("lora" -> "lorawan")
+    implied_by: dict[str, tuple[str, ...]]
     not_product_kinds: frozenset[str]  # last words of product names that name no product alone
     # (word, attribute, is a value word, the value as tables write it), longest first
     _words: tuple[tuple[str, Attribute, bool, str], ...]
@@ -142,6 +145,7 @@ class AttributeLexicon:
             not_fault_words=data.not_fault_words,
             negative_cues=data.negative_cues,
             roles=data.roles,
+            implied_by=data.implied_by,
             not_product_kinds=data.not_product_kinds,
         )
 
@@ -158,6 +162,7 @@ class AttributeLexicon:
         not_fault_words: Iterable[str] = (),
         negative_cues: Iterable[str] = (),
         roles: Iterable[tuple[str, str]] = (),
+        implied_by: Mapping[str, Iterable[str]] | None = None,
         not_product_kinds: Iterable[str] = (),
     ) -> AttributeLexicon:
         words: dict[str, tuple[Attribute, bool, str]] = {}
@@ -183,6 +188,7 @@ class AttributeLexicon:
             not_fault_words=tuple(squash(w) for w in not_fault_words),
             negative_cues=tuple(squash(w) for w in negative_cues),
             roles=tuple((squash(a), squash(b)) for a, b in roles),
+            implied_by={squash(k): tuple(squash(w) for w in v) for k, v in (implied_by or {}).items()},
             not_product_kinds=frozenset(squash(w) for w in not_product_kinds),
             _words=ordered,
             _also=also,
@@ -215,6 +221,7 @@ class AttributeLexicon:
             not_fault_words=self.not_fault_words,
             negative_cues=self.negative_cues,
             roles=self.roles,
+            implied_by=self.implied_by,
             not_product_kinds=self.not_product_kinds,
         )
 

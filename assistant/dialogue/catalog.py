@@ -194,7 +194,11 @@ class Catalog:
 
     def has(self, product: Product, term: str, *, prefer: Attribute | None = None) -> Param | None:
         """The row whose value or note names ``term`` (squashed), e.g. "modbus" in 支持协议;
-        a versioned term needs its base and version ("snmpv3" in "SNMP v1/v2c/v3")."""
+        a versioned term needs its base and version ("snmpv3" in "SNMP v1/v2c/v3"); a term a
+        longer one stands for is listed by it (``implied_by``: "lora" by "LoRaWAN")."""
+        for longer in self.lexicon.implied_by.get(term, ()):
+            if (param := self.has(product, longer, prefer=prefer)) is not None:
+                return param  # "lora": a row that lists LoRaWAN
         versioned = _VERSIONED.match(term)
         # A Latin term stands alone in the typed value ("4G Cat.1", not the "4g" of "2.4 GHz").
         spaced = r"[\s\-_./·]*".join(re.escape(ch) for ch in term)

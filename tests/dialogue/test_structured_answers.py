@@ -946,3 +946,10 @@ def test_a_version_asked_with_it_and_then_the_plain_model(shipped_engine: Dialog
 def test_a_figure_corrected_away_is_not_the_investment(shipped_engine: DialogueEngine) -> None:
     _, fixed = ask(shipped_engine, "一年能省36万 投入54万 几个月回本", "搞错了 投入是72万不是54万")
     assert "720,000" in fixed.text and "24 个月" in fixed.text and "540,000" not in fixed.text
+
+
+def test_a_capability_a_longer_term_stands_for_is_listed_by_it(shipped_engine: DialogueEngine) -> None:
+    # The row lists LoRaWAN, a protocol on LoRa radio: never "不支持 LORA".
+    (reply,) = ask(shipped_engine, "vb500pro支持lora吗")
+    assert reply.text.startswith("可以") and "不支持" not in reply.text
+    assert cited(reply) == ["SN-VB500-Pro#params"]

@@ -200,22 +200,6 @@ def _batch_item(exc: RequestValidationError) -> tuple[int | None, str | None]:
     return None, None
 
 
-def event_out(event: StoredEvent) -> dict[str, Any]:
-    """A stored event as the server event the client receives."""
-    if event.type == "message":
-        return ev.AckOut(
-            seq=event.seq, client_msg_id=event.client_msg_id or "", text=str(event.payload.get("text", ""))
-        ).model_dump()
-    if event.type == "reply":
-        return ev.ReplyOut(seq=event.seq, reply_to=event.reply_to or 0, **event.payload).model_dump()
-    if event.type == "profile":
-        return ev.ProfileOut(
-            seq=event.seq, profile=dict(event.payload.get("profile", {})), customer=event.payload.get("customer")
-        ).model_dump()
-    # Events appended by other features (e.g. handoff) carry their own payload.
-    return {**event.payload, "type": event.type, "seq": event.seq}
-
-
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or Settings()
     rt = runtime or Runtime(settings)
@@ -404,7 +388,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         stored = await run_in_threadpool(
             lambda: chat.events_after(caller=caller, conversation_id=conversation_id, after_seq=after_seq)
         )
-        return ev.HistoryResponse(conversation_id=conversation_id, events=[event_out(e) for e in stored])
+        return ev.HistoryResponse(conversation_id=conversation_id, events=[ev.event_out(e) for e in stored])
 
     @app.post("/api/conversations/{conversation_id}/messages", response_model=ev.TurnResponse, tags=["chat"])
     async def post_message(
@@ -424,9 +408,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         by_type = {e.type: e for e in result.events}
         if not result.duplicate:
             _observe_turn(runtime, result.events, started)
-        ack = ev.AckOut(**{**event_out(result.message), "duplicate": result.duplicate})
-        reply = ev.ReplyOut(**event_out(by_type["reply"])) if "reply" in by_type else None
-        profile = ev.ProfileOut(**event_out(by_type["profile"])) if "profile" in by_type else None
+        ack = ev.AckOut(**{**ev.event_out(result.message), "duplicate": result.duplicate})
+        reply = ev.ReplyOut(**ev.event_out(by_type["reply"])) if "reply" in by_type else None
+        profile = ev.ProfileOut(**ev.event_out(by_type["profile"])) if "profile" in by_type else None
         return ev.TurnResponse(ack=ack, reply=reply, profile=profile)
 
     @app.post("/api/conversations/{conversation_id}/feedback", status_code=204, tags=["chat"])
@@ -452,9 +436,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         conversation_id: str, body: dict[str, Any], caller: CallerDep, runtime: RuntimeDep
     ) -> dict[str, Any]:
         chat = runtime.require_chat()
-        return await run_in_threadpool(
+        profile = await run_in_threadpool(
             lambda: chat.patch_profile(caller=caller, conversation_id=conversation_id, patch=body)
         )
+        # The conversation's other devices learn the correction from this event.
+        event = await run_in_threadpool(lambda: chat.announce_profile(caller=caller, conversation_id=conversation_id))
+        if event is not None:
+            await runtime.hub.publish(conversation_id, ev.event_out(event))
+        return profile
 
     for router in feature_routers():
         app.include_router(router)
@@ -592,7 +581,7 @@ async def _handle_frame(websocket: WebSocket, rt: Runtime, caller: Caller, cid: 
                 lambda: chat.events_after(caller=caller, conversation_id=cid, after_seq=event.last_seq)
             )
             for item in stored:
-                await websocket.send_json(event_out(item))
+                await websocket.send_json(ev.event_out(item))
     except AssistantError as exc:
         await _send_error(websocket, exc.code, client_msg_id)
     except WebSocketDisconnect:
@@ -621,7 +610,7 @@ async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: st
             profile_patch=event.profile,
         )
     )
-    await websocket.send_json({**event_out(accepted.message), "duplicate": accepted.duplicate})
+    await websocket.send_json({**ev.event_out(accepted.message), "duplicate": accepted.duplicate})
     if not accepted.duplicate:
         await websocket.send_json(ev.TypingOut(on=True).model_dump())
     # A duplicate may wait for the turn that still holds its message: not on the turn lane,
@@ -632,4 +621,4 @@ async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: st
         await websocket.send_json(ev.TypingOut(on=False).model_dump())
         _observe_turn(rt, answers, started)
     for item in answers:
-        await websocket.send_json(event_out(item))
+        await websocket.send_json(ev.event_out(item))

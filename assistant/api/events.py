@@ -36,6 +36,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from assistant.chat.history import ConversationItem
+from assistant.chat.service import StoredEvent
 from assistant.handoff import rtc
 
 MAX_MESSAGE_CHARS = 4000
@@ -292,3 +293,19 @@ class WsTicketResponse(BaseModel):
     # False while the service is still loading its index and model: a socket opened now is refused
     # (1013), so the page shows "starting" and asks again instead of opening one.
     ready: bool = True
+
+
+def event_out(event: StoredEvent) -> dict[str, Any]:
+    """A stored event as the server event the client receives."""
+    if event.type == "message":
+        return AckOut(
+            seq=event.seq, client_msg_id=event.client_msg_id or "", text=str(event.payload.get("text", ""))
+        ).model_dump()
+    if event.type == "reply":
+        return ReplyOut(seq=event.seq, reply_to=event.reply_to or 0, **event.payload).model_dump()
+    if event.type == "profile":
+        return ProfileOut(
+            seq=event.seq, profile=dict(event.payload.get("profile", {})), customer=event.payload.get("customer")
+        ).model_dump()
+    # Events appended by other features (e.g. handoff) carry their own payload.
+    return {**event.payload, "type": event.type, "seq": event.seq}

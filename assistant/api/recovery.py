@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
+from assistant.api import events as ev
 from assistant.api.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -21,13 +22,11 @@ log = logging.getLogger(__name__)
 
 async def answer_pending(rt: Runtime) -> int:
     """One pass: answer what may be answered now and push it to live sockets."""
-    from assistant.api.app import event_out  # the app module includes this router
-
     chat = rt.require_chat()
     recovered = await rt.in_turn_lane(chat.recover_pending)
     for item in recovered:
         for event in item.events:
-            await rt.hub.publish(item.conversation_id, event_out(event))
+            await rt.hub.publish(item.conversation_id, ev.event_out(event))
     return len(recovered)
 
 

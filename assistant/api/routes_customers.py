@@ -230,4 +230,9 @@ async def bind_customer(
 ) -> BindOut:
     customers = service(runtime)
     bound = await run_in_threadpool(lambda: customers.bind(caller, conversation_id, body.customer_id))
+    # The page that bound it knows; the conversation's other devices learn it from this event.
+    chat = runtime.require_chat()
+    event = await run_in_threadpool(lambda: chat.announce_profile(caller=caller, conversation_id=conversation_id))
+    if event is not None:
+        await runtime.hub.publish(conversation_id, ev.event_out(event))
     return BindOut(conversation_id=bound.conversation_id, customer_id=bound.customer_id, profile=bound.profile)

@@ -709,6 +709,27 @@ class ChatService:
             row = s.connection().execute(_CONVERSATION, {"cid": conversation_id}).one()
             return profile_to_json(_turn_profile(row))
 
+    def announce_profile(self, *, caller: Caller, conversation_id: str) -> StoredEvent | None:
+        """Store a ``profile`` event for a change made outside a turn (the conversation bound to a
+        customer or its profile corrected by REST), so every device shows it: live when the
+        caller publishes it to the hub, later by resume.  None for a conversation nobody has
+        written in yet: it is listed nowhere, and its first turn's profile event tells it."""
+        with self.db.write() as s:
+            conversation = self._owned(s, caller, conversation_id)
+            db = s.connection()
+            row = db.execute(_CONVERSATION, {"cid": conversation_id}).one()
+            if row.last_seq == 0:
+                return None
+            bound = conversation.customer_id if row.customer_name is not None else None
+            payload = {
+                "profile": profile_to_json(_turn_profile(row)),
+                "customer": {"id": bound, "name": row.customer_name} if bound is not None else None,
+            }
+            seq = db.execute(_CLAIM_EVENT_SEQ, {"cid": conversation_id, "now": utcnow()}).scalar_one()
+            event = StoredEvent(seq=seq, type="profile", payload=payload)
+            db.execute(_INSERT_EVENT, _event_row(conversation_id, event))
+            return event
+
     def patch_profile(self, *, caller: Caller, conversation_id: str, patch: dict[str, Any]) -> dict[str, Any]:
         """Correct the profile by hand; a bound customer's record gets the same correction."""
         clean = parse_profile_patch(patch)

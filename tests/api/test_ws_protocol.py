@@ -270,3 +270,42 @@ def test_the_server_speaks_the_pages_language(live: LiveServer) -> None:
             assert any("\u4e00" <= ch <= "\u9fff" for ch in again["text"])
 
     run(scenario())
+
+
+def test_a_binding_or_a_correction_by_rest_reaches_the_conversations_other_devices(live: LiveServer) -> None:
+    """The phone binds the conversation to a customer and corrects its profile by REST; the
+    desktop, connected to the same conversation, sees both at once and after a resume."""
+    token = live.token()
+    headers = bearer(token)
+    made = httpx.post(f"{live.http}/api/customers", headers=headers, json={"name": "宁波恒瑞注塑"})
+    assert made.status_code == 201, made.text
+    customer = made.json()["id"]
+
+    async def scenario() -> None:
+        async with connect(live.socket_url(token)) as desktop:
+            cid = (await recv(desktop))["conversation_id"]
+            await desktop.send(json.dumps({"type": "message", "client_msg_id": "m1", "text": "你好"}))
+            await recv_until(desktop, "profile")  # the first turn: the conversation is listed now
+            bound = httpx.put(
+                f"{live.http}/api/conversations/{cid}/customer", headers=headers, json={"customer_id": customer}
+            )
+            assert bound.status_code == 200, bound.text
+            pushed = await recv(desktop)
+            assert pushed["type"] == "profile"
+            assert pushed["customer"] == {"id": customer, "name": "宁波恒瑞注塑"}
+            fixed = httpx.patch(
+                f"{live.http}/api/conversations/{cid}/profile", headers=headers, json={"scale": "large"}
+            )
+            assert fixed.status_code == 200, fixed.text
+            corrected = await recv(desktop)
+            assert corrected["type"] == "profile" and corrected["seq"] == pushed["seq"] + 1
+            assert corrected["profile"]["scale"] == "large" and corrected["customer"]["id"] == customer
+        async with connect(live.socket_url(token, conversation_id=cid)) as later:
+            await recv(later)
+            await later.send(json.dumps({"type": "resume", "last_seq": 0}))
+            replayed = [await recv(later) for _ in range(pushed["seq"])]
+            replayed = [*replayed, await recv(later)]
+            assert [e["seq"] for e in replayed[-2:]] == [pushed["seq"], corrected["seq"]]
+            assert replayed[-1]["profile"]["scale"] == "large"
+
+    run(scenario())

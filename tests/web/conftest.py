@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant.api.app import event_out
+from assistant.api.events import event_out
 from assistant.portals.tokens import sign_identity
 from assistant.retrieval.embedders import HashEmbedder
 from assistant.settings import Settings

@@ -969,7 +969,8 @@
   }
 
   /* The conversation's customer as known after event `asOf`: a profile event tells it at its
-   * turn; a binding by REST (no event) or a history row tells it now, and the profile then comes
+   * turn (a binding or a correction by REST stores one too, which the other devices receive);
+   * this page's own REST answer or a history row tells it now, and the profile then comes
    * from that answer or GET .../profile.  Replayed profile events up to asOf (resume from 0) are
    * skipped, so they do not undo a later binding.  Kept per tab: a reload shows it too. */
   var CUSTOMER_KEY = 'ca.customer';

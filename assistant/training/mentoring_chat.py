@@ -18,7 +18,6 @@ from assistant.dialogue.types import Caller
 from assistant.training.mentoring import MentoringService, SessionView
 
 SHOWN = 5  # sessions listed in one reply; the page lists them all
-_TZ = ZoneInfo("Asia/Shanghai")  # how times are written, as in the handoff's messages
 
 _TEXTS: dict[str, dict[str, str]] = {
     "zh": {
@@ -50,15 +49,17 @@ def _t(lang: str, key: str, **values: object) -> str:
     return _TEXTS["en" if lang == "en" else "zh"][key].format(**values)
 
 
-def _when(starts_at: datetime) -> str:
-    return starts_at.replace(tzinfo=UTC).astimezone(_TZ).strftime("%m-%d %H:%M")
+def _when(starts_at: datetime, zone: ZoneInfo) -> str:
+    return starts_at.replace(tzinfo=UTC).astimezone(zone).strftime("%m-%d %H:%M")
 
 
 class MentoringChatSkill:
-    """Built once per engine; ``service`` builds a mentoring service over today's data."""
+    """Built once per engine; ``service`` builds a mentoring service over today's data;
+    session times are written in ``timezone`` (the setting ``ASSISTANT_TIMEZONE``)."""
 
-    def __init__(self, service: Callable[[], MentoringService]) -> None:
+    def __init__(self, service: Callable[[], MentoringService], *, timezone: str = "Asia/Shanghai") -> None:
         self._service = service
+        self._zone = ZoneInfo(timezone)
 
     def sessions(self, *, caller: Caller) -> SkillResult:
         service = self._service()
@@ -67,7 +68,7 @@ class MentoringChatSkill:
         me = service.me(caller)
         lines = [_t(lang, "intro", total=page.total)] if page.sessions else [_t(lang, "none")]
         for n, s in enumerate(page.sessions, 1):
-            lines.append(_t(lang, "line", n=n, when=_when(s.starts_at), **_fields(s, lang)))
+            lines.append(_t(lang, "line", n=n, when=_when(s.starts_at, self._zone), **_fields(s, lang)))
         if page.total > len(page.sessions):
             lines.append(_t(lang, "more", more=page.total - len(page.sessions)))
         if me.attendance.sessions:

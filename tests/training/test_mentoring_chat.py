@@ -44,3 +44,20 @@ def test_at_most_a_few_are_listed_and_the_rest_counted(world: World) -> None:  #
         new_session(world, host, topic=f"经验分享第{day + 1}期", starts_at=START + timedelta(days=day + 1))
     text = MentoringChatSkill(lambda: world.mentoring).sessions(caller=world.caller("cd_sales2")).text
     assert text.count("《经验分享") == SHOWN and "另有 2 场" in text
+
+
+def test_session_times_are_written_in_the_configured_time_zone(world: World) -> None:  # noqa: F811
+    import pytest
+
+    from assistant.settings import Settings
+
+    host = confirmed(world)
+    session = new_session(world, host, topic="时区测试", starts_at=START + timedelta(days=2))
+    learner = world.caller("cd_sales2")
+    starts = next(s.starts_at for s in world.mentoring.sessions(learner, when="upcoming").sessions if s.id == session)
+    china = MentoringChatSkill(lambda: world.mentoring).sessions(caller=learner).text
+    london = MentoringChatSkill(lambda: world.mentoring, timezone="Europe/London").sessions(caller=learner).text
+    assert (starts + timedelta(hours=8)).strftime("%m-%d %H:%M") in china  # UTC+8
+    assert (starts + timedelta(hours=8)).strftime("%m-%d %H:%M") not in london
+    with pytest.raises(ValueError, match="unknown time zone"):
+        Settings(timezone="Mars/Base")

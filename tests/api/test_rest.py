@@ -80,7 +80,9 @@ def test_rest_turn_history_feedback_and_profile(live: LiveServer) -> None:
     assert wrong.status_code == 422 and wrong.json()["code"] == "invalid_profile"
 
     events = httpx.get(f"{live.http}/api/conversations/{cid}/events?after_seq=1", headers=h).json()["events"]
-    assert [e["seq"] for e in events] == [2, 3]
+    # the reply, its profile, and the correction's profile (the conversation's other devices see it)
+    assert [(e["seq"], e["type"]) for e in events] == [(2, "reply"), (3, "profile"), (4, "profile")]
+    assert events[2]["profile"] == patched.json()
     listed = httpx.get(f"{live.http}/api/conversations", headers=h).json()
     assert [c["id"] for c in listed] == [cid]
 

@@ -67,7 +67,7 @@ from assistant.dialogue.lexicon import (
     find_all,
     squash,
 )
-from assistant.dialogue.numbers import NumberMention, find_numbers, find_quarter, parse_plain_number
+from assistant.dialogue.numbers import CORRECTED_AWAY, NumberMention, find_numbers, find_quarter, parse_plain_number
 from assistant.dialogue.prototypes import Prototypes, bigrams
 from assistant.dialogue.rewrites import rewrite
 from assistant.dialogue.seeds import SEEDS, SEEDS_EXTRA, SEEDS_MORE, shipped_utterances
@@ -110,7 +110,6 @@ _COURSE = re.compile(r"课|培训|教程|学习资料")
 # Wording that sets a competitor against us ("比锐拓的贵多少", "跟博远比优势在哪").
 _VERSUS_OURS = re.compile(r"比|优势|劣势|差多少|差在|便宜|贵|强在|好在")
 # A figure right after "不是" (not "是不是": a question) is the one being corrected away.
-_NUMBER_NEGATED = re.compile(r"(?<!是)(?:不是|并不是|而非|并非)\s*$")
 # "两三百", "五六十": a range of two digits, read as its lower end.
 _APPROX_PAIR = re.compile(r"(?:一二|两三|二三|三四|三五|四五|五六|六七|七八|八九)(?=[十百千万])")
 _PRONOUN = re.compile(r"(?:^|[，,\s])(?:它|它的|这个|这款|这台|那个|那款|该型号|这个型号|这型号)")
@@ -925,7 +924,7 @@ class Nlu:
             hours = [
                 n
                 for n in ents.numbers
-                if n.unit in _HOUR_UNITS and n.value > 1 and not _NUMBER_NEGATED.search(ents.num_text[: n.start])
+                if n.unit in _HOUR_UNITS and n.value > 1 and not CORRECTED_AWAY.search(ents.num_text[: n.start])
             ]
             if hours and "downtime_hours_per_month" in numbers_allowed:
                 out["downtime_hours_per_month"] = hours[-1].value
@@ -1238,7 +1237,7 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
         after = _CLAUSE_BREAK.split(text[n.end : n.end + 8])[0]
         if n.is_money:
             last_money_end = n.end
-        if _NUMBER_NEGATED.search(before):
+        if CORRECTED_AWAY.search(before):
             continue  # "不是六十万 是九十万": the figure being corrected away
         if n.is_money and _REVENUE_BEFORE.search(before):
             continue  # "年产值两个亿": a size, read by _scale_from_revenue

@@ -76,6 +76,11 @@ _NUMBER = re.compile(
 )
 
 
+# What comes right before a figure being corrected away: "不是六十万 是九十万", "投入是72万不是54万"
+# ("是不是54万" asks, it corrects nothing).
+CORRECTED_AWAY = re.compile(r"(?<!是)(?:不是|并不是|而非|并非)\s*$")
+
+
 @dataclass(frozen=True, slots=True)
 class NumberMention:
     value: Decimal

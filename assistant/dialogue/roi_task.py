@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from assistant.content.loader import Corpus
 from assistant.content.schema import SalesScript
 from assistant.dialogue.compose import Composer
-from assistant.dialogue.numbers import NumberMention, find_numbers
+from assistant.dialogue.numbers import CORRECTED_AWAY, NumberMention, find_numbers
 from assistant.dialogue.texts import text
 from assistant.dialogue.types import Citation
 
@@ -50,7 +50,6 @@ _PER_HOUR = re.compile(r"每\s*(?:个)?\s*小时|一\s*(?:个)?\s*小时|小时\
 _PER_HOUR_AFTER = re.compile(r"^\s*(?:/|每|一)\s*(?:个)?\s*(?:小时|h|钟头)")
 _LABOUR = re.compile(r"人工|人力|工资|人员|人头|差旅|出差")
 _SAVING = re.compile(r"省|节省|节约|降本|少花|少亏|收益|回报|挽回|减少损失")
-_CORRECTED_AWAY = re.compile(r"(?:不是|并非|而非)\s*$")
 _INVEST = re.compile(r"投资|投入|投了|投|项目|预算|总价|合同|一共|造价|花|报价|费用|整套|价格|买|成本|金额")
 _MONTHLY = re.compile(r"每月|每个月|一个月|月均|/月|月")
 _YEARLY = re.compile(r"每年|一年|年均|/年|全年|年")
@@ -114,7 +113,7 @@ def parse_roi(norm: str) -> RoiFigures:
         before = _CLAUSE.split(norm[start : n.start])[-1]
         after = norm[n.end : n.end + 8]
         window = before + after
-        if _CORRECTED_AWAY.search(before):
+        if CORRECTED_AWAY.search(before):
             continue  # "投入是72万不是54万": the figure being corrected away
         if n.unit == "%":
             # The words before a share say whose it is; the words after only when those say nothing

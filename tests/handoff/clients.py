@@ -50,3 +50,13 @@ def get(base: str, path: str, token: str, **params: Any) -> httpx.Response:
 
 def post(base: str, path: str, token: str, body: dict[str, Any] | None = None) -> httpx.Response:
     return httpx.post(f"{base}{path}", headers=auth(token), json=body or {}, timeout=10)
+
+
+# Every slot a handoff asks for, filled: the request goes straight to the queue.
+FULL = {
+    "product_model": "EG-2100",
+    "symptom": "COM1 读不到电表数据",
+    "site": "宁波某汽车厂",
+    "urgency": "high",
+    "serial": "LT21A00077",
+}

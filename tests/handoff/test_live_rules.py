@@ -15,17 +15,9 @@ from websockets.exceptions import InvalidStatus
 
 from assistant.settings import Settings
 from tests.api.conftest import LiveServer, free_port
-from tests.handoff.clients import auth, get, of_type, post, recv, until
+from tests.handoff.clients import FULL, auth, get, of_type, post, recv, until
 
 pytestmark = pytest.mark.slow
-
-FULL = {
-    "product_model": "EG-2100",
-    "symptom": "COM1 读不到电表数据",
-    "site": "宁波某汽车厂",
-    "urgency": "high",
-    "serial": "LT21A00077",
-}
 
 
 def expert_url(live: LiveServer, username: str) -> str:

@@ -20,7 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from assistant.settings import Settings
 from tests.api.conftest import LiveServer, free_port, make_server_settings
-from tests.handoff.clients import Event, get, of_type, post, recv, until
+from tests.handoff.clients import FULL, Event, get, of_type, post, recv, until
 from tests.handoff.conftest import EXPERTS
 from tests.instances.support import two_instances
 from tests.redis_backend import REDIS_URL, redis_prefix
@@ -28,13 +28,6 @@ from tests.storage_backends import fresh_postgres_database
 
 pytestmark = pytest.mark.slow
 
-FULL = {
-    "product_model": "EG-2100",
-    "symptom": "COM1 读不到电表数据",
-    "site": "宁波某汽车厂",
-    "urgency": "high",
-    "serial": "LT21A00077",
-}
 OFFER = {"kind": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"}
 ANSWER = {"kind": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\n"}
 ICE = {"kind": "ice", "candidate": {"candidate": "candidate:1 1 udp 2122260223 10.0.0.2 50000 typ host"}}

@@ -18,17 +18,10 @@ from websockets.asyncio.client import connect
 
 from assistant.storage.db import alembic_config, migrate
 from tests.api.conftest import LiveServer
-from tests.handoff.clients import auth, get, of_type, post, recv, until
+from tests.handoff.clients import FULL, auth, get, of_type, post, recv, until
 
 pytestmark = pytest.mark.slow
 
-FULL = {
-    "product_model": "EG-2100",
-    "symptom": "COM1 读不到电表数据",
-    "site": "宁波某汽车厂",
-    "urgency": "high",
-    "serial": "LT21A00077",
-}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 2000 + b"\xff\xd9"
 

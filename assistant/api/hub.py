@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,10 @@ class ConversationHub:
             try:
                 await ws.send_json(event)
                 delivered += 1
-            except (RuntimeError, OSError) as exc:  # closing or closed: resume will catch it up
-                log.debug("publish to a closing socket failed: %s", exc)
+            # Closing or closed (Starlette raises WebSocketDisconnect for a peer that is
+            # gone): resume will catch it up, and the other sockets still get the event.
+            except (RuntimeError, OSError, WebSocketDisconnect) as exc:
+                log.debug("publish to a closing socket failed: %r", exc)
         return delivered
 
     async def close(self) -> None:
@@ -188,7 +190,10 @@ class RedisConversationHub:
                 except (TypeError, ValueError) as exc:
                     log.warning("hub: undecodable message on %s: %s", channel, exc)
                     continue
-                await self._local.publish(channel[len(self._prefix) :], event)
+                try:
+                    await self._local.publish(channel[len(self._prefix) :], event)
+                except Exception:  # never end the reader: every later event would be lost
+                    log.exception("hub: delivering an event on %s failed", channel)
 
     async def close(self) -> None:
         if self._reader is not None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from assistant.api.hub import ConversationHub, RedisConversationHub
 from assistant.api.runtime import build_hub
@@ -101,6 +101,46 @@ def test_two_sockets_of_one_conversation_on_one_instance_each_get_the_event_once
             assert len(first.received) == 2
         finally:
             await a.close()
+
+    asyncio.run(scenario())
+
+
+class GoneSocket(Socket):
+    """A socket whose peer vanished (a killed client): Starlette raises WebSocketDisconnect."""
+
+    async def send_json(self, event: dict[str, Any]) -> None:
+        raise WebSocketDisconnect(code=1006)
+
+
+def test_a_socket_whose_peer_is_gone_costs_no_one_else_an_event(prefix: str) -> None:
+    async def scenario() -> None:
+        a = RedisConversationHub(REDIS_URL, prefix=prefix)
+        b = RedisConversationHub(REDIS_URL, prefix=prefix)
+        gone, same_conversation, other_conversation = GoneSocket(), Socket(), Socket()
+        try:
+            await b.join("c1", ws(gone))
+            await b.join("c1", ws(same_conversation))
+            await b.join("c2", ws(other_conversation))
+            assert await a.publish("c1", {"type": "reply", "seq": 1}) == 1
+            assert [e["seq"] for e in await same_conversation.until(1)] == [1]
+            # B's reader lived through the failed delivery: later events still arrive.
+            assert await a.publish("c2", {"type": "reply", "seq": 2}) == 1
+            assert [e["seq"] for e in await other_conversation.until(1)] == [2]
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_local_hub_skips_a_socket_whose_peer_is_gone() -> None:
+    async def scenario() -> None:
+        hub = ConversationHub()
+        alive = Socket()
+        await hub.join("c1", ws(GoneSocket()))
+        await hub.join("c1", ws(alive))
+        assert await hub.publish("c1", {"type": "reply", "seq": 1}) == 1
+        assert [e["seq"] for e in alive.received] == [1]
 
     asyncio.run(scenario())
 

@@ -16,7 +16,9 @@ Reported: ``acked_lost`` (acknowledged messages the database does not hold),
 by resume, by the end), ``db_unanswered`` and ``duplicate_answers`` (from the database),
 ``in_flight_at_kill``, ``resume_s`` (from the kill to a client's first frame on the other
 instance: ``p50``, ``p95``), ``restart_s`` (kill to the instance's ``/readyz`` 200) and
-``seq_gaps`` (sessions whose events, by the end, do not run 1..n without a gap).
+``seq_gaps`` (sessions whose events, by the end, do not run 1..n without a gap); and, to
+explain a figure that is off, ``client_crashes`` (client tasks ended by an exception they
+did not expect) and ``server_warnings`` (the instances' logged warnings and errors).
 
 Needs PostgreSQL (``--postgres``: a maintenance database to create and drop the run's
 database from) and Redis (``--redis``).
@@ -255,8 +257,9 @@ async def _drive(servers: list[_Server], args: argparse.Namespace) -> dict[str, 
     while not failover.answered_all() and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     failover.running = False
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return {"clients": clients, "restarts": restarts, "in_flight": in_flight, "hit": hit}
+    ended = await asyncio.gather(*tasks, return_exceptions=True)
+    crashes = [f"client {c.n}: {type(e).__name__}: {e}" for c, e in zip(clients, ended, strict=True) if e is not None]
+    return {"clients": clients, "restarts": restarts, "in_flight": in_flight, "hit": hit, "crashes": crashes}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -298,6 +301,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 servers[0].stop()
         figures = _from_database(database_url, result["clients"])
+        warnings = _warnings(tmp / "a.log", "a") + _warnings(tmp / "b.log", "b")
     clients: list[_Client] = result["clients"]
     acked = [m for c in clients for m in c.messages if m.seq is not None]
     resumes = [r for c in clients for r in c.resumes]
@@ -325,9 +329,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "reconnects": sum(c.reconnects for c in clients),
         "moves_home": sum(c.moves for c in clients),
         "error_codes": sorted({e for c in clients for e in c.errors}),
+        "client_crashes": result["crashes"],  # a client task that ended on an exception it did not expect
         "elapsed_s": round(elapsed, 1),
         "cpu_count": os.cpu_count(),
+        "server_warnings": warnings[-_WARNINGS_KEPT:],
     }
+
+
+_WARNINGS_KEPT = 30
+
+
+def _warnings(log: Path, name: str) -> list[str]:
+    """The instance's logged warnings and errors (the evidence when a figure is off)."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [f"{name}: {line[:300]}" for line in lines if "WARNING" in line or "ERROR" in line or "Traceback" in line]
 
 
 def _from_database(url: str, clients: list[_Client]) -> dict[str, int]:

@@ -40,6 +40,8 @@ async def _sweep(rt: Runtime) -> None:
             await answer_pending(rt)
         except SQLAlchemyError as exc:  # e.g. the database is busy: try again next tick
             log.warning("pending-message sweep failed: %s", exc)
+        except Exception:  # never end the sweep: the messages it owes would wait for ever
+            log.exception("pending-message sweep failed")
         await asyncio.sleep(rt.settings.pending_sweep_seconds)
 
 

@@ -475,6 +475,11 @@ class ChatService:
                 log.warning("pending message %s of %s not answered yet: %s", seq, cid, exc)
                 stuck.add(cid)
                 continue
+            except Exception:  # a bug in this turn: its claim is released, so a later sweep
+                # tries again until max_attempts, then answers with an apology
+                log.exception("pending message %s of %s failed", seq, cid)
+                stuck.add(cid)
+                continue
             if not events:
                 stuck.add(cid)  # held by another instance, or went to an expert
             else:

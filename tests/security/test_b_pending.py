@@ -176,6 +176,29 @@ def test_several_instances_answer_a_pending_message_once(live: LiveServer, setti
         other.stop()
 
 
+def test_a_turn_that_keeps_failing_is_answered_with_an_apology(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in a pending turn neither ends the sweep nor leaves the message for ever: each
+    pass releases the claim, and after max_attempts the message gets an apology."""
+    service = chat(live)
+    cid = new_conversation(live, live.token())
+    seq = acknowledged_only(live, cid, "m1", claimed_at=datetime(2000, 1, 1))
+
+    def broken(**_: object) -> None:
+        raise RuntimeError("a bug in the engine")
+
+    monkeypatch.setattr(service.engine, "handle", broken)
+    for _ in range(service.max_attempts - 1):  # the claim of acknowledged_only was the first attempt
+        assert service.recover_pending() == []
+        assert answers(live, cid, seq) == [] and pending_count(live) == 1
+    recovered = service.recover_pending()
+    assert [(r.conversation_id, r.message_seq) for r in recovered] == [(cid, seq)]
+    reply = next(e for e in recovered[0].events if e.type == "reply")
+    assert reply.payload["text"] == "服务暂时出错了，请稍后再试。" and reply.payload["grounded"] is False
+    assert pending_count(live) == 0
+
+
 def test_the_database_keeps_one_answer_per_message(live: LiveServer) -> None:
     cid = new_conversation(live, live.token())
     result = chat(live).post_message(caller=ALICE, conversation_id=cid, client_msg_id="m1", text=QUESTION)

@@ -40,6 +40,7 @@ class _CommandsFile(BaseModel):
     trailing_words: list[str] = Field(default_factory=list)
     save_words: list[str] = Field(min_length=1)
     list_words: list[str] = Field(min_length=1)
+    question_words: list[str] = Field(default_factory=list)
     max_chars: int = Field(ge=4, le=200)
 
 
@@ -57,6 +58,7 @@ class _Grammar:
     listing: re.Pattern[str]
     marker: re.Pattern[str]
     trailing: re.Pattern[str]
+    question: re.Pattern[str] | None
     max_chars: int
 
 
@@ -71,7 +73,14 @@ def _grammar(path: Path = COMMANDS_PATH) -> _Grammar:
         data = _CommandsFile.model_validate(raw)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise CommandDataError(f"{path}: {exc}") from exc
-    every = [*data.switch_words, *data.customer_markers, *data.trailing_words, *data.save_words, *data.list_words]
+    every = [
+        *data.switch_words,
+        *data.customer_markers,
+        *data.trailing_words,
+        *data.save_words,
+        *data.list_words,
+        *data.question_words,
+    ]
     if any(not w.strip() for w in every):
         raise CommandDataError(f"{path}: an empty word")
     return _Grammar(
@@ -80,6 +89,7 @@ def _grammar(path: Path = COMMANDS_PATH) -> _Grammar:
         listing=re.compile(rf"^(?:{_alternation(data.list_words)})(?:呢|吧|有哪些|都有谁|都有哪些)?$"),
         marker=re.compile(_alternation(data.customer_markers)),
         trailing=re.compile(rf"(?:{_alternation(data.trailing_words)})+$"),
+        question=re.compile(_alternation(data.question_words)) if data.question_words else None,
         max_chars=data.max_chars,
     )
 
@@ -110,6 +120,8 @@ def parse(text: str, *, path: Path = COMMANDS_PATH) -> CustomerCommand | None:
     switch = grammar.switch.match(message)
     if switch is not None:
         rest = switch.group("rest")
+        if grammar.question is not None and grammar.question.search(text):
+            return None  # it asks something about another customer: a question, not a command
         words = _clean(rest, grammar)
         marked = grammar.marker.search(message) is not None
         return CustomerCommand(kind="switch", words=words, marked=marked)

@@ -45,6 +45,7 @@ class _CuesFile(BaseModel):
     company_suffixes: Words = Field(min_length=1)
     not_a_company_stem: Words = Field(default_factory=list)
     not_in_a_bare_name: Words = Field(default_factory=list)
+    name_lead_words: Words = Field(default_factory=list)
     person_as_modifier: Words = Field(default_factory=list)
     practice_words: Words = Field(default_factory=list)
     advice_words: Words = Field(default_factory=list)
@@ -68,6 +69,7 @@ def load_cues(path: Path = CUES_PATH) -> _CuesFile:
         data.company_suffixes,
         data.not_a_company_stem,
         data.not_in_a_bare_name,
+        data.name_lead_words,
         data.person_as_modifier,
         data.practice_words,
         data.advice_words,
@@ -113,6 +115,8 @@ COMPANY_SUFFIXES: tuple[str, ...] = tuple(_DATA.company_suffixes)
 NOT_A_COMPANY_STEM: tuple[str, ...] = tuple(_DATA.not_a_company_stem)
 # Words of the scene, not of a name, in a bare word set off by spaces ("防爆区域", "设备科长").
 NOT_IN_A_BARE_NAME: tuple[str, ...] = tuple(_DATA.not_in_a_bare_name)
+# Words a name never starts with, typed right before it ("假如换成苏州吴中精密"): taken off the name.
+NAME_LEAD_WORDS: tuple[str, ...] = tuple(sorted(_DATA.name_lead_words, key=len, reverse=True))
 # Asking to practise a talk with a customer the assistant plays ("练习一下：跟化工厂设备部长谈 EG-3200");
 # not a classifier feature: the engine hands it to the practice page.
 PRACTICE_WORDS: tuple[str, ...] = tuple(_DATA.practice_words)

@@ -264,7 +264,7 @@ def _capability(
         param = catalog.has(product, term, prefer=kind)
         shown = _shown_term(term, param)
         if shown == term:
-            shown = typed_form(term, clause.text)
+            shown = _as_asked(term, clause)
         if param is not None:
             role = _asked_role(clause.squashed, term, attributes)
             listed = squash(f"{param.value} {param.note}")
@@ -286,7 +286,7 @@ def _capability(
         row = catalog.row_for_attribute(product, kind) if kind is not None else None
         if row is not None and row.param is not None:
             out.say(
-                text(lang, "capability_not_listed", product=product.id, term=typed_form(term, clause.text))
+                text(lang, "capability_not_listed", product=product.id, term=_as_asked(term, clause))
                 + row_text(product, row.param, lang),
                 params_citation(product),
             )
@@ -313,6 +313,16 @@ def typed_form(term: str, text_typed: str) -> str:
     pattern = r"[\s\-_./·]*".join(re.escape(ch) for ch in term)
     found = re.search(pattern, text_typed, flags=re.IGNORECASE)
     return found.group(0).upper() if found and term.isascii() else (found.group(0) if found else term)
+
+
+def _as_asked(term: str, clause: Clause) -> str:
+    """The term as the user typed it: its own spelling ("OPC UA"), or the words that named it
+    ("4到20毫安" for the table's "20ma")."""
+    typed = typed_form(term, clause.text)
+    if typed != term:
+        return typed
+    said = next((clause.squashed[m.start : m.end] for m in clause.mentions if m.word == term), "")
+    return said or term
 
 
 def _shown_term(term: str, param: Param | None) -> str:

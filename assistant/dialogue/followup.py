@@ -60,6 +60,8 @@ _ABOUT_CASE = re.compile(r"他们|这家|那家|这个案例|效果|省了|多�
 _CASE_PRODUCTS = re.compile(
     r"用的?(?:是)?(?:啥|什么|哪些|哪个|哪几)|用了(?:啥|什么|哪些)|哪些产品|什么产品|啥产品|什么方案|啥方案"
 )
+# Asking whether there is one like it ("有没有这种", "有类似的吗").
+_IS_THERE_ONE = re.compile(r"有没有|有没|有吗|有木有|有类似|类似的")
 # Another product than the last one, changed one way: cheaper, smaller, with fewer ports ...
 _RELATIVE = re.compile(
     r"便宜|贵一点|贵点|高端|小一点|小点|小些|大一点|大点|大些|少点|少一点|多点|多一点|更多|更少|低端|入门"
@@ -121,7 +123,10 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
         return None
     if state.task == "cases" and _CASE_PRODUCTS.search(text) and not analysis.products:
         return FollowUp("cases", "case_request", {"detail": "products"})  # "那它用的啥产品"
-    if state.task == "cases" and (short or intent == "case_request"):
+    # "换个客户 是做冻肉的小厂 冷库压缩机也想做振动 有没有这种": another customer's facts and a
+    # question whether there is one like it: the case search again, however long the message.
+    another_like = intent == "profile_update" and bool(_IS_THERE_ONE.search(text))
+    if state.task == "cases" and (short or intent == "case_request" or another_like):
         scale = _shift_scale(text, state.get("scale"))
         # "西南的有没 重庆客户想看本地的": another region or industry for the same search.
         narrows = intent == "profile_update" and any(

@@ -573,7 +573,14 @@ class Nlu:
     def _customer_name(self, norm: str, raw: str) -> str | None:
         """The customer's name; a company-looking word made of a region or an industry and a
         suffix ("宁夏煤化工") is a description, not a name, unless the user said "叫".  A name
-        said not to be it ("是永泰新材 不是永泰化工") is masked first."""
+        said not to be it ("是永泰新材 不是永泰化工") is masked first; words typed right before
+        a name ("假如换成") are not part of it."""
+        name = self._find_customer_name(norm, raw)
+        while name is not None and (lead := next((w for w in cue_patterns.NAME_LEAD_WORDS if name.startswith(w)), "")):
+            name = name[len(lead) :] if len(name) - len(lead) >= 2 else None
+        return name
+
+    def _find_customer_name(self, norm: str, raw: str) -> str | None:
         norm = _NEGATED_NAME.sub(lambda m: "□" * len(m.group(0)), norm)
         name = _customer_name(norm, raw)
         if name is not None and _CUSTOMER_NAME.search(norm):

@@ -29,6 +29,10 @@ from assistant.retrieval.tokenizer import STOPWORDS, Tokenizer
 Kind = Literal["script", "case"]
 _SCALES = ("small", "medium", "large")
 _RELEVANCE_DEPTH = 20
+# A script whose topic (its title after "：", at least this long) the question types gets this much
+# relevance more than retrieval gave it.
+_MIN_TOPIC_CHARS = 4
+_TOPIC_NAMED = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,7 @@ def get_recommendation(
                 carried_stages=carried_stages,
                 competitors=competitors,
                 relevance=relevance,
+                query=query,
                 language=language,
             )
             for s in corpus.scripts
@@ -105,6 +110,7 @@ def _score_script(
     carried_stages: Sequence[str] = (),
     competitors: Sequence[str] = (),
     relevance: dict[str, float],
+    query: str | None = None,
     language: str,
 ) -> Recommendation:
     score = 0.0
@@ -123,6 +129,9 @@ def _score_script(
     if any(c in s.title or c in s.template for c in competitors):
         score += 2  # "客户说博远便宜": the script written against 博远
     rel = relevance.get(s.id, 0.0)
+    # The script's own topic typed in the question ("数据不能出厂" of 《平台异议：数据不能出厂》).
+    if query and len(topic := squash(s.title.rpartition("：")[2])) >= _MIN_TOPIC_CHARS and topic in squash(query):
+        rel += _TOPIC_NAMED
     if rel:
         score += rel
         reasons.append(text(language, "why_relevant"))

@@ -38,6 +38,10 @@ def test_commands(text: str, kind: str, words: str, marked: bool) -> None:
         "我的客户是化工厂，有什么案例",  # names the customer's trade, not a list request
         "客户说太贵了怎么回",
         "换到宁波那家之后，他们问EG-2100和SN-LV800哪个更适合高温高湿的车间，还问了质保",  # too long
+        # another customer described, and a question about it: not a switch to a record
+        "换个客户 是做冻肉的小厂 冷库压缩机也想做振动 有没有这种",
+        "换个客户，做注塑的有案例吗？",
+        "换成化工厂的话怎么说",
     ],
 )
 def test_questions_are_not_commands(text: str) -> None:

@@ -138,3 +138,15 @@ def test_a_line_word_after_a_space_describes_the_product(nlu: Nlu) -> None:
 def test_a_bare_customer_name_after_the_place_it_runs(nlu: Nlu, text: str, name: str | None) -> None:
     slots = nlu.analyse(text, profile=EMPTY).understanding.slots.values
     assert slots.get("customer_name") == name
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("假如换成苏州吴中精密 也是一样的要求 话术改成他们家的", "苏州吴中精密"),
+        ("要是改成宁波甬丰泵业的老板呢", "宁波甬丰泵业"),
+        ("给宁波甬丰泵业的老板开个场", "宁波甬丰泵业"),  # nothing before it: as it was
+    ],
+)
+def test_words_typed_before_a_name_are_not_part_of_it(nlu: Nlu, text: str, name: str) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("customer_name") == name

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from assistant.content.schema import Product
+from assistant.dialogue import followup
 from assistant.dialogue.engine import DialogueEngine
 from assistant.dialogue.lexicon import line_of_need
 from assistant.dialogue.roi_task import parse_roi
@@ -953,3 +955,34 @@ def test_a_capability_a_longer_term_stands_for_is_listed_by_it(shipped_engine: D
     (reply,) = ask(shipped_engine, "vb500pro支持lora吗")
     assert reply.text.startswith("可以") and "不支持" not in reply.text
     assert cited(reply) == ["SN-VB500-Pro#params"]
+
+
+def test_an_analog_output_asked_in_words_is_the_output_row_not_the_battery(shipped_engine: DialogueEngine) -> None:
+    # "毫安" alone is a battery's capacity; "4到20毫安" is an output signal.
+    (no,) = ask(shipped_engine, "th100能直接出4到20毫安不")
+    assert no.text.startswith("不能") and "4到20毫安" in no.text and "RS485 Modbus RTU" in no.text
+    assert "电池" not in no.text and cited(no) == ["SN-TH100#params"]
+    (yes,) = ask(shipped_engine, "vb300能出4到20毫安吗")
+    assert yes.text.startswith("可以") and "4-20 mA" in yes.text and cited(yes) == ["SN-VB300#params"]
+
+
+def test_a_blind_zone_in_everyday_words(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "80g雷达液位计 离探头多近就测不到了")
+    assert row(shipped_engine, "SN-LV800", "盲区") in reply.text and cited(reply) == ["SN-LV800#params"]
+
+
+def test_another_customer_described_after_cases_asks_for_cases_like_it(shipped_engine: DialogueEngine) -> None:
+    # Long and read as a profile note (as the shipped classifier reads it): still a case search.
+    text = "换个客户 是做冻肉的小厂 冷库压缩机也想做振动 有没有这种"
+    read = shipped_engine.nlu.analyse(text, profile=CustomerProfile())
+    as_note = replace(read, understanding=replace(read.understanding, intent="profile_update"))
+    found = followup.detect(as_note, DialogueState(task="cases", params={"scale": "large"}))
+    assert found is not None and found.task == "cases" and found.changes == {"scale": "small"}
+    long_note = "换个客户 是做冻肉的小厂 冷库压缩机也想做振动监测 先记一下"
+    statement = replace(read, text=long_note, understanding=as_note.understanding)
+    assert followup.detect(statement, DialogueState(task="cases")) is None  # no question: a note
+
+
+def test_a_script_whose_topic_the_question_names_comes_first(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "客户IT那边说数据不能出厂 帮我写段回应的话术")
+    assert isinstance(reply.cards[0], ScriptCard) and reply.cards[0].title.endswith("数据不能出厂")

@@ -72,6 +72,8 @@ _WHY = (
 _INCREMENT = ("增量",)
 _RANK = ("排名", "排第", "第几名", "排老几", "名次", "rank")
 _WHAT_IF = ("再卖", "再签", "多卖", "再做", "再来一单", "能拿多少", "多拿", "能多", "what if")
+# What makes "能拿多少" a what-if: one more deal, supposed ("这季能拿多少增量" is one's own figure).
+_SUPPOSED = ("再", "多卖", "多签", "如果", "要是", "假如", "假设", "万一", "what if")
 _PROGRESS = ("下一档", "还差", "差多少", "升档", "跨档", "档位", "第几档", "哪一档", "哪档", "next tier")
 _HISTORY = ("历史", "每个季度", "各季度", "各个季度", "今年", "全年", "这几个季度", "哪个季度最", "哪季度最", "history")
 _BASELINE = ("基线", "基准线", "baseline")
@@ -262,8 +264,10 @@ def classify(text: str, amount: Decimal | None) -> Ask:
         return Ask.BASELINE
     if has(_PROGRESS):
         return Ask.PROGRESS
-    if has(_WHAT_IF):
+    if has(_WHAT_IF) and has(_SUPPOSED):
         return Ask.ASK_AMOUNT
+    if has(_WHAT_IF) and has(_INCREMENT):
+        return Ask.WHY_INCREMENT  # "这季能拿多少增量": the quarter's incremental line and why
     if has(_HISTORY):
         return Ask.HISTORY
     return Ask.STATEMENT
@@ -365,7 +369,7 @@ class RebateChatSkill:
             if ask is Ask.SUBSIDY:
                 return self._subsidies(caller, label)
             if ask is Ask.SALES:
-                return self._sales(caller, label)
+                return self._sales(caller, label, tier=any(w in text.lower() for w in (*_TIER_ASK, *_PROGRESS)))
             if ask is Ask.BASELINE:
                 return self._baseline(caller, label)
             return self._statement(caller, label, progress_only=ask is Ask.PROGRESS)
@@ -438,8 +442,9 @@ class RebateChatSkill:
         card = statement_card(result.node, st, progress=st.tier_progress.sentence)
         return self._result(lang, text, card)
 
-    def _sales(self, caller: Caller, label: str | None) -> SkillResult:
-        """What the statement counts: booked, returned, net, and the new customers' part."""
+    def _sales(self, caller: Caller, label: str | None, *, tier: bool = False) -> SkillResult:
+        """What the statement counts: booked, returned, net, and the new customers' part;
+        ``tier``: the tier those sales reach was asked too ("净销售额多少 在哪档")."""
         lang = caller.language
         result = self.service.statement(viewer=caller, quarter=label)
         st = result.statement
@@ -455,6 +460,17 @@ class RebateChatSkill:
             new=yuan(sales.new_customer_net),
         )
         card = statement_card(result.node, st, progress=f"{text} {st.tier_progress.sentence}")
+        if tier:
+            p = st.tier_progress
+            text += _t(
+                lang,
+                "progress",
+                quarter=st.quarter,
+                net=yuan(st.net_sales),
+                tier=p.current_tier,
+                rate=percent(p.current_rate),
+                progress=p.sentence,
+            )
         return self._result(lang, text, card)
 
     def _subsidies(self, caller: Caller, label: str | None) -> SkillResult:

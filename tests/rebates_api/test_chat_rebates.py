@@ -203,3 +203,18 @@ def test_the_policy_is_applied_to_figures_the_user_gives(chat_api: Api) -> None:
     assert "提升 4 分" in short["text"] and "拿不到" in short["text"] and "差 1 分" in short["text"]
     both = chat_api.chat("hz_sales1", "满意度这季度90 上季度84 能拿满意度补贴吗")
     assert "提升 6 分" in both["text"] and "两项都满足" in both["text"]
+
+
+def test_own_sales_and_the_tier_they_reach_asked_together(chat_api: Api) -> None:
+    rest = chat_api.get("/api/rebates/statement", "hz_sales1").json()
+    reply = chat_api.chat("hz_sales1", "那我们这季度现在净销售额多少 在哪档")
+    assert reply["intent"] == "rebate_query"
+    assert yuan(rest["sales"]["net"]) in reply["text"]
+    assert f"在 {rest['progress']['current_tier']} 档" in reply["text"]
+
+
+def test_what_this_quarter_brings_of_the_increment_is_ones_own_line(chat_api: Api) -> None:
+    rest = chat_api.get("/api/rebates/statement", "hz_sales1").json()
+    reply = chat_api.chat("hz_sales1", "那我们这季能拿多少增量")
+    incremental = next(line for line in rest["lines"] if line["kind"] == "incremental")
+    assert f"增量激励 {yuan(incremental['amount'])}" in reply["text"] and "告诉我金额" not in reply["text"]

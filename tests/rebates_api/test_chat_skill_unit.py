@@ -23,6 +23,9 @@ WAN30 = Decimal(300000)
         ("再卖 -30 万能拿多少", None, Ask.NEGATIVE_AMOUNT),
         ("再卖负三十万能拿多少", None, Ask.NEGATIVE_AMOUNT),
         ("再卖一些能拿多少", None, Ask.ASK_AMOUNT),
+        ("要是签个新客户能拿多少", None, Ask.ASK_AMOUNT),
+        # no deal supposed: one's own incremental line this quarter, and why it is what it is
+        ("那我们这季能拿多少增量", None, Ask.WHY_INCREMENT),
         ("我的排名", None, Ask.RANKING),
         ("我在联盟排第几名", None, Ask.RANKING),
         ("为什么这笔没算增量", None, Ask.WHY_INCREMENT),

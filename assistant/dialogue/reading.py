@@ -44,7 +44,8 @@ _WHICH = re.compile(
     r"哪款|哪个型号|哪个|哪些|哪几款|哪种|什么型号|啥型号|推荐|有没有.{0,12}的|叫啥|叫什么|是啥来着|型号是啥|选哪|用哪"
 )
 # Pointing at a product by a feature ("4g那款能做opc ua吗"): what follows the verb is asked.
-_SELECT = re.compile(rf"{_WHICH.pattern}|那款|那个")
+# ("他那个ct是200/5的": someone's own thing, not one of ours picked by a feature.)
+_SELECT = re.compile(rf"{_WHICH.pattern}|那款|(?<![他她它我你们户])那个")
 # Doing something to a product ("怎么改", "如何配置"): a procedure, not a value.
 _CHANGE = re.compile(r"改|设置|配置|调|升级|刷|重置|恢复|切换|开启|关闭|导入|删除|绑定|注册|登记|对接")
 _LATIN = re.compile(r"[a-z][a-z0-9.\-/]*[a-z0-9]|[a-z]")

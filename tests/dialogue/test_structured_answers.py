@@ -1007,3 +1007,14 @@ def test_the_first_hit_of_both_sides_close_in_meaning_is_grounded_only_for_its_e
     assert not agreed("usem3", cosine=0.55)  # not close enough
     assert not agreed("usem3", dense=2) and not agreed("usem3", bm25=3) and not agreed("usem3", bm25=None)
     assert not agreed("hash-64")  # another encoder's cosines mean nothing here
+
+
+def test_someones_own_thing_is_not_one_of_ours_picked_by_a_feature(shipped_engine: DialogueEngine) -> None:
+    # "他那个ct是200/5的": the customer's CT, not "the one with 200" (SN-PT200) of our catalogue.
+    _, ratio = ask(
+        shipped_engine,
+        "客户配电房em600电表接了ct 读出来的电量只有实际的几十分之一 咋回事",
+        "他那个ct是200/5的 变比填多少",
+    )
+    assert "SN-PT200" not in ratio.text and not any(c.startswith("SN-PT200") for c in cited(ratio))
+    assert "变比" in ratio.text

@@ -211,6 +211,14 @@ class KnowledgeAnswerer:
             or (g.hit.bm25_rank == 1 and g.hit.dense_rank == 1 and g.score >= floor * _AGREED_FLOOR)
             # (a follow-up searched with its topic is not: the topic's words pull their own entry)
             or (not ground_on and self._agreed_in_meaning(g.hit))
+            # A fault of a named product: its own fault entry that the meaning puts first of all
+            # passages ("读出来的电量只有实际的几十分之一" against "读数比实际小很多，大约是 1/40").
+            or (
+                fault
+                and g.hit.dense_rank == 1
+                and g.hit.document.metadata.get("section") == "fault"
+                and _names(g.hit.document, products)
+            )
         ]
         if fault and products:
             # The words of a symptom rarely survive word segmentation ("湿度一直显示99% 不会动"

@@ -19,6 +19,7 @@ from assistant.dialogue.roi_task import parse_roi
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.state import DialogueState
 from assistant.dialogue.types import Caller, CaseCard, CustomerProfile, RebateCard, Reply, ScriptCard
+from assistant.retrieval.retriever import Hit
 
 CALLER = Caller(user_id="u-1", partner_id="P-HZ-01")
 
@@ -1018,3 +1019,24 @@ def test_someones_own_thing_is_not_one_of_ours_picked_by_a_feature(shipped_engin
     )
     assert "SN-PT200" not in ratio.text and not any(c.startswith("SN-PT200") for c in cited(ratio))
     assert "变比" in ratio.text
+
+
+def test_a_fault_the_meaning_puts_first_is_answered_from_that_fault_entry(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "客户配电房em600电表接了ct 读出来的电量只有实际的几十分之一 咋回事"
+    retriever = shipped_engine.retriever
+    search = retriever.search
+
+    def as_the_sentence_encoder_ranks(*args: object, **kwargs: object) -> list[Hit]:
+        # The slow seam faked: the real encoder puts the 1/40 fault entry first in meaning.
+        hits = search(*args, **kwargs)  # type: ignore[arg-type]
+        return [
+            replace(h, dense_rank=1 if h.document.id == "SN-EM600#fault-2" else (h.dense_rank or 99) + 1) for h in hits
+        ]
+
+    (before,) = ask(shipped_engine, question)
+    assert cited(before)[:1] != ["SN-EM600#fault-2"]  # the words alone pick another passage
+    monkeypatch.setattr(retriever, "search", as_the_sentence_encoder_ranks)
+    (reply,) = ask(shipped_engine, question)
+    assert cited(reply)[:1] == ["SN-EM600#fault-2"] and "变比" in reply.text

@@ -70,6 +70,7 @@ _WHY = (
     "why",
 )
 _INCREMENT = ("增量",)
+_NOTHING = ("是0", "为0", "是零", "为零", "等于0", "0元", "零元", "只有0", "是空的")
 _RANK = ("排名", "排第", "第几名", "排老几", "名次", "rank")
 _WHAT_IF = ("再卖", "再签", "多卖", "再做", "再来一单", "能拿多少", "多拿", "能多", "what if")
 # What makes "能拿多少" a what-if: one more deal, supposed ("这季能拿多少增量" is one's own figure).
@@ -243,6 +244,7 @@ def classify(text: str, amount: Decimal | None) -> Ask:
     if (
         (has(_WHY) and (has(_INCREMENT) or ORDER_ID.search(text)))
         or (has(_INCREMENT) and has(("没", "不")))
+        or (has(_INCREMENT) and has(_NOTHING))  # "Q3的增量激励怎么是0": why it is zero
         or (has(_INCREMENT) and has(CAN_GET))  # "我这季度能拿到增量激励吗": whether, and why
     ):
         return Ask.WHY_INCREMENT

@@ -30,6 +30,7 @@ WAN30 = Decimal(300000)
         ("我在联盟排第几名", None, Ask.RANKING),
         ("为什么这笔没算增量", None, Ask.WHY_INCREMENT),
         ("增量怎么没算", None, Ask.WHY_INCREMENT),
+        ("那我们Q3的增量激励怎么是0 给我看看", None, Ask.WHY_INCREMENT),
         ("SO-2026-00123为什么没算", None, Ask.WHY_INCREMENT),
         ("今年每个季度返了多少", None, Ask.HISTORY),
         # a quarter's whole net sales given: the policy applied to it, not one more order

@@ -299,6 +299,20 @@ def customer_kind(text: str) -> bool | None:
     return None
 
 
+def _progress(lang: str, st: Statement) -> str:
+    """Where the quarter's net sales stand: the tier, its rate, and what the next one needs."""
+    p = st.tier_progress
+    return _t(
+        lang,
+        "progress",
+        quarter=st.quarter,
+        net=yuan(st.net_sales),
+        tier=p.current_tier,
+        rate=percent(p.current_rate),
+        progress=p.sentence,
+    )
+
+
 def _score(value: Decimal | None) -> str:
     return "—" if value is None else format(value.normalize(), "f")
 
@@ -401,15 +415,7 @@ class RebateChatSkill:
         p = st.tier_progress
         card = statement_card(result.node, st, progress=p.sentence)
         if progress_only:
-            text = _t(
-                lang,
-                "progress",
-                quarter=st.quarter,
-                net=yuan(st.net_sales),
-                tier=p.current_tier,
-                rate=percent(p.current_rate),
-                progress=p.sentence,
-            )
+            text = _progress(lang, st)
         else:
             text = _t(
                 lang,
@@ -463,16 +469,7 @@ class RebateChatSkill:
         )
         card = statement_card(result.node, st, progress=f"{text} {st.tier_progress.sentence}")
         if tier:
-            p = st.tier_progress
-            text += _t(
-                lang,
-                "progress",
-                quarter=st.quarter,
-                net=yuan(st.net_sales),
-                tier=p.current_tier,
-                rate=percent(p.current_rate),
-                progress=p.sentence,
-            )
+            text += _progress(lang, st)
         return self._result(lang, text, card)
 
     def _subsidies(self, caller: Caller, label: str | None) -> SkillResult:

@@ -576,8 +576,11 @@ class Nlu:
         said not to be it ("是永泰新材 不是永泰化工") is masked first; words typed right before
         a name ("假如换成") are not part of it."""
         name = self._find_customer_name(norm, raw)
-        while name is not None and (lead := next((w for w in cue_patterns.NAME_LEAD_WORDS if name.startswith(w)), "")):
-            name = name[len(lead) :] if len(name) - len(lead) >= 2 else None
+        while name is not None:
+            lead = next((w for w in cue_patterns.NAME_LEAD_WORDS if name.startswith(w)), None)
+            if lead is None:
+                break
+            name = name[len(lead) :] if len(name) - len(lead) >= 2 else None  # "换成" alone names no one
         return name
 
     def _find_customer_name(self, norm: str, raw: str) -> str | None:

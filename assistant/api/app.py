@@ -408,6 +408,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         by_type = {e.type: e for e in result.events}
         if not result.duplicate:
             _observe_turn(runtime, result.events, started)
+            # The conversation's open sockets (the chat page on another device) see the turn.
+            for item in (result.message, *result.events):
+                await runtime.hub.publish(conversation_id, ev.event_out(item))
         ack = ev.AckOut(**{**ev.event_out(result.message), "duplicate": result.duplicate})
         reply = ev.ReplyOut(**ev.event_out(by_type["reply"])) if "reply" in by_type else None
         profile = ev.ProfileOut(**ev.event_out(by_type["profile"])) if "profile" in by_type else None
@@ -612,6 +615,8 @@ async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: st
     )
     await websocket.send_json({**ev.event_out(accepted.message), "duplicate": accepted.duplicate})
     if not accepted.duplicate:
+        # The conversation's other sockets (another device, on any instance) see the turn too.
+        await rt.hub.publish(cid, ev.event_out(accepted.message), skip=websocket)
         await websocket.send_json(ev.TypingOut(on=True).model_dump())
     # A duplicate may wait for the turn that still holds its message: not on the turn lane,
     # which that turn may need.
@@ -622,3 +627,5 @@ async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: st
         _observe_turn(rt, answers, started)
     for item in answers:
         await websocket.send_json(ev.event_out(item))
+        if not accepted.duplicate:
+            await rt.hub.publish(cid, ev.event_out(item), skip=websocket)

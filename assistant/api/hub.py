@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections import defaultdict
 from contextlib import suppress
 from typing import Any, Protocol
@@ -45,8 +46,9 @@ class Hub(Protocol):
         """Open sockets of this instance over all conversations (the metrics gauge)."""
         ...
 
-    async def publish(self, conversation_id: str, event: dict[str, Any]) -> int:
-        """Deliver ``event`` to every socket of the conversation, on whichever instance."""
+    async def publish(self, conversation_id: str, event: dict[str, Any], *, skip: WebSocket | None = None) -> int:
+        """Deliver ``event`` to every socket of the conversation, on whichever instance
+        (``skip``: the socket that has it already, the one whose turn it answers)."""
         ...
 
     async def close(self) -> None: ...
@@ -78,10 +80,10 @@ class ConversationHub:
         """Open sockets over all conversations (the metrics gauge)."""
         return sum(len(sockets) for sockets in list(self._sockets.values()))
 
-    async def publish(self, conversation_id: str, event: dict[str, Any]) -> int:
-        """Send to every socket of the conversation; returns how many received it."""
+    async def publish(self, conversation_id: str, event: dict[str, Any], *, skip: WebSocket | None = None) -> int:
+        """Send to every socket of the conversation but ``skip``; returns how many received it."""
         async with self._lock:
-            targets = list(self._sockets.get(conversation_id, ()))
+            targets = [ws for ws in self._sockets.get(conversation_id, ()) if ws is not skip]
         delivered = 0
         for ws in targets:
             try:
@@ -116,6 +118,9 @@ class RedisConversationHub:
         self._confirmed: dict[str, asyncio.Future[None]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._confirm_seconds = confirm_seconds
+        # Each local socket's name on the wire, so an event can skip the socket it came from.
+        self._names: dict[WebSocket, str] = {}
+        self._by_name: dict[str, WebSocket] = {}
 
     def _channel(self, conversation_id: str) -> str:
         return self._prefix + conversation_id
@@ -125,6 +130,8 @@ class RedisConversationHub:
         join returns once Redis confirms it (an event published after join reaches it)."""
         async with self._lock:
             first = self._local.connected(conversation_id) == 0
+            name = self._names.setdefault(websocket, uuid.uuid4().hex)
+            self._by_name[name] = websocket
             await self._local.join(conversation_id, websocket)
             if not first:
                 return
@@ -139,11 +146,13 @@ class RedisConversationHub:
             except BaseException:
                 self._confirmed.pop(channel, None)
                 await self._local.leave(conversation_id, websocket)
+                self._forget(websocket)
                 raise
 
     async def leave(self, conversation_id: str, websocket: WebSocket) -> None:
         async with self._lock:
             await self._local.leave(conversation_id, websocket)
+            self._forget(websocket)
             if self._local.connected(conversation_id) == 0:
                 try:
                     await self._pubsub.unsubscribe(self._channel(conversation_id))
@@ -156,12 +165,18 @@ class RedisConversationHub:
     def total(self) -> int:
         return self._local.total()
 
-    async def publish(self, conversation_id: str, event: dict[str, Any]) -> int:
+    def _forget(self, websocket: WebSocket) -> None:
+        name = self._names.pop(websocket, None)
+        if name is not None:
+            self._by_name.pop(name, None)
+
+    async def publish(self, conversation_id: str, event: dict[str, Any], *, skip: WebSocket | None = None) -> int:
         """Send the event once to the conversation's channel; returns how many instances
         were subscribed (each delivers to its own sockets), 0 when Redis cannot be reached
         (the event is stored: the clients get it by ``resume``)."""
+        body = {"event": event, "skip": self._names.get(skip) if skip is not None else None}
         try:
-            return int(await self._redis.publish(self._channel(conversation_id), json.dumps(event, ensure_ascii=False)))
+            return int(await self._redis.publish(self._channel(conversation_id), json.dumps(body, ensure_ascii=False)))
         except RedisError as exc:
             log.warning("hub: publish to Redis failed (clients catch up by resume): %s", exc)
             return 0
@@ -186,12 +201,13 @@ class RedisConversationHub:
                     waiting.set_result(None)
             elif message["type"] == "message" and channel.startswith(self._prefix):
                 try:
-                    event = json.loads(message["data"])
-                except (TypeError, ValueError) as exc:
+                    body = json.loads(message["data"])
+                    event, skip = body["event"], body.get("skip")
+                except (TypeError, ValueError, KeyError) as exc:
                     log.warning("hub: undecodable message on %s: %s", channel, exc)
                     continue
                 try:
-                    await self._local.publish(channel[len(self._prefix) :], event)
+                    await self._local.publish(channel[len(self._prefix) :], event, skip=self._by_name.get(skip or ""))
                 except Exception:  # never end the reader: every later event would be lost
                     log.exception("hub: delivering an event on %s failed", channel)
 

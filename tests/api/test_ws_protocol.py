@@ -309,3 +309,39 @@ def test_a_binding_or_a_correction_by_rest_reaches_the_conversations_other_devic
             assert replayed[-1]["profile"]["scale"] == "large"
 
     run(scenario())
+
+
+def test_a_turn_on_one_device_reaches_the_conversations_other_sockets_once(live: LiveServer) -> None:
+    """The same conversation open on a phone and a desktop: a turn sent on one is shown on the
+    other as it happens (the user's message, the reply and the profile), and the sender gets
+    each event once."""
+    token = live.token()
+
+    async def scenario() -> None:
+        async with connect(live.socket_url(token)) as phone:
+            cid = (await recv(phone))["conversation_id"]
+            async with connect(live.socket_url(token, conversation_id=cid)) as desktop:
+                await recv(desktop)  # ready
+                await phone.send(json.dumps({"type": "message", "client_msg_id": "m1", "text": "EG-2100 有几个串口"}))
+                sent = await recv_until(phone, "profile")
+                seen = await recv_until(desktop, "profile")
+                assert [e["type"] for e in seen] == ["ack", "reply", "profile"]  # no typing of another device
+                assert seen[0]["text"] == "EG-2100 有几个串口" and seen[0]["client_msg_id"] == "m1"
+                assert [e["seq"] for e in seen] == [e["seq"] for e in sent if "seq" in e]
+                assert seen[1]["text"] == next(e for e in sent if e["type"] == "reply")["text"]
+                with pytest.raises(TimeoutError):  # nothing twice on the sender
+                    await recv(phone, timeout=0.5)
+                # And a turn sent over REST reaches the open sockets too.
+                async with httpx.AsyncClient(base_url=live.http) as http:
+                    r = await http.post(
+                        f"/api/conversations/{cid}/messages",
+                        json={"client_msg_id": "r1", "text": "它功耗多少"},
+                        headers=bearer(token),
+                    )
+                    assert r.status_code == 200, r.text
+                for ws in (phone, desktop):
+                    pushed = await recv_until(ws, "profile")
+                    assert [e["type"] for e in pushed] == ["ack", "reply", "profile"]
+                    assert pushed[0]["client_msg_id"] == "r1" and pushed[1]["seq"] == r.json()["reply"]["seq"]
+
+    run(scenario())

@@ -133,6 +133,27 @@ def test_a_socket_whose_peer_is_gone_costs_no_one_else_an_event(prefix: str) -> 
     asyncio.run(scenario())
 
 
+def test_an_event_skips_the_socket_it_came_from_on_every_instance(prefix: str) -> None:
+    async def scenario() -> None:
+        a = RedisConversationHub(REDIS_URL, prefix=prefix)
+        b = RedisConversationHub(REDIS_URL, prefix=prefix)
+        sender, beside, elsewhere = Socket(), Socket(), Socket()
+        try:
+            await a.join("c1", ws(sender))
+            await a.join("c1", ws(beside))
+            await b.join("c1", ws(elsewhere))
+            assert await a.publish("c1", {"type": "reply", "seq": 2}, skip=ws(sender)) == 2
+            assert await a.publish("c1", {"type": "profile", "seq": 3}) == 2  # no skip: everyone
+            for s in (beside, elsewhere):
+                assert [e["seq"] for e in await s.until(2)] == [2, 3]
+            assert [e["seq"] for e in await sender.until(1)] == [3]  # the first one came from it
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(scenario())
+
+
 def test_the_local_hub_skips_a_socket_whose_peer_is_gone() -> None:
     async def scenario() -> None:
         hub = ConversationHub()

@@ -94,6 +94,29 @@ def test_an_expert_message_relayed_on_one_instance_reaches_the_salesperson_on_th
     asyncio.run(scenario())
 
 
+def test_a_turn_on_one_instance_reaches_the_same_conversation_open_on_the_other(
+    instances: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = instances
+    alice = a.token("alice")
+
+    async def scenario() -> None:
+        async with connect(a.socket_url(alice)) as phone:
+            cid = (await recv(phone))["conversation_id"]
+            async with connect(b.socket_url(alice, conversation_id=cid)) as desktop:
+                await recv(desktop)  # ready: B holds the conversation's socket from now on
+                await phone.send(json.dumps({"type": "message", "client_msg_id": "m1", "text": "EG-2100 有几个串口"}))
+                profile, sent = await until(phone, of_type("profile"))
+                seen_profile, seen = await until(desktop, of_type("profile"))
+                assert [e["type"] for e in seen] == ["ack", "reply"] and seen[0]["client_msg_id"] == "m1"
+                assert seen_profile["seq"] == profile["seq"]
+                assert seen[1]["text"] == next(e for e in sent if e["type"] == "reply")["text"]
+                with pytest.raises(TimeoutError):  # the sender, skipped through Redis: nothing twice
+                    await recv(phone, timeout=0.5)
+
+    asyncio.run(scenario())
+
+
 def test_rate_limits_count_requests_to_either_instance_against_one_limit(
     instances: tuple[LiveServer, LiveServer],
 ) -> None:

@@ -338,3 +338,29 @@ def test_switching_customers_by_typing(web: WebServer, browser: Any, devices: li
     page.locator("#conn[data-state=online]").wait_for()
     eventually(lambda: chip(page) == "客户：宁波华翔汽配")
     assert page.errors == []
+
+
+def test_a_conversation_open_on_two_devices_shows_each_turn_on_both(
+    web: WebServer, browser: Any, devices: list[Any]
+) -> None:
+    phone = signed_in(browser, devices, web, PHONE, "carol")
+    ask(phone, "EG-2100 有几个串口")
+    cid = cid_of(phone)
+    desktop = signed_in(browser, devices, web, DESKTOP, "carol")
+    open_history(desktop)
+    desktop.locator(f"#history-list .history-item[data-id='{cid}']").click()
+    eventually(lambda: cid_of(desktop) == cid)
+    desktop.locator(".msg.user .text").filter(has_text="EG-2100 有几个串口").wait_for()
+    # A turn on the phone appears on the desktop as it happens, without a reload ...
+    reply = ask(phone, "它功耗多少")
+    desktop.locator(".msg.user .text").filter(has_text="它功耗多少").wait_for()
+    shown = desktop.locator(f".msg.bot[data-seq='{reply.get_attribute('data-seq')}']")
+    shown.wait_for()
+    assert shown.locator(".text").inner_text() == reply.locator(".text").inner_text()
+    # ... and the other way, each message once on the device that sent it.
+    ask(desktop, "质保多久")
+    phone.locator(".msg.user .text").filter(has_text="质保多久").wait_for()
+    for page in (phone, desktop):
+        assert page.locator(".msg.user .text").filter(has_text="质保多久").count() == 1
+    screenshot(desktop, "chat-two-devices-desktop")
+    assert phone.errors == [] and desktop.errors == []

@@ -627,5 +627,5 @@ async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: st
         _observe_turn(rt, answers, started)
     for item in answers:
         await websocket.send_json(ev.event_out(item))
-        if not accepted.duplicate:
-            await rt.hub.publish(cid, ev.event_out(item), skip=websocket)
+        # (also a resend's: its answer may be computed only now; a socket that has it ignores it)
+        await rt.hub.publish(cid, ev.event_out(item), skip=websocket)

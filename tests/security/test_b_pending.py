@@ -126,7 +126,17 @@ def test_resending_an_unanswered_message_gets_its_answer(live: LiveServer) -> No
             await ws.send(json.dumps({"type": "message", "client_msg_id": "m1", "text": QUESTION}))
             return await recv_until(ws, "profile")
 
-    events = asyncio.run(resend())
+    async def resend_watched() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        # The conversation open on another device too: the answer computed for the resend reaches it.
+        async with ws_connect(live, token, cid) as other:
+            await recv(other)
+            sent = await resend()
+            return sent, await recv_until(other, "profile")
+
+    events, watched = asyncio.run(resend_watched())
+    assert [e["type"] for e in watched] == ["reply", "profile"] and watched[0] == next(
+        e for e in events if e["type"] == "reply"
+    )
     assert events[0]["type"] == "ack" and events[0]["duplicate"] is True and events[0]["seq"] == seq
     reply = next(e for e in events if e["type"] == "reply")
     assert reply["reply_to"] == seq and reply["text"]

@@ -638,6 +638,13 @@ class DialogueEngine:
                 (a.product_lines or _asks_field(facts.needs_product))
                 and self.knowledge.answer(a.text, out=out, kinds=_GENERAL_KINDS)
             )
+            # A policy question whose words name a row ("项目特价批下来能用多久": 能用多久) is not
+            # asked back when a general passage is clearly what it asks (first on both sides, close
+            # in meaning).
+            and not (
+                self.knowledge.agreed_first(a.text, kinds=_GENERAL_KINDS)
+                and self.knowledge.answer(a.text, out=out, kinds=_GENERAL_KINDS, max_passages=1)
+            )
         ):
             return self._which_product(turn, facts.needs_product)
         if not out.answered and not out.unknown:

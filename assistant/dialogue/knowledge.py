@@ -324,6 +324,16 @@ class KnowledgeAnswerer:
         out.say("".join(sentences), cite)
         return doc.doc_id
 
+    def agreed_first(self, question: str, *, kinds: Sequence[str]) -> bool:
+        """The first passage of ``kinds`` for ``question`` is first on both sides and close in
+        meaning (see ``_AGREED_COSINE``): what the question asks, whatever its words."""
+        try:
+            hits = self.retriever.search(question, k=_K, filters={"kind": list(kinds)})
+        except RetrievalError as exc:
+            log.warning("retrieval failed (%s): %s", exc.code, exc)
+            return False
+        return bool(hits) and self._agreed_in_meaning(hits[0])
+
     def _agreed_in_meaning(self, hit: Hit) -> bool:
         """First on both sides and close in meaning (see ``_AGREED_COSINE``)."""
         return (

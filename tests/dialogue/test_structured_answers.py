@@ -1040,3 +1040,17 @@ def test_a_fault_the_meaning_puts_first_is_answered_from_that_fault_entry(
     monkeypatch.setattr(retriever, "search", as_the_sentence_encoder_ranks)
     (reply,) = ask(shipped_engine, question)
     assert cited(reply)[:1] == ["SN-EM600#fault-2"] and "变比" in reply.text
+
+
+def test_a_policy_question_whose_words_name_a_row_is_not_asked_back_for_a_model(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.dialogue.knowledge import KnowledgeAnswerer
+
+    question = "项目特价批下来能用多久"  # "能用多久" is also how a battery's life is asked
+    (asked_back,) = ask(shipped_engine, question)
+    assert "哪个型号" in asked_back.text  # the words alone: a value of no product in sight
+    # The sentence encoder (the slow seam, faked) agrees with the words on the special-price entry.
+    monkeypatch.setattr(KnowledgeAnswerer, "agreed_first", lambda self, q, *, kinds: True)
+    (reply,) = ask(shipped_engine, question)
+    assert "哪个型号" not in reply.text and "90 天" in reply.text and "FAQ-PRC-004" in cited(reply)

@@ -22,7 +22,7 @@ from tests.storage_backends import fresh_postgres_database
 
 pytestmark = pytest.mark.slow
 
-WIDGET_LIMIT = 5  # widget session exchanges per client address and minute, over both instances
+WIDGET_LIMIT = 5  # widget session exchanges per client address and hour, over both instances
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSe
             redis_url=REDIS_URL,
             redis_key_prefix=prefix,
             handoff_experts_file=experts,
-            rate_limit_widget_session_ip=f"{WIDGET_LIMIT}/minute",
+            rate_limit_widget_session_ip=f"{WIDGET_LIMIT}/hour",  # per hour: no window ends mid-test
         )
         with two_instances(settings) as pair:
             yield pair

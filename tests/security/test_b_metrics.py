@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveServer]:
-    srv = start_live(tmp_path, rate_limit_expensive="2/minute")  # a new conversation counts too
+    srv = start_live(tmp_path, rate_limit_expensive="2/hour")  # a new conversation counts too
     add_user(srv, "root", "pw-root-123", role="admin", partner="HQ")
     yield srv
     srv.stop()

@@ -31,12 +31,14 @@ SIGN_IN = "/api/auth/token"
 
 @pytest.fixture
 def tight(tmp_path: Path) -> Iterator[LiveServer]:
+    # Limits per hour, not per minute: the sliding-window counter weighs the previous window by the
+    # time left of it, so a test that straddles a window's end may see one more request allowed.
     srv = start_live(
         tmp_path,
-        rate_limit_messages_user="3/minute",
-        rate_limit_ws_refusals="2/minute",
-        rate_limit_widget_session_ip="2/minute",
-        rate_limit_expensive="2/minute",
+        rate_limit_messages_user="3/hour",
+        rate_limit_ws_refusals="2/hour",
+        rate_limit_widget_session_ip="2/hour",
+        rate_limit_expensive="2/hour",
         max_body_bytes=64 * 1024,
     )
     yield srv
@@ -118,7 +120,8 @@ def live_ok(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 def test_sign_in_attempts_per_address_are_limited(tmp_path: Path) -> None:
-    live = start_live(tmp_path, rate_limit_sign_in_ip="5/minute", rate_limit_sign_in_failures_ip="100/minute")
+    # Per hour, as in ``tight`` (a window's end crossed mid-test let a sixth attempt through on CI).
+    live = start_live(tmp_path, rate_limit_sign_in_ip="5/hour", rate_limit_sign_in_failures_ip="100/minute")
     try:
         codes = [sign_in(live, f"nobody{n}", "x").status_code for n in range(7)]
         assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]

@@ -174,7 +174,7 @@ def test_websocket_messages_get_rate_limited_then_the_socket_is_closed(tight: Li
 
 
 def test_websocket_frames_of_any_kind_are_limited(tmp_path: Path) -> None:
-    live = start_live(tmp_path, rate_limit_ws_frames="5/10 seconds")
+    live = start_live(tmp_path, rate_limit_ws_frames="5/hour")
     token = live.token()
 
     async def scenario() -> list[str]:
@@ -194,7 +194,7 @@ def test_websocket_frames_of_any_kind_are_limited(tmp_path: Path) -> None:
 def test_video_call_signals_have_their_own_frame_budget(tmp_path: Path) -> None:
     # A call sends dozens of signals (ICE candidates through TURN, restarts): they do not eat the
     # chat frames' budget, and have a budget of their own.
-    live = start_live(tmp_path, rate_limit_ws_frames="5/10 seconds", rate_limit_ws_rtc_frames="12/10 seconds")
+    live = start_live(tmp_path, rate_limit_ws_frames="5/hour", rate_limit_ws_rtc_frames="12/hour")
     token = live.token()
     signal = {"type": "rtc", "session_id": "no-such-session", "signal": {"kind": "ice", "candidate": {}}}
 

@@ -613,10 +613,11 @@ async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: st
             profile_patch=event.profile,
         )
     )
-    await websocket.send_json({**ev.event_out(accepted.message), "duplicate": accepted.duplicate})
+    ack = ev.event_out(accepted.message)
+    await websocket.send_json({**ack, "duplicate": accepted.duplicate})
     if not accepted.duplicate:
         # The conversation's other sockets (another device, on any instance) see the turn too.
-        await rt.hub.publish(cid, ev.event_out(accepted.message), skip=websocket)
+        await rt.hub.publish(cid, ack, skip=websocket)
         await websocket.send_json(ev.TypingOut(on=True).model_dump())
     # A duplicate may wait for the turn that still holds its message: not on the turn lane,
     # which that turn may need.
@@ -626,6 +627,7 @@ async def _on_message(websocket: WebSocket, rt: Runtime, caller: Caller, cid: st
         await websocket.send_json(ev.TypingOut(on=False).model_dump())
         _observe_turn(rt, answers, started)
     for item in answers:
-        await websocket.send_json(ev.event_out(item))
+        out = ev.event_out(item)
+        await websocket.send_json(out)
         # (also a resend's: its answer may be computed only now; a socket that has it ignores it)
-        await rt.hub.publish(cid, ev.event_out(item), skip=websocket)
+        await rt.hub.publish(cid, out, skip=websocket)

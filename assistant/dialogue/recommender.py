@@ -69,6 +69,7 @@ def get_recommendation(
         raise UnknownRecommendationKindError(f"unknown recommendation kind {kind!r}")
     relevance = _relevance(query, kind=kind, retriever=retriever)
     if kind == "script":
+        asked = squash(query) if query else ""
         ranked = [
             _score_script(
                 s,
@@ -79,7 +80,7 @@ def get_recommendation(
                 carried_stages=carried_stages,
                 competitors=competitors,
                 relevance=relevance,
-                query=query,
+                asked=asked,
                 language=language,
             )
             for s in corpus.scripts
@@ -110,7 +111,7 @@ def _score_script(
     carried_stages: Sequence[str] = (),
     competitors: Sequence[str] = (),
     relevance: dict[str, float],
-    query: str | None = None,
+    asked: str = "",
     language: str,
 ) -> Recommendation:
     score = 0.0
@@ -130,7 +131,7 @@ def _score_script(
         score += 2  # "客户说博远便宜": the script written against 博远
     rel = relevance.get(s.id, 0.0)
     # The script's own topic typed in the question ("数据不能出厂" of 《平台异议：数据不能出厂》).
-    if query and len(topic := squash(s.title.rpartition("：")[2])) >= _MIN_TOPIC_CHARS and topic in squash(query):
+    if asked and len(topic := squash(s.title.rpartition("：")[2])) >= _MIN_TOPIC_CHARS and topic in asked:
         rel += _TOPIC_NAMED
     if rel:
         score += rel

@@ -149,6 +149,8 @@ _WHAT_IF = re.compile(r"^(?:那|那么)?(?:要是|如果|假如|换成)[^？?。
 # Asking which one to choose: "用哪个版本就够了", "选哪款".
 _WHICH_ONE = re.compile(
     r"(?:用|选|上|买|推)哪(?:个|款|种|一款|一个)|哪(?:个|款|种)(?:版本|型号)?(?:就)?(?:够|合适|适合|好)"
+    # whether the product named copes: "600台设备要上云眸 标准版够不够", "那标准版够了吧"
+    r"|够不够|够用[吗不没]|够吗|够了吧|够了吗"
 )
 # A rule question is about rebates when it names them: "影响返利档不", "算哪个季度的业绩".
 _REBATE_RULE = re.compile(r"返利|返点|增量激励|基础返利|业绩")
@@ -278,6 +280,14 @@ class DialogueEngine:
             replace(analysis, understanding=replace(analysis.understanding, intent=intent)), state
         )
         faults = self.attributes.fault_cues
+        # A named contact's objection and how to answer it ("明天见车间班组长 师傅们嫌又多一个系统
+        # 要学 这种咋回"): a script (eval/data/README.md, intent conventions), not a course.
+        contact_objection = (
+            "objection" in analysis.stages
+            and bool(_HOW_TO_REPLY.search(norm))
+            and bool(analysis.understanding.slots.get("persona"))
+            and not analysis.competitors
+        )
         if _person_for_problem(norm, history, faults) and intent != "handoff_request" and not _asks_for_script(norm):
             intent = "handoff_request"
         elif (
@@ -297,6 +307,7 @@ class DialogueEngine:
         elif (
             intent in (*_TRAINING_INTENTS, "handoff_request")
             and academy.is_training_question(norm)
+            and not contact_objection
             and (not analysis.products or academy.wants_lessons(norm))
         ):
             kind, intent = "training", "knowledge_qa"
@@ -345,6 +356,8 @@ class DialogueEngine:
             intent = "case_request"  # "分拣线老是停 想做预测性维护 有同行做过的没"
         elif intent == "profile_update" and analysis.stages and _WANTS_WORDS.search(norm):
             intent = "script_request"  # "给宁波甬丰泵业的老板开个场"
+        elif intent == "knowledge_qa" and contact_objection:
+            intent = "script_request"
         elif intent == "profile_update" and _WHICH_ONE.search(norm) and (analysis.products or analysis.product_lines):
             intent = "knowledge_qa"  # "三百来台设备 云眸用哪个版本就够了": a choice, not a fact to note
         elif (
@@ -882,19 +895,28 @@ class DialogueEngine:
     def _roi(self, turn: TurnPlan) -> Reply:
         lang = turn.caller.language
         figures = parse_roi(turn.analysis.text)
+        # The sales stage the message speaks of ("太贵了不值", "快签了") picks the script whose
+        # assumptions apply; a follow-up that changes a figure keeps the stage of the first turn.
+        stages = turn.analysis.stages or stages_in(turn.analysis.text)
         if turn.state.task == "roi":
             figures = RoiFigures.from_params(turn.state.params).merged(figures)
+            stages = stages or tuple(filter(None, (turn.state.get("stage") or "").split(",")))
         line = self._line(turn)
         out = Composer(lang)
         answer_roi(
-            figures, corpus=self.corpus, line=line, out=out, loss_asked=bool(LOSS_ASK.search(turn.analysis.text))
+            figures,
+            corpus=self.corpus,
+            line=line,
+            out=out,
+            loss_asked=bool(LOSS_ASK.search(turn.analysis.text)),
+            stages=stages,
         )
         return self._reply(
             turn,
             text=out.render(),
             citations=tuple(out.citations),
             suggestions=(text(lang, "sg_script"), text(lang, "sg_cases")),
-            state=task("roi", **figures.to_params()),
+            state=task("roi", **figures.to_params(), stage=",".join(stages)),
         )
 
     def _training(self, turn: TurnPlan) -> Reply:

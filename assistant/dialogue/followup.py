@@ -22,7 +22,8 @@ from assistant.dialogue.types import Intent
 
 _SHORT = 24  # characters: a follow-up is a short turn
 _LEAN_ON = re.compile(
-    r"^(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是|搞错|弄错|错了|打错|我是说|换|它)"
+    # (after an interjection: "哦搞错了 是g2pro", "嗯那它呢")
+    r"^(?:[哦噢喔啊呃额嗯诶哎唉]+[,，\s]*)?(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是|搞错|弄错|错了|打错|我是说|换|它)"
     r"|呢|我要问的是|我说的是"
 )
 _SMALLER = re.compile(r"小一点|小点|小些|小一些|规模小|更小|没那么大|小的")

@@ -10,15 +10,17 @@ formula, and asks for what is missing:
     payback months = investment / (annual saving / 12)
 
 The reduction and labour rates, when the user does not state them, are the product
-line's: the ROI model of its manager-facing scripts with the median reduction (the
-script is cited as the source of the assumption).  Exact Decimal arithmetic; the saving
+line's: the ROI model of its manager-facing scripts with the median reduction, among the
+scripts of the sales stage the message speaks of when it names one (the script is cited
+as the source of the assumption).  A labour saving the model counts but the user gave no
+figure for is said to be left out, with the question for it.  Exact Decimal arithmetic; the saving
 is rounded to whole yuan and the payback to one decimal at the end, half up.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -181,22 +183,35 @@ def _shares(norm: str) -> list[NumberMention]:
     return out
 
 
-def assumption_script(corpus: Corpus, line: str | None) -> SalesScript | None:
-    """The manager-facing script whose ROI model is the line's typical one (median reduction)."""
+def assumption_script(corpus: Corpus, line: str | None, stages: Sequence[str] = ()) -> SalesScript | None:
+    """The manager-facing script whose ROI model is the line's typical one (median reduction).
+
+    ``stages``: the sales stages the message speaks of ("太贵了不值" an objection, "快签了"
+    closing).  The line's scripts for that stage come first: the assumptions of the script a
+    salesperson would use in that situation ("AR 异议：眼镜加席位投入不低" is the conservative
+    one), the median of all the line's scripts only when no stage is said or none fits."""
     scripts = [s for s in corpus.scripts if s.roi is not None and (line is None or s.product_line == line)]
     if not scripts and line is not None:
         scripts = [s for s in corpus.scripts if s.roi is not None]
     if not scripts:
         return None
+    scripts = [s for s in scripts if s.stage.value in stages] or scripts
     ordered = sorted(scripts, key=lambda s: (s.roi.downtime_reduction if s.roi else 0, s.id))
     return ordered[(len(ordered) - 1) // 2]
 
 
 def answer_roi(
-    figures: RoiFigures, *, corpus: Corpus, line: str | None, out: Composer, loss_asked: bool = False
+    figures: RoiFigures,
+    *,
+    corpus: Corpus,
+    line: str | None,
+    out: Composer,
+    loss_asked: bool = False,
+    stages: Sequence[str] = (),
 ) -> bool:
     """Say the payback (with the formula) or what is missing; True when computed.  With
-    ``loss_asked`` ("一个月光停机损失多少钱") the downtime loss itself is said first."""
+    ``loss_asked`` ("一个月光停机损失多少钱") the downtime loss itself is said first;
+    ``stages`` choose the script whose assumptions apply (:func:`assumption_script`)."""
     lang = out.language
     script = None
     reduction = figures.reduction
@@ -216,7 +231,7 @@ def answer_roi(
             )
         )
     if figures.saving is None and (downtime or labour_only):
-        script = assumption_script(corpus, line)
+        script = assumption_script(corpus, line, stages)
         if script is not None and script.roi is not None:
             if reduction is None and downtime:
                 reduction = Decimal(str(script.roi.downtime_reduction))
@@ -263,7 +278,21 @@ def answer_roi(
     elif script is not None and script.roi is not None and labour_only and figures.labour_rate is None:
         cite = Citation(doc_id=script.id, title=script.title, snippet=script.roi.source[:240], kind="script")
         out.say(text(lang, "roi_assumption_labour", rate=_num(labour_rate * 100)), cite)
+    if _labour_left_out(figures, labour_rate):
+        # The model counts a labour (or travel) saving that the user gave no figure for: the
+        # payback above is without it, and says so (issue 12: compute what is there, ask for the rest).
+        out.say(text(lang, "roi_labour_left_out", rate=_num(labour_rate * 100)))
     return True
+
+
+def _labour_left_out(figures: RoiFigures, labour_rate: Decimal) -> bool:
+    return (
+        figures.labour is None
+        and not figures.labour_excluded
+        and figures.saving is None
+        and _counts_downtime(figures)
+        and labour_rate > 0
+    )
 
 
 def _counts_downtime(figures: RoiFigures) -> bool:

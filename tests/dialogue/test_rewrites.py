@@ -20,6 +20,8 @@ from assistant.dialogue.rewrites import RewriteDataError, load_rewrites, rewrite
         ("网官好久升级一次", "网关多久升级一次"),
         ("压力变送气带不带hart", "压力变送器带不带hart"),
         ("那个无线传感气", "那个无线传感器"),
+        ("平台上推了故件升级", "平台上推了固件升级"),
+        ("坏了在走反修", "坏了在走返修"),
     ],
 )
 def test_regional_speech_and_slips_read_as_the_standard_form(typed: str, read: str) -> None:

@@ -1054,3 +1054,74 @@ def test_a_policy_question_whose_words_name_a_row_is_not_asked_back_for_a_model(
     monkeypatch.setattr(KnowledgeAnswerer, "agreed_first", lambda self, q, *, kinds: True)
     (reply,) = ask(shipped_engine, question)
     assert "哪个型号" not in reply.text and "90 天" in reply.text and "FAQ-PRC-004" in cited(reply)
+
+
+def _roi_script(engine: DialogueEngine, script_id: str) -> tuple[Decimal, Decimal]:
+    script = engine.corpus.script(script_id)
+    assert script is not None and script.roi is not None
+    return Decimal(str(script.roi.downtime_reduction)), Decimal(str(script.roi.labour_saving_rate))
+
+
+def test_roi_takes_the_assumptions_of_the_script_for_the_stage_said(shipped_engine: DialogueEngine) -> None:
+    # "太贵了不值": an objection, so the AR objection script's conservative model, not the line's median.
+    (reply,) = ask(
+        shipped_engine,
+        "厂长觉得AR眼镜加席位太贵了不值 帮我算算 停机一个月8小时 每小时1.2万 差旅一个月25000 总价18万 多久回本",
+    )
+    reduction, labour_rate = _roi_script(shipped_engine, "S-AR-011")
+    saving = 8 * 12 * 12000 * reduction + 25000 * 12 * labour_rate
+    assert cited(reply) == ["S-AR-011"]
+    assert f"{saving:,.0f}" in reply.text
+    assert f"{(Decimal(180000) / (saving / 12)).quantize(Decimal('0.1'))} 个月回本" in reply.text
+
+
+def test_roi_without_labour_says_so_and_a_follow_up_keeps_the_stage(shipped_engine: DialogueEngine) -> None:
+    first, second = ask(
+        shipped_engine,
+        "平台加PDM快签了 给老板算下回本 每月停机10小时 每小时损失2万 合同50万",
+        "人工一个月4万左右",
+    )
+    reduction, labour_rate = _roi_script(shipped_engine, "S-MP-012")  # the platform's closing script
+    assert cited(first) == ["S-MP-012"] and "还没算人工" in first.text
+    saving = 10 * 12 * 20000 * reduction + 40000 * 12 * labour_rate
+    assert cited(second) == ["S-MP-012"] and f"{saving:,.0f}" in second.text and "还没算人工" not in second.text
+
+
+def test_roi_without_a_stage_keeps_the_lines_median(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "平台项目 每月停机10小时 每小时损失2万 合同50万 多久回本")
+    median = next(iter(cited(reply)))
+    scripts = sorted(
+        (s for s in shipped_engine.corpus.scripts if s.roi is not None and s.product_line == "MP"),
+        key=lambda s: (s.roi.downtime_reduction if s.roi else 0, s.id),
+    )
+    assert median == scripts[(len(scripts) - 1) // 2].id
+
+
+def test_a_named_contacts_objection_and_how_to_answer_it_is_a_script(shipped_engine: DialogueEngine) -> None:
+    # "要学" alone reads like a course; with the contact's objection and "咋回" it is a script.
+    first, corrected = ask(
+        shipped_engine,
+        "客户是鑫源汽配 准备上云眸平台 明天见车间班组长 师傅们嫌又多一个系统要学要填 这种咋回",
+        "不对 明天见的不是班组长 是他们信息部的 人家顾虑是数据不能出厂",
+    )
+    assert first.intent == "script_request" and cited(first) == ["S-MP-007"] and "鑫源汽配" in first.text
+    assert cited(corrected) == ["S-MP-011"] and "MP-ONP" in corrected.text
+
+
+def test_a_correction_after_an_interjection_re_asks_the_question(shipped_engine: DialogueEngine) -> None:
+    _, fixed = ask(shipped_engine, "ar g1视场角多少度", "哦搞错了 客户要的是双目那款 g2pro")
+    assert fixed.intent == "product_params" and cited(fixed) == ["AR-G2-Pro#params"]
+    assert row(shipped_engine, "AR-G2-Pro", "视场角") in fixed.text
+
+
+def test_how_many_can_join_a_session_is_a_question_not_a_handoff(shipped_engine: DialogueEngine) -> None:
+    (asked,) = ask(shipped_engine, "一个ar远程会话最多能拉几个人进来 客户想让三个厂的工程师一起看")
+    # (which passage answers it is the sentence encoder's part; the hash embedder here only reads words)
+    assert asked.intent == "knowledge_qa" and not asked.handoff_offered
+    (wanted,) = ask(shipped_engine, "eg2100坏了 能派几个人来现场吗")
+    assert wanted.intent == "handoff_request"
+
+
+def test_whether_a_product_copes_is_a_question_not_a_note(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "成都一个客户 600台设备要上云眸 标准版够不够")
+    assert reply.intent != "profile_update" and "500" in reply.text

@@ -129,14 +129,16 @@ class SlotExtractor:
         self.products = dict(products)
         self.lines = dict(lines)
         ids = sorted(self.products, key=len, reverse=True)  # EG-2100-Pro before EG-2100
+        # Staff type the ids without their hyphens or with spaces ("eg2100", "EG 2100 pro"):
+        # a separator between two parts of an id may be a hyphen, spaces or nothing.
         self._model_re = (
             re.compile(
-                r"(?<![A-Za-z0-9-])(" + "|".join(re.escape(i) for i in ids) + r")(?![A-Za-z0-9-])", re.IGNORECASE
+                r"(?<![A-Za-z0-9-])(" + "|".join(_id_pattern(i) for i in ids) + r")(?![A-Za-z0-9-])", re.IGNORECASE
             )
             if ids
             else None
         )
-        self._canonical = {i.lower(): i for i in ids}
+        self._canonical = {_squashed_id(i): i for i in ids}
         words: dict[str, str] = {}
         for line_id, name in self.lines.items():
             words[name] = line_id
@@ -155,10 +157,14 @@ class SlotExtractor:
     # -- reading ----------------------------------------------------------------------
 
     def model_in(self, text: str) -> str:
+        return self._model_mention(text)[0]
+
+    def _model_mention(self, text: str) -> tuple[str, str]:
+        """The product id ``text`` names and the words it was typed as; ("", "") for none."""
         if self._model_re is None:
-            return ""
+            return "", ""
         m = self._model_re.search(text)
-        return self._canonical[m.group(1).lower()] if m else ""
+        return (self._canonical[_squashed_id(m.group(1))], m.group(1)) if m else ("", "")
 
     def line_in(self, text: str, *, bare_ids: bool = False) -> str:
         for word, line_id in self._line_words:
@@ -174,7 +180,7 @@ class SlotExtractor:
     def extract(self, text: str, *, asking: Slot | None = None) -> SlotValues:
         """Everything ``text`` says; free text fills the slot being asked for."""
         t = normalise(text)
-        model = self.model_in(t)
+        model, typed = self._model_mention(t)
         firmware = ""
         m = _VERSION.search(t) or _VERSION_BARE.search(t)
         if m:
@@ -195,7 +201,7 @@ class SlotExtractor:
         if asking == "symptom" and not skipped:
             symptom = t[:MAX_SYMPTOM_CHARS]
         elif has_fault_cue(t):
-            symptom = _clean_symptom(t.replace(model, " ") if model else t)
+            symptom = _clean_symptom(t.replace(typed, " ") if typed else t)
         site = ""
         if asking == "site" and not skipped:
             site = t.strip(_PUNCT)[:MAX_SITE_CHARS]
@@ -246,6 +252,14 @@ class SlotExtractor:
         if slots.product_model and not slots.product_line:
             slots = replace(slots, product_line=self.products.get(slots.product_model, ""))
         return slots
+
+
+def _id_pattern(product_id: str) -> str:
+    return r"[-\s]*".join(re.escape(part) for part in product_id.split("-"))
+
+
+def _squashed_id(typed: str) -> str:
+    return re.sub(r"[-\s]", "", typed).lower()
 
 
 def missing_slots(slots: SlotValues, asked: Iterable[str]) -> tuple[Slot, ...]:

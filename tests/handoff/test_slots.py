@@ -25,6 +25,15 @@ def test_longest_model_id_wins_and_case_is_canonical(extractor: SlotExtractor) -
     assert extractor.extract("sn-vb500-pro 没数据").product_model == "SN-VB500-Pro"
 
 
+def test_model_ids_typed_without_hyphens_or_with_spaces(extractor: SlotExtractor) -> None:
+    # "eg2100坏了 能派人来吗": the NLU reads EG-2100; so must the handoff, or it asks for the model
+    s = extractor.extract("eg2100坏了 现场装不上")
+    assert (s.product_model, s.product_line) == ("EG-2100", "EG")
+    assert "2100" not in s.symptom and "装不上" in s.symptom
+    assert extractor.extract("SN VB500 pro 没数据").product_model == "SN-VB500-Pro"
+    assert extractor.extract("eg21000 坏了").product_model == ""  # another number is no id
+
+
 def test_serial_and_firmware(extractor: SlotExtractor) -> None:
     s = extractor.extract("序列号 LT21A00123，固件 v3.2.1")
     assert s.serial == "LT21A00123" and s.firmware == "v3.2.1"

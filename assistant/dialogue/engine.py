@@ -55,6 +55,7 @@ from assistant.dialogue.compose import Composer
 from assistant.dialogue.cues import ASK_PERSON, ASKING, CAN_GET, PRACTICE, PROCESS_QUESTION, RULE_QUESTION, STUCK
 from assistant.dialogue.customer_switch import profile_for_turn
 from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context, say_differences
+from assistant.dialogue.followup import INTERJECTION
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
 from assistant.dialogue.knowledge import KnowledgeAnswerer, pick_sentences
@@ -146,6 +147,8 @@ _NEED_TURNS = 4  # earlier turns whose need ("想做设备联网") still picks a
 _DIFFERENCE = re.compile(r"区别|差别|差异|不同|不一样|差在哪|哪个好|哪个更好|有啥差|比较|对比")
 # The same question again under a changed condition: "要是…呢", "如果…呢" (up to a sentence long).
 _WHAT_IF = re.compile(r"^(?:那|那么)?(?:要是|如果|假如|换成)[^？?。]{2,30}(?:呢|咋办|怎么办|的话)$")
+# Correcting what was just said, however long: "哦我说错了 不是负的 是读数小了好多 …".
+_CORRECTS = re.compile(r"^" + INTERJECTION + r"我?(?:说错了|搞错了|打错了|弄错了|不对)")
 # Asking which one to choose: "用哪个版本就够了", "选哪款".
 _WHICH_ONE = re.compile(
     r"(?:用|选|上|买|推)哪(?:个|款|种|一款|一个)|哪(?:个|款|种)(?:版本|型号)?(?:就)?(?:够|合适|适合|好)"
@@ -360,6 +363,10 @@ class DialogueEngine:
             intent = "script_request"
         elif intent == "profile_update" and _WHICH_ONE.search(norm) and (analysis.products or analysis.product_lines):
             intent = "knowledge_qa"  # "三百来台设备 云眸用哪个版本就够了": a choice, not a fact to note
+        elif intent == "profile_update" and analysis.products and self.attributes.names_fault(squash(norm)):
+            # "成都一个电子厂 … docker镜像丢到4500pro上一启动就退出": a fault of our product on site,
+            # whatever customer facts come with it (they are noted all the same)
+            intent = "knowledge_qa"
         elif (
             (
                 intent in ("out_of_scope", "greeting", "knowledge_qa")
@@ -371,6 +378,8 @@ class DialogueEngine:
                 )
                 # "要是他们集团六个厂加一块三千多台呢": the same question under another condition
                 or (intent == "profile_update" and _WHAT_IF.search(norm))
+                # "客户非要再低点呢": a question with no customer fact to note
+                or (intent == "profile_update" and not analysis.understanding.slots.values and ASKING.search(norm))
                 # "4g信号是满格的" while a fault is being worked on: more about the same fault
                 # (a statement naming no customer fact, whatever the classifier made of it)
                 or (
@@ -382,7 +391,7 @@ class DialogueEngine:
             )
             and state.task == "knowledge"
             and state.get("query")
-            and (len(norm) <= _SHORT_FOLLOWUP or _WHAT_IF.search(norm))
+            and (len(norm) <= _SHORT_FOLLOWUP or _WHAT_IF.search(norm) or _CORRECTS.match(norm))
             and not (analysis.products or analysis.product_lines or analysis.competitors)
         ):
             # "晚上几点下班" after remote support, "到期了客户不还咋办" after borrowing a demo unit:

@@ -21,9 +21,11 @@ from assistant.dialogue.state import DialogueState, TaskKind
 from assistant.dialogue.types import Intent
 
 _SHORT = 24  # characters: a follow-up is a short turn
+# An interjection a turn may start with: "哦搞错了 是g2pro", "嗯那它呢".
+INTERJECTION = r"(?:[哦噢喔啊呃额嗯诶哎唉]+[,，\s]*)?"
 _LEAN_ON = re.compile(
-    # (after an interjection: "哦搞错了 是g2pro", "嗯那它呢")
-    r"^(?:[哦噢喔啊呃额嗯诶哎唉]+[,，\s]*)?(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|说错了|不对|不是|搞错|弄错|错了|打错|我是说|换|它)"
+    r"^" + INTERJECTION + r"(?:那|那么|那如果|如果|要是|假如|换成|改成|换个|换一个|再|还有|有没有|要|"
+    r"说错了|不对|不是|搞错|弄错|错了|打错|我是说|换|它)"
     r"|呢|我要问的是|我说的是"
 )
 _SMALLER = re.compile(r"小一点|小点|小些|小一些|规模小|更小|没那么大|小的")
@@ -105,6 +107,14 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
         and intent not in ("rebate_query", "handoff_request")
     ):
         return FollowUp("script", "script_request")  # "换成ar的", "改成推云眸": the same script, another product
+    if (
+        state.task == "script"
+        and short
+        and _SWITCH.match(text)
+        and analysis.understanding.slots.get("persona")
+        and intent not in ("rebate_query", "handoff_request")
+    ):
+        return FollowUp("script", "script_request")  # "换成采购呢": the same script for another contact
     if state.task == "script" and _MORE_SCRIPT.search(text) and intent not in ("rebate_query", "handoff_request"):
         # "再来一段给设备部长的 他说锐拓还便宜", "换成推无线振动传感器的": another script, changed so.
         return FollowUp("script", "script_request")

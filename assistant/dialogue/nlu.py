@@ -156,6 +156,15 @@ _CUSTOMER_NAME = re.compile(
 _STANDALONE_NAME = re.compile(
     r"(?:^|\s)是?(?P<name>[\u4e00-\u9fff]{2,4}(?:食品|科技|精密|机械|电子|制药|化工|水务|纺织|物流|集团|股份|实业|能源))(?=\s|$)"
 )
+# "客户是恒发", "客户是顺德的恒发 做铝型材的": a short name said to be the customer, set off by a
+# space or a comma; what it may not be (a contact, a trade, a size) is checked by the caller.
+_CUSTOMER_IS = re.compile(
+    r"客户(?:是|就是|叫做)(?:(?P<place>[\u4e00-\u9fff]{2,4})的)?(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[，,。；;\s])"
+)
+# A symptom, not a name: "炒锅电机老烧", "液压站老出毛病" set off like a name.
+_SYMPTOM_IN_NAME = re.compile(r"老(?:是|烧|坏|出|掉|停|断|漏|跳|报|卡)|烧了|坏了|故障|毛病|报警|掉线|不准|漏水|漏气")
+# Where something is installed, not whose it is: "装在轧机齿轮箱上".
+_PLACED_IN = re.compile(r"(?:装|放|挂|用|接|加)在$")
 # "不是永泰化工", "而不是华芯": a name being corrected away.
 _NEGATED_NAME = re.compile(r"(?:不是|并非|而非)[\u4e00-\u9fffA-Za-z0-9]{2,12}")
 # "做工程机械的": what the customer makes, not its name.
@@ -164,6 +173,8 @@ _TRADE_VERB_BEFORE = re.compile(r"(?:做|搞|干|生产|制造)$")
 _NOT_A_NAME = re.compile(r"^(?:个|人|一|几|我|你|他|她|它|专家|工程师|技术|现场|售前|售后|客服)")
 # "叫" also means calling someone ("怎么叫原厂远程专家"): a role is not a name.
 _A_ROLE = re.compile(r"(?:专家|工程师|技术支持|技术|客服|人工|售后|售前|师傅|同事|经理)$")
+# ... or a person called for a job: "想叫原厂工程师来现场调试".
+_A_ROLE_CALLED = re.compile(r"(?:专家|工程师|技术支持|客服|人工|售后|售前|师傅|同事|经理)(?:来|过来|去|上门|到|帮)")
 _NAME_SUFFIX = re.compile(
     r"(?:有限公司|股份公司|集团|科技|精密|机械|电子|制药|化工|水务|食品|纺织|物流|股份|实业|能源)(?:有限公司)?$"
 )
@@ -242,7 +253,10 @@ _ORDER_BEFORE = re.compile(r"(?:要|买|订|订购|采购|下单)\s*$")
 _REPORTED = re.compile(r"^(?:说|讲|反映|反馈|讲的|说的)")
 _CLAUSE_BREAK = re.compile(r"[，,。；;！!？?、]")
 _SMALL_WORDING = re.compile(r"小(?:厂|企业|公司|项目|站|工厂|作坊)|人很少|人不多|几十个?人|就几个人")
-_MEDIUM_WORDING = re.compile(r"[几一二三四五六七八九两]百(?:多)?个?人|百来人")
+# (not the hundreds of a larger count: "一千五百人" is large, by _scale_from_headcount)
+_MEDIUM_WORDING = re.compile(
+    r"(?<![千万])[几一二三四五六七八九两]百(?:多|来)?个?人|(?<![千万几一二三四五六七八九两\d])百来人"
+)
 _LARGE_WORDING = re.compile(r"上千人|几千人|[一二三四五六七八九两]千(?:多)?个?人|上万人")
 # A head count ("三百来号人", "1200多人", "员工五百多"): under 100 small, under 1000 medium, else large.
 _HEADCOUNT = re.compile(
@@ -590,6 +604,9 @@ class Nlu:
             return name
         if name is not None and self._names_a_company(name):
             return name
+        said = _CUSTOMER_IS.search(norm)
+        if said is not None and self._is_a_bare_name(said.group("name"), place=said.group("place")):
+            return said.group("name")
         # A name right after its city, before the kind of site or the contact ("北京望京汇智园区",
         # "北京中科恒远的采购"): the city and the words after it, as typed.
         for _, start, end in find_all(norm, self.lexicon.regions):
@@ -636,6 +653,7 @@ class Nlu:
                 and not any(w in name for w in cue_patterns.NOT_IN_A_BARE_NAME)
                 and not any(w in name for words in PERSONA_CUES.values() for w in words)
                 and not _HEADCOUNT.fullmatch(name)  # "是中型的 四五百人": a head count, no name
+                and not _SYMPTOM_IN_NAME.search(name)
                 and (len(name) >= 4 or self._names_a_company(name))
                 # "化工厂 精细化工": a kind of the trade, not a name
                 and (self._names_a_company(name) or not self._ends_in_trade(name))
@@ -643,12 +661,37 @@ class Nlu:
                 return name
         # A company typed in passing ("给宁波甬丰泵业的老板开个场", "深圳华芯电子的IT").
         for m in _LOOSE_COMPANY.finditer(norm):
-            if self._names_a_company(m.group("name")) and not _trade_before(norm, m.start()):
+            if (
+                self._names_a_company(m.group("name"))
+                and not _trade_before(norm, m.start())
+                and not _PLACED_IN.search(norm[max(0, m.start() - 2) : m.start()])
+                and not _SYMPTOM_IN_NAME.search(m.group("name"))
+            ):
                 return m.group("name")
         for m in _NAMED_BY_TRADE.finditer(norm):
             if self._names_a_company(m.group("name")):
                 return m.group("name")
         return None
+
+    def _is_a_bare_name(self, name: str, *, place: str | None) -> bool:
+        """ "客户是恒发": a name, unless the words are a contact, a trade, a size, a place or talk
+        ("客户是厂长", "客户是做化工的", "客户是国企", "客户是老客户"); a word before "的" must be
+        a place ("客户是顺德的恒发")."""
+        if place is not None and not find_all(squash(place), self.lexicon.regions):
+            return False
+        if _NOT_A_NAME.match(name) or _A_ROLE.search(name) or _NOT_IN_A_NAME.search(name):
+            return False
+        if _TRADE_VERB.match(name) or _SYMPTOM_IN_NAME.search(name):
+            return False
+        if any(w in name for words in PERSONA_CUES.values() for w in words):
+            return False
+        if any(w in name for w in cue_patterns.NOT_IN_A_BARE_NAME):
+            return False
+        sq = squash(name)
+        for table in (self.lexicon.regions, self.lexicon.industries, self.lexicon.scales, self.lexicon.products):
+            if find_all(sq, table):
+                return False
+        return True
 
     def _ends_in_trade(self, name: str) -> bool:
         """The word ends in an industry's word ("铜城冶炼") or a company suffix ("恒远科技")."""
@@ -1189,7 +1232,12 @@ def _customer_name(norm: str, raw: str) -> str | None:
         name = m.group("name")
         called = norm[m.start() : m.start("name")]
         shouted = m.start() > 0 and norm[m.start() - 1] in "呼喊大尖" and called.startswith("叫")
-        a_word = name in {"什么", "啥", "啥名", "什么名字"} or _NOT_A_NAME.match(name) or _A_ROLE.search(name)
+        a_word = (
+            name in {"什么", "啥", "啥名", "什么名字"}
+            or _NOT_A_NAME.match(name)
+            or _A_ROLE.search(name)
+            or _A_ROLE_CALLED.search(name)
+        )
         if not a_word and not shouted:
             # Keep the user's own casing for Latin letters.
             start = norm.find(name)

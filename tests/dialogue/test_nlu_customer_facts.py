@@ -150,3 +150,54 @@ def test_a_bare_customer_name_after_the_place_it_runs(nlu: Nlu, text: str, name:
 )
 def test_words_typed_before_a_name_are_not_part_of_it(nlu: Nlu, text: str, name: str) -> None:
     assert nlu.understand(text, profile=EMPTY).slots.get("customer_name") == name
+
+
+@pytest.mark.parametrize(
+    ("text", "scale"),
+    [
+        # the hundreds of a count in the thousands are no medium size
+        ("天水一个机床厂 一千五百人 国企", "large"),
+        ("苏州园区做冲压件的 一千五百来人", "large"),
+        ("五百来人", "medium"),
+    ],
+)
+def test_a_head_count_in_the_thousands_is_large(nlu: Nlu, text: str, scale: str) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("scale") == scale
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("客户是顺德的恒发 做铝型材挤压的", "恒发"),
+        ("客户是蓝湾 青岛的电商仓", "蓝湾"),
+        # a contact, a kind of company, a trade or a size after "客户是" is no name
+        ("客户是厂长 只关心多久回本", None),
+        ("客户是国企电厂 大型 数据不能出厂", None),
+        ("客户是做化工的", None),
+        ("客户是中型的 四五百人", None),
+        # a place that is not a region before "的" makes no name either
+        ("客户是车间的班长", None),
+    ],
+)
+def test_a_short_name_said_to_be_the_customer(nlu: Nlu, text: str, name: str | None) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("customer_name") == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这回跟车间机修班长聊的 炒锅电机老烧",  # a symptom set off like a name
+        "现场反馈vb500pro装在轧机齿轮箱上 lr1上看不到",  # where it is installed
+        "想叫原厂工程师来现场调试 咋个下单",  # a person called for a job
+    ],
+)
+def test_symptoms_places_and_people_called_are_no_customer_name(nlu: Nlu, text: str) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("customer_name") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "industry"),
+    [("遵义那边有个做酱酒的", "食品饮料"), ("那个做饲料的 成都新津的", "食品饮料"), ("做火锅底料的 中型", "食品饮料")],
+)
+def test_trades_in_everyday_words(nlu: Nlu, text: str, industry: str) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("industry") == industry

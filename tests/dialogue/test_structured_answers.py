@@ -1125,3 +1125,34 @@ def test_how_many_can_join_a_session_is_a_question_not_a_handoff(shipped_engine:
 def test_whether_a_product_copes_is_a_question_not_a_note(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "成都一个客户 600台设备要上云眸 标准版够不够")
     assert reply.intent != "profile_update" and "500" in reply.text
+
+
+def test_a_fault_of_our_product_told_with_customer_facts_is_troubleshooting(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "成都一个电子厂 客户自己做的docker镜像丢到4500pro上一启动就退出 状态是exited 139")
+    assert reply.intent == "knowledge_qa" and cited(reply)[:1] == ["EG-4500-Pro#fault-1"]
+    assert reply.profile.industry == "电子制造"  # the facts told with it are noted all the same
+
+
+def test_a_question_with_nothing_to_note_follows_the_last_answer(shipped_engine: DialogueEngine) -> None:
+    _, more = ask(shipped_engine, "项目特价怎么申请", "客户非要再低点呢")
+    assert more.intent == "knowledge_qa" and more.grounded and "已记下" not in more.text
+
+
+def test_a_correction_of_a_fault_however_long_stays_on_the_fault(shipped_engine: DialogueEngine) -> None:
+    _, fixed = ask(
+        shipped_engine,
+        "客户那的em 600电能表 功率显示负的 电能也不走",
+        "哦我说错了 不是负的 是读数小了好多 大概只有实际的四十分之一",
+    )
+    assert fixed.intent == "knowledge_qa" and cited(fixed) and cited(fixed)[0].startswith("SN-EM600#fault")
+
+
+def test_another_contact_after_a_script_is_the_script_for_them(shipped_engine: DialogueEngine) -> None:
+    _, switched = ask(shipped_engine, "给江城化工的设备部长来段ec300的开场", "换成采购呢")
+    cards = [c for c in switched.cards if isinstance(c, ScriptCard)]
+    assert switched.intent == "script_request" and cards and cards[0].persona == "procurement"
+
+
+def test_how_to_order_a_service_is_no_closing_script(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "想叫原厂工程师来现场调试 咋个下单 要提前几天约")
+    assert reply.intent != "script_request" and reply.profile.customer_name is None

@@ -111,7 +111,9 @@ _MAY_ASK: frozenset[Intent] = frozenset(
 _PROBLEM = re.compile(
     r"装不上|调不通|不通|连不上|搞不定|弄不好|弄不了|不行|没反应|报错|故障|坏了|掉线|离线|不亮|红灯|闪|异常|读不到|"
     r"没数据|失败|死机|超时|不上线|上不了|配不好|配置不了|不会配|不会装|安装|调试|接线|现场|断开|"
-    r"(?:一直|还是|老是?|总是?)报"
+    r"(?:一直|还是|老是?|总是?)报|被拒|"
+    # an error code on the device's screen: "屏上出个E-03", "报err 21"
+    r"(?<![a-z])(?:e-?\d{2,3}|err\s*\d+)(?![\d])|错误码|故障码"
 )
 # A question whether a product can do something the table has no row for ("能加io模块扩吗").
 _CAN_DO = re.compile(

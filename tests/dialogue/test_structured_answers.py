@@ -1156,3 +1156,23 @@ def test_another_contact_after_a_script_is_the_script_for_them(shipped_engine: D
 def test_how_to_order_a_service_is_no_closing_script(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "想叫原厂工程师来现场调试 咋个下单 要提前几天约")
     assert reply.intent != "script_request" and reply.profile.customer_name is None
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        # a refused connection is a fault; "折腾两天了" and "叫个原厂的人" ask for a person with it
+        ("eg3200读一台西门子plc老提示连接被拒绝 ping是通的 折腾两天了 能不能叫个原厂的人远程看看",),
+        # an error code on the screen the turn before; "连个专家" asks for one
+        ("gs700屏上出个E-03 电流输出才2mA 嘎哈呢这是", "客户那边没人敢开隔爆腔 能连个专家不"),
+    ],
+)
+def test_a_person_asked_for_with_a_problem_in_sight_is_a_handoff(
+    shipped_engine: DialogueEngine, turns: tuple[str, ...]
+) -> None:
+    assert ask(shipped_engine, *turns)[-1].intent == "handoff_request"
+
+
+def test_ones_own_engineer_is_no_person_asked_for(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "化工厂让咱工程师去装gs700 咱有LCP证好使不 还要啥证")
+    assert reply.intent != "handoff_request"

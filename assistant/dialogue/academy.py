@@ -31,10 +31,12 @@ _MACHINE_LEARNING = re.compile(r"基线|自学习|学习期|学习周期|学习�
 _WANTS_LESSONS = re.compile(
     r"课|学什么|学啥|先学|该学|要学(?:什么|啥|哪|些|点)|学习路径|推荐|有没有|哪些|导师|带教|辅导|跟岗|练"
 )
+# A share of the 70/20/10 model said as a part of it: "20%", "那20那块", "70的部分".
+_PART = r"(?:\s*%|(?=\s*(?:那|的部分|部分|块|这块)))"
 _MODES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("mentoring", re.compile(r"导师|带教|辅导|复盘|跟岗|师傅带|20%|百分之二十|二十")),
-    ("practice", re.compile(r"实践|实操|动手|演练|练习|练|上手|现场|70%|七十")),
-    ("theory", re.compile(r"理论|知识|政策|原理|10%|百分之十")),
+    ("mentoring", re.compile(rf"导师|带教|辅导|复盘|跟岗|师傅带|(?<![\d.])20{_PART}|百分之二十|二十")),
+    ("practice", re.compile(rf"实践|实操|动手|演练|练习|练|上手|现场|(?<![\d.])70{_PART}|七十")),
+    ("theory", re.compile(rf"理论|知识|政策|原理|(?<![\d.])10{_PART}|百分之十")),
 )
 _NEW_HIRE = re.compile(r"新人|新来的|新入职|刚入职|入职|新手|小白|刚来")
 _NOT_TOPIC = frozenset({"课", "课程", "培训", "学习", "推荐", "有没有", "哪些", "新人", "销售", "一下", "什么", "微课"})

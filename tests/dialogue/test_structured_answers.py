@@ -1176,3 +1176,9 @@ def test_a_person_asked_for_with_a_problem_in_sight_is_a_handoff(
 def test_ones_own_engineer_is_no_person_asked_for(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "化工厂让咱工程师去装gs700 咱有LCP证好使不 还要啥证")
     assert reply.intent != "handoff_request"
+
+
+def test_a_share_of_the_70_20_10_model_named_by_its_number_lists_its_lessons(shipped_engine: DialogueEngine) -> None:
+    _, listed = ask(shipped_engine, "带新人说要按70/20/10来 这三块分别指啥", "那20那块具体有哪几节课 列给我")
+    mentoring = {lesson.id for lesson in shipped_engine.corpus.lessons if lesson.mode.value == "mentoring"}
+    assert cited(listed) and set(cited(listed)) <= mentoring

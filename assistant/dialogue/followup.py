@@ -42,6 +42,7 @@ _MORE_SCRIPT = re.compile(
     r"再(?:来|写|给|整|出)(?:一)?(?:段|个|版|套)|换成(?:给|推|讲|跟|对)|改成(?:给|推|讲|跟|对)|换个(?:说法|角度)"
 )
 _SWITCH = re.compile(r"^(?:那|那就|就)?(?:换成|改成|换个|改推|换)")
+_SWITCH_TO = re.compile(r"换成|改成|改推")
 _CUSTOMER_KIND = re.compile(r"新客户|新客|老客户|老客|现有客户|存量客户")
 _WHY = re.compile(r"为什么|为啥|怎么没|咋没|没算|不算")
 _REBATE_WORDS = re.compile(r"增量|返利|返点|档|季度|排名|对账单|补贴")
@@ -101,12 +102,12 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
         return FollowUp("training", "knowledge_qa")  # "有没有师傅带着做的那种" after lessons
     if (
         state.task == "script"
-        and short
         and (analysis.products or analysis.product_lines)
-        and _SWITCH.match(text)
-        and intent not in ("rebate_query", "handoff_request")
+        # "换成ar的"; longer, with the contact's concern: "同一家 换成AR眼镜那个项目 他们是怕…"
+        and ((short and _SWITCH.match(text)) or _SWITCH_TO.search(text))
+        and intent not in ("rebate_query", "handoff_request", "case_request")
     ):
-        return FollowUp("script", "script_request")  # "换成ar的", "改成推云眸": the same script, another product
+        return FollowUp("script", "script_request")  # the same script, another product
     if (
         state.task == "script"
         and short

@@ -1182,3 +1182,14 @@ def test_a_share_of_the_70_20_10_model_named_by_its_number_lists_its_lessons(shi
     _, listed = ask(shipped_engine, "带新人说要按70/20/10来 这三块分别指啥", "那20那块具体有哪几节课 列给我")
     mentoring = {lesson.id for lesson in shipped_engine.corpus.lessons if lesson.mode.value == "mentoring"}
     assert cited(listed) and set(cited(listed)) <= mentoring
+
+
+def test_another_product_for_the_same_contact_anywhere_in_a_longer_message(shipped_engine: DialogueEngine) -> None:
+    _, switched = ask(
+        shipped_engine,
+        "客户叫华晟汽配 他们IT说数据不能上公有云 网关项目卡住了 给个话术",
+        "同一家 换成AR眼镜那个项目 他们是怕生产画面传到外面去",
+    )
+    cards = [c for c in switched.cards if isinstance(c, ScriptCard)]
+    assert switched.intent == "script_request" and cards and cards[0].product_line == "AR"
+    assert "华晟汽配" in switched.text

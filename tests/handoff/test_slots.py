@@ -34,6 +34,13 @@ def test_model_ids_typed_without_hyphens_or_with_spaces(extractor: SlotExtractor
     assert extractor.extract("eg21000 坏了").product_model == ""  # another number is no id
 
 
+def test_an_error_code_is_a_symptom(extractor: SlotExtractor) -> None:
+    # said the turn before "能连个专家不": the expert need not ask what happens
+    assert extractor.extract("gs700屏上出个E-03 电流输出才2mA").symptom.startswith("gs700屏上出个E-03")
+    assert extractor.extract("老提示连接被拒绝").symptom == "老提示连接被拒绝"
+    assert extractor.extract("型号是EG-2100").symptom == ""
+
+
 def test_serial_and_firmware(extractor: SlotExtractor) -> None:
     s = extractor.extract("序列号 LT21A00123，固件 v3.2.1")
     assert s.serial == "LT21A00123" and s.firmware == "v3.2.1"

@@ -401,6 +401,16 @@ class DialogueEngine:
             kind, changes = "knowledge", {"query": state.get("query") or ""}
             if intent == "profile_update":
                 intent = "knowledge_qa"  # the condition it states is still noted in the profile
+        elif (
+            intent == "profile_update"
+            and _WHAT_IF.search(norm)
+            and state.task == "params"
+            and state.get("query")
+            and not (analysis.products or analysis.product_lines or analysis.competitors)
+        ):
+            # "要是他们IT说数据不能出厂呢" after "800台 标准版不够了吧 上啥": the same question under
+            # another condition, searched with it (the condition is still noted in the profile)
+            kind, changes, intent = "knowledge", {"query": state.get("query") or ""}, "knowledge_qa"
         if kind is None and intent == "script_request" and analysis.competitors and _VERSUS.search(norm):
             reading = self._read(analysis, profile, state)
             if self._matchups(analysis, reading, profile):
@@ -679,6 +689,7 @@ class DialogueEngine:
         terms = [t for c in reading.asking for t in c.terms]
         state = task(
             "params",
+            query=a.text[-80:],
             products=",".join(products),
             attributes=",".join(dict.fromkeys(keys)),
             terms=",".join(dict.fromkeys(terms)),

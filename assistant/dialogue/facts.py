@@ -47,7 +47,9 @@ _COMPATIBLE = re.compile(r"配|兼容|搭|接得上|能接|能连|能带|能挂|
 _POWER_LOAD = re.compile(
     r"(?P<count>\d+)\s*(?:个|路|台)?\s*(?:口|端口|路|台|个)\D{0,8}?(?P<each>\d+(?:\.\d+)?)\s*(?:w(?![a-z])|瓦)"
 )
-_FIT_QUESTION = re.compile(r"带得动|带不动|扛得住|够不够|够用|够吗|能不能|能带|能接|能管|撑得住|行不行|可以吗|吗$")
+_FIT_QUESTION = re.compile(
+    r"带得动|带不动|扛得住|够不够|够用|够吗|够了吧|够了吗|不够|能不能|能带|能接|能管|撑得住|行不行|可以吗|吗$"
+)
 _MAX_NOTE_CHARS = 40
 MAX_DIFF_ROWS = 8  # rows of a two-product comparison (the cards show both tables whole)
 

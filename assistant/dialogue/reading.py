@@ -46,6 +46,10 @@ _WHICH = re.compile(
 # Pointing at a product by a feature ("4g那款能做opc ua吗"): what follows the verb is asked.
 # ("他那个ct是200/5的": someone's own thing, not one of ours picked by a feature.)
 _SELECT = re.compile(rf"{_WHICH.pattern}|那款|(?<![他她它我你们户])那个")
+# Whether a product copes with so many devices, no capacity word typed: "600台设备要上云眸 标准版
+# 够不够". The fit word stands for the number of devices a product takes (attribute "devices").
+_DEVICE_COUNT = re.compile(r"(?:\d+|[一二两三四五六七八九十百千万几]+)\s*(?:多|来|余)?\s*(?:台|个|套)")
+_FITS = re.compile(r"够不够|够用[吗不没]?|够吗|够了吧|够了吗|带得动|带不动|扛得住|撑得住")
 # Doing something to a product ("怎么改", "如何配置"): a procedure, not a value.
 _CHANGE = re.compile(r"改|设置|配置|调|升级|刷|重置|恢复|切换|开启|关闭|导入|删除|绑定|注册|登记|对接")
 _LATIN = re.compile(r"[a-z][a-z0-9.\-/]*[a-z0-9]|[a-z]")
@@ -109,6 +113,7 @@ def read(
         for _, s, e in spans:
             masked = masked[:s] + _MASK * (e - s) + masked[e:]
         raw.append((piece, masked, ids, tuple(attributes.mentions(masked))))
+    raw = _fit_of_a_count(raw, text, attributes)
     # Short pieces with nothing of their own ("eg 2100" then "功耗") join the next one.
     merged: list[tuple[str, str, tuple[str, ...], tuple[Mention, ...]]] = []
     for item in raw:
@@ -178,6 +183,22 @@ def read(
         from_context=from_context,
         context=context_product,
     )
+
+
+def _fit_of_a_count(
+    raw: list[tuple[str, str, tuple[str, ...], tuple[Mention, ...]]], text: str, attributes: AttributeLexicon
+) -> list[tuple[str, str, tuple[str, ...], tuple[Mention, ...]]]:
+    """With no attribute named, a count of devices and a fit word ("600台设备 … 标准版够不够") ask
+    the number of devices the product takes: the fit word is read as that attribute."""
+    devices = attributes.by_key("devices")
+    if devices is None or any(item[3] for item in raw) or not _DEVICE_COUNT.search(text):
+        return raw
+    for n, (piece, masked, ids, _) in enumerate(raw):
+        fit = _FITS.search(masked)
+        if fit is not None:
+            mention = Mention(devices, fit.start(), fit.end(), fit.group(0), False)
+            return [*raw[:n], (piece, masked, ids, (mention,)), *raw[n + 1 :]]
+    return raw
 
 
 def _clause(

@@ -1193,3 +1193,20 @@ def test_another_product_for_the_same_contact_anywhere_in_a_longer_message(shipp
     cards = [c for c in switched.cards if isinstance(c, ScriptCard)]
     assert switched.intent == "script_request" and cards and cards[0].product_line == "AR"
     assert "华晟汽配" in switched.text
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("成都一个客户 600台设备要上云眸 标准版够不够", "600"), ("客户那边有800台 标准版不够了吧 上啥", "800")],
+)
+def test_whether_a_product_takes_so_many_devices_without_a_capacity_word(
+    shipped_engine: DialogueEngine, text: str, count: str
+) -> None:
+    (reply,) = ask(shipped_engine, text)
+    assert f"不够，MP-CLD-STD 带不了 {count}" in reply.text
+    assert "MP-CLD-STD#params" in cited(reply) and "MP-CLD-ENT" in reply.text  # the edition that takes them
+
+
+def test_a_what_if_after_a_table_answer_asks_the_same_question_again(shipped_engine: DialogueEngine) -> None:
+    *_, what_if = ask(shipped_engine, "客户那边有800台 标准版不够了吧 上啥", "要是他们IT说数据不能出厂呢")
+    assert what_if.intent == "knowledge_qa" and "已记下" not in what_if.text

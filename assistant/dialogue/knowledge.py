@@ -210,6 +210,9 @@ class KnowledgeAnswerer:
             # ("重庆这边一个客户 说明年要把设备搬到越南那边的厂子用 … 能卖到国外去用吗") has many
             # words of its situation that no answer shares.
             or (g.hit.bm25_rank == 1 and g.hit.dense_rank == 1 and g.score >= floor * _AGREED_FLOOR)
+            # The fused first hit that the meaning also puts first ("修完还能保多长时间" against
+            # "维修过的设备还保修多久"): the two retrievers together agree on it.
+            or (g.hit is hits[0] and g.hit.dense_rank == 1 and g.score >= floor * _AGREED_FLOOR)
             # (a follow-up searched with its topic is not: the topic's words pull their own entry)
             or (not ground_on and self._agreed_in_meaning(g.hit))
             # A fault of a named product: its own fault entry that the meaning puts first of all

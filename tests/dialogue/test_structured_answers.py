@@ -1210,3 +1210,23 @@ def test_whether_a_product_takes_so_many_devices_without_a_capacity_word(
 def test_a_what_if_after_a_table_answer_asks_the_same_question_again(shipped_engine: DialogueEngine) -> None:
     *_, what_if = ask(shipped_engine, "客户那边有800台 标准版不够了吧 上啥", "要是他们IT说数据不能出厂呢")
     assert what_if.intent == "knowledge_qa" and "已记下" not in what_if.text
+
+
+def test_the_fused_first_hit_the_meaning_also_puts_first_needs_less_overlap(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "客户一台网关修过一回 原先保修就剩俩月了 修完还能保多长时间"
+    retriever = shipped_engine.retriever
+    search = retriever.search
+
+    def as_both_retrievers_rank(*args: object, **kwargs: object) -> list[Hit]:
+        # The slow seam faked: fused, the repair-warranty entry comes first, and the real encoder
+        # puts it first too ("修完还能保多长时间" is "维修过的设备还保修多久" in other words).
+        hits = search(*args, **kwargs)  # type: ignore[arg-type]
+        first = [replace(h, dense_rank=1) for h in hits if h.document.id == "FAQ-WAR-011"]
+        rest = [replace(h, dense_rank=(h.dense_rank or 99) + 1) for h in hits if h.document.id != "FAQ-WAR-011"]
+        return first + rest
+
+    monkeypatch.setattr(retriever, "search", as_both_retrievers_rank)
+    (reply,) = ask(shipped_engine, question)
+    assert cited(reply)[:1] == ["FAQ-WAR-011"] and "90 天" in reply.text

@@ -117,7 +117,13 @@ def read(
     # Short pieces with nothing of their own ("eg 2100" then "功耗") join the next one.
     merged: list[tuple[str, str, tuple[str, ...], tuple[Mention, ...]]] = []
     for item in raw:
-        if merged and not merged[-1][3] and not _asks(merged[-1][1], attributes) and not item[2]:
+        # ... and a bare capability question joins the piece before it: "那三菱的MC协议呢 它也能读不"
+        # asks whether it reads MC.
+        bare_capability = not item[2] and not item[3] and bool(_CAPABILITY.search(item[1]))
+        if merged and bare_capability and merged[-1][3] and _LATIN.search(merged[-1][1]):
+            prev = merged.pop()
+            merged.append((f"{prev[0]} {item[0]}", prev[1] + item[1], prev[2], prev[3]))
+        elif merged and not merged[-1][3] and not _asks(merged[-1][1], attributes) and not item[2]:
             prev = merged.pop()
             merged.append((f"{prev[0]} {item[0]}", prev[1] + item[1], prev[2], _shift(item[3], len(prev[1]))))
         else:

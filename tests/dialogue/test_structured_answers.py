@@ -1230,3 +1230,9 @@ def test_the_fused_first_hit_the_meaning_also_puts_first_needs_less_overlap(
     monkeypatch.setattr(retriever, "search", as_both_retrievers_rank)
     (reply,) = ask(shipped_engine, question)
     assert cited(reply)[:1] == ["FAQ-WAR-011"] and "90 天" in reply.text
+
+
+def test_a_capability_asked_over_two_clauses_is_one_question(shipped_engine: DialogueEngine) -> None:
+    # the term in one clause, the verb in the next: the row does not list it, and the reply says so
+    _, mc = ask(shipped_engine, "eg2100能读西门子s7吗", "那三菱的MC协议呢 它也能读不")
+    assert "资料里没有" in mc.text and "mc" in mc.text.lower() and cited(mc) == ["EG-2100#params"]

@@ -1236,3 +1236,8 @@ def test_a_capability_asked_over_two_clauses_is_one_question(shipped_engine: Dia
     # the term in one clause, the verb in the next: the row does not list it, and the reply says so
     _, mc = ask(shipped_engine, "eg2100能读西门子s7吗", "那三菱的MC协议呢 它也能读不")
     assert "资料里没有" in mc.text and "mc" in mc.text.lower() and cited(mc) == ["EG-2100#params"]
+
+
+def test_the_oee_board_is_the_oee_module_and_a_wrong_setting_is_a_fault(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "客户oee看板上性能率显示112% 这不对吧 哪里设错了")
+    assert cited(reply)[:1] == ["MP-OEE#fault-1"] and "节拍" in reply.text

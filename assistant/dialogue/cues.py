@@ -204,6 +204,9 @@ PROCESS_QUESTION = re.compile(
     r"(?:这个点|这个时间|这时候|这么晚|半夜|夜里|凌晨|周末|节假日|假期|过年|下班后|晚上\s*\d+\s*点).{0,14}"
     r"(?:还能|能不能|能否|有没有|有人|找得到|找到|找着)"
 )
+# An error code on the device's screen or in its log, or a refused connection: a problem on site
+# ("屏上出个E-03", "报err 21", "连接被拒绝"); the dialogue and the handoff form both read it.
+ERROR_CODE = re.compile(r"(?<![a-z])(?:e-?\d{2,3}|err\s*\d+)(?!\d)|错误码|故障码|被拒")
 # The salesperson is stuck and wants help now.
 STUCK = re.compile(
     r"还是不行|还是不通|还是不好|还是没|都试了|试过了|试了.{0,4}不行|没用|不管用|搞不定|弄不好|弄不了|解决不了|回答不了|折腾|"

@@ -52,7 +52,16 @@ from assistant.dialogue.attributes import Attribute, AttributeLexicon, load_attr
 from assistant.dialogue.catalog import Catalog
 from assistant.dialogue.compare import find_matchups, say_matchups
 from assistant.dialogue.compose import Composer
-from assistant.dialogue.cues import ASK_PERSON, ASKING, CAN_GET, PRACTICE, PROCESS_QUESTION, RULE_QUESTION, STUCK
+from assistant.dialogue.cues import (
+    ASK_PERSON,
+    ASKING,
+    CAN_GET,
+    ERROR_CODE,
+    PRACTICE,
+    PROCESS_QUESTION,
+    RULE_QUESTION,
+    STUCK,
+)
 from assistant.dialogue.customer_switch import profile_for_turn
 from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context, say_differences
 from assistant.dialogue.followup import INTERJECTION
@@ -111,9 +120,7 @@ _MAY_ASK: frozenset[Intent] = frozenset(
 _PROBLEM = re.compile(
     r"装不上|调不通|不通|连不上|搞不定|弄不好|弄不了|不行|没反应|报错|故障|坏了|掉线|离线|不亮|红灯|闪|异常|读不到|"
     r"没数据|失败|死机|超时|不上线|上不了|配不好|配置不了|不会配|不会装|安装|调试|接线|现场|断开|"
-    r"(?:一直|还是|老是?|总是?)报|被拒|"
-    # an error code on the device's screen: "屏上出个E-03", "报err 21"
-    r"(?<![a-z])(?:e-?\d{2,3}|err\s*\d+)(?![\d])|错误码|故障码"
+    r"(?:一直|还是|老是?|总是?)报"
 )
 # A question whether a product can do something the table has no row for ("能加io模块扩吗").
 _CAN_DO = re.compile(
@@ -1509,7 +1516,8 @@ def _asks_products(reading: Reading) -> bool:
 def _problem_in_sight(norm: str, history: Sequence[str], fault_cues: Sequence[str] = ()) -> bool:
     """A fault, install or configuration problem in the message or the two turns before."""
     for said in (norm, *(h.lower() for h in history[-2:])):
-        if _PROBLEM.search(said) or any(c in squash(said) for c in fault_cues):
+        # (an error code on the screen or a refused connection too: "屏上出个E-03", "连接被拒绝")
+        if _PROBLEM.search(said) or ERROR_CODE.search(said) or any(c in squash(said) for c in fault_cues):
             return True
     return False
 

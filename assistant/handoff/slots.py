@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from assistant.dialogue.cues import ERROR_CODE
 from assistant.handoff.types import SLOT_ORDER, Slot, SlotValues
 
 MAX_SYMPTOM_CHARS = 500
@@ -108,13 +109,9 @@ def is_dont_know(text: str) -> bool:
     return len(t) <= 12 and any(w in t for w in _DONT_KNOW)
 
 
-# An error code on the device's screen or in its log: "屏上出个E-03", "报err 21", "连接被拒绝".
-_ERROR_CODE = re.compile(r"(?<![a-z])(?:e-?\d{2,3}|err\s*\d+)(?!\d)|错误码|故障码|被拒")
-
-
 def has_fault_cue(text: str) -> bool:
     t = normalise(text).lower()
-    return any(c in t for c in _FAULT_CUES) or bool(_ERROR_CODE.search(t))
+    return any(c in t for c in _FAULT_CUES) or bool(ERROR_CODE.search(t))
 
 
 def urgency_of(text: str) -> str:

@@ -1021,23 +1021,32 @@ def test_someones_own_thing_is_not_one_of_ours_picked_by_a_feature(shipped_engin
     assert "变比" in ratio.text
 
 
+def _encoder_puts_first(
+    engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch, doc_id: str, *, fused_first: bool = False
+) -> None:
+    """The slow seam faked: the sentence encoder ranks ``doc_id`` first in meaning (and, with
+    ``fused_first``, the fusion puts it first of all hits)."""
+    retriever = engine.retriever
+    search = retriever.search
+
+    def ranked(*args: object, **kwargs: object) -> list[Hit]:
+        hits = search(*args, **kwargs)  # type: ignore[arg-type]
+        moved = [replace(h, dense_rank=1 if h.document.id == doc_id else (h.dense_rank or 99) + 1) for h in hits]
+        if fused_first:
+            moved.sort(key=lambda h: h.document.id != doc_id)  # stable: the others keep their order
+        return moved
+
+    monkeypatch.setattr(retriever, "search", ranked)
+
+
 def test_a_fault_the_meaning_puts_first_is_answered_from_that_fault_entry(
     shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     question = "客户配电房em600电表接了ct 读出来的电量只有实际的几十分之一 咋回事"
-    retriever = shipped_engine.retriever
-    search = retriever.search
-
-    def as_the_sentence_encoder_ranks(*args: object, **kwargs: object) -> list[Hit]:
-        # The slow seam faked: the real encoder puts the 1/40 fault entry first in meaning.
-        hits = search(*args, **kwargs)  # type: ignore[arg-type]
-        return [
-            replace(h, dense_rank=1 if h.document.id == "SN-EM600#fault-2" else (h.dense_rank or 99) + 1) for h in hits
-        ]
-
     (before,) = ask(shipped_engine, question)
     assert cited(before)[:1] != ["SN-EM600#fault-2"]  # the words alone pick another passage
-    monkeypatch.setattr(retriever, "search", as_the_sentence_encoder_ranks)
+    # the real encoder puts the 1/40 fault entry first in meaning
+    _encoder_puts_first(shipped_engine, monkeypatch, "SN-EM600#fault-2")
     (reply,) = ask(shipped_engine, question)
     assert cited(reply)[:1] == ["SN-EM600#fault-2"] and "变比" in reply.text
 
@@ -1216,18 +1225,9 @@ def test_the_fused_first_hit_the_meaning_also_puts_first_needs_less_overlap(
     shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     question = "客户一台网关修过一回 原先保修就剩俩月了 修完还能保多长时间"
-    retriever = shipped_engine.retriever
-    search = retriever.search
-
-    def as_both_retrievers_rank(*args: object, **kwargs: object) -> list[Hit]:
-        # The slow seam faked: fused, the repair-warranty entry comes first, and the real encoder
-        # puts it first too ("修完还能保多长时间" is "维修过的设备还保修多久" in other words).
-        hits = search(*args, **kwargs)  # type: ignore[arg-type]
-        first = [replace(h, dense_rank=1) for h in hits if h.document.id == "FAQ-WAR-011"]
-        rest = [replace(h, dense_rank=(h.dense_rank or 99) + 1) for h in hits if h.document.id != "FAQ-WAR-011"]
-        return first + rest
-
-    monkeypatch.setattr(retriever, "search", as_both_retrievers_rank)
+    # fused, the repair-warranty entry comes first, and the real encoder puts it first too
+    # ("修完还能保多长时间" is "维修过的设备还保修多久" in other words)
+    _encoder_puts_first(shipped_engine, monkeypatch, "FAQ-WAR-011", fused_first=True)
     (reply,) = ask(shipped_engine, question)
     assert cited(reply)[:1] == ["FAQ-WAR-011"] and "90 天" in reply.text
 

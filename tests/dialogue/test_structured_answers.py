@@ -546,7 +546,8 @@ def test_an_faq_written_about_the_product_answers_with_less_overlap(shipped_engi
 
 def test_a_competitor_comparison_takes_only_the_product_described(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "锐拓无线振动传感器跟我们的比 便宜在哪 咋说")
-    assert cited(reply) == ["SN-VB500-Pro#competitors"]
+    # (the script for that objection may come with it: "咋说" asks how to put it)
+    assert [c for c in cited(reply) if c.endswith("#competitors")] == ["SN-VB500-Pro#competitors"]
 
 
 def test_an_option_named_by_a_figure_follows_the_last_row(shipped_engine: DialogueEngine) -> None:
@@ -1153,7 +1154,10 @@ def test_a_correction_of_a_fault_however_long_stays_on_the_fault(shipped_engine:
         "客户那的em 600电能表 功率显示负的 电能也不走",
         "哦我说错了 不是负的 是读数小了好多 大概只有实际的四十分之一",
     )
-    assert fixed.intent == "knowledge_qa" and cited(fixed) and cited(fixed)[0].startswith("SN-EM600#fault")
+    # The corrected symptom (a reading far too small) is the CT ratio: the product's fault entry or
+    # the installation entry that says the same.
+    assert fixed.intent == "knowledge_qa" and cited(fixed)
+    assert cited(fixed)[0] in ("SN-EM600#fault-2", "FAQ-INS-014") and "变比" in fixed.text
 
 
 def test_another_contact_after_a_script_is_the_script_for_them(shipped_engine: DialogueEngine) -> None:
@@ -1241,3 +1245,17 @@ def test_a_capability_asked_over_two_clauses_is_one_question(shipped_engine: Dia
 def test_the_oee_board_is_the_oee_module_and_a_wrong_setting_is_a_fault(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "客户oee看板上性能率显示112% 这不对吧 哪里设错了")
     assert cited(reply)[:1] == ["MP-OEE#fault-1"] and "节拍" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("客户项目黄了 下的单还能撤不", "FAQ-ORD-007"),  # not a case of a failed project
+        ("外箱压坏了 能直接拒签吗", "FAQ-ORD-010"),  # a damaged delivery, not a dead-on-arrival unit
+    ],
+)
+def test_an_faq_asked_in_a_salesperson_s_words_is_found_by_its_variants(
+    shipped_engine: DialogueEngine, question: str, entry: str
+) -> None:
+    (reply,) = ask(shipped_engine, question)
+    assert entry in cited(reply)

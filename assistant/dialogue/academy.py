@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from assistant.content.loader import Corpus
 from assistant.content.schema import TrainingLesson
 from assistant.dialogue.compose import Composer
-from assistant.dialogue.cues import ADVICE, MENTORING
+from assistant.dialogue.cues import ADVICE, MENTORING, NOT_MENTORING
 from assistant.dialogue.lexicon import squash
 from assistant.dialogue.texts import label, text
 from assistant.dialogue.types import Citation
@@ -61,8 +61,10 @@ def is_training_question(norm: str) -> bool:
 
 def asks_about_mentoring(norm: str) -> bool:
     """The sharing sessions and mentors open to the caller: "最近有什么分享会", "有没有导师";
-    not a course ("有没有导师带教的课程" is the mentoring lessons)."""
-    return MENTORING.search(norm, squash(norm)) and "课" not in norm
+    not a course ("有没有导师带教的课程" is the mentoring lessons), nor an event the partner holds for
+    its customers ("搞个客户技术交流会 能报点市场费用不")."""
+    squashed = squash(norm)
+    return MENTORING.search(norm, squashed) and "课" not in norm and not NOT_MENTORING.search(norm, squashed)
 
 
 def asks_for_advice(norm: str) -> bool:

@@ -50,6 +50,7 @@ class _CuesFile(BaseModel):
     practice_words: Words = Field(default_factory=list)
     advice_words: Words = Field(default_factory=list)
     mentoring_words: Words = Field(default_factory=list)
+    mentoring_not_words: Words = Field(default_factory=list)
 
 
 def load_cues(path: Path = CUES_PATH) -> _CuesFile:
@@ -124,6 +125,7 @@ PRACTICE_WORDS: tuple[str, ...] = tuple(_DATA.practice_words)
 ADVICE_WORDS: tuple[str, ...] = tuple(_DATA.advice_words)
 # Asking about sharing sessions and mentors ("最近有什么分享会"): the sessions open to the caller.
 MENTORING_WORDS: tuple[str, ...] = tuple(_DATA.mentoring_words)
+MENTORING_NOT_WORDS: tuple[str, ...] = tuple(_DATA.mentoring_not_words)
 # A title right before one of these modifies it ("工程师证书"): no person is asked for.
 PERSON_AS_MODIFIER: tuple[str, ...] = tuple(_DATA.person_as_modifier)
 _NOT_A_PERSON = (
@@ -168,6 +170,8 @@ PRACTICE = CueMatcher.of(PRACTICE_WORDS)
 ADVICE = CueMatcher.of(ADVICE_WORDS)
 # "最近有什么分享会", "有没有导师": the sharing sessions the caller may sign up to (dialogue/academy.py).
 MENTORING = CueMatcher.of(MENTORING_WORDS)
+# "搞个客户技术交流会": the partner's own event for customers, not a sharing session.
+NOT_MENTORING = CueMatcher.of(MENTORING_NOT_WORDS)
 
 CUE_MATCHERS = {
     name: CueMatcher.of(words, not_followed_by=_NOT_A_PERSON if name == "handoff" else "")

@@ -688,6 +688,17 @@ class DialogueEngine:
             )
         ):
             return self._which_product(turn, facts.needs_product)
+        if (
+            not out.answered
+            and not out.unknown
+            and not reading.products
+            and not facts.needs_product
+            and self.knowledge.answer(a.text, out=out)
+        ):
+            # A question that looked like a product's capability but names no product and no row
+            # ("现货po几点前确认能当天走": "po" is an order, not a protocol) is a question of policy or
+            # practice: the knowledge answers it, if anything does.
+            return self._knowledge_reply(turn, out, query=a.text)
         if not out.answered and not out.unknown:
             return self._dont_know(turn)
         cards = self._param_cards(facts.highlight)

@@ -55,3 +55,16 @@ def test_a_course_about_mentoring_is_still_the_course_answer(
     engine = DialogueEngine(corpus=corpus, retriever=retriever, nlu=nlu, mentoring=fake)
     reply = engine.handle(text="有没有导师带教的课程", profile=CustomerProfile(), caller=CALLER)
     assert fake.asked == [] and "分享会" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["下个月在成都搞个客户技术交流会 原厂能给报点市场费用不", "我们要办个客户交流会 有没有费用支持"],
+)
+def test_an_event_the_partner_holds_for_customers_is_not_a_sharing_session(
+    corpus: Corpus, retriever: HybridRetriever, nlu: Nlu, question: str
+) -> None:
+    fake = FakeMentoring()
+    engine = DialogueEngine(corpus=corpus, retriever=retriever, nlu=nlu, mentoring=fake)
+    reply = engine.handle(text=question, profile=CustomerProfile(), caller=CALLER)
+    assert fake.asked == [] and "分享会" not in reply.text

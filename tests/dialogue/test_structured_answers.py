@@ -1247,6 +1247,14 @@ def test_the_oee_board_is_the_oee_module_and_a_wrong_setting_is_a_fault(shipped_
     assert cited(reply)[:1] == ["MP-OEE#fault-1"] and "节拍" in reply.text
 
 
+def test_a_capability_question_of_no_product_and_no_row_is_answered_from_the_knowledge(
+    shipped_engine: DialogueEngine,
+) -> None:
+    # "po" reads as a capability term, but no product is named and no row holds it: the order cut-off.
+    (reply,) = ask(shipped_engine, "现货po几点前确认能当天走 今天款4点多才到")
+    assert "FAQ-ORD-015" in cited(reply) and "15:00" in reply.text
+
+
 @pytest.mark.parametrize(
     ("question", "entry"),
     [

@@ -1267,3 +1267,12 @@ def test_an_faq_asked_in_a_salesperson_s_words_is_found_by_its_variants(
 ) -> None:
     (reply,) = ask(shipped_engine, question)
     assert entry in cited(reply)
+
+
+def test_a_passage_naming_the_product_comes_first_only_when_about_as_grounded(
+    shipped_engine: DialogueEngine,
+) -> None:
+    # A lesson that names EG-2100 in passing shares one word of the question; the return-for-repair
+    # entry, written for no model, shares most of them.
+    (reply,) = ask(shipped_engine, "客户有台2100还在保修期 坏了要寄回厂里修 我第一次弄 这个流程咋走")
+    assert "FAQ-WAR-007" in cited(reply) and "L-003" not in cited(reply)

@@ -1132,6 +1132,12 @@ def test_how_many_can_join_a_session_is_a_question_not_a_handoff(shipped_engine:
     assert wanted.intent == "handoff_request"
 
 
+def test_how_far_ahead_to_book_an_expert_is_a_question_not_a_handoff(shipped_engine: DialogueEngine) -> None:
+    # Nothing is wrong yet: the session is next week (DECISIONS #3: offer the expert, start nothing).
+    (asked,) = ask(shipped_engine, "下周四去银川调一套ec500pro 想让原厂专家在线盯着 咋弄 得提前几天")
+    assert asked.intent != "handoff_request"
+
+
 def test_whether_a_product_copes_is_a_question_not_a_note(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "成都一个客户 600台设备要上云眸 标准版够不够")
     assert reply.intent != "profile_update" and "500" in reply.text

@@ -257,15 +257,23 @@ class KnowledgeAnswerer:
             like = None  # "按全额累进呢 … 160万": the entry asked about has no figures to show
         # A passage naming the asked product goes first only when it is about as grounded as the best
         # ("2100还在保修期 坏了要寄回厂里修 这个流程咋走": the return-for-repair entry, written for no model,
-        # shares most of the words; a lesson naming EG-2100 in passing shares one).  Answer dev split,
+        # shares most of the words; a lesson naming EG-2100 in passing shares one), or when it is the
+        # product's own fault entry that the sentence encoder puts first, for a fault on site (which
+        # then comes first: "读出来的电量只有实际的几十分之一" is the CT-ratio entry).  Answer dev split,
         # 2026-12-06: a margin of two _SECOND_HIT_MARGIN answered 4 more items and broke 1; one margin
         # or none broke 4 more (measured with the larger variant set not kept).
         top = max(g.score for g in scored)
         scored.sort(
             key=lambda g: (
                 g.hit.document.id != like,
-                not (_names(g.hit.document, products) and g.score >= top - _SECOND_HIT_MARGIN * 2),
-                not (fault and g.hit.document.metadata.get("section") == "fault"),
+                not (
+                    _names(g.hit.document, products)
+                    and (
+                        g.score >= top - _SECOND_HIT_MARGIN * 2
+                        or (fault and _is_fault_entry(g.hit.document) and g.hit.dense_rank == 1)
+                    )
+                ),
+                not (fault and _is_fault_entry(g.hit.document)),
                 not (wanted and any(shape.search(normalize(g.hit.document.text)) for shape in wanted[:1])),
                 g.hit.document.id in poorer,
                 rank[g.hit.document.id],
@@ -465,6 +473,10 @@ def _symptom_marks(text: str) -> set[str]:
 def _symptom_score(asked: set[str], symptom: frozenset[str] | set[str]) -> int:
     """Marks shared with a symptom; a Latin term ("badsecuritychecksfailed", "opc") counts twice."""
     return sum(2 if m[0].isascii() and m[0].isalpha() else 1 for m in asked & symptom)
+
+
+def _is_fault_entry(doc: Document) -> bool:
+    return doc.metadata.get("section") == "fault"
 
 
 def _names(doc: Document, products: Sequence[str]) -> bool:

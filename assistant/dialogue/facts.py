@@ -28,7 +28,7 @@ from assistant.dialogue.catalog import Catalog, RowMatch
 from assistant.dialogue.compose import Composer
 from assistant.dialogue.lexicon import squash
 from assistant.dialogue.numbers import find_numbers
-from assistant.dialogue.reading import Clause, Reading
+from assistant.dialogue.reading import FITS, Clause, Reading
 from assistant.dialogue.texts import label, text
 from assistant.dialogue.types import Citation
 from assistant.retrieval.tokenizer import normalize
@@ -47,9 +47,8 @@ _COMPATIBLE = re.compile(r"配|兼容|搭|接得上|能接|能连|能带|能挂|
 _POWER_LOAD = re.compile(
     r"(?P<count>\d+)\s*(?:个|路|台)?\s*(?:口|端口|路|台|个)\D{0,8}?(?P<each>\d+(?:\.\d+)?)\s*(?:w(?![a-z])|瓦)"
 )
-_FIT_QUESTION = re.compile(
-    r"带得动|带不动|扛得住|够不够|够用|够吗|够了吧|够了吗|不够|能不能|能带|能接|能管|撑得住|行不行|可以吗|吗$"
-)
+# Whether a product copes with a load: the fit words, or any yes/no question ("能带700台吗").
+_FIT_QUESTION = re.compile(rf"{FITS.pattern}|不够|能不能|能带|能接|能管|行不行|可以吗|吗$")
 _MAX_NOTE_CHARS = 40
 MAX_DIFF_ROWS = 8  # rows of a two-product comparison (the cards show both tables whole)
 

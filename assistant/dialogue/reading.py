@@ -49,7 +49,8 @@ _SELECT = re.compile(rf"{_WHICH.pattern}|那款|(?<![他她它我你们户])那�
 # Whether a product copes with so many devices, no capacity word typed: "600台设备要上云眸 标准版
 # 够不够". The fit word stands for the number of devices a product takes (attribute "devices").
 _DEVICE_COUNT = re.compile(r"(?:\d+|[一二两三四五六七八九十百千万几]+)\s*(?:多|来|余)?\s*(?:台|个|套)")
-_FITS = re.compile(r"够不够|够用[吗不没]?|够吗|够了吧|够了吗|带得动|带不动|扛得住|撑得住")
+# Whether a product copes with something ("够不够", "带得动"); facts.py asks the same, and more.
+FITS = re.compile(r"够不够|够用[吗不没]?|够吗|够了吧|够了吗|带得动|带不动|扛得住|撑得住")
 # Doing something to a product ("怎么改", "如何配置"): a procedure, not a value.
 _CHANGE = re.compile(r"改|设置|配置|调|升级|刷|重置|恢复|切换|开启|关闭|导入|删除|绑定|注册|登记|对接")
 _LATIN = re.compile(r"[a-z][a-z0-9.\-/]*[a-z0-9]|[a-z]")
@@ -200,7 +201,7 @@ def _fit_of_a_count(
     if devices is None or any(item[3] for item in raw) or not _DEVICE_COUNT.search(text):
         return raw
     for n, (piece, masked, ids, _) in enumerate(raw):
-        fit = _FITS.search(masked)
+        fit = FITS.search(masked)
         if fit is not None:
             mention = Mention(devices, fit.start(), fit.end(), fit.group(0), False)
             return [*raw[:n], (piece, masked, ids, (mention,)), *raw[n + 1 :]]

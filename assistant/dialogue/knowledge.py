@@ -218,10 +218,7 @@ class KnowledgeAnswerer:
             # A fault of a named product: its own fault entry that the meaning puts first of all
             # passages ("读出来的电量只有实际的几十分之一" against "读数比实际小很多，大约是 1/40").
             or (
-                fault
-                and g.hit.dense_rank == 1
-                and g.hit.document.metadata.get("section") == "fault"
-                and _names(g.hit.document, products)
+                fault and g.hit.dense_rank == 1 and _is_fault_entry(g.hit.document) and _names(g.hit.document, products)
             )
         ]
         if fault and products:
@@ -285,7 +282,7 @@ class KnowledgeAnswerer:
         for g in scored:
             if g.score >= best - _SECOND_HIT_MARGIN and len(chosen) < max_passages:
                 chosen.append(g)
-        if fault and chosen[0].hit.document.metadata.get("section") == "fault":
+        if fault and _is_fault_entry(chosen[0].hit.document):
             chosen = chosen[:1]  # the fault entry's cause and fix are the answer
         said = False
         for g in chosen:
@@ -320,9 +317,7 @@ class KnowledgeAnswerer:
         every product's entries, and a closer match is needed."""
         asked = _symptom_marks(question)
         entries = [
-            doc
-            for doc in self.retriever.documents
-            if doc.metadata.get("section") == "fault" and (not products or doc.doc_id in products)
+            doc for doc in self.retriever.documents if _is_fault_entry(doc) and (not products or doc.doc_id in products)
         ]
         doc = _clearly_first(asked, entries, needed=_KNOWN_SYMPTOM if products else _KNOWN_SYMPTOM_ANY, margin=1)
         if doc is None and reported and products:
@@ -406,7 +401,7 @@ def _matching_fault(question: str, hits: Sequence[Hit], products: Sequence[str])
         (
             (len(asked & _symptom_marks(_symptom(h.document.text))), i, h)
             for i, h in enumerate(hits)
-            if h.document.metadata.get("section") == "fault" and h.document.doc_id in products
+            if _is_fault_entry(h.document) and h.document.doc_id in products
         ),
         key=lambda x: (-x[0], x[1]),
     )
@@ -476,6 +471,7 @@ def _symptom_score(asked: set[str], symptom: frozenset[str] | set[str]) -> int:
 
 
 def _is_fault_entry(doc: Document) -> bool:
+    """A product's fault entry (symptom, cause and fix), not its table or overview."""
     return doc.metadata.get("section") == "fault"
 
 

@@ -54,6 +54,7 @@ def _squash_sep(m: re.Match[str]) -> str:
 # -- hand-written words (corpus/lexicon.yaml) ---------------------------------------------
 
 LEXICON_PATH = Path(__file__).resolve().parents[2] / "corpus" / "lexicon.yaml"
+PLACES_PATH = LEXICON_PATH.with_name("places.yaml")
 
 WordTable = dict[str, list[str]]
 
@@ -72,7 +73,6 @@ class _LexiconWords(BaseModel):
     scale_cues: WordTable
     param_synonyms: WordTable = Field(default_factory=dict)
     extra_industry_synonyms: WordTable = Field(default_factory=dict)
-    province_cities: WordTable = Field(default_factory=dict)
     line_words: WordTable
     line_needs: WordTable = Field(default_factory=dict)
     name_aliases: WordTable = Field(default_factory=dict)
@@ -81,6 +81,7 @@ class _LexiconWords(BaseModel):
     not_persona: list[str] = Field(default_factory=list)
     other_customer_words: list[str] = Field(default_factory=list)
     name_correction_words: list[str] = Field(default_factory=list)
+    back_reference_titles: list[str] = Field(default_factory=list)
 
 
 def load_lexicon_words(path: Path = LEXICON_PATH) -> _LexiconWords:
@@ -99,7 +100,6 @@ def load_lexicon_words(path: Path = LEXICON_PATH) -> _LexiconWords:
         data.scale_cues,
         data.param_synonyms,
         data.extra_industry_synonyms,
-        data.province_cities,
         data.line_words,
         data.line_needs,
         data.name_aliases,
@@ -112,10 +112,31 @@ def load_lexicon_words(path: Path = LEXICON_PATH) -> _LexiconWords:
             *data.not_persona,
             *data.other_customer_words,
             *data.name_correction_words,
+            *data.back_reference_titles,
         )
     ):
         raise LexiconDataError(f"{path}: an empty word")
     return data
+
+
+class _Places(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    province_places: WordTable
+
+
+def load_places(path: Path = PLACES_PATH) -> WordTable:
+    """Places by province from ``path``; :class:`LexiconDataError` names the file and the problem."""
+    try:
+        data = _Places.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError) as exc:
+        raise LexiconDataError(f"{path}: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise LexiconDataError(f"{path}: {problems}") from exc
+    if any(len(w.strip()) < 2 for words in data.province_places.values() for w in words):
+        raise LexiconDataError(f"{path}: a place name shorter than two characters")
+    return data.province_places
 
 
 def _frozen(table: WordTable) -> dict[str, tuple[str, ...]]:
@@ -133,8 +154,9 @@ PARAM_SYNONYMS = _frozen(_WORDS.param_synonyms)
 # Everyday words for the vocab's industries, keyed by canonical name (used only when that name
 # is in the corpus vocabulary).
 EXTRA_INDUSTRY_SYNONYMS = _frozen(_WORDS.extra_industry_synonyms)
-# Cities by province, so "嘉兴" or "大庆" find the region the vocab gives their province.
-PROVINCE_CITIES = _frozen(_WORDS.province_cities)
+# Places by province (corpus/places.yaml), so "嘉兴" or "柯桥" find the region the vocab gives
+# their province.
+PROVINCE_CITIES = _frozen(load_places())
 # Words that name a product line: a line is read off them only when the text names no product.
 LINE_WORDS = _frozen(_WORDS.line_words)
 # Needs only one product line meets ("振动监测" -> SN): a hint where nothing names a line.
@@ -150,6 +172,8 @@ FACILITY_WORDS: frozenset[str] = frozenset(squash(w) for w in _WORDS.facility_wo
 OTHER_CUSTOMER_WORDS: tuple[str, ...] = tuple(squash(w) for w in _WORDS.other_customer_words)
 # Words that correct the customer's name just given ("搞错了 是恒立精工"): the same customer.
 NAME_CORRECTION_WORDS: tuple[str, ...] = tuple(squash(w) for w in _WORDS.name_correction_words)
+# Short titles ("部长", "科长") that name the contact the profile already holds, if any.
+BACK_REFERENCE_TITLES: frozenset[str] = frozenset(squash(w) for w in _WORDS.back_reference_titles)
 # Words holding a persona cue that name a figure or a process, not the contact ("采购金额").
 NOT_PERSONA: tuple[str, ...] = tuple(sorted({squash(w) for w in _WORDS.not_persona}, key=lambda w: (-len(w), w)))
 
@@ -203,6 +227,7 @@ class Lexicon:
     product_lines: AliasTable
     industries: AliasTable
     regions: AliasTable
+    major_regions: AliasTable  # the vocabulary's regions, provinces and big cities only (no towns)
     competitors: AliasTable
     personas: AliasTable
     stages: AliasTable
@@ -261,10 +286,10 @@ class Lexicon:
             for alias in (t.name, *t.synonyms, *EXTRA_INDUSTRY_SYNONYMS.get(t.name, ())):
                 if squash(alias) not in NOT_INDUSTRY:
                     industries.setdefault(squash(alias), t.name)
-        regions: dict[str, str] = {}
+        major: dict[str, str] = {squash(alias): t.name for t in corpus.vocab.regions for alias in (t.name, *t.synonyms)}
+        regions = dict(major)
         for t in corpus.vocab.regions:
             for alias in (t.name, *t.synonyms):
-                regions.setdefault(squash(alias), t.name)
                 for city in PROVINCE_CITIES.get(alias, ()):
                     regions.setdefault(squash(city), t.name)
         competitors = {squash(s): t.name for t in corpus.vocab.competitors for s in (t.name, *t.synonyms)}
@@ -297,6 +322,7 @@ class Lexicon:
             product_lines=AliasTable.of(lines),
             industries=AliasTable.of(industries),
             regions=AliasTable.of(regions),
+            major_regions=AliasTable.of(major),
             competitors=AliasTable.of(competitors),
             personas=AliasTable.of({squash(w): k for k, ws in PERSONA_CUES.items() for w in ws}),
             stages=AliasTable.of({squash(w): k for k, ws in STAGE_CUES.items() for w in ws}),

@@ -58,6 +58,7 @@ from assistant.dialogue.cues import (
 )
 from assistant.dialogue.errors import EmptyUtteranceError, UtteranceTooLongError
 from assistant.dialogue.lexicon import (
+    BACK_REFERENCE_TITLES,
     FACILITY_WORDS,
     NOT_INDUSTRY,
     NOT_PERSONA,
@@ -139,7 +140,8 @@ _NOT_SALES = re.compile(r"^(?:的)?(?:补贴|奖励)|^的(?:返利|返点|激励
 # A figure right after a subsidy or a rebate names that payment, not a sale ("满意度补贴那2w").
 _PAYMENT_BEFORE = re.compile(r"(?:补贴|奖励|返利|返点|激励)(?:那|是|有|的|共|一共)?\s*$")
 _MEASURE_AFTER = re.compile(
-    r"^(?:点|条|米|秒|年|度|伏|瓦|寸|路|口|位|次|种|倍|号|岁|分钟|分|斤|公里|平|家|支|个点|ms|us|mm|m|g|kg)"
+    r"^(?:点|条|米|秒|年|度|伏|瓦|寸|路|口|位|次|种|倍|号|岁|分钟|分|斤|公里|平|家|支|个点|吨|方|立方|升|亩|千瓦|"
+    r"ms|us|mm|m|g|kg|kw|t(?![a-z]))"
 )
 _DEVICE_KINDS = r"(?:设备|机台|机器|电机|泵|测点|点位|传感器|席位|账号|终端)"
 _DEVICE_NOUN = re.compile(rf"^\s*(?:台|套)|^\s*个\s*{_DEVICE_KINDS}")
@@ -193,6 +195,22 @@ _NAMED_BY_TRADE = re.compile(
     r"多少几台接上下最荐嘛买先点时候家一])[\u4e00-\u9fff]){4,8}?)"
     r"(?:\s*(?:是做|专做|做|搞|生产)[\u4e00-\u9fff]{1,8}的|的(?:电厂|工厂|厂区|车间|项目|基地|电站|矿|园区))"
 )
+# "名字打错了 是晋泰源": the customer's name corrected.
+_NAME_CORRECTED = re.compile(
+    r"(?:名字|名称|厂名|公司名|名)[^，,。；;\s]{0,3}(?:错|不对)了?[\s，,。]*(?:是|叫|应该是|应该叫)"
+    r"(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,8}?)(?=$|[\s，,。；;]|的)"
+)
+# A short name right after what the company makes ("瑞安做泵阀的华力"), after its town and "的"
+# ("柯桥的永盛 搞印染的"), or before "那边" ("去了同发那边"), set off by a space or a comma.
+_NAME_AFTER_TRADE = re.compile(
+    r"(?:做|搞|生产|干)[\u4e00-\u9fff]{1,6}?的(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;])"
+)
+_NAME_AFTER_PLACE = re.compile(r"的(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;])")
+_NAME_THERE = re.compile(r"(?:去了?|到了?|跑了?趟?)(?P<name>[\u4e00-\u9fff]{2,4}?)(?:那边|那儿|那里)")
+# What such a short name may not be: a kind of site or company, or an everyday word (jieba's
+# general dictionary counts names rarely; "展会", "天气" often).
+_NOT_A_SHORT_NAME = re.compile(r"(?:厂|企业|公司|工厂|单位|同行|朋友|人|家|边|里)$|案例|案列|方案|话术|资料")
+_MAX_NAME_FREQUENCY = 150
 _SCENE_NAME = re.compile(r"(?<=\s)(?P<name>[\u4e00-\u9fff]{3,6})(?=\s|$)")
 # After a city: a name of 2-6 characters, then the kind of site or "的" and the contact.
 _AFTER_CITY = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,6}?)(?:园区|大厦|广场|中心|医院|集团|公司|(?P<role>的))")
@@ -218,6 +236,7 @@ _SCENE_PLACE = ("厂", "仓库", "库", "楼", "的", "公司", "电站", "矿",
 # Words no bare name has: function words, sizes and talk about the deal ("规模不大", "下周要来").
 _NOT_IN_A_NAME = re.compile(
     r"[的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问多少几台接上下最嘛买先时候不没很挺太]"
+    r"|[一二两三四五六七八九十百千万\d]{2,}[块台套张条栋间只]"  # "一百二十块表": a count
     r"|规模|大型|中型|小型|左右|差不多|一般|预算|大概|目前|现在|已经|准备|打算|计划|比较|客户|老板|项目"
 )
 _COMPANY_NAME = re.compile(
@@ -225,6 +244,10 @@ _COMPANY_NAME = re.compile(
     r"(?:有限公司)?)"
 )
 
+# A bare model number said as a switch ("那换成300呢", "换500的"): a sibling of the current product.
+_SWITCH_TO_NUMBER = re.compile(r"(?:换成|换到|改成|换|那|要是)\s*(?P<num>\d{3,4})(?=$|\s|[的呢吗呀啊，,？?])")
+# A kind of company asked about, not a name: "有没有食品厂…", "是不是化工…".
+_ASKED_KIND = re.compile(r"有没有|有无|是不是|哪家|哪个|什么")
 _GENERIC_PARAM_WORDS = frozenset({"时间", "方式", "范围", "数量", "类型", "支持", "最大", "最小", "功能", "能力"})
 _ALTERNATIVE_JOINERS = frozenset({"还是", "跟", "和", "与", "或", "或者", "vs", "、", "，", ",", "/", "还是说"})
 # A product name after another company's name is theirs ("视界通的防爆平板", "别家的基站").
@@ -242,12 +265,15 @@ _NUMBER_SLOTS: dict[str, frozenset[str]] = {
     "handoff_request": frozenset(),
     "rebate_query": frozenset({"amount"}),
 }
-_CUSTOMER_DEVICES = re.compile(r"(?:客户|他们|厂里|对方|现场|车间|工厂|那边)[^，,。？?]{0,6}?\d+\s*(?:台|套|个)")
+_CUSTOMER_DEVICES = re.compile(
+    r"(?:客户|他们|厂里|对方|现场|车间|工厂|那边|库里|线上)[^，,。？?]{0,10}?"
+    r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套|个)"
+)
 # Pay or cost words right after a job title ("运维人员工资", "巡检员的人工成本").
 _PAY_AFTER_ROLE = re.compile(r"(?:的)?(?:工资|人工|薪资|薪水|薪酬|人力成本|成本|开支)")
 # An order of so many units ("要30台eg3200", "ec700r要3套", "打算买20套"): the customer's count.
 _ORDER_QUANTITY = re.compile(
-    r"(?:要|买|订|订购|采购|下单)\s*(?:\d+|[一二两三四五六七八九十百]+)\s*(?:台|套|个(?=$|[\s，,。；;！!？?]))"
+    r"(?:要|买|订|订购|采购|下单|上)\s*(?:\d+|[一二两三四五六七八九十百]+)\s*(?:台|套|个(?=$|[\s，,。；;！!？?a-z]))"
 )
 _ORDER_BEFORE = re.compile(r"(?:要|买|订|订购|采购|下单)\s*$")
 _REPORTED = re.compile(r"^(?:说|讲|反映|反馈|讲的|说的)")
@@ -581,6 +607,7 @@ class Nlu:
             pronoun=bool(_PRONOUN.search(norm)),
             cue=cue,
             persona_reported=any(_REPORTED.match(masked[e : e + 3]) for _, _, e in personas),
+            persona_short=bool(personas) and all(persona_text[s:e] in BACK_REFERENCE_TITLES for _, s, e in personas),
             corrected=corrected,
         )
 
@@ -599,6 +626,9 @@ class Nlu:
 
     def _find_customer_name(self, norm: str, raw: str) -> str | None:
         norm = _NEGATED_NAME.sub(lambda m: "□" * len(m.group(0)), norm)
+        corrected = _NAME_CORRECTED.search(norm)
+        if corrected is not None and self._is_a_bare_name(corrected.group("name"), place=None):
+            return corrected.group("name")
         name = _customer_name(norm, raw)
         if name is not None and _CUSTOMER_NAME.search(norm):
             return name
@@ -671,6 +701,36 @@ class Nlu:
         for m in _NAMED_BY_TRADE.finditer(norm):
             if self._names_a_company(m.group("name")):
                 return m.group("name")
+        return self._short_name(norm)
+
+    def _short_name(self, norm: str) -> str | None:
+        """A short name typed in passing: after the trade ("做泵阀的华力"), after the town and
+        "的" ("柯桥的永盛"), or before "那边" ("去了同发那边")."""
+        places = find_all(norm, self.lexicon.regions)
+        place_ends = {end for _, _, end in places}
+        candidates = [
+            m.group("name")
+            for m in _NAME_AFTER_TRADE.finditer(norm)
+            # the trade opens a clause or follows the town ("瑞安做泵阀的华力"), not "搞节能的案例"
+            if m.start() == 0
+            or norm[m.start() - 1].isspace()
+            or norm[m.start() - 1] in _CLAUSE_MARKS
+            or m.start() in place_ends
+        ]
+        for _, _, end in places:
+            m = _NAME_AFTER_PLACE.match(norm, end)
+            if m is not None:
+                candidates.append(m.group("name"))
+        candidates += [m.group("name") for m in _NAME_THERE.finditer(norm)]
+        general = _general_frequencies()
+        for name in candidates:
+            if (
+                not _NOT_A_SHORT_NAME.search(name)
+                and general.get(name, 0) < _MAX_NAME_FREQUENCY
+                and self._is_a_bare_name(name, place=None)
+                and not _A_KIND_OF.match(name)
+            ):
+                return name
         return None
 
     def _is_a_bare_name(self, name: str, *, place: str | None) -> bool:
@@ -701,20 +761,36 @@ class Nlu:
         return any(e == len(stem) and s >= 2 for _, s, e in find_all(stem, self.lexicon.industries))
 
     def _names_a_company(self, name: str) -> bool:
-        """Not only a region, an industry or a size with a suffix ("宁夏煤化工", "中型食品")."""
+        """Not only a region, an industry or a size with a suffix ("宁夏煤化工", "中型食品"); a
+        town with a trade is a name ("丰润钢铁", "叙州储能"): towns name companies."""
         suffix = _LOOSE_SUFFIX.search(name)
         stem = squash(name[: suffix.start()] if suffix else name)
-        for table in (self.lexicon.regions, self.lexicon.industries):
+        for table in (self.lexicon.major_regions, self.lexicon.industries):
             for _, s, e in sorted(find_all(stem, table), key=lambda m: -m[1]):
                 stem = stem[:s] + stem[e:]
         for word in cue_patterns.NOT_A_COMPANY_STEM:
             stem = stem.replace(word, "")
         return len(stem) >= 2
 
+    def _sibling(self, ents: _Entities, profile: CustomerProfile) -> str | None:
+        """ "那换成300呢" after EC-100: the model of the current product's line that the bare
+        number names (EC-300), when exactly one does."""
+        current = profile.product_model
+        m = _SWITCH_TO_NUMBER.search(ents.norm)
+        if current is None or ents.products or m is None:
+            return None
+        line_of = self.lexicon.product_line_of
+        number = re.compile(rf"-{m.group('num')}(?:-|$)")
+        hits = [pid for pid, line in line_of.items() if line == line_of.get(current) and number.search(pid)]
+        return hits[0] if len(hits) == 1 else None
+
     # -- classifier features ------------------------------------------------------
 
     def _features(self, text: str, profile: CustomerProfile) -> tuple[list[str], _Entities]:
         ents = self._entities(text)
+        sibling = self._sibling(ents, profile)
+        if sibling is not None:
+            ents = replace(ents, products=(sibling,), model=sibling, line=None)
         masked = ents.squashed
         lx = self.lexicon
         for table, tag in (
@@ -940,8 +1016,9 @@ class Nlu:
         """What this text states, every time it states it (eval/data/README.md, slot conventions);
         the profile does not filter anything out."""
         numbers_allowed = _NUMBER_SLOTS.get(intent, _ALL_NUMBER_SLOTS)
-        if _ORDER_QUANTITY.search(ents.norm):
-            # "要30台eg3200", "买5套": how many the customer orders, whatever else is asked
+        if _ORDER_QUANTITY.search(ents.norm) or (intent == "product_params" and _CUSTOMER_DEVICES.search(ents.norm)):
+            # "要30台eg3200", "买5套": how many the customer orders, whatever else is asked;
+            # "oee模块一套能接几台 他们磨床一百二十台": the customer's fleet beside a spec question
             numbers_allowed = numbers_allowed | {"device_count"}
         if intent in ("out_of_scope", "greeting"):
             return {}
@@ -963,6 +1040,8 @@ class Nlu:
         ):
             if values:
                 out[key] = pick(values)
+        if "persona" in out and ents.persona_short and profile.persona is not None:
+            out["persona"] = profile.persona  # "王部长说…": the contact already known
         if "persona" in out and intent == "knowledge_qa" and ents.persona_reported:
             del out["persona"]  # "操作工说停的比这多": a source of figures, not the contact
         if ents.quarter:
@@ -981,6 +1060,11 @@ class Nlu:
             ]
             if hours and "downtime_hours_per_month" in numbers_allowed:
                 out["downtime_hours_per_month"] = hours[-1].value
+        if intent == "rebate_query" and "amount" not in out:
+            # "净销售额做到175万": in a rebate question a sales figure is the partner's, not a size
+            money = [n for n in ents.numbers if n.is_money and not CORRECTED_AWAY.search(ents.num_text[: n.start])]
+            if money:
+                out["amount"] = money[-1].value if ents.corrected else money[0].value
         if intent == "rebate_query":
             # The partner's own business: a quarter and a what-if figure, never the customer's profile.
             return {k: v for k, v in out.items() if k in ("quarter", "amount")}
@@ -1078,6 +1162,7 @@ class _Entities:
     pronoun: bool
     cue: dict[str, bool]
     persona_reported: bool  # a role word followed by "说": someone quoted, not the contact
+    persona_short: bool  # only short titles ("王部长"): the contact the profile holds, if any
     corrected: bool
 
 
@@ -1202,6 +1287,8 @@ def _scale_from_headcount(text: str) -> str | None:
         raw = m.group("num") or m.group("num2")
         if _CREW_BEFORE.search(text[max(0, m.start() - 6) : m.start()]):
             continue
+        if CORRECTED_AWAY.search(text[: m.start()]):
+            continue  # "不是九十人 他们现在三百五十来人": the head count being corrected away
         raw = _APPROX_PAIR.sub(lambda p: p.group(0)[0], raw).replace("几", "三")
         if raw[0] in "百千万":
             raw = "一" + raw  # "上千号人"
@@ -1245,6 +1332,7 @@ def _customer_name(norm: str, raw: str) -> str | None:
     m = _COMPANY_NAME.search(norm)
     if (
         m
+        and not _ASKED_KIND.search(norm[max(0, m.start() - 3) : m.end()])  # "有没有食品厂搞节能的案例"
         and re.search(r"客户|叫|是", norm[: m.start() + 1] or norm)
         and not _TRADE_VERB.match(m.group("name"))
         and not _trade_before(norm, m.start())
@@ -1300,7 +1388,9 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
         if n.is_money and _REVENUE_BEFORE.search(before):
             continue  # "年产值两个亿": a size, read by _scale_from_revenue
         if n.unit in _HOUR_UNITS:
-            rate = re.match(r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚)", after) or re.search(r"每\s*$", before)
+            rate = re.match(
+                r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚|少产|少挣|少卖|耽误|赔)", after
+            ) or re.search(r"每\s*$", before)
             if rate or (n.value <= 1 and not _MONTH.search(before)):
                 continue
             if _YEAR.search(before) and not _MONTH.search(before):
@@ -1335,10 +1425,11 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             or _DEVICE_NOUN.match(text[n.end - len(n.unit) : n.end + 6])
             or ((n.unit == "个" or text[n.start : n.end].endswith("个")) and _DEVICE_BEFORE.search(before))
             or (text[n.start : n.end].endswith("个") and _DEVICE_KIND.match(text[n.end : n.end + 6]))
-            # "ap要20个": so many of the product ordered, nothing after the measure word
+            # "ap要20个", "要30个vb500": so many of the product ordered, the measure word ending a
+            # clause or followed by the model (masked to spaces in ``text``)
             or (
-                text[n.start : n.end].endswith("个")
-                and not after.strip()
+                text[n.start : n.end].rstrip().endswith("个")
+                and (not after.strip() or after[0].isspace() or text[n.end - 1].isspace())
                 and (_ORDER_BEFORE.search(before) or _INSTALLED.search(before))
             )
         )

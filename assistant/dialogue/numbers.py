@@ -66,13 +66,13 @@ _APPROX_RANGE = re.compile(r"^(?:一二|两三|二三|三四|三五|四五|五�
 _NUMBER = re.compile(
     r"(?P<cur>[¥￥$])?\s*"
     r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_CHARS + r"]+(?:点[" + _CN_CHARS + r"]+)?)"
-    r"(?P<approx>多|余|来)?"
+    r"(?P<approx>多|余|来|把)?"  # "万把块": about ten thousand
     r"\s*(?P<ge>个)?\s*"
     r"(?:(?:多|余)(?=百万|千万|万|亿))?"  # "一个多亿": the rough "多" after 个, before the multiplier
     r"(?P<mult>百万|千万|万|亿|千|百|w(?![a-z])|k(?![a-z]))?"
     r"(?P<tail>\d(?!\d))?"  # "2万5" = 25 000
     r"(?P<approx2>多|余|来)?"
-    r"(?:\s?(?P<unit>个小时|小时|钟头|hours|hour|hrs|h(?![a-z])|元|块钱|块|rmb)|(?P<unit2>台|套|个月|个|部|只|天|人|%|月))?"
+    r"(?:\s?(?P<unit>个小时|小时|钟头|钟|hours|hour|hrs|h(?![a-z])|元|块钱|块|rmb)|(?P<unit2>台|套|个月|个|部|只|天|人|%|月))?"
 )
 
 
@@ -169,6 +169,8 @@ def find_numbers(text: str) -> list[NumberMention]:
         if sum(ch.isdigit() for ch in raw) > MAX_NUMBER_DIGITS or len(raw) > _MAX_NUMERAL_CHARS:
             continue  # past the input bound (see MAX_NUMBER_DIGITS)
         value = parse_plain_number(raw)
+        if value is None and raw in _SMALL_UNITS | _BIG_UNITS and m.group("approx") == "把":
+            value = Decimal((_SMALL_UNITS | _BIG_UNITS)[raw])  # "万把块", "千把台": about one of the unit
         if value is None:
             continue
         mult_word = m.group("mult") or ""
@@ -180,10 +182,14 @@ def find_numbers(text: str) -> list[NumberMention]:
         if value.adjusted() > _MAX_EXPONENT:
             continue
         unit = m.group("unit") or m.group("unit2") or ""
+        if unit == "钟":
+            if not m.group("ge"):
+                continue  # only "一个钟", "十来个钟" are hours; "三钟" is no figure
+            unit = "钟头"
         if raw.isdigit() is False and all(ch in _DIGITS for ch in raw) and len(raw) == 1 and not (mult_word or unit):
             continue  # "一" alone ("一下", "看一看") is not a quantity
-        if _is_model_number_part(text, m.start("num"), m.end("num")):
-            continue
+        if raw[0].isdigit() and _is_model_number_part(text, m.start("num"), m.end("num")):
+            continue  # (a Chinese numeral is never part of a model number: "agv一百六十台")
         currency = bool(m.group("cur")) or unit in MONEY_UNITS
         big_numeral = any(ch in "万亿" for ch in raw)
         out.append(

@@ -88,3 +88,21 @@ def test_quarters(text: str, quarter: str | None) -> None:
 )
 def test_a_numeral_said_short_ends_in_the_next_unit_down(numeral: str, value: int) -> None:
     assert chinese_to_int(numeral) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # "万把块": about one of the unit; "个钟" is an hour said colloquially
+        ("停一个钟亏万把块", [(Decimal(1), "钟头"), (Decimal(10_000), "块")]),
+        ("一个月停个十来个钟", [(Decimal(1), "月"), (Decimal(10), "钟头")]),
+        ("千把台", [(Decimal(1_000), "台")]),
+        ("三点钟到", []),  # a time of day, no duration
+        ("十把刀", [(Decimal(10), "")]),  # a count of knives: no "about"
+        # a Chinese numeral is never part of a model number, even glued to letters
+        ("agv一百六十台 老掉线", [(Decimal(160), "台")]),
+        ("vb500 两台", [(Decimal(2), "台")]),
+    ],
+)
+def test_colloquial_figures(text: str, found: list[tuple[Decimal, str]]) -> None:
+    assert [(n.value, n.unit) for n in find_numbers(text)] == found

@@ -13,7 +13,7 @@ import yaml
 
 from assistant.content.loader import Corpus
 from assistant.dialogue.customer_switch import KEPT_ACROSS_CUSTOMERS, names_another_customer, profile_for_turn
-from assistant.dialogue.lexicon import LEXICON_PATH, LexiconDataError, load_lexicon_words
+from assistant.dialogue.lexicon import LEXICON_PATH, PLACES_PATH, LexiconDataError, load_lexicon_words, load_places
 from assistant.dialogue.nlu import Nlu
 from assistant.dialogue.numbers import find_numbers
 from assistant.dialogue.types import CustomerProfile
@@ -164,7 +164,9 @@ def test_the_first_customer_is_not_another_one() -> None:
     assert not names_another_customer(CustomerProfile(customer_name="恒达精密"), {"customer_name": "恒达"}, "恒达的")
 
 
-@pytest.mark.parametrize("table", ["not_persona", "other_customer_words", "name_correction_words"])
+@pytest.mark.parametrize(
+    "table", ["not_persona", "other_customer_words", "name_correction_words", "back_reference_titles"]
+)
 def test_the_new_word_lists_refuse_an_empty_word(tmp_path: Path, table: str) -> None:
     raw = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
     assert raw[table]  # shipped with words
@@ -255,3 +257,124 @@ def test_the_facility_words_refuse_an_empty_word(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(LexiconDataError, match="an empty word"):
         load_lexicon_words(path)
+
+
+# -- batch P5/P6 (issue 18): facts typed in passing ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "persona"),
+    [
+        ("跟他们能源科科长约了下周 讲点啥好", "tech_decision_maker"),  # 能源 here is a department
+        ("九十来人 技术副厂长对接", "tech_decision_maker"),  # not the 厂长 inside it
+        ("王部长说博远的网官便宜一半 咋回他", "tech_decision_maker"),
+    ],
+)
+def test_titles_batch_p5(nlu: Nlu, text: str, persona: str) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("persona") == persona
+
+
+def test_a_short_title_is_the_contact_already_known(nlu: Nlu) -> None:
+    # "部长" alone names no department: the contact the profile holds, if it holds one.
+    held = CustomerProfile(persona="it_security")
+    assert nlu.understand("部长说数据不能出厂 咋回他", profile=held).slots.get("persona") == "it_security"
+
+
+@pytest.mark.parametrize(
+    ("text", "industry"),
+    [
+        ("呼市那边一个做酸奶的 叫塞上牧歌", "食品饮料"),
+        ("太原清徐那边跑了个焦化厂", "化工"),
+        ("大连瓦房店做轴承的 叫东岳轴承", "机械加工"),
+        ("onp单节点能接多少台 他们贴片机加aoi一共三百五十台", None),  # a machine, no 机加工
+        ("跟他们能源科科长约了下周", None),
+    ],
+)
+def test_trades_batch_p5(nlu: Nlu, text: str, industry: str | None) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("industry") == industry
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("瑞安做泵阀的华力 今天第二次上门了", "华力"),
+        ("今天下午跑了趟集美 去了同发那边 做肉松鱼丸的", "同发"),
+        ("名字打错了 是晋泰源 泰山的泰", "晋泰源"),
+        ("厂长最头疼的就是电费，有没有食品厂搞节能的案列 发两个看看", None),  # a kind of plant asked about
+        ("一期先上两栋楼 一百二十块表 报价十八万左右", None),  # a count
+        ("上海的展会 你们去不去", None),  # an everyday word after a city
+        ("去了客户那边 他们说网关老掉线", None),
+        ("做化工的大厂 有没有案例", None),
+    ],
+)
+def test_names_in_passing(nlu: Nlu, text: str, name: str | None) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("customer_name") == name
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("oee模块一套能接几台 他们磨床一百二十台", 120),  # the fleet beside a spec question
+        ("库里跑了12台agv 老掉线 想换工业ap ap5漫游切换多快", 12),
+        ("后面采购部张经理接手了 要30个vb500 给来段采购的话术", 30),
+        ("客户是蓝湾 青岛的电商仓 agv一百六十台 老掉线", 160),
+        ("eg2100最多接多少台设备", None),  # a capacity asked, no fleet
+    ],
+)
+def test_counts_in_passing(shipped_nlu: Nlu, text: str, count: int | None) -> None:
+    # (the fixture corpus has neither the OEE module nor the AP: the shipped one)
+    assert shipped_nlu.understand(text, profile=EMPTY).slots.get("device_count") == count
+
+
+def test_figures_in_passing(nlu: Nlu) -> None:
+    said = nlu.understand("老总说停井一个月差不多三十个小时 一小时少产八千来块", profile=EMPTY).slots
+    assert (said.get("downtime_hours_per_month"), said.get("downtime_cost_per_hour")) == (Decimal(30), Decimal(8000))
+    colloquial = nlu.understand("他说一个月停个十来个钟 停一个钟亏万把块", profile=EMPTY).slots
+    assert (colloquial.get("downtime_hours_per_month"), colloquial.get("downtime_cost_per_hour")) == (
+        Decimal(10),
+        Decimal(10_000),
+    )
+    assert "amount" not in nlu.understand("哈尔滨有个污水处理厂 日处理五万吨", profile=EMPTY).slots.values
+    corrected = nlu.understand("哦对了 不是九十人 他们现在三百五十来人", profile=EMPTY).slots
+    assert corrected.get("scale") == "medium"
+
+
+def test_a_bare_number_switches_within_the_current_line(shipped_nlu: Nlu) -> None:
+    held = CustomerProfile(product_model="EC-100")
+    assert shipped_nlu.understand("那换成300呢 最多能挂几块", profile=held).slots.get("product_model") == "EC-300"
+    # a number no model of the line carries names nothing
+    assert shipped_nlu.understand("那换成900呢", profile=held).slots.get("product_model") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("柯桥的永盛 搞印染的", "华东"),
+        ("昆明官渡的云草堂 做中药饮片的", "西南"),
+        ("仁怀有家做酱香酒的", "西南"),
+        ("马鞍山一家钢厂", "华东"),  # the longer name, not 鞍山 (辽宁) inside it
+    ],
+)
+def test_towns_find_their_province(shipped_nlu: Nlu, text: str, region: str) -> None:
+    assert shipped_nlu.understand(text, profile=EMPTY).slots.get("region") == region
+
+
+@pytest.mark.parametrize("text", ["能源管理模块能算尖峰平谷电费吗", "合同里写的质保多久", "客户是永泰新材"])
+def test_everyday_words_are_no_towns(shipped_nlu: Nlu, text: str) -> None:
+    assert shipped_nlu.understand(text, profile=EMPTY).slots.get("region") is None
+
+
+def test_a_town_with_a_trade_is_a_company_name(nlu: Nlu) -> None:
+    # a province with a trade describes a plant ("宁夏煤化工"); a town with one names it
+    slots = nlu.understand("客户是唐山丰润钢铁 第一批先装30个测点", profile=EMPTY).slots
+    assert slots.get("customer_name") == "唐山丰润钢铁"
+
+
+def test_places_refuse_a_one_character_name(tmp_path: Path) -> None:
+    raw = yaml.safe_load(PLACES_PATH.read_text(encoding="utf-8"))
+    assert sum(len(v) for v in raw["province_places"].values()) > 2000  # shipped with places
+    raw["province_places"]["浙江"].append("温")
+    path = tmp_path / "places.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(LexiconDataError, match="shorter than two"):
+        load_places(path)

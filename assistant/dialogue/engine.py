@@ -141,7 +141,7 @@ _COURSE_ASK = re.compile(r"课|学什么|学啥|先学|该学|要学|学习|培�
 _DIRECT = re.compile(
     r"转人工|人工客服|帮我(?:找|转|叫|约|联系)|给我(?:找|转|叫)|马上|现在就|立刻|赶紧|急|转接|"
     # ("想找个澜图的专家聊下方案": a wish for later, the expert is offered, DECISIONS 2026-12-04 #3)
-    r"(?<!想)(?:找|叫|来|派)(?:个|一个|位|一位)[\u4e00-\u9fffa-z0-9]{0,6}?(?:专家|工程师|技术)(?!证|资质|认证|差旅|费)|"
+    r"(?<!想)(?:找|叫|来|派|拉|喊|请)(?:个|一个|位|一位)[\u4e00-\u9fffa-z0-9]{0,6}?(?:专家|工程师|技术)(?!证|资质|认证|差旅|费)|"
     r"(?:找|叫|来|派)(?:个|一个|位|一位)人"
 )
 # Asking about people without wanting one now: "有没有懂传感器的专家", "以后选型想请教".
@@ -179,7 +179,7 @@ _CASE_ASK = re.compile(
     r"(?:有没有|有无|有)(?:啥|什么)?[^，,。？?]{0,6}(?:案例|样板|标杆|同行(?:做|用)过|做过的|用过的)[^，,。？?]{0,3}"
     r"(?:吗|没|么|不|呢)?[?？]?\s*$"
 )
-_PAYBACK = re.compile(r"回本|回收期|投资回报|roi")
+_PAYBACK = re.compile(r"回本|回收期|投资回报|roi|payback|pay back")
 # Asking for words to say: "给我…", "开个场", "怎么说".
 _WANTS_WORDS = re.compile(
     r"给我|帮我|来段|来个|开个场|写个|写段|怎么说|咋说|怎么讲|怎么开口|怎么回|咋回|给.{0,12}讲|讲讲|讲一下|开场"
@@ -634,13 +634,23 @@ class DialogueEngine:
             )
         facts = answer_facts(reading, message=a.text, catalog=self.catalog, attributes=self.attributes, out=out)
         # What the tables do not hold: a grounded passage about the same product, else "not in the documents".
+        topic = turn.state.get("query") if turn.state.task == "knowledge" and not a.products else None
         for clause, pid, what, words in facts.unresolved:
             # Lexical: the passage must name the attribute anyway, so no sentence encoding.
             mode: Mode = "bm25" if words else "hybrid"
-            if not self.knowledge.answer(
-                clause.text, products=(pid,), out=out, max_passages=1, require=words, mode=mode
+            if self.knowledge.answer(clause.text, products=(pid,), out=out, max_passages=1, require=words, mode=mode):
+                continue
+            # "云眸上能批量升级固件吗" then "一半走4g卡 会不会很费流量": the product only came from the
+            # conversation, so the question may be more of the last answer's topic.
+            if topic and self.knowledge.answer(
+                f"{topic} {clause.text}",
+                dense_query=f"{topic} {clause.text}",
+                out=out,
+                max_passages=1,
+                ground_on=clause.text,
             ):
-                out.not_in_documents(text(lang, "missing_attribute", product=pid, what=what or clause.text))
+                continue
+            out.not_in_documents(text(lang, "missing_attribute", product=pid, what=what or clause.text))
         for clause in facts.rivals:
             self._rival_value(clause, a, out)
         # "能加io模块扩吗": the table gives the IO; whether it can be extended is in the FAQ.
@@ -1320,6 +1330,7 @@ class DialogueEngine:
                 quarter=quarter if isinstance(quarter, str) else None,
                 amount=amount if isinstance(amount, Decimal) else None,
                 new_customer=new_customer,
+                follows=last,
             )
         except AssistantError as exc:
             log.warning("rebate skill failed (%s): %s", exc.code, exc)
@@ -1329,7 +1340,12 @@ class DialogueEngine:
             # The policy applied to the user's own figures: said as computed, with the FAQ entry
             # that states the rule as its source.
             rule, out = Composer(lang), Composer(lang)
-            self.knowledge.answer(turn.analysis.text, out=rule, max_passages=1, kinds=("faq",))
+            query = turn.analysis.text
+            if not self.knowledge.answer(query, out=rule, max_passages=1, kinds=("faq",)) and last.get("rule_query"):
+                query = last["rule_query"]  # "那刚好150万呢": the rule the last turn was about
+                self.knowledge.answer(query, out=rule, max_passages=1, kinds=("faq",))
+            if rule.citations:
+                state = task("rebate", **dict(state.params), rule_query=query)
             out.say(result.text, *rule.citations[:1])
             return self._reply(
                 turn,
@@ -1504,7 +1520,7 @@ def _asks_field(clauses: Sequence[Clause]) -> bool:
 # Rebate answers that already apply the policy's rule to the user's own figures ("净销售额150万算
 # 哪档", "满意度82到86够不够"): the FAQ's general wording would only repeat or blur it, so it is
 # cited, not said.
-_RULE_APPLIED = frozenset({"tier_for", "csat_check"})
+_RULE_APPLIED = frozenset({"tier_for", "csat_check", "baseline_for"})
 
 
 def _current_product(profile: CustomerProfile, state: DialogueState | None) -> str | None:

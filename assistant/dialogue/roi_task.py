@@ -32,7 +32,8 @@ from assistant.dialogue.texts import text
 from assistant.dialogue.types import Citation
 
 ROI_ASK = re.compile(
-    r"回本|回收期|回收成本|收回成本|多久能?收回|投资回报|投入产出|roi|算个账|算笔账|算下账|划不划算|划算吗|值不值|"
+    r"回本|回收期|payback|pay back|回收成本|收回成本|多久能?收回|投资回报|投入产出|roi|"
+    r"算个账|算笔账|算下账|划不划算|划算吗|值不值|"
     r"能省多少|省多少|节省多少|省下多少|一年能省|年节省|损失多少|损失有多少"
 )
 # Asked outright to do the sum, with or without the figures yet.

@@ -38,6 +38,7 @@ class RebateSkill(Protocol):
         quarter: str | None,
         amount: Decimal | None,
         new_customer: bool | None = None,
+        follows: Mapping[str, str] | None = None,
     ) -> SkillResult: ...
 
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 
 from assistant.dialogue.cues import CAN_GET
+from assistant.dialogue.numbers import find_numbers
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.types import Caller, RebateCard, StatementLineView
 from assistant.rebates.engine import LINE_LABELS, LineKind, Statement, StatementStatus, WhatIf, base_rebate
@@ -87,7 +88,24 @@ _SALES = ("退货", "退了", "净销售", "销售额", "卖了多少", "业绩�
 _EXISTING_CUSTOMER = ("老客户", "老客", "现有客户", "存量客户", "existing customer")
 # A quarter's whole net sales given, and the tier or rate it earns asked ("净销售额要是卡在150万
 # 算T2还是T3"): the policy applied to that figure, not one more order on top of one's own.
-_TIER_ASK = ("哪档", "哪一档", "哪个档", "几档", "第几档", "t几", "还是t", "几个点", "返利率", "which tier")
+_TIER_ASK = (
+    "哪档",
+    "哪一档",
+    "哪个档",
+    "几档",
+    "第几档",
+    "t几",
+    "还是t",
+    "几个点",
+    "返利率",
+    "基础返利多少",
+    "基础返利是多少",
+    "返利多少",
+    "返利是多少",
+    "which tier",
+)
+# Last quarter's actual sales, beside its baseline ("上季度基线80万 实际卖了120万").
+_ACTUAL = ("实际", "卖了", "做了", "净销售", "销售额", "完成", "业绩", "actual")
 _WHOLE_SALES = ("净销售", "销售额", "业绩", "卖到", "做到", "卡在", "达到", "总共", "一共", "net sales")
 # Two satisfaction scores given ("上季度82分 这季度86"): the subsidy's rule applied to them.
 _SCORE = re.compile(r"(?<![\d.])(\d{2,3})(?:\.\d+)?\s*分?")
@@ -146,6 +164,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tier_open": "及以上",
         "tier_whole": "全额累进，基础返利 = {net} × {rate} = {base}。",
         "tier_marginal": "超额累进，逐档计算基础返利合计 {base}。",
+        "tier_next": "离下一档 {next}（返利率 {rate}）还差 {gap}。",
+        "baseline_for": "按{quarter}的政策，本季基线 =（上季基线 {previous} + 上季实际净销售额 {actual}）÷ 2 × {factor} = {unrounded}，按 {unit} 取整为 {rounded}{floored}。",
+        "baseline_floor": "，低于下限，按下限 {floor} 计",
+        "baseline_ask": "算基线要两个数：上季度的基线和上季度实际净销售额，比如“上季度基线80万 实际卖了120万 这季基线多少”。",
         "csat_check": "按你给的分数：上季度 {before} 分，本季度 {now} 分，提升 {gain} 分。客户满意度提升补贴要求本季度 ≥{min_score} 分且比上季度提升 ≥{min_gain} 分：{verdict}",
         "csat_yes": "两项都满足，申请获批后可拿这项补贴（每季度 {amount}）。",
         "csat_no": "{why}，这季度拿不到这项补贴（每季度 {amount}）。",
@@ -197,6 +219,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tier_open": "and above",
         "tier_whole": "the rate applies to the whole volume: base rebate = {net} × {rate} = {base}.",
         "tier_marginal": "each band at its own rate: base rebate {base} in total.",
+        "tier_next": "The next tier, {next} (rate {rate}), is {gap} away.",
+        "baseline_for": "Under the {quarter} policy, this quarter's baseline = (last quarter's baseline {previous} + last quarter's actual net sales {actual}) ÷ 2 × {factor} = {unrounded}, rounded to {unit}: {rounded}{floored}.",
+        "baseline_floor": ", below the floor, so the floor {floor} applies",
+        "baseline_ask": "A baseline needs two figures: last quarter's baseline and last quarter's actual net sales, e.g. \"baseline 800k last quarter, sold 1.2M, what is this quarter's baseline\".",
         "csat_check": "With your scores: last quarter {before}, this quarter {now}, up {gain}. The satisfaction subsidy needs at least {min_score} this quarter and a rise of at least {min_gain}: {verdict}",
         "csat_yes": "both are met; once the claim is approved you earn it ({amount} per quarter).",
         "csat_no": "{why}, so it is not earned this quarter ({amount} per quarter).",
@@ -231,15 +257,24 @@ class Ask(StrEnum):
     SALES = "sales"
     BASELINE = "baseline"
     TIER_FOR = "tier_for"  # the tier and base rebate of a net-sales figure the user gives
+    BASELINE_FOR = "baseline_for"  # the baseline rule applied to last quarter's figures the user gives
     CSAT_CHECK = "csat_check"  # the satisfaction subsidy's rule applied to two scores given
 
 
-def classify(text: str, amount: Decimal | None) -> Ask:
-    """Which rebate question this is (the NLU already decided it is one)."""
+def classify(text: str, amount: Decimal | None, follows: str | None = None) -> Ask:
+    """Which rebate question this is (the NLU already decided it is one); ``follows`` is the
+    ask of the previous rebate turn, which a bare figure ("那刚好150万呢") re-asks."""
     low = text.lower()
 
     def has(words: Sequence[str]) -> bool:
         return any(w in low for w in words)
+
+    if has(_BASELINE) and len(_money(text)) >= 2:
+        return Ask.BASELINE_FOR  # "上季度基线80万 实际卖了120万 这季基线变多少"
+    if follows == Ask.BASELINE_FOR and _money(text) and not has(_WHAT_IF):
+        return Ask.BASELINE_FOR  # "打错了 上季实际是110万": one of the two figures changed
+    if follows == Ask.TIER_FOR and not has(_WHAT_IF) and ((amount is not None and amount > 0) or has(_PROGRESS)):
+        return Ask.TIER_FOR  # "那刚好150万呢", "这种情况还差多少能上T3"
 
     if (
         (has(_WHY) and (has(_INCREMENT) or ORDER_ID.search(text)))
@@ -273,6 +308,38 @@ def classify(text: str, amount: Decimal | None) -> Ask:
     if has(_HISTORY):
         return Ask.HISTORY
     return Ask.STATEMENT
+
+
+def _money(text: str) -> list[tuple[Decimal, str]]:
+    """Money figures typed in ``text`` with the words of their clause before them."""
+    low = text.lower()
+    out = []
+    for n in find_numbers(low):
+        if n.is_money and n.value > 0:
+            out.append((n.value, re.split(r"[，,。；;\s]", low[max(0, n.start - 8) : n.start])[-1]))
+    return out
+
+
+def baseline_figures(text: str, last: Mapping[str, str]) -> tuple[Decimal | None, Decimal | None]:
+    """(last quarter's baseline, last quarter's actual net sales) as typed, a figure not given
+    this time kept from the previous turn ("打错了 上季实际是110万")."""
+    baseline = Decimal(last["baseline"]) if last.get("baseline") else None
+    actual = Decimal(last["actual"]) if last.get("actual") else None
+    unnamed = []
+    for value, before in _money(text):
+        if any(w in before for w in _BASELINE):
+            baseline = value
+        elif any(w in before for w in _ACTUAL):
+            actual = value
+        else:
+            unnamed.append(value)
+    if len(unnamed) >= 2:
+        baseline, actual = unnamed[0], unnamed[1]  # "80万的基线 120万的销售": in the order said
+    elif unnamed and baseline is None:
+        baseline = unnamed[0]
+    elif unnamed:
+        actual = unnamed[0]  # "不对 是110万" after a baseline sum: the sales figure corrected
+    return baseline, actual
 
 
 def given_scores(text: str) -> tuple[int, ...]:
@@ -331,10 +398,18 @@ class RebateChatSkill:
         quarter: str | None,
         amount: Decimal | None,
         new_customer: bool | None = None,
+        follows: Mapping[str, str] | None = None,
     ) -> SkillResult:
         """``new_customer`` is the what-if's customer kind when the text does not say it
-        (a follow-up of an earlier what-if); the result names what was answered in ``task``."""
-        ask = classify(text, amount)
+        (a follow-up of an earlier what-if); ``follows`` is the previous rebate turn's ``task``,
+        which a figure alone re-asks ("那刚好150万呢" after a tier question); the result names
+        what was answered in ``task``."""
+        last = follows or {}
+        ask = classify(text, amount, last.get("ask"))
+        if ask is Ask.TIER_FOR and amount is None and last.get("amount"):
+            amount = Decimal(last["amount"])  # "这种情况还差多少能上T3": the figure of the last turn
+        if ask is Ask.BASELINE_FOR:
+            return self._baseline_for(caller.language, quarter, *baseline_figures(text, last))
         label = quarter
         if label is None and any(w in text.lower() for w in _PREVIOUS):
             label = str(self.service.current_quarter().previous())
@@ -504,7 +579,39 @@ class RebateChatSkill:
             rate=percent(tier.rate),
             how=how,
         )
+        following = [t for t in version.tiers if t.minimum > net]
+        if following:
+            nxt = min(following, key=lambda t: t.minimum)
+            said += _t(lang, "tier_next", next=nxt.name, rate=percent(nxt.rate), gap=yuan(nxt.minimum - net))
         return SkillResult(text=said, suggestions=SUGGESTIONS.get(lang, SUGGESTIONS["zh"]))
+
+    def _baseline_for(
+        self, lang: str, label: str | None, previous: Decimal | None, actual: Decimal | None
+    ) -> SkillResult:
+        """The baseline rule applied to last quarter's baseline and actual sales as given."""
+        if previous is None or actual is None:
+            return replace(self._plain(lang, "baseline_ask"), task={"ask": Ask.BASELINE_FOR.value})
+        try:
+            q = self.service.quarter(label)
+            rule = self.service.state.policy.version_for(q).baseline
+        except QuarterNotFoundError:
+            return self._plain(lang, "no_quarter")
+        unrounded, rounded, amount = rule.apply(previous, actual)
+        floored = _t(lang, "baseline_floor", floor=yuan(rule.floor)) if amount != rounded else ""
+        said = _t(
+            lang,
+            "baseline_for",
+            quarter=q,
+            previous=yuan(previous),
+            actual=yuan(actual),
+            factor=rule.factor,
+            unrounded=yuan(unrounded),
+            unit=yuan(rule.round_to),
+            rounded=yuan(amount),
+            floored=floored,
+        )
+        task = {"ask": Ask.BASELINE_FOR.value, "baseline": str(previous), "actual": str(actual)}
+        return SkillResult(text=said, suggestions=SUGGESTIONS.get(lang, SUGGESTIONS["zh"]), task=task)
 
     def _csat_check(self, lang: str, label: str | None, text: str) -> SkillResult:
         """The satisfaction subsidy's two conditions checked on the scores the user gives."""

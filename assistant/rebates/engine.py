@@ -30,7 +30,7 @@ from enum import StrEnum
 
 from assistant.rebates.errors import PartnerNotFoundError, QuarterNotFoundError, RebateDataError
 from assistant.rebates.ledger import Ledger, Order, QuarterSales, summarize
-from assistant.rebates.money import ZERO, ZERO_CENTS, check_money, percent, round_cents, round_to, yuan
+from assistant.rebates.money import ZERO, ZERO_CENTS, check_money, percent, round_cents, yuan
 from assistant.rebates.policy import PolicyVersion, RebatePolicy, Tier, TierMode
 from assistant.rebates.profiles import ClaimKind, ClaimState, PartnerProfile, SubsidyClaim
 from assistant.rebates.quarter import Quarter
@@ -303,9 +303,7 @@ class RebateEngine:
             previous = self.baseline(partner_id=partner_id, quarter=q.previous())
             actual = self._ledger.sales(partner_id, q.previous()).net
             rule = self._policy.version_for(q).baseline
-            unrounded = (previous.amount + actual) / 2 * rule.factor
-            rounded = round_to(unrounded, rule.round_to)
-            amount = max(rounded, rule.floor)
+            unrounded, rounded, amount = rule.apply(previous.amount, actual)
             floored = amount != rounded
             explanation = (
                 f"{q} 基线 = (上季度基线 {yuan(previous.amount)} + 上季度实际净销售额 {yuan(actual)}) / 2 "

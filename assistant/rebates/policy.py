@@ -35,7 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assistant.rebates.errors import InvalidQuarterError, PolicyInvalidError, QuarterNotFoundError
-from assistant.rebates.money import plain
+from assistant.rebates.money import plain, round_to
 from assistant.rebates.quarter import Quarter, quarter_range
 
 # --------------------------------------------------------------------------- domain values
@@ -97,6 +97,12 @@ class BaselineRule:
     factor: Decimal
     round_to: Decimal
     floor: Decimal
+
+    def apply(self, previous_baseline: Decimal, previous_actual: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+        """(unrounded, rounded, the baseline): the rule applied to last quarter's figures."""
+        unrounded = (previous_baseline + previous_actual) / 2 * self.factor
+        rounded = round_to(unrounded, self.round_to)
+        return unrounded, rounded, max(rounded, self.floor)
 
 
 @dataclass(frozen=True, slots=True)

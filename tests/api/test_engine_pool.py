@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,6 +49,7 @@ class RecordingRebates:
         quarter: str | None,
         amount: Decimal | None,
         new_customer: bool | None = None,
+        follows: Mapping[str, str] | None = None,
     ) -> SkillResult:
         self.pids.append(os.getpid())
         return SkillResult(text=f"返利问题已收到：{text}")

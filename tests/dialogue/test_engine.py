@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import pytest
@@ -28,6 +28,7 @@ class FakeRebates:
         quarter: str | None,
         amount: Decimal | None,
         new_customer: bool | None = None,
+        follows: Mapping[str, str] | None = None,
     ) -> SkillResult:
         self.calls.append({"partner": caller.partner_id, "quarter": quarter, "amount": amount})
         card = RebateCard(
@@ -51,6 +52,7 @@ class FailingRebates:
         quarter: str | None,
         amount: Decimal | None,
         new_customer: bool | None = None,
+        follows: Mapping[str, str] | None = None,
     ) -> SkillResult:
         raise SkillError("ledger offline")
 

@@ -5,7 +5,7 @@ asked directly, comparisons from the competitor blocks, handoff before answering
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -410,6 +410,7 @@ class RecordingRebates:
         quarter: str | None,
         amount: Decimal | None,
         new_customer: bool | None = None,
+        follows: Mapping[str, str] | None = None,
     ) -> SkillResult:
         self.calls.append({"text": text, "amount": amount, "new_customer": new_customer, "quarter": quarter})
         said = "new" if "新客户" in text else None
@@ -1184,6 +1185,12 @@ def test_how_to_order_a_service_is_no_closing_script(shipped_engine: DialogueEng
         ("eg3200读一台西门子plc老提示连接被拒绝 ping是通的 折腾两天了 能不能叫个原厂的人远程看看",),
         # an error code on the screen the turn before; "连个专家" asks for one
         ("gs700屏上出个E-03 电流输出才2mA 嘎哈呢这是", "客户那边没人敢开隔爆腔 能连个专家不"),
+        # "要是还不行" is no hypothetical when "现在能不能拉个专家" follows
+        (
+            "黑龙江一个泵站 装的1100 四g灯一直慢慢闪 cld也不亮 咋回事",
+            "apn按运营商给的填了也重启了 还是慢闪",
+            "那要是还不行呢 现在能不能拉个网官专家远程帮我看一下",
+        ),
     ],
 )
 def test_a_person_asked_for_with_a_problem_in_sight_is_a_handoff(
@@ -1282,3 +1289,31 @@ def test_a_passage_naming_the_product_comes_first_only_when_about_as_grounded(
     # entry, written for no model, shares most of them.
     (reply,) = ask(shipped_engine, "客户有台2100还在保修期 坏了要寄回厂里修 我第一次弄 这个流程咋走")
     assert "FAQ-WAR-007" in cited(reply) and "L-003" not in cited(reply)
+
+
+def test_a_payback_asked_in_english_is_computed(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(
+        shipped_engine,
+        "西安一个汽配厂 每月非计划停机大概15个小时 一小时损失6000块 抄表巡检人工一个月4万 "
+        "网关项目报28万 停机按少30% 人工按省20%算 多久payback",
+    )
+    assert "420,000" in reply.text and "8" in reply.text and "案例" not in reply.text
+
+
+def test_a_sibling_model_by_its_number_is_answered_from_its_table(shipped_engine: DialogueEngine) -> None:
+    _, switched = ask(
+        shipped_engine, "重庆一个包装机厂 用EC100 现场IO点不够用 能加扩展模块吗", "那换成300呢 最多能挂几块"
+    )
+    assert row(shipped_engine, "EC-300", "IO 扩展").split("（")[0] in switched.text
+    assert [c.doc_id for c in switched.citations][:1] == ["EC-300#params"]
+
+
+def test_more_of_the_last_topic_is_not_a_missing_row_of_the_product_in_context(shipped_engine: DialogueEngine) -> None:
+    # The product came from the conversation; the question is more of the firmware topic.
+    _, traffic = ask(
+        shipped_engine,
+        "甘肃一个客户三十多台2100 想远程一起升级固件 云眸上能批量搞吗",
+        "其中一半是走4g卡的 会不会很费流量",
+    )
+    assert "资料里没有" not in traffic.text
+    assert "FAQ-FW-019" in [c.doc_id for c in traffic.citations]

@@ -218,3 +218,26 @@ def test_what_this_quarter_brings_of_the_increment_is_ones_own_line(chat_api: Ap
     reply = chat_api.chat("hz_sales1", "那我们这季能拿多少增量")
     incremental = next(line for line in rest["lines"] if line["kind"] == "incremental")
     assert f"增量激励 {yuan(incremental['amount'])}" in reply["text"] and "告诉我金额" not in reply["text"]
+
+
+def test_a_rule_applied_to_figures_is_re_asked_with_a_new_figure(chat_api: Api) -> None:
+    # The tier of 150万, then of 140万 and the distance from it to T3, each from the policy.
+    chat_api.new_conversation("hz_sales1")
+    first = chat_api.chat("hz_sales1", "假如一个季度净销售额做到175万 全额累进的话基础返利多少")
+    assert "T3" in first["text"] and yuan("70000") in first["text"] and first["citations"]
+    second = chat_api.chat("hz_sales1", "那要是只做到140万呢")
+    assert second["intent"] == "rebate_query"
+    assert "T2" in second["text"] and yuan("42000") in second["text"] and "再增加" not in second["text"]
+    assert second["citations"], "the rule the figure is read by is cited, as on the first turn"
+    gap = chat_api.chat("hz_sales1", "这种情况还差多少能上T3")
+    assert yuan("100000") in gap["text"]
+
+
+def test_the_baseline_rule_applied_to_last_quarters_figures(chat_api: Api) -> None:
+    chat_api.new_conversation("hz_sales1")
+    first = chat_api.chat("hz_sales1", "问下 上季度基线80万 实际卖了120万 这季基线变多少")
+    assert first["intent"] == "rebate_query"
+    assert yuan("1050000") in first["text"] and "再增加" not in first["text"]
+    fixed = chat_api.chat("hz_sales1", "哦打错了 上季实际是110万")
+    assert yuan("997500") in fixed["text"] and yuan("1000000") in fixed["text"]
+    assert yuan("800000") in fixed["text"], "the baseline not corrected is kept"

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.rebates.chat_skill import ORDER_ID, Ask, classify, customer_kind, given_scores
+from assistant.rebates.chat_skill import ORDER_ID, Ask, baseline_figures, classify, customer_kind, given_scores
 
 WAN30 = Decimal(300000)
 
@@ -37,6 +37,10 @@ WAN30 = Decimal(300000)
         ("净销售额要是刚好卡在150万 是算T2还是T3", Decimal(1500000), Ask.TIER_FOR),
         ("这季度业绩做到80万 返利按几个点", Decimal(800000), Ask.TIER_FOR),
         ("再卖150万能到哪档", Decimal(1500000), Ask.WHAT_IF),
+        ("假如一个季度净销售额做到175万 全额累进的话基础返利多少", Decimal(1750000), Ask.TIER_FOR),
+        # last quarter's baseline and sales given: the baseline rule applied to them
+        ("上季度基线80万 实际卖了120万 这季基线变多少", Decimal(800000), Ask.BASELINE_FOR),
+        ("我这季度基线多少", None, Ask.BASELINE),
         # two satisfaction scores given: the subsidy's rule applied to them
         ("客户满意度上季度82分 这季度86 够不够拿补贴", None, Ask.CSAT_CHECK),
         ("今季客户满意度89分 满意度补贴批了没有", None, Ask.SUBSIDY),
@@ -72,3 +76,26 @@ def test_given_scores_put_the_earlier_quarter_first() -> None:
     assert given_scores("这季度90 上季度84") == (84, 90)
     assert given_scores("满意度89分") == (89,)
     assert given_scores("上季度82 这季度186") == (82,)  # no score above 100
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "follows", "ask"),
+    [
+        # a figure alone after a tier question asks the tier of that figure
+        ("那刚好150万呢", Decimal(1500000), "tier_for", Ask.TIER_FOR),
+        ("这种情况还差多少能上T3", None, "tier_for", Ask.TIER_FOR),
+        # one more deal is still a what-if on one's own figures
+        ("那再卖20万呢", Decimal(200000), "tier_for", Ask.WHAT_IF),
+        ("哦打错了 上季实际是110万", Decimal(1100000), "baseline_for", Ask.BASELINE_FOR),
+        ("那刚好150万呢", Decimal(1500000), None, Ask.WHAT_IF),
+    ],
+)
+def test_a_figure_alone_re_asks_the_last_rule(text: str, amount: Decimal | None, follows: str | None, ask: Ask) -> None:
+    assert classify(text, amount, follows) is ask
+
+
+def test_baseline_figures_keep_the_one_not_corrected() -> None:
+    assert baseline_figures("上季度基线80万 实际卖了120万 这季基线变多少", {}) == (Decimal(800000), Decimal(1200000))
+    last = {"ask": "baseline_for", "baseline": "800000", "actual": "1200000"}
+    assert baseline_figures("哦打错了 上季实际是110万", last) == (Decimal(800000), Decimal(1100000))
+    assert baseline_figures("不对 基线是90万", last) == (Decimal(900000), Decimal(1200000))

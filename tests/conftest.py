@@ -91,3 +91,13 @@ def shipped_engine(tmp_path_factory: pytest.TempPathFactory, shipped_corpus: Cor
     retriever.load()
     nlu = Nlu(corpus=shipped_corpus, tokenizer=retriever.tokenizer, cache_dir=settings.nlu_cache_dir)
     return DialogueEngine(corpus=shipped_corpus, retriever=retriever, nlu=nlu)
+
+
+@pytest.fixture(scope="session")
+def served_engine(shipped_engine: DialogueEngine, shipped_corpus: Corpus) -> DialogueEngine:
+    """:func:`shipped_engine` with the NLU the service trains (seeds plus the labelled dev split,
+    assistant.dialogue.factory): routing rules that guard against its readings are tested here."""
+    from assistant.dialogue.training import dev_examples
+
+    nlu = Nlu(corpus=shipped_corpus, tokenizer=shipped_engine.retriever.tokenizer, examples=dev_examples())
+    return DialogueEngine(corpus=shipped_corpus, retriever=shipped_engine.retriever, nlu=nlu)

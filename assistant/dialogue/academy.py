@@ -23,7 +23,7 @@ from assistant.dialogue.types import Citation
 from assistant.retrieval.tokenizer import STOPWORDS, Tokenizer
 
 TRAINING_ASK = re.compile(
-    r"培训|课程|微课|上课|学习|学什么|学啥|先学|该学|要学|课|导师|带教|辅导|跟岗|70/20/10|70-20-10|721|七二一|"
+    r"培训|课程|微课|上课|学习|学什么|学啥|先学|该学|要学|课|导师|带教|辅导|跟岗|70[\s/、-]?20[\s/、-]?10|721|七二一|"
     r"新人|新来的|入职|学习路径|考证|认证考试|lcp|lca|lce"
 )
 # What a product learns, not a salesperson: "基线要学多久", "自学习阈值", "虚假回波学习".

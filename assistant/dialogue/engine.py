@@ -179,6 +179,14 @@ _CASE_ASK = re.compile(
     r"(?:有没有|有无|有)(?:啥|什么)?[^，,。？?]{0,6}(?:案例|样板|标杆|同行(?:做|用)过|做过的|用过的)[^，,。？?]{0,3}"
     r"(?:吗|没|么|不|呢)?[?？]?\s*$"
 )
+# Words a rebate question has (a figure aside): without them, after a knowledge answer, "退回去" is no return.
+_REBATE_TALK = re.compile(r"增量|返利|反利|返点|档|季度|排名|对账|补贴|业绩|销售|卖了|订单|基线|rebate")
+# A message that ends by asking ("…是另算还是含在里面", "…能退吗"): a question, not only facts.
+_ENDS_ASKING = re.compile(
+    r"(?:吗|么|嘛|[?？]|还是[\u4e00-\u9fff]{1,8}|多少|几[个天台年月]?|啥|什么|怎么[\u4e00-\u9fff]{0,3}|咋[\u4e00-\u9fff]{0,3}|能不能[\u4e00-\u9fff]{0,6}|[不没]|呢)[\s。.!！]*$"
+)
+# The current quarter said in words (the NLU's quarter slot holds only named ones).
+_THIS_QUARTER = re.compile(r"这个?季|本季|当季|这一季|this quarter")
 _PAYBACK = re.compile(r"回本|回收期|投资回报|roi|payback|pay back")
 # Asking for words to say: "给我…", "开个场", "怎么说".
 _WANTS_WORDS = re.compile(
@@ -284,6 +292,13 @@ class DialogueEngine:
             log.info("low intent confidence %.2f for %s", analysis.understanding.confidence, intent)
             intent = "knowledge_qa"
         norm = analysis.text
+        if (
+            intent == "rebate_query"
+            and state.task == "knowledge"
+            and not _REBATE_TALK.search(norm)
+            and "amount" not in analysis.understanding.slots.values
+        ):
+            intent = "knowledge_qa"  # "升完出问题呢 能退回去吗" after a firmware answer: no rebate in it
         kind: TaskKind | None = None
         changes: dict[str, str] | None = None
         offer_only = False
@@ -317,7 +332,7 @@ class DialogueEngine:
         elif followup is not None and not self._own_line(followup.changes, state):
             intent, kind, changes = followup.intent, followup.task, dict(followup.changes)
         elif (
-            intent in (*_TRAINING_INTENTS, "handoff_request")
+            (intent in (*_TRAINING_INTENTS, "handoff_request") or (intent == "profile_update" and ASKING.search(norm)))
             and academy.is_training_question(norm)
             and not contact_objection
             and (not analysis.products or academy.wants_lessons(norm))
@@ -372,6 +387,16 @@ class DialogueEngine:
             intent = "script_request"
         elif intent == "profile_update" and _WHICH_ONE.search(norm) and (analysis.products or analysis.product_lines):
             intent = "knowledge_qa"  # "三百来台设备 云眸用哪个版本就够了": a choice, not a fact to note
+        elif (
+            intent == "profile_update"
+            and analysis.understanding.slots.values
+            and _ENDS_ASKING.search(norm)
+            and not _SCRIPT_WORDS.search(norm)
+            and not _WHAT_IF.search(norm)  # "要是集团六个厂加一块三千多台呢": the last question again
+        ):
+            # "银川客户要派人调ec700r … 差旅住宿是另算还是含在里面": a question, whatever facts it
+            # states on the way (they are noted all the same)
+            intent = "knowledge_qa"
         elif intent == "profile_update" and analysis.products and self.attributes.names_fault(squash(norm)):
             # "成都一个电子厂 … docker镜像丢到4500pro上一启动就退出": a fault of our product on site,
             # whatever customer facts come with it (they are noted all the same)
@@ -1317,6 +1342,15 @@ class DialogueEngine:
                 new_customer = last["new_customer"] == "True"
             if quarter is None and last.get("quarter"):
                 quarter = last["quarter"]
+        if (
+            quarter is None
+            and amount is None
+            and turn.task == "rebate"
+            and last.get("quarter")
+            and "呢" in turn.analysis.text  # a follow-up leaning on the last answer, not a new question
+            and not _THIS_QUARTER.search(turn.analysis.text)
+        ):
+            quarter = last["quarter"]  # "Q3最后是第几档" then "增量那块呢": still Q3 ("这个季度呢": not)
         asked = turn.analysis.text
         incremental = last.get("topic") == "incremental" or (
             turn.state.task == "knowledge" and "增量" in (turn.state.get("query") or "")

@@ -172,6 +172,10 @@ _NEGATED_NAME = re.compile(r"(?:不是|并非|而非)[\u4e00-\u9fffA-Za-z0-9]{2,
 # "做工程机械的": what the customer makes, not its name.
 _TRADE_VERB = re.compile(r"(?:做|搞|干|生产|制造|造)")
 _TRADE_VERB_BEFORE = re.compile(r"(?:做|搞|干|生产|制造)$")
+# A maker of machines ("做矿山破碎机的", "做小水泵的", "生产减速机的"): machinery (batch P7 rule).
+_MAKES_MACHINES = re.compile(
+    r"(?:做|生产|制造|造)[\u4e00-\u9fff]{0,4}?(?:水泵|泵|阀门|阀|破碎机|机床|电机|轴承|齿轮|减速机|压缩机|风机|机械)(?:的|厂)"
+)
 _NOT_A_NAME = re.compile(r"^(?:个|人|一|几|我|你|他|她|它|专家|工程师|技术|现场|售前|售后|客服)")
 # "叫" also means calling someone ("怎么叫原厂远程专家"): a role is not a name.
 _A_ROLE = re.compile(r"(?:专家|工程师|技术支持|技术|客服|人工|售后|售前|师傅|同事|经理)$")
@@ -197,7 +201,7 @@ _NAMED_BY_TRADE = re.compile(
 )
 # "名字打错了 是晋泰源": the customer's name corrected.
 _NAME_CORRECTED = re.compile(
-    r"(?:名字|名称|厂名|公司名|名)[^，,。；;\s]{0,3}(?:错|不对)了?[\s，,。]*(?:是|叫|应该是|应该叫)"
+    r"(?:(?:名字|名称|厂名|公司名|名)[^，,。；;\s]{0,3}(?:错|不对)|(?:打|写|记)错)了?[\s，,。]*(?:是|叫|应该是|应该叫)"
     r"(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,8}?)(?=$|[\s，,。；;]|的)"
 )
 # A short name right after what the company makes ("瑞安做泵阀的华力"), after its town and "的"
@@ -206,10 +210,32 @@ _NAME_AFTER_TRADE = re.compile(
     r"(?:做|搞|生产|干)[\u4e00-\u9fff]{1,6}?的(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;])"
 )
 _NAME_AFTER_PLACE = re.compile(r"的(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;])")
-_NAME_THERE = re.compile(r"(?:去了?|到了?|跑了?趟?)(?P<name>[\u4e00-\u9fff]{2,4}?)(?:那边|那儿|那里)")
-# What such a short name may not be: a kind of site or company, or an everyday word (jieba's
-# general dictionary counts names rarely; "展会", "天气" often).
-_NOT_A_SHORT_NAME = re.compile(r"(?:厂|企业|公司|工厂|单位|同行|朋友|人|家|边|里)$|案例|案列|方案|话术|资料")
+_NAME_THERE = re.compile(
+    r"(?:(?:去了?|到了?|跑了?)趟?|^|(?<=[\s，,。]))(?P<name>[\u4e00-\u9fffA-Za-z]{2,4}?)(?:那边|那儿|那里)(?!的)"
+)
+# "青山那边的华冶精整", "华油兴业的刘总": a name after "那边的", or before a person named by title.
+_NAME_THERE_OF = re.compile(r"那边的(?P<name>[\u4e00-\u9fff]{2,6}?)(?=$|[\s，,。；;])")
+_NAME_OF_PERSON = re.compile(
+    r"(?:^|(?<=[\s，,。]))(?P<name>[\u4e00-\u9fff]{2,6}?)的[\u4e00-\u9fff]?(?:总|工|经理|主任|处长|科长|部长|厂长)"
+)
+# A place visited ("刚从金鼎出来", "在华润那边", "拜访了金鼎") and a contact's company
+# ("跟宏达的老板吃了个饭", "见了永兴的采购"): the words between are the name, if they are one.
+_NAME_VISITED = re.compile(
+    r"(?:从|在)(?P<name>[\u4e00-\u9fffA-Za-z]{2,6}?)(?:出来|回来|那边|那儿|那里|那(?=$|[\s，,。]))"
+    r"|(?:去了?|到了?)(?P<visited>[\u4e00-\u9fffA-Za-z]{2,6}?)(?:那边|那儿|那里)"
+    r"|拜访了?(?P<called>[\u4e00-\u9fffA-Za-z]{2,6}?)(?=$|[\s，,。])"
+)
+_NAME_OF_CONTACT = re.compile(
+    r"(?:^|(?<=[\s，,。跟和给])|见了?)(?![跟和给见])(?P<name>[\u4e00-\u9fffA-Za-z]{2,6}?)的(?P<role>[\u4e00-\u9fff]{2,4})"
+)
+# A name that opens the message, then its town or trade: "禾香斋 嘉兴做粽子的", "陕燃管道 西安的".
+_NAME_FIRST = re.compile(r"^(?P<name>[\u4e00-\u9fff]{2,6})\s+(?P<rest>\S+)")
+# What such a short name may not be: a kind of site or company, a machine ("轧机那边"), or an
+# everyday word (jieba's general dictionary counts names rarely; "展会", "天气" often).
+_NOT_A_SHORT_NAME = re.compile(
+    r"(?:厂|企业|公司|工厂|单位|同行|朋友|人|家|边|里|机|箱|炉|罐|线|泵|阀)$"
+    r"|案例|案列|方案|话术|资料"
+)
 _MAX_NAME_FREQUENCY = 150
 _SCENE_NAME = re.compile(r"(?<=\s)(?P<name>[\u4e00-\u9fff]{3,6})(?=\s|$)")
 # After a city: a name of 2-6 characters, then the kind of site or "的" and the contact.
@@ -232,11 +258,11 @@ def _starts_with_persona(rest: str) -> bool:
     return any(rest.startswith(w) for words in PERSONA_CUES.values() for w in words)
 
 
-_SCENE_PLACE = ("厂", "仓库", "库", "楼", "的", "公司", "电站", "矿", "园区", "基地", "项目", "企业", "车间")
+_SCENE_PLACE = ("厂", "仓库", "库", "楼", "的", "公司", "电站", "矿", "园区", "产业园", "基地", "项目", "企业", "车间")
 # Words no bare name has: function words, sizes and talk about the deal ("规模不大", "下周要来").
 _NOT_IN_A_NAME = re.compile(
     r"[的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问多少几台接上下最嘛买先时候不没很挺太]"
-    r"|[一二两三四五六七八九十百千万\d]{2,}[块台套张条栋间只]"  # "一百二十块表": a count
+    r"|[一二两三四五六七八九十百千万\d]+[块台套张条栋间只]"  # "一百二十块表", "八条线": a count
     r"|规模|大型|中型|小型|左右|差不多|一般|预算|大概|目前|现在|已经|准备|打算|计划|比较|客户|老板|项目"
 )
 _COMPANY_NAME = re.compile(
@@ -551,6 +577,12 @@ class Nlu:
             or _IS_THE_CUSTOMER.search(masked[: m[1]])
             or _FACILITY_AS_TRADE_AFTER.match(masked[m[2] :])
         ]
+        maker = _MAKES_MACHINES.search(masked)
+        if maker is not None:
+            # "做矿山破碎机的": a maker of machines is machinery, whatever trade it serves
+            industries = [("机械加工", maker.start(), maker.end())] + [
+                m for m in industries if not maker.start() <= m[1] < maker.end()
+            ]
         regions = matches(lx.regions, masked)
         competitors = find_all(sq, lx.competitors)
         scales = matches(lx.scales, masked)
@@ -701,7 +733,11 @@ class Nlu:
         for m in _NAMED_BY_TRADE.finditer(norm):
             if self._names_a_company(m.group("name")):
                 return m.group("name")
-        return self._short_name(norm)
+        short = self._short_name(norm)
+        if short is None or not re.search(r"[a-z]", short):
+            return short
+        at = raw.lower().find(short)  # "XD那边": Latin letters as the user typed them
+        return raw[at : at + len(short)] if at >= 0 else short
 
     def _short_name(self, norm: str) -> str | None:
         """A short name typed in passing: after the trade ("做泵阀的华力"), after the town and
@@ -722,16 +758,45 @@ class Nlu:
             if m is not None:
                 candidates.append(m.group("name"))
         candidates += [m.group("name") for m in _NAME_THERE.finditer(norm)]
+        candidates += [m.group("name") for m in _NAME_THERE_OF.finditer(norm)]
+        candidates += [m.group("name") for m in _NAME_OF_PERSON.finditer(norm)]
+        candidates += [m.group("name") or m.group("visited") or m.group("called") for m in _NAME_VISITED.finditer(norm)]
+        candidates += [
+            m.group("name")
+            for m in _NAME_OF_CONTACT.finditer(norm)
+            if any(start == 0 for _, start, _ in find_all(squash(m.group("role")), self.lexicon.personas))
+        ]
+        first = _NAME_FIRST.match(norm)
+        if first is not None and (
+            find_all(squash(first.group("rest")), self.lexicon.regions) or _TRADE_VERB.match(first.group("rest"))
+        ):
+            candidates.append(first.group("name"))
         general = _general_frequencies()
         for name in candidates:
             if (
                 not _NOT_A_SHORT_NAME.search(name)
                 and general.get(name, 0) < _MAX_NAME_FREQUENCY
-                and self._is_a_bare_name(name, place=None)
                 and not _A_KIND_OF.match(name)
+                and self._could_be_a_name(name)
             ):
                 return name
         return None
+
+    def _could_be_a_name(self, name: str) -> bool:
+        """Like :meth:`_is_a_bare_name`, but a trade word may be part of the name ("恒昌车桥",
+        "陇海铝业") as long as more than the trade is left."""
+        if _NOT_A_NAME.match(name) or _A_ROLE.search(name) or _NOT_IN_A_NAME.search(name):
+            return False
+        if _TRADE_VERB.match(name) or _SYMPTOM_IN_NAME.search(name):
+            return False
+        if any(w in name for words in PERSONA_CUES.values() for w in words):
+            return False
+        if any(w in name for w in cue_patterns.NOT_IN_A_BARE_NAME):
+            return False
+        sq = squash(name)
+        if any(find_all(sq, table) for table in (self.lexicon.regions, self.lexicon.scales, self.lexicon.products)):
+            return False
+        return self._names_a_company(name)
 
     def _is_a_bare_name(self, name: str, *, place: str | None) -> bool:
         """ "客户是恒发": a name, unless the words are a contact, a trade, a size, a place or talk
@@ -1016,7 +1081,10 @@ class Nlu:
         """What this text states, every time it states it (eval/data/README.md, slot conventions);
         the profile does not filter anything out."""
         numbers_allowed = _NUMBER_SLOTS.get(intent, _ALL_NUMBER_SLOTS)
-        if _ORDER_QUANTITY.search(ents.norm) or (intent == "product_params" and _CUSTOMER_DEVICES.search(ents.norm)):
+        if _ORDER_QUANTITY.search(ents.norm) or (
+            intent == "product_params"
+            and (_CUSTOMER_DEVICES.search(ents.norm) or any(n.unit in ("台", "套") for n in ents.numbers))
+        ):
             # "要30台eg3200", "买5套": how many the customer orders, whatever else is asked;
             # "oee模块一套能接几台 他们磨床一百二十台": the customer's fleet beside a spec question
             numbers_allowed = numbers_allowed | {"device_count"}

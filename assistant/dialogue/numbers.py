@@ -62,6 +62,8 @@ MAX_NUMBER_DIGITS = 15
 _MAX_NUMERAL_CHARS = 24
 _MAX_EXPONENT = 23  # 15 digits times 亿 at most ("一亿亿亿" multiplies without digits)
 
+# Numerals that are words: 万一 "in case", 千万 "by all means" (an amount says 一千万, 1000万).
+_IDIOMS = frozenset({"万一", "千万"})
 _APPROX_RANGE = re.compile(r"^(?:一二|两三|二三|三四|三五|四五|五六|六七|七八|八九)(?:[十百千万]|$)")
 _NUMBER = re.compile(
     r"(?P<cur>[¥￥$])?\s*"
@@ -164,6 +166,8 @@ def find_numbers(text: str) -> list[NumberMention]:
             continue
         # A lone "个"/"十"-less Chinese word such as "一下", "一个": skip numerals that
         # are just "一" followed by a measure word unless a unit makes them a quantity.
+        if raw in _IDIOMS and not (m.start("num") and text[m.start("num") - 1].isdigit()):
+            continue  # "万一升完出问题呢": "in case"; "千万别": "by all means"
         if _APPROX_RANGE.match(raw):
             continue  # "四五十台", "三五个人": a rough range, not a figure anyone stated
         if sum(ch.isdigit() for ch in raw) > MAX_NUMBER_DIGITS or len(raw) > _MAX_NUMERAL_CHARS:

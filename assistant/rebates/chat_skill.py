@@ -102,8 +102,13 @@ _TIER_ASK = (
     "基础返利是多少",
     "返利多少",
     "返利是多少",
+    "返多少",
     "which tier",
 )
+# A figure corrected ("打错了 是110万").
+_CORRECTED = ("打错", "说错", "写错", "记错", "不对", "更正")
+# Both tier modes asked side by side ("全额累进和超额累进各返多少").
+_BOTH_MODES = ("全额", "超额")
 # Last quarter's actual sales, beside its baseline ("上季度基线80万 实际卖了120万").
 _ACTUAL = ("实际", "卖了", "做了", "净销售", "销售额", "完成", "业绩", "actual")
 _WHOLE_SALES = ("净销售", "销售额", "业绩", "卖到", "做到", "卡在", "达到", "总共", "一共", "net sales")
@@ -165,6 +170,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tier_whole": "全额累进，基础返利 = {net} × {rate} = {base}。",
         "tier_marginal": "超额累进，逐档计算基础返利合计 {base}。",
         "tier_next": "离下一档 {next}（返利率 {rate}）还差 {gap}。",
+        "tier_modes": "两种算法对比：全额累进 {whole}，超额累进（逐档计算）{marginal}，相差 {gap}；现行政策按{mode}。",
+        "mode_whole": "全额累进",
+        "mode_marginal": "超额累进",
         "baseline_for": "按{quarter}的政策，本季基线 =（上季基线 {previous} + 上季实际净销售额 {actual}）÷ 2 × {factor} = {unrounded}，按 {unit} 取整为 {rounded}{floored}。",
         "baseline_floor": "，低于下限，按下限 {floor} 计",
         "baseline_ask": "算基线要两个数：上季度的基线和上季度实际净销售额，比如“上季度基线80万 实际卖了120万 这季基线多少”。",
@@ -220,6 +228,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tier_whole": "the rate applies to the whole volume: base rebate = {net} × {rate} = {base}.",
         "tier_marginal": "each band at its own rate: base rebate {base} in total.",
         "tier_next": "The next tier, {next} (rate {rate}), is {gap} away.",
+        "tier_modes": "The two methods side by side: whole volume {whole}, marginal (band by band) {marginal}, a difference of {gap}; the policy in force uses {mode}.",
+        "mode_whole": "the whole-volume method",
+        "mode_marginal": "the marginal method",
         "baseline_for": "Under the {quarter} policy, this quarter's baseline = (last quarter's baseline {previous} + last quarter's actual net sales {actual}) ÷ 2 × {factor} = {unrounded}, rounded to {unit}: {rounded}{floored}.",
         "baseline_floor": ", below the floor, so the floor {floor} applies",
         "baseline_ask": "A baseline needs two figures: last quarter's baseline and last quarter's actual net sales, e.g. \"baseline 800k last quarter, sold 1.2M, what is this quarter's baseline\".",
@@ -271,7 +282,12 @@ def classify(text: str, amount: Decimal | None, follows: str | None = None) -> A
 
     if has(_BASELINE) and len(_money(text)) >= 2:
         return Ask.BASELINE_FOR  # "上季度基线80万 实际卖了120万 这季基线变多少"
-    if follows == Ask.BASELINE_FOR and _money(text) and not has(_WHAT_IF):
+    if (
+        follows == Ask.BASELINE_FOR
+        and _money(text)
+        and has((*_BASELINE, *_ACTUAL, *_CORRECTED))
+        and not has((*_WHAT_IF, *_TIER_ASK))
+    ):
         return Ask.BASELINE_FOR  # "打错了 上季实际是110万": one of the two figures changed
     if follows == Ask.TIER_FOR and not has(_WHAT_IF) and ((amount is not None and amount > 0) or has(_PROGRESS)):
         return Ask.TIER_FOR  # "那刚好150万呢", "这种情况还差多少能上T3"
@@ -445,7 +461,7 @@ class RebateChatSkill:
                 return self._plain(lang, "positive_amount")
             if ask is Ask.TIER_FOR:
                 assert amount is not None
-                return self._tier_for(lang, label, amount)
+                return self._tier_for(lang, label, amount, both_modes=all(w in text for w in _BOTH_MODES))
             if ask is Ask.CSAT_CHECK:
                 return self._csat_check(lang, label, text)
             if node.level is not Level.PARTNER and not (ask is Ask.WHY_INCREMENT and ORDER_ID.search(text)):
@@ -558,8 +574,9 @@ class RebateChatSkill:
         card = statement_card(result.node, st, progress=st.tier_progress.sentence)
         return self._result(lang, text, card)
 
-    def _tier_for(self, lang: str, label: str | None, net: Decimal) -> SkillResult:
-        """The tier, rate and base rebate of a quarter's net sales as given, from the policy."""
+    def _tier_for(self, lang: str, label: str | None, net: Decimal, *, both_modes: bool = False) -> SkillResult:
+        """The tier, rate and base rebate of a quarter's net sales as given, from the policy;
+        ``both_modes``: also the other tier mode's base rebate, for comparison."""
         q = self.service.quarter(label)
         version = self.service.state.policy.version_for(q)
         tier = version.tier_for(net)
@@ -579,6 +596,18 @@ class RebateChatSkill:
             rate=percent(tier.rate),
             how=how,
         )
+        if both_modes:
+            whole = base_rebate(replace(version, tier_mode=TierMode.WHOLE_VOLUME), net)
+            marginal = base_rebate(replace(version, tier_mode=TierMode.MARGINAL), net)
+            mode = "mode_whole" if version.tier_mode is TierMode.WHOLE_VOLUME else "mode_marginal"
+            said += _t(
+                lang,
+                "tier_modes",
+                whole=yuan(whole),
+                marginal=yuan(marginal),
+                gap=yuan(abs(whole - marginal)),
+                mode=_t(lang, mode),
+            )
         following = [t for t in version.tiers if t.minimum > net]
         if following:
             nxt = min(following, key=lambda t: t.minimum)

@@ -102,6 +102,9 @@ def test_a_numeral_said_short_ends_in_the_next_unit_down(numeral: str, value: in
         # a Chinese numeral is never part of a model number, even glued to letters
         ("agv一百六十台 老掉线", [(Decimal(160), "台")]),
         ("vb500 两台", [(Decimal(2), "台")]),
+        ("那万一升完出问题呢", []),  # "in case"
+        ("千万别装反了", []),  # "by all means"
+        ("一千万的单子", [(Decimal(10_000_000), "")]),
     ],
 )
 def test_colloquial_figures(text: str, found: list[tuple[Decimal, str]]) -> None:

@@ -378,3 +378,47 @@ def test_places_refuse_a_one_character_name(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(LexiconDataError, match="shorter than two"):
         load_places(path)
+
+
+# -- batch P7/P8 (issue 18): companies named in many ways ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("刚从盛泽回来 恒泰那边", "恒泰"),
+        ("瑞丰那边说下个月要搞巡检数字化", "瑞丰"),
+        ("今天去了趟青山那边的华冶精整 做冷轧板的", "华冶精整"),
+        ("任丘这边 华油兴业的刘总约了下周", "华油兴业"),
+        ("跟鑫达的老板吃了个饭 他们想上网关", "鑫达"),
+        ("刚从金鼎出来 设备部长挺感兴趣", "金鼎"),
+        ("禾香斋 嘉兴做粽子的", "禾香斋"),
+        ("汉阳四新那边一个产业园 江城智谷 物业工程部杜经理管弱电", "江城智谷"),
+        ("XD那边又来电话了 问2100的价格", "XD"),  # Latin letters as typed
+        ("打错了 是新源 新旧的新", "新源"),
+        # what such words may also be
+        ("客户那边说网关老掉线", None),
+        ("轧机那边冲击大 vb300加速度量程够不够", None),  # a machine
+        ("IT那边我先去摸摸需求 该问些啥", None),
+        ("真空炉一坏就得等厂家工程师从国外飞过来", None),
+        ("打错了 是3200", None),  # a model corrected
+        ("做smt贴片的 八条线", None),  # a count
+    ],
+)
+def test_companies_named_in_passing(shipped_nlu: Nlu, text: str, name: str | None) -> None:
+    assert shipped_nlu.understand(text, profile=EMPTY).slots.get("customer_name") == name
+
+
+@pytest.mark.parametrize(
+    ("text", "persona", "industry"),
+    [
+        ("沈总就盯着织机开机率 有没有织布厂的case", "roi_manager", "纺织"),  # the boss by surname
+        ("涧西那边的洛阳豫重机械 做矿山破碎机的", None, "机械加工"),  # a maker of machines
+        ("做小水泵的 七十来人", None, "机械加工"),
+        ("霸州的华鑫 做焊管的", None, "钢铁冶金"),
+        ("这单工程总价三十万", None, None),  # 程总 is no boss
+    ],
+)
+def test_bosses_and_makers(shipped_nlu: Nlu, text: str, persona: str | None, industry: str | None) -> None:
+    slots = shipped_nlu.understand(text, profile=EMPTY).slots
+    assert (slots.get("persona"), slots.get("industry")) == (persona, industry)

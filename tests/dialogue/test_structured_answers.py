@@ -1317,3 +1317,27 @@ def test_more_of_the_last_topic_is_not_a_missing_row_of_the_product_in_context(s
     )
     assert "资料里没有" not in traffic.text
     assert "FAQ-FW-019" in [c.doc_id for c in traffic.citations]
+
+
+def test_mean_time_between_failures_is_no_fault(shipped_engine: DialogueEngine) -> None:
+    # "无故障" holds "故障": a row no table of EG-2100 has, never a fault entry's fix.
+    (reply,) = ask(shipped_engine, "投标文件里要填网关的MTBF，EG-2100的平均无故障时间是多少小时")
+    assert "资料里没有" in reply.text and not any("#fault" in c for c in cited(reply))
+
+
+def test_a_question_that_states_facts_on_the_way_is_answered(served_engine: DialogueEngine) -> None:
+    (reply,) = ask(served_engine, "银川客户要澜图派人到现场调ec700r 按人天付的钱之外 差旅住宿是另算还是含在里面")
+    assert "已记下" not in reply.text
+    assert reply.profile.region == "西北", "the facts it states are noted all the same"
+
+
+def test_returning_firmware_after_a_firmware_answer_is_no_rebate(served_engine: DialogueEngine) -> None:
+    _, back = ask(served_engine, "云眸上能批量升级2100的固件吗", "那万一升完出问题呢 能退回去吗")
+    assert back.intent != "rebate_query"
+    assert any(c in cited(back) for c in ("FAQ-FW-003", "FAQ-FW-018"))
+
+
+@pytest.mark.parametrize("text", ["培训说的70 20 10是啥子意思", "带新人说要按70/20/10来 这三块分别指啥"])
+def test_the_70_20_10_model_asked_any_way(served_engine: DialogueEngine, text: str) -> None:
+    (reply,) = ask(served_engine, text)
+    assert "FAQ-TRN-009" in cited(reply) and "订单金额" not in reply.text

@@ -241,3 +241,20 @@ def test_the_baseline_rule_applied_to_last_quarters_figures(chat_api: Api) -> No
     fixed = chat_api.chat("hz_sales1", "哦打错了 上季实际是110万")
     assert yuan("997500") in fixed["text"] and yuan("1000000") in fixed["text"]
     assert yuan("800000") in fixed["text"], "the baseline not corrected is kept"
+
+
+def test_both_tier_modes_compared_on_a_figure(chat_api: Api) -> None:
+    reply = chat_api.chat("hz_sales1", "老板问我 假如一个季度净销售额230万 全额累进和超额累进各返多少 两种差多少")
+    assert reply["intent"] == "rebate_query"
+    for figure in ("92000", "72000", "20000"):
+        assert yuan(figure) in reply["text"]
+
+
+def test_a_rebate_follow_up_keeps_the_quarter_asked(chat_api: Api) -> None:
+    chat_api.new_conversation("hz_sales1")
+    first = chat_api.chat("hz_sales1", "Q3最后结出来我们是第几档")
+    assert "2026Q3" in first["text"]
+    more = chat_api.chat("hz_sales1", "增量那块呢，拿到没有")
+    assert "2026Q3" in more["text"] and "2026Q4" not in more["text"]
+    now = chat_api.chat("hz_sales1", "那这个季度呢")
+    assert "2026Q4" in now["text"]

@@ -87,6 +87,8 @@ def test_given_scores_put_the_earlier_quarter_first() -> None:
         # one more deal is still a what-if on one's own figures
         ("那再卖20万呢", Decimal(200000), "tier_for", Ask.WHAT_IF),
         ("哦打错了 上季实际是110万", Decimal(1100000), "baseline_for", Ask.BASELINE_FOR),
+        # a new question after a baseline sum is not a correction of it
+        ("假如净销售额230万 全额累进和超额累进各返多少", Decimal(2300000), "baseline_for", Ask.TIER_FOR),
         ("那刚好150万呢", Decimal(1500000), None, Ask.WHAT_IF),
     ],
 )

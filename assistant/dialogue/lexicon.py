@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -57,6 +57,7 @@ LEXICON_PATH = Path(__file__).resolve().parents[2] / "corpus" / "lexicon.yaml"
 PLACES_PATH = LEXICON_PATH.with_name("places.yaml")
 
 WordTable = dict[str, list[str]]
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 class LexiconDataError(DialogueError):
@@ -84,16 +85,21 @@ class _LexiconWords(BaseModel):
     back_reference_titles: list[str] = Field(default_factory=list)
 
 
-def load_lexicon_words(path: Path = LEXICON_PATH) -> _LexiconWords:
-    """The word tables of ``path``; :class:`LexiconDataError` names the file and the problem."""
+def _read(path: Path, model: type[_Model]) -> _Model:
+    """``path`` read as ``model``; :class:`LexiconDataError` names the file and the problem."""
     try:
         raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data = _LexiconWords.model_validate(raw)
+        return model.model_validate(raw)
     except (OSError, yaml.YAMLError) as exc:
         raise LexiconDataError(f"{path}: {exc}") from exc
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise LexiconDataError(f"{path}: {problems}") from exc
+
+
+def load_lexicon_words(path: Path = LEXICON_PATH) -> _LexiconWords:
+    """The word tables of ``path``; :class:`LexiconDataError` names the file and the problem."""
+    data = _read(path, _LexiconWords)
     tables = (
         data.persona_cues,
         data.stage_cues,
@@ -127,13 +133,7 @@ class _Places(BaseModel):
 
 def load_places(path: Path = PLACES_PATH) -> WordTable:
     """Places by province from ``path``; :class:`LexiconDataError` names the file and the problem."""
-    try:
-        data = _Places.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise LexiconDataError(f"{path}: {exc}") from exc
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise LexiconDataError(f"{path}: {problems}") from exc
+    data = _read(path, _Places)
     if any(len(w.strip()) < 2 for words in data.province_places.values() for w in words):
         raise LexiconDataError(f"{path}: a place name shorter than two characters")
     return data.province_places

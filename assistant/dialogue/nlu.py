@@ -385,6 +385,8 @@ class Nlu:
         # mask terms ("车间") must not hide one ("车间主任").
         self._persona_masks = tuple(t for t in self.lexicon.mask_terms if find_all(t, self.lexicon.personas))
         self._persona_masks += NOT_PERSONA
+        # Read here, not on the first message that needs it (short customer names): about 0.2 s once.
+        _general_frequencies()
         self.tokenizer = tokenizer or Tokenizer(UserDictionary.from_terms(corpus_terms(corpus)))
         self.current_year = current_year
         self._classifier = IntentClassifier(labels=INTENTS, **CLASSIFIER_OPTIONS)

@@ -79,6 +79,26 @@ class Score:
     profile_n: int = 0
     profile_ok: int = 0
     profile_errors: list[dict[str, Any]] = field(default_factory=list)
+    # Each fact of each profile label on its own: a name missed in the first turn fails every later
+    # check of ``profile_accuracy``, while these say which facts hold.
+    fact_n: Counter[str] = field(default_factory=Counter)
+    fact_ok: Counter[str] = field(default_factory=Counter)
+
+    def check_profile(self, turn: Turn, have: dict[str, str]) -> None:
+        """Score the profile the engine holds after ``turn`` (canonical strings) against its label."""
+        assert turn.profile is not None
+        wrong = {
+            k: {"want": v, "have": have.get(_PROFILE_FIELD.get(k, k))}
+            for k, v in turn.profile.items()
+            if have.get(_PROFILE_FIELD.get(k, k)) != v
+        }
+        self.profile_n += 1
+        self.profile_ok += not wrong
+        for k in turn.profile:
+            self.fact_n[k] += 1
+            self.fact_ok[k] += k not in wrong
+        if wrong:
+            self.profile_errors.append({"id": turn.item_id, "text": turn.text, "wrong": wrong})
 
     def add(self, turn: Turn, intent: str, slots: Slots | dict[str, object]) -> None:
         values = slots.values if isinstance(slots, Slots) else slots
@@ -113,6 +133,8 @@ class Score:
         self.profile_errors.extend(other.profile_errors)
         self.profile_n += other.profile_n
         self.profile_ok += other.profile_ok
+        self.fact_n.update(other.fact_n)
+        self.fact_ok.update(other.fact_ok)
 
     def result(self) -> dict[str, Any]:
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
@@ -145,6 +167,10 @@ class Score:
         if self.profile_n:
             out["profile_accuracy"] = round(self.profile_ok / self.profile_n, 4)
             out["n_profile_checks"] = self.profile_n
+            out["profile_fact_accuracy"] = round(sum(self.fact_ok.values()) / sum(self.fact_n.values()), 4)
+            out["profile_fact_accuracy_by_field"] = {
+                k: {"n": n, "accuracy": round(self.fact_ok[k] / n, 4)} for k, n in sorted(self.fact_n.items())
+            }
         return out
 
 
@@ -233,16 +259,7 @@ def evaluate(labelled: Labelled, *, nlu: Any, engine: Any) -> Score:
                 profile, state = reply.profile, reply.state or state
             history.append(turn.text)
             if turn.profile is not None:
-                have = {k: canon(v) for k, v in profile.known().items()}
-                wrong = {
-                    k: {"want": v, "have": have.get(_PROFILE_FIELD.get(k, k))}
-                    for k, v in turn.profile.items()
-                    if have.get(_PROFILE_FIELD.get(k, k)) != v
-                }
-                score.profile_n += 1
-                score.profile_ok += not wrong
-                if wrong:
-                    score.profile_errors.append({"id": turn.item_id, "text": turn.text, "wrong": wrong})
+                score.check_profile(turn, {k: canon(v) for k, v in profile.known().items()})
     return score
 
 
@@ -304,7 +321,15 @@ def cross_validate(
         held_set = Labelled([i for i in held if not i.conversation], [i for i in held if i.conversation])
         total.merge(evaluate(held_set, nlu=nlu, engine=engine))
     res = total.result()
-    keys = ("intent_accuracy", "slot_f1", "n_turns", "profile_accuracy", "n_profile_checks", "per_intent")
+    keys = (
+        "intent_accuracy",
+        "slot_f1",
+        "n_turns",
+        "profile_accuracy",
+        "n_profile_checks",
+        "profile_fact_accuracy",
+        "per_intent",
+    )
     out = {key: res[key] for key in keys if key in res} | {"folds": k}
     if errors:
         out["errors"] = total.errors

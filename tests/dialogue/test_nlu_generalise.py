@@ -122,3 +122,23 @@ def test_the_holdout_set_covers_every_intent_and_never_trains() -> None:
     assert len(texts) >= 300 and len(set(texts)) == len(texts)
     training = {u.text for u in shipped_utterances()} | {t for t, _ in (*SEEDS, *SEEDS_MORE, *SEEDS_EXTRA)}
     assert not training & set(texts)
+
+
+def test_profile_facts_are_scored_one_by_one_beside_whole_turns() -> None:
+    from assistant.dialogue.training import Turn
+    from eval.chat import Score
+
+    score = Score()
+    label = {"customer_name": "恒泰", "region": "华东", "amount": "500000"}
+    turn = Turn(item_id="C-1#1", text="t", intent="profile_update", slots={}, profile=label)
+    # the name missed, the region and the order size (held as order_amount) right
+    score.check_profile(turn, {"region": "华东", "order_amount": "500000"})
+    score.check_profile(turn, {"customer_name": "恒泰", "region": "华东", "order_amount": "500000"})
+    result = score.result()
+    assert result["profile_accuracy"] == 0.5 and result["n_profile_checks"] == 2
+    assert result["profile_fact_accuracy"] == round(5 / 6, 4)
+    assert result["profile_fact_accuracy_by_field"]["customer_name"] == {"n": 2, "accuracy": 0.5}
+    assert result["profile_fact_accuracy_by_field"]["amount"] == {"n": 2, "accuracy": 1.0}
+    assert score.profile_errors == [
+        {"id": "C-1#1", "text": "t", "wrong": {"customer_name": {"want": "恒泰", "have": None}}}
+    ]

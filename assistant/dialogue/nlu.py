@@ -779,31 +779,16 @@ class Nlu:
                 not _NOT_A_SHORT_NAME.search(name)
                 and general.get(name, 0) < _MAX_NAME_FREQUENCY
                 and not _A_KIND_OF.match(name)
-                and self._could_be_a_name(name)
+                and self._is_a_bare_name(name, trade_inside=True)
             ):
                 return name
         return None
 
-    def _could_be_a_name(self, name: str) -> bool:
-        """Like :meth:`_is_a_bare_name`, but a trade word may be part of the name ("恒昌车桥",
-        "陇海铝业") as long as more than the trade is left."""
-        if _NOT_A_NAME.match(name) or _A_ROLE.search(name) or _NOT_IN_A_NAME.search(name):
-            return False
-        if _TRADE_VERB.match(name) or _SYMPTOM_IN_NAME.search(name):
-            return False
-        if any(w in name for words in PERSONA_CUES.values() for w in words):
-            return False
-        if any(w in name for w in cue_patterns.NOT_IN_A_BARE_NAME):
-            return False
-        sq = squash(name)
-        if any(find_all(sq, table) for table in (self.lexicon.regions, self.lexicon.scales, self.lexicon.products)):
-            return False
-        return self._names_a_company(name)
-
-    def _is_a_bare_name(self, name: str, *, place: str | None) -> bool:
+    def _is_a_bare_name(self, name: str, *, place: str | None = None, trade_inside: bool = False) -> bool:
         """ "客户是恒发": a name, unless the words are a contact, a trade, a size, a place or talk
         ("客户是厂长", "客户是做化工的", "客户是国企", "客户是老客户"); a word before "的" must be
-        a place ("客户是顺德的恒发")."""
+        a place ("客户是顺德的恒发").  ``trade_inside``: a trade word may be part of the name
+        ("恒昌车桥", "陇海铝业") as long as more than the trade is left."""
         if place is not None and not find_all(squash(place), self.lexicon.regions):
             return False
         if _NOT_A_NAME.match(name) or _A_ROLE.search(name) or _NOT_IN_A_NAME.search(name):
@@ -815,10 +800,10 @@ class Nlu:
         if any(w in name for w in cue_patterns.NOT_IN_A_BARE_NAME):
             return False
         sq = squash(name)
-        for table in (self.lexicon.regions, self.lexicon.industries, self.lexicon.scales, self.lexicon.products):
-            if find_all(sq, table):
-                return False
-        return True
+        tables = (self.lexicon.regions, self.lexicon.scales, self.lexicon.products)
+        if any(find_all(sq, table) for table in (*tables, *(() if trade_inside else (self.lexicon.industries,)))):
+            return False
+        return not trade_inside or self._names_a_company(name)
 
     def _ends_in_trade(self, name: str) -> bool:
         """The word ends in an industry's word ("铜城冶炼") or a company suffix ("恒远科技")."""

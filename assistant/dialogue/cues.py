@@ -51,6 +51,7 @@ class _CuesFile(BaseModel):
     advice_words: Words = Field(default_factory=list)
     mentoring_words: Words = Field(default_factory=list)
     mentoring_not_words: Words = Field(default_factory=list)
+    engine_words: dict[str, Words] = Field(default_factory=dict)
 
 
 def load_cues(path: Path = CUES_PATH) -> _CuesFile:
@@ -75,6 +76,7 @@ def load_cues(path: Path = CUES_PATH) -> _CuesFile:
         data.practice_words,
         data.advice_words,
         *data.cues.values(),
+        *data.engine_words.values(),
         *(ws for table in _tables(data) for ws in table.values()),
     ]
     if any(not w.strip() for words in lists for w in words):
@@ -126,6 +128,8 @@ ADVICE_WORDS: tuple[str, ...] = tuple(_DATA.advice_words)
 # Asking about sharing sessions and mentors ("最近有什么分享会"): the sessions open to the caller.
 MENTORING_WORDS: tuple[str, ...] = tuple(_DATA.mentoring_words)
 MENTORING_NOT_WORDS: tuple[str, ...] = tuple(_DATA.mentoring_not_words)
+# The word lists the engine routes by (``word_pattern``).
+ENGINE_WORDS = _frozen(_DATA.engine_words)
 # A title right before one of these modifies it ("工程师证书"): no person is asked for.
 PERSON_AS_MODIFIER: tuple[str, ...] = tuple(_DATA.person_as_modifier)
 _NOT_A_PERSON = (
@@ -133,6 +137,19 @@ _NOT_A_PERSON = (
     if PERSON_AS_MODIFIER
     else ""
 )
+
+
+def word_pattern(name: str, *, also: str = "") -> re.Pattern[str]:
+    """Any word of ``engine_words.<name>`` in ``corpus/cues.yaml``, or the pattern ``also``
+    (the structured part that a word list cannot hold, "一直报", "8折").
+
+    A missing list is a :class:`CueDataError` when the engine is imported, not a silent no-match.
+    """
+    words = ENGINE_WORDS.get(name)
+    if not words:
+        raise CueDataError(f"{CUES_PATH}: engine_words.{name} is missing or empty")
+    parts = [re.escape(w) for w in sorted(words, key=len, reverse=True)]
+    return re.compile("|".join([*parts, also] if also else parts))
 
 
 @dataclass(frozen=True, slots=True)

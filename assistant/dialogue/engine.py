@@ -61,6 +61,7 @@ from assistant.dialogue.cues import (
     PROCESS_QUESTION,
     RULE_QUESTION,
     STUCK,
+    word_pattern,
 )
 from assistant.dialogue.customer_switch import profile_for_turn
 from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context, say_differences
@@ -117,11 +118,7 @@ _MAY_ASK: frozenset[Intent] = frozenset(
     {"knowledge_qa", "product_params", "profile_update", "greeting", "out_of_scope"}
 )
 # A problem on site in the message or the turns before: a person asked for then is a handoff.
-_PROBLEM = re.compile(
-    r"装不上|调不通|不通|连不上|搞不定|弄不好|弄不了|不行|没反应|报错|故障|坏了|掉线|离线|不亮|红灯|闪|异常|读不到|"
-    r"没数据|失败|死机|超时|不上线|上不了|配不好|配置不了|不会配|不会装|安装|调试|接线|现场|断开|"
-    r"(?:一直|还是|老是?|总是?)报"
-)
+_PROBLEM = word_pattern("problem", also=r"(?:一直|还是|老是?|总是?)报")
 # A question whether a product can do something the table has no row for ("能加io模块扩吗").
 _CAN_DO = re.compile(
     r"(?:能|可以|能不能|可不可以|支不支持|支持).{0,4}(?:加|扩|扩展|升级|下井|进|放|刷|跑|装|挂)(?!多|几)"
@@ -129,7 +126,7 @@ _CAN_DO = re.compile(
 _HYPOTHETICAL = re.compile(
     r"要是|如果|万一|假如|的话|到时候|(?:以后|将来|平时).{0,8}(?:有事|出事|出问题|有问题|坏了|故障|搞不定|解决不了|处理不了)"
 )
-_PEOPLE = re.compile(r"专家|工程师|技术支持|人工|真人|懂行|懂的人|售前|售后")
+_PEOPLE = word_pattern("people")
 # Asking for a person without saying "专家" (DECISIONS 2026-12-04 #3).
 _INDIRECT = re.compile(
     r"有没有人|有人能|谁能|能不能.{0,4}(?:远程|帮我|来人)|帮我看看|帮忙看看|帮我看下|远程看|远程帮|远程连|"
@@ -137,7 +134,7 @@ _INDIRECT = re.compile(
 )
 # Asking for a person right now: a handoff even with no problem named.
 # Asking for a course, not for a role-play: "有没有能先练练手的微课", "想让新人练练 有啥培训".
-_COURSE_ASK = re.compile(r"课|学什么|学啥|先学|该学|要学|学习|培训")
+_COURSE_ASK = word_pattern("course_ask")
 _DIRECT = re.compile(
     r"转人工|人工客服|帮我(?:找|转|叫|约|联系)|给我(?:找|转|叫)|马上|现在就|立刻|赶紧|急|转接|"
     # ("想找个澜图的专家聊下方案": a wish for later, the expert is offered, DECISIONS 2026-12-04 #3)
@@ -153,7 +150,7 @@ _VERSUS = re.compile(
 _SHORT_FOLLOWUP = 16
 _NEED_TURNS = 4  # earlier turns whose need ("想做设备联网") still picks a script's product line
 # Asking how two of our products differ: "2100和2100pro有啥区别", "标准版跟企业版哪个好".
-_DIFFERENCE = re.compile(r"区别|差别|差异|不同|不一样|差在哪|哪个好|哪个更好|有啥差|比较|对比")
+_DIFFERENCE = word_pattern("difference")
 # The same question again under a changed condition: "要是…呢", "如果…呢" (up to a sentence long).
 _WHAT_IF = re.compile(r"^(?:那|那么)?(?:要是|如果|假如|换成)[^？?。]{2,30}(?:呢|咋办|怎么办|的话)$")
 # Correcting what was just said, however long: "哦我说错了 不是负的 是读数小了好多 …".
@@ -165,37 +162,37 @@ _WHICH_ONE = re.compile(
     r"|够不够|够用[吗不没]|够吗|够了吧|够了吗"
 )
 # A rule question is about rebates when it names them: "影响返利档不", "算哪个季度的业绩".
-_REBATE_RULE = re.compile(r"返利|返点|增量激励|基础返利|业绩")
+_REBATE_RULE = word_pattern("rebate_rule")
 # Haggling over the price: "客户还嫌贵 要更低咋整", "非要8折才肯签".
-_PRICE_TALK = re.compile(r"贵|便宜|更低|再低|低点|低一点|几折|\d\s*折|让利|压价|底价")
+_PRICE_TALK = word_pattern("price_talk", also=r"\d\s*折")
 # A yes/no question: "能直接接2100网关吗", "0区能用不", "可以带进去吗", "行不行".
 _YES_NO = re.compile(r"能.{0,12}(?:吗|不|么|没)$|能不能|可不可以|可以.{0,12}(?:吗|不)$|行吗|行不行|能否|支不支持|是否")
 _VERDICTS = ("可以", "不行", "不能", "够用", "不够", "Yes", "No")
 _CITE_MARK = re.compile(r"\[(\d+)\]")
 # Asking outright for a case, at the end of a description of the customer.
 # A definition asked, maybe with an example of it: "超额累进是啥 举个例子", "什么叫基线 比如呢".
-_DEFINE = re.compile(r"是啥|是什么|什么意思|啥意思|什么叫|啥叫|怎么算|咋算|如何计算")
+_DEFINE = word_pattern("define")
 _CASE_ASK = re.compile(
     r"(?:有没有|有无|有)(?:啥|什么)?[^，,。？?]{0,6}(?:案例|样板|标杆|同行(?:做|用)过|做过的|用过的)[^，,。？?]{0,3}"
     r"(?:吗|没|么|不|呢)?[?？]?\s*$"
 )
 # Words a rebate question has (a figure aside): without them, after a knowledge answer, "退回去" is no return.
-_REBATE_TALK = re.compile(r"增量|返利|反利|返点|档|季度|排名|对账|补贴|业绩|销售|卖了|订单|基线|rebate")
+_REBATE_TALK = word_pattern("rebate_talk")
 # A message that ends by asking ("…是另算还是含在里面", "…能退吗"): a question, not only facts.
 _ENDS_ASKING = re.compile(
     r"(?:吗|么|嘛|[?？]|还是[\u4e00-\u9fff]{1,8}|多少|几[个天台年月]?|啥|什么|怎么[\u4e00-\u9fff]{0,3}|咋[\u4e00-\u9fff]{0,3}|能不能[\u4e00-\u9fff]{0,6}|[不没]|呢)[\s。.!！]*$"
 )
 # The current quarter said in words (the NLU's quarter slot holds only named ones).
-_THIS_QUARTER = re.compile(r"这个?季|本季|当季|这一季|this quarter")
-_PAYBACK = re.compile(r"回本|回收期|投资回报|roi|payback|pay back")
+_THIS_QUARTER = word_pattern("this_quarter")
+_PAYBACK = word_pattern("payback")
 # Asking for words to say: "给我…", "开个场", "怎么说".
 _WANTS_WORDS = re.compile(
     r"给我|帮我|来段|来个|开个场|写个|写段|怎么说|咋说|怎么讲|怎么开口|怎么回|咋回|给.{0,12}讲|讲讲|讲一下|开场"
 )
 # Asking for a script outright (not only for words: "怎么回" may want the facts of a comparison).
-_SCRIPT_WORDS = re.compile(r"话术|开场|开个场|说辞|怎么开口")
+_SCRIPT_WORDS = word_pattern("script_words")
 # How to answer a customer's objection: "客户说博远便宜好几百 我咋回".
-_HOW_TO_REPLY = re.compile(r"咋回|怎么回|如何回|怎么说|咋说|怎么应对|咋应对|如何应对|怎么讲|咋讲|咋整|怎么搞")
+_HOW_TO_REPLY = word_pattern("how_to_reply")
 _TRAINING_INTENTS: frozenset[Intent] = frozenset(
     {"knowledge_qa", "out_of_scope", "script_request", "product_params", "greeting"}
 )

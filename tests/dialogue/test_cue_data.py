@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.dialogue.cues import CUES, CUES_PATH, CueDataError, load_cues
+from assistant.dialogue.cues import CUES, CUES_PATH, CueDataError, load_cues, word_pattern
 
 
 def test_the_shipped_lists_load_into_the_cue_groups() -> None:
@@ -32,6 +32,7 @@ def _write(tmp_path: Path, change: dict[str, object]) -> Path:
         ({"company_suffixes": []}, "company_suffixes"),
         ({"colours": ["红"]}, "colours"),
         ({"cues": {"rebate": "返利"}}, "cues.rebate"),
+        ({"engine_words": {"payback": ["回本", ""]}}, "an empty word"),
     ],
 )
 def test_a_malformed_file_is_refused_saying_what(tmp_path: Path, change: dict[str, object], problem: str) -> None:
@@ -60,3 +61,17 @@ def test_the_lexicon_word_tables_are_checked_too(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(LexiconDataError, match="line_words"):
         load_lexicon_words(path)
+
+
+def test_an_engine_word_list_matches_its_words_and_its_structured_part() -> None:
+    price = word_pattern("price_talk", also=r"\d\s*折")
+    assert price.search("客户还嫌贵") and price.search("非要8 折才肯签")
+    assert not price.search("八个串口")
+    quarter = word_pattern("this_quarter")
+    assert quarter.search("这个季度的返利") and quarter.search("this quarter")
+    assert not quarter.search("上季度")
+
+
+def test_an_engine_word_list_the_file_lacks_is_an_error_at_import_not_a_silent_miss() -> None:
+    with pytest.raises(CueDataError, match="engine_words.colours"):
+        word_pattern("colours")

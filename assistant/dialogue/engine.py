@@ -296,6 +296,10 @@ class DialogueEngine:
             and "amount" not in analysis.understanding.slots.values
         ):
             intent = "knowledge_qa"  # "升完出问题呢 能退回去吗" after a firmware answer: no rebate in it
+        elif intent == "case_request" and "case" not in analysis.cues and state.task != "cases":
+            # No case word and no case before it: a long story that ends in a question
+            # ("…咱们能源管理那个模块能算碳排放吗") is that question, however case-like the story.
+            intent = "knowledge_qa"
         kind: TaskKind | None = None
         changes: dict[str, str] | None = None
         offer_only = False

@@ -11,10 +11,12 @@ from decimal import Decimal
 
 import pytest
 
+from assistant.content.loader import Corpus
 from assistant.content.schema import Product
 from assistant.dialogue import followup
 from assistant.dialogue.engine import DialogueEngine
 from assistant.dialogue.lexicon import line_of_need
+from assistant.dialogue.nlu import Analysis, Nlu
 from assistant.dialogue.roi_task import parse_roi
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.state import DialogueState
@@ -1341,3 +1343,48 @@ def test_returning_firmware_after_a_firmware_answer_is_no_rebate(served_engine: 
 def test_the_70_20_10_model_asked_any_way(served_engine: DialogueEngine, text: str) -> None:
     (reply,) = ask(served_engine, text)
     assert "FAQ-TRN-009" in cited(reply) and "订单金额" not in reply.text
+
+
+class _ReadsEveryStoryAsACase:
+    """The served NLU as it reads some long stories (trained on story-first case requests): a
+    case request, sure of it.  Deterministic, so the routing rule is tested on that reading."""
+
+    def __init__(self, nlu: Nlu) -> None:
+        self._nlu = nlu
+        self.lexicon = nlu.lexicon
+
+    def analyse(self, text: str, *, profile: CustomerProfile) -> Analysis:
+        a = self._nlu.analyse(text, profile=profile)
+        return replace(a, understanding=replace(a.understanding, intent="case_request", confidence=0.95))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._nlu, name)
+
+
+@pytest.fixture(scope="module")
+def case_reader(shipped_engine: DialogueEngine, shipped_corpus: Corpus) -> DialogueEngine:
+    nlu = _ReadsEveryStoryAsACase(shipped_engine.nlu)
+    return DialogueEngine(corpus=shipped_corpus, retriever=shipped_engine.retriever, nlu=nlu)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "cites_one_of"),
+    [
+        (
+            "深圳一个出口型的电子厂 老外客户要他们提供碳足迹数据 咱们能源管理那个模块能算碳排放吗",
+            ("MP-EMS#params", "MP-EMS#overview"),
+        ),
+        ("我们想在深圳搞个小的客户交流会 请十几个工厂的人来 澜图这边有没有市场活动的费用支持 能出一部分不", ()),
+    ],
+)
+def test_a_story_that_ends_in_a_question_without_a_case_word_is_that_question(
+    case_reader: DialogueEngine, text: str, cites_one_of: tuple[str, ...]
+) -> None:
+    (reply,) = ask(case_reader, text)
+    assert not any(c.startswith("C-") for c in cited(reply))
+    assert not cites_one_of or any(c in cited(reply) for c in cites_one_of)
+
+
+def test_a_case_follow_up_without_a_case_word_stays_a_case(case_reader: DialogueEngine) -> None:
+    _, more = ask(case_reader, "武汉一个汽配厂 中型 有没有类似的案例", "那小一点的有没有")
+    assert any(c.startswith("C-") for c in cited(more))

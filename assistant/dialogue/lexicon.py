@@ -55,6 +55,7 @@ def _squash_sep(m: re.Match[str]) -> str:
 
 LEXICON_PATH = Path(__file__).resolve().parents[2] / "corpus" / "lexicon.yaml"
 PLACES_PATH = LEXICON_PATH.with_name("places.yaml")
+TRADES_PATH = LEXICON_PATH.with_name("trades.yaml")
 
 WordTable = dict[str, list[str]]
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -139,6 +140,26 @@ def load_places(path: Path = PLACES_PATH) -> WordTable:
     return data.province_places
 
 
+class _Trades(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trades: WordTable
+    left_out: dict[str, str] = {}  # documentation: words considered and why they are not listed
+
+
+def load_trades(path: Path = TRADES_PATH) -> WordTable:
+    """Trade words by canonical industry from ``path``; :class:`LexiconDataError` names the file
+    and the problem (a word under two industries, or shorter than two characters)."""
+    data = _read(path, _Trades)
+    words = [w for ws in data.trades.values() for w in ws]
+    if any(len(w.strip()) < 2 for w in words):
+        raise LexiconDataError(f"{path}: a trade word shorter than two characters")
+    twice = sorted({w for w in words if words.count(w) > 1})
+    if twice:
+        raise LexiconDataError(f"{path}: under two industries: {twice}")
+    return data.trades
+
+
 def _frozen(table: WordTable) -> dict[str, tuple[str, ...]]:
     return {key: tuple(words) for key, words in table.items()}
 
@@ -157,6 +178,9 @@ EXTRA_INDUSTRY_SYNONYMS = _frozen(_WORDS.extra_industry_synonyms)
 # Places by province (corpus/places.yaml), so "嘉兴" or "柯桥" find the region the vocab gives
 # their province.
 PROVINCE_CITIES = _frozen(load_places())
+# A customer's trade in everyday words by canonical industry (corpus/trades.yaml): "刹车片" is
+# 汽车制造, "无缝钢管" 钢铁冶金.
+TRADES = _frozen(load_trades())
 # Words that name a product line: a line is read off them only when the text names no product.
 LINE_WORDS = _frozen(_WORDS.line_words)
 # Needs only one product line meets ("振动监测" -> SN): a hint where nothing names a line.

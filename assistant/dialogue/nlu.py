@@ -63,6 +63,7 @@ from assistant.dialogue.lexicon import (
     NOT_INDUSTRY,
     NOT_PERSONA,
     PERSONA_CUES,
+    TRADES,
     AliasTable,
     Lexicon,
     find_all,
@@ -1305,7 +1306,7 @@ def _with_extra_words(lx: Lexicon) -> Lexicon:
     return replace(
         lx,
         regions=extend(lx.regions, EXTRA_REGION_WORDS),
-        industries=extend(lx.industries, EXTRA_INDUSTRY_WORDS),
+        industries=extend(extend(lx.industries, EXTRA_INDUSTRY_WORDS), TRADES),
         personas=extend(lx.personas, EXTRA_PERSONA_WORDS),
         scales=extend(lx.scales, EXTRA_SCALE_WORDS),
         # Equipment and gas words that are not an industry also hide the industry words inside

@@ -73,5 +73,5 @@ def test_an_engine_word_list_matches_its_words_and_its_structured_part() -> None
 
 
 def test_an_engine_word_list_the_file_lacks_is_an_error_at_import_not_a_silent_miss() -> None:
-    with pytest.raises(CueDataError, match="engine_words.colours"):
+    with pytest.raises(CueDataError, match=r"engine_words\.colours"):
         word_pattern("colours")

@@ -13,7 +13,15 @@ import yaml
 
 from assistant.content.loader import Corpus
 from assistant.dialogue.customer_switch import KEPT_ACROSS_CUSTOMERS, names_another_customer, profile_for_turn
-from assistant.dialogue.lexicon import LEXICON_PATH, PLACES_PATH, LexiconDataError, load_lexicon_words, load_places
+from assistant.dialogue.lexicon import (
+    LEXICON_PATH,
+    PLACES_PATH,
+    TRADES_PATH,
+    LexiconDataError,
+    load_lexicon_words,
+    load_places,
+    load_trades,
+)
 from assistant.dialogue.nlu import Nlu
 from assistant.dialogue.numbers import find_numbers
 from assistant.dialogue.types import CustomerProfile
@@ -422,3 +430,57 @@ def test_companies_named_in_passing(shipped_nlu: Nlu, text: str, name: str | Non
 def test_bosses_and_makers(shipped_nlu: Nlu, text: str, persona: str | None, industry: str | None) -> None:
     slots = shipped_nlu.understand(text, profile=EMPTY).slots
     assert (slots.get("persona"), slots.get("industry")) == (persona, industry)
+
+
+# -- batch P9/P10 (issue 18): titles and trades listed by department and sub-sector ------------
+
+
+@pytest.mark.parametrize(
+    ("text", "persona"),
+    [
+        ("对接的是机电副矿长 姓高 人挺实在", "tech_decision_maker"),  # not the 矿长 inside it
+        ("仪表车间主任想让巡检工拿平板连专家", "tech_decision_maker"),  # not the 车间主任 inside it
+        ("生产科长说先上一条线", "roi_manager"),  # not the 科长 inside it
+        ("场长跟我说齿轮箱是最大的心病", "roi_manager"),
+        ("物资处长管招标", "procurement"),
+        ("见了他们信息技术部的人", "it_security"),  # not the 技术部 inside it
+        ("泵站站长天天守着", "operator"),
+        ("现场长期没人值守", None),  # 场长 inside 现场长期
+        ("项目总工期三个月", None),  # 总工 inside 总工期
+    ],
+)
+def test_titles_by_department(shipped_nlu: Nlu, text: str, persona: str | None) -> None:
+    assert shipped_nlu.understand(text, profile=EMPTY).slots.get("persona") == persona
+
+
+@pytest.mark.parametrize(
+    ("text", "industry"),
+    [
+        ("枣阳这边有个做刹车片的 八十来号人", "汽车制造"),
+        ("芦淞做女装的 五百来号人", "纺织"),
+        ("青白江做无缝钢管的 七百来人", "钢铁冶金"),
+        ("做新能源汽车电池包的", "汽车制造"),  # the longest word, not 新能源
+        ("热压机20台 一个月停机加起来十五个钟左右", None),  # 机加 inside 停机加起来
+        ("磨床都老的 只有232口", None),  # a machine states no trade
+    ],
+)
+def test_trades_by_sub_sector(shipped_nlu: Nlu, text: str, industry: str | None) -> None:
+    assert shipped_nlu.understand(text, profile=EMPTY).slots.get("industry") == industry
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda raw: raw["trades"]["化工"].append("刹车片"), "under two industries"),
+        (lambda raw: raw["trades"]["纺织"].append("布"), "shorter than two"),
+        (lambda raw: raw.update(colours=["红"]), "colours"),
+    ],
+)
+def test_trades_refuse_a_word_twice_or_too_short(tmp_path: Path, change: object, problem: str) -> None:
+    raw = yaml.safe_load(TRADES_PATH.read_text(encoding="utf-8"))
+    assert sum(len(v) for v in raw["trades"].values()) > 600  # shipped with trades
+    change(raw)  # type: ignore[operator]
+    path = tmp_path / "trades.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(LexiconDataError, match=problem):
+        load_trades(path)

@@ -73,12 +73,26 @@ _LOOKALIKE_MODEL = re.compile(r"(?<![a-z0-9])([a-z]{0,3})(\d[0-9lo]{1,2}[0-9o])(
 _DIGITS = str.maketrans("lo", "10")
 # A model number said to voice input and written as spelled digits: "二一零零pro", "一一零零";
 # three or four of them with a 零 inside (so "三四五个" stays words), or "五百pro".
-_CN_DIGIT = "零〇一二三四五六七八九"
+_CN_DIGIT = "零〇一二三四五六七八九幺"  # 幺: "one" read out in a number ("二幺零零")
 _SPELLED_MODEL = re.compile(
-    rf"(?<![{_CN_DIGIT}十百千万两])([一二三四五六七八九][{_CN_DIGIT}]{{2,3}})(?![{_CN_DIGIT}十百千万])"
+    rf"(?<![{_CN_DIGIT}十百千万两])([一二三四五六七八九幺][{_CN_DIGIT}]{{2,3}})(?![{_CN_DIGIT}十百千万])"
 )
 _SPELLED_HUNDREDS_PRO = re.compile(r"([一二三四五六七八九])百(?=\s*pro)")
-_SPELLED = str.maketrans("零〇一二三四五六七八九", "00123456789")
+
+
+@functools.cache
+def _spelled_hundreds_after_letters() -> re.Pattern[str]:
+    """A round hundred said right after a model's letters ("EC三百", "em六百"): the letters of
+    ``model_letters`` in ``data/rewrites.yaml``."""
+    raw: Any = yaml.safe_load(REWRITES_PATH.read_text(encoding="utf-8"))
+    letters = raw.get("model_letters") if isinstance(raw, dict) else None
+    if not isinstance(letters, list) or not all(isinstance(w, str) and w.isascii() and w.isalpha() for w in letters):
+        raise RewriteDataError(f"{REWRITES_PATH}: model_letters must be a list of Latin letter groups")
+    alternation = "|".join(sorted((w.lower() for w in letters), key=len, reverse=True))
+    return re.compile(rf"(?<![a-z])({alternation})[-\s]?([一二三四五六七八九])百(?![{_CN_DIGIT}十])")
+
+
+_SPELLED = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
 
 
 def _spelled(m: re.Match[str]) -> str:
@@ -93,4 +107,5 @@ def rewrite(text: str, rewrites: tuple[Rewrite, ...] | None = None) -> str:
         text = r.apply(text)
     text = _SPELLED_MODEL.sub(_spelled, text)
     text = _SPELLED_HUNDREDS_PRO.sub(lambda m: m.group(1).translate(_SPELLED) + "00", text)
+    text = _spelled_hundreds_after_letters().sub(lambda m: m.group(1) + m.group(2).translate(_SPELLED) + "00", text)
     return _LOOKALIKE_MODEL.sub(lambda m: m.group(1) + m.group(2).translate(_DIGITS), text)

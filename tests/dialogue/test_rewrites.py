@@ -59,6 +59,12 @@ def test_model_numbers_typed_with_letters_for_digits(typed: str, read: str) -> N
         ("要两台二一零零 现货的", "要两台2100 现货的"),
         ("三二零零的5g版", "3200的5g版"),
         ("无线振动那个五百pro", "无线振动那个500pro"),
+        ("咱们ec三百能当profinet主站不", "咱们ec300能当profinet主站不"),
+        ("em六百精度多少", "em600精度多少"),
+        ("二幺零零pro宽温多少", "2100pro宽温多少"),
+        ("ec七百r两个cpu", "ec700r两个cpu"),
+        ("ok三百台都要", "ok三百台都要"),  # not a model's letters
+        ("ec三百五十台", "ec三百五十台"),  # a count, not a round hundred
     ],
 )
 def test_model_numbers_said_to_voice_input_as_chinese_digits(said: str, read: str) -> None:

@@ -63,7 +63,7 @@ from assistant.dialogue.cues import (
     STUCK,
     word_pattern,
 )
-from assistant.dialogue.customer_switch import profile_for_turn
+from assistant.dialogue.customer_switch import name_in_passing, profile_for_turn
 from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context, say_differences
 from assistant.dialogue.followup import INTERJECTION
 from assistant.dialogue.followup import detect as detect_followup
@@ -465,8 +465,12 @@ class DialogueEngine:
                 intent = "product_params"  # "穿墙呢" after the base station's coverage: about it too
         # Another customer company starts a fresh profile (issue 18: one conversation's profile
         # piled up the facts of unrelated customers); see dialogue/customer_switch.py.
-        start = profile_for_turn(profile, analysis.understanding.slots.values, text)
-        new_profile = start.merged(self._patch(analysis, intent, kind))
+        slots = analysis.understanding.slots.values
+        start = profile_for_turn(profile, slots, text)
+        patch = self._patch(analysis, intent, kind)
+        if name_in_passing(profile, slots, text):
+            patch.pop("customer_name", None)  # "罐区要装可燃气报警": the customer held stays
+        new_profile = start.merged(patch)
         return TurnPlan(
             analysis=analysis,
             intent=intent,

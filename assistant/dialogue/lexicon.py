@@ -83,6 +83,7 @@ class _LexiconWords(BaseModel):
     not_persona: list[str] = Field(default_factory=list)
     other_customer_words: list[str] = Field(default_factory=list)
     name_correction_words: list[str] = Field(default_factory=list)
+    name_intro_words: list[str] = Field(default_factory=list)
     back_reference_titles: list[str] = Field(default_factory=list)
 
 
@@ -119,6 +120,7 @@ def load_lexicon_words(path: Path = LEXICON_PATH) -> _LexiconWords:
             *data.not_persona,
             *data.other_customer_words,
             *data.name_correction_words,
+            *data.name_intro_words,
             *data.back_reference_titles,
         )
     ):
@@ -196,6 +198,9 @@ FACILITY_WORDS: frozenset[str] = frozenset(squash(w) for w in _WORDS.facility_wo
 OTHER_CUSTOMER_WORDS: tuple[str, ...] = tuple(squash(w) for w in _WORDS.other_customer_words)
 # Words that correct the customer's name just given ("搞错了 是恒立精工"): the same customer.
 NAME_CORRECTION_WORDS: tuple[str, ...] = tuple(squash(w) for w in _WORDS.name_correction_words)
+# Words that put a name forward as the customer's ("客户叫", "厂子叫", "客户是"): a different name
+# after them is another customer, not a word met in passing (customer_switch.py).
+NAME_INTRO_WORDS: tuple[str, ...] = tuple(squash(w) for w in _WORDS.name_intro_words)
 # Short titles ("部长", "科长") that name the contact the profile already holds, if any.
 BACK_REFERENCE_TITLES: frozenset[str] = frozenset(squash(w) for w in _WORDS.back_reference_titles)
 # Words holding a persona cue that name a figure or a process, not the contact ("采购金额").

@@ -12,7 +12,13 @@ import pytest
 import yaml
 
 from assistant.content.loader import Corpus
-from assistant.dialogue.customer_switch import KEPT_ACROSS_CUSTOMERS, names_another_customer, profile_for_turn
+from assistant.dialogue.customer_switch import (
+    KEPT_ACROSS_CUSTOMERS,
+    name_in_passing,
+    names_another_customer,
+    profile_for_turn,
+)
+from assistant.dialogue.engine import DialogueEngine
 from assistant.dialogue.lexicon import (
     LEXICON_PATH,
     PLACES_PATH,
@@ -24,7 +30,7 @@ from assistant.dialogue.lexicon import (
 )
 from assistant.dialogue.nlu import Nlu
 from assistant.dialogue.numbers import find_numbers
-from assistant.dialogue.types import CustomerProfile
+from assistant.dialogue.types import Caller, CustomerProfile
 
 EMPTY = CustomerProfile()
 
@@ -165,6 +171,41 @@ def test_a_different_customer_name_starts_a_fresh_profile() -> None:
 )
 def test_the_same_customer_keeps_its_profile(slots: dict[str, object], text: str) -> None:
     assert profile_for_turn(HELD, slots, text) is HELD
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("装可燃气", "罐区要装可燃气报警 gs700探头几年换一次"),  # a name read off a passing phrase
+        ("恒泰", "恒泰那边也问过这个"),
+    ],
+)
+def test_a_different_name_met_in_passing_is_not_another_customer(name: str, text: str) -> None:
+    slots = {"customer_name": name, "product_model": "SN-GS700"}
+    assert not names_another_customer(HELD, slots, text)
+    assert name_in_passing(HELD, slots, text)
+
+
+@pytest.mark.parametrize(
+    ("slots", "text", "another"),
+    [
+        ({"customer_name": "恒达精密"}, "客户叫恒达精密", True),  # put forward as the customer
+        ({"customer_name": "恒达精密", "region": "华东"}, "恒达精密 苏州的", True),  # with its facts
+        ({"customer_name": "内蒙古蒙晟煤业有限责任公司"}, "对了 这家全称叫内蒙古蒙晟煤业有限责任公司", False),
+    ],
+)
+def test_a_different_name_put_forward_is_another_customer_unless_it_renames(
+    slots: dict[str, object], text: str, another: bool
+) -> None:
+    assert names_another_customer(HELD, slots, text) is another
+    assert not name_in_passing(HELD, slots, text)
+
+
+def test_the_engine_keeps_the_customer_when_a_name_is_met_in_passing(shipped_engine: DialogueEngine) -> None:
+    profile = CustomerProfile()
+    for text in ("息烽的黔丰化工 做磷酸盐的", "罐区要装可燃气报警 gs700探头几年换一次"):
+        profile = shipped_engine.handle(text=text, profile=profile, caller=Caller(user_id="u", partner_id="P")).profile
+    assert (profile.customer_name, profile.industry, profile.region) == ("黔丰化工", "化工", "西南")
 
 
 def test_the_first_customer_is_not_another_one() -> None:

@@ -150,6 +150,11 @@ _DEVICE_NOUN = re.compile(rf"^\s*(?:台|套)|^\s*个\s*{_DEVICE_KINDS}")
 _DEVICE_KIND = re.compile(rf"^\s*{_DEVICE_KINDS}")
 # Points counted as installed, not as a capacity: "先装30个点", "第一期60个点".
 _INSTALLED = re.compile(r"(?:装|上|接入|覆盖|第一期|一期|首期|第一批|首批)\s*$")
+# Meters counted in 块 ("一百二十块表", "电表三百来块"): so many meters, not so many yuan.
+_METER_AFTER = re.compile(r"^\s*(?:电表|水表|气表|表)")
+_METER_BEFORE = re.compile(r"(?:电表|水表|气表|计量表|表计)[^，,。？?]{0,6}$")
+# Wells counted in 口 ("三百来口抽油机井", "先装八十口井"): the wells to be connected.
+_WELLS_AFTER = re.compile(r"^\s*口\s*[\u4e00-\u9fff]{0,4}?井")
 _DEVICE_BEFORE = re.compile(r"(?:测点|点位|设备|传感器|机台)\s*$")
 _CUSTOMER_NAME = re.compile(
     r"(?:客户|公司|厂子?|对方|那家|这家)?\s*(?:叫|名叫|名字叫|名字是|名称是)\s*"
@@ -295,6 +300,11 @@ _NUMBER_SLOTS: dict[str, frozenset[str]] = {
 _CUSTOMER_DEVICES = re.compile(
     r"(?:客户|他们|厂里|对方|现场|车间|工厂|那边|库里|线上)[^，,。？?]{0,10}?"
     r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套|个)"
+)
+# The customer's meters counted beside a spec question: "电表估计要六十块 ems模块一个授权够不".
+_METERS_COUNTED = re.compile(
+    r"(?:电表|水表|气表)[^，,。？?]{0,6}?(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*块"
+    r"|(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*块\s*(?:电表|水表|气表|表)"
 )
 # Pay or cost words right after a job title ("运维人员工资", "巡检员的人工成本").
 _PAY_AFTER_ROLE = re.compile(r"(?:的)?(?:工资|人工|薪资|薪水|薪酬|人力成本|成本|开支)")
@@ -1071,7 +1081,11 @@ class Nlu:
         numbers_allowed = _NUMBER_SLOTS.get(intent, _ALL_NUMBER_SLOTS)
         if _ORDER_QUANTITY.search(ents.norm) or (
             intent == "product_params"
-            and (_CUSTOMER_DEVICES.search(ents.norm) or any(n.unit in ("台", "套") for n in ents.numbers))
+            and (
+                _CUSTOMER_DEVICES.search(ents.norm)
+                or _METERS_COUNTED.search(ents.norm)
+                or any(n.unit in ("台", "套") for n in ents.numbers)
+            )
         ):
             # "要30台eg3200", "买5套": how many the customer orders, whatever else is asked;
             # "oee模块一套能接几台 他们磨床一百二十台": the customer's fleet beside a spec question
@@ -1128,6 +1142,7 @@ class Nlu:
             intent == "knowledge_qa"
             and "device_count" in out
             and not _CUSTOMER_DEVICES.search(ents.norm)
+            and not _METERS_COUNTED.search(ents.norm)
             and not _ORDER_QUANTITY.search(ents.norm)
         ):
             del out["device_count"]  # "锐拓免费接100台": a figure in the question, not the customer's fleet
@@ -1454,9 +1469,17 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             elif _MONTH.search(before) or _DOWNTIME.search(before + after):
                 out["downtime_hours_per_month"] = n.value
             continue
+        if _WELLS_AFTER.match(text[n.end : n.end + 8]):
+            if n.value >= 2 and n.value == n.value.to_integral_value():
+                out.setdefault("device_count", int(n.value))  # "三百来口抽油机井": wells, not ports
+            continue
         if _MEASURE_AFTER.match(text[n.end : n.end + 3]) and not n.currency:
             if text[n.start : n.end].endswith("个") and text[n.end : n.end + 1] == "点" and _INSTALLED.search(before):
                 out["device_count"] = int(n.value)  # "先装30个点", "第一期60个点": measuring points installed
+            continue
+        if n.unit == "块" and (_METER_AFTER.match(after) or _METER_BEFORE.search(before)):
+            if n.value >= 2 and n.value == n.value.to_integral_value():
+                out.setdefault("device_count", int(n.value))  # "一百二十块表": meters, not yuan
             continue
         if _bare_hourly_loss(n, before, after):
             out["downtime_cost_per_hour"] = n.value  # "每小时损失5000": a loss per hour is money
@@ -1490,5 +1513,6 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             )
         )
         if is_device and n.value >= 2 and n.value == n.value.to_integral_value():
-            out["device_count"] = int(n.value)
+            # "不对 是14台 还有两台回火炉没算": the first count is the fleet, later ones its parts
+            out.setdefault("device_count", int(n.value))
     return out

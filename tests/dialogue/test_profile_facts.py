@@ -525,3 +525,25 @@ def test_trades_refuse_a_word_twice_or_too_short(tmp_path: Path, change: object,
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(LexiconDataError, match=problem):
         load_trades(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("一期先上两栋楼 一百二十块表 报价十八万左右", 120),  # meters, not yuan
+        ("欧工问ems一个授权带多少计量点 他们电表三百来块", 300),
+        ("给油田干采油服务的 管着三百来口抽油机井", 300),  # wells, not ports
+        ("刘所长说第一期先弄三百口井 效果要是好", 300),
+        ("电费一个月三万块", None),
+        ("交换机要8口的", None),
+    ],
+)
+def test_meters_and_wells_are_counted(shipped_nlu: Nlu, text: str, count: int | None) -> None:
+    assert shipped_nlu.understand(text, profile=EMPTY).slots.get("device_count") == count
+
+
+def test_a_corrected_count_is_the_first_one_after_the_correction(shipped_engine: DialogueEngine) -> None:
+    profile = CustomerProfile()
+    for text in ("炉子一共12台 一个月停二十来个钟", "不对 是14台 还有两台回火炉没算"):
+        profile = shipped_engine.handle(text=text, profile=profile, caller=Caller(user_id="u", partner_id="P")).profile
+    assert profile.device_count == 14

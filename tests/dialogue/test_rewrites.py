@@ -22,6 +22,9 @@ from assistant.dialogue.rewrites import RewriteDataError, load_rewrites, rewrite
         ("那个无线传感气", "那个无线传感器"),
         ("平台上推了故件升级", "平台上推了固件升级"),
         ("坏了在走反修", "坏了在走返修"),
+        ("那个雷达液位机 测醋罐量程多少", "那个雷达液位计 测醋罐量程多少"),
+        ("ar眼睛选哪款好", "ar眼镜选哪款好"),
+        ("想搞私有话部署", "想搞私有化部署"),
     ],
 )
 def test_regional_speech_and_slips_read_as_the_standard_form(typed: str, read: str) -> None:
@@ -32,7 +35,7 @@ def test_regional_speech_and_slips_read_as_the_standard_form(typed: str, read: s
     "text",
     [
         *("有无线功能吗", "有无锡的案例吗", "重点讲下", "一个钟头", "20l的水箱", "2100lora"),
-        *("检测气体浓度", "三四五个人", "一百二十台"),
+        *("检测气体浓度", "三四五个人", "一百二十台", "眼睛看不清"),
     ],
 )
 def test_words_that_only_look_like_a_variant_are_left_alone(text: str) -> None:

@@ -143,9 +143,10 @@ _DIRECT = re.compile(
 )
 # Asking about people without wanting one now: "有没有懂传感器的专家", "以后选型想请教".
 _ABOUT_PEOPLE = re.compile(r"有没有.{0,8}(?:专家|工程师|人)|以后|改天|不急|有空|回头|下次|请教")
-# Setting a competitor against us: "跟凯森比", "比锐拓贵", "优势在哪".
+# Setting a competitor against us: "跟凯森比", "比锐拓贵", "优势在哪", "比咱们远多了 我咋回".
 _VERSUS = re.compile(
-    r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|对比|相比|比较|pk|优势|劣势|区别|差在|强在|便宜|贵|怎么说|咋说|应对"
+    r"跟.{0,16}比|和.{0,16}比|与.{0,16}比|拿.{0,16}比|比(?:咱|我们|我方|我家)|对比|相比|比较|pk|优势|劣势|区别|"
+    r"差在|强在|便宜|贵|怎么说|咋说|咋回|怎么回|如何回|应对"
 )
 _SHORT_FOLLOWUP = 16
 _NEED_TURNS = 4  # earlier turns whose need ("想做设备联网") still picks a script's product line
@@ -330,7 +331,12 @@ class DialogueEngine:
             # "我这周有什么任务", "有哪些风险预警": the caller's own channel figures, answered by the
             # operations skill of the serving process like a rebate question.
             kind, intent, changes = "ops", "rebate_query", {"ask": ask}
-        elif followup is not None and not self._own_line(followup.changes, state):
+        elif (
+            followup is not None
+            and not self._own_line(followup.changes, state)
+            # "客户拿锐拓rt-g1比 说人家才1280 咋应对" after cases: a rival set against us, not a case
+            and not (analysis.competitors and _VERSUS.search(norm) and followup.task != "compare")
+        ):
             intent, kind, changes = followup.intent, followup.task, dict(followup.changes)
         elif (
             (intent in (*_TRAINING_INTENTS, "handoff_request") or (intent == "profile_update" and ASKING.search(norm)))

@@ -100,8 +100,11 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
         and not (intent == "product_params" and analysis.products)
     ):
         return FollowUp("training", "knowledge_qa")  # "有没有师傅带着做的那种" after lessons
+    # A script shown, alone or before the facts of a comparison ("设备部长嫌我们比博远贵 我咋回他"):
+    # "换成给IT的说法" asks for it again, changed.
+    script_shown = state.task == "script" or (state.task == "compare" and bool(state.get("script")))
     if (
-        state.task == "script"
+        script_shown
         and (analysis.products or analysis.product_lines)
         # "换成ar的"; longer, with the contact's concern: "同一家 换成AR眼镜那个项目 他们是怕…"
         and ((short and _SWITCH.match(text)) or _SWITCH_TO.search(text))
@@ -109,14 +112,14 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
     ):
         return FollowUp("script", "script_request")  # the same script, another product
     if (
-        state.task == "script"
+        script_shown
         and short
         and _SWITCH.match(text)
         and analysis.understanding.slots.get("persona")
         and intent not in ("rebate_query", "handoff_request")
     ):
         return FollowUp("script", "script_request")  # "换成采购呢": the same script for another contact
-    if state.task == "script" and _MORE_SCRIPT.search(text) and intent not in ("rebate_query", "handoff_request"):
+    if script_shown and _MORE_SCRIPT.search(text) and intent not in ("rebate_query", "handoff_request"):
         # "再来一段给设备部长的 他说锐拓还便宜", "换成推无线振动传感器的": another script, changed so.
         return FollowUp("script", "script_request")
     if (
@@ -156,11 +159,7 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
             and (intent != "case_request" or not analysis.understanding.slots.values)
         ):
             return FollowUp("cases", "case_request", {"detail": "ask"})  # "他们上了多少个点 效果咋样"
-    if (
-        state.task == "script"
-        and intent == "profile_update"
-        and (analysis.understanding.slots.values or analysis.stages)
-    ):
+    if script_shown and intent == "profile_update" and (analysis.understanding.slots.values or analysis.stages):
         # "换成给他们IT讲", "数量改成30台", "公司名写错了 是甬峰泵业": the script again, with it.
         return FollowUp("script", "script_request")
     if state.task == "roi" and intent not in _OWN_TASK and parse_roi(text).any:

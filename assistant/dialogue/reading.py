@@ -220,12 +220,19 @@ def _clause(
 ) -> Clause:
     asks = _asks(masked, attributes)
     # Value words after "能/支持" are asked about; before it, followed by a product, they
-    # describe it ("4g那款能做opc ua吗"); right before it they are asked too ("0区能用不").
+    # describe it ("4g那款能做opc ua吗"); right before it they are asked too ("0区能用不"), and
+    # so are they once the product is named before them ("想用eg1100 …要走opc ua 这个型号支不支持").
     verb = _CAPABILITY.search(masked)
     terms = [
         m.word
         for m in mentions
-        if m.by_value and (verb is None or m.end > verb.start() or not _DESCRIBES.search(masked[m.end : verb.start()]))
+        if m.by_value
+        and (
+            verb is None
+            or m.end > verb.start()
+            or _MASK in masked[: m.start]
+            or not _DESCRIBES.search(masked[m.end : verb.start()])
+        )
     ]
     remainder = _remainder(masked, mentions, attributes, tokenizer)
     # Latin words left over in a capability question are what is asked for ("tls", "bacnet").

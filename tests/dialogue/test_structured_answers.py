@@ -1388,3 +1388,39 @@ def test_a_story_that_ends_in_a_question_without_a_case_word_is_that_question(
 def test_a_case_follow_up_without_a_case_word_stays_a_case(case_reader: DialogueEngine) -> None:
     _, more = ask(case_reader, "武汉一个汽配厂 中型 有没有类似的案例", "那小一点的有没有")
     assert any(c.startswith("C-") for c in cited(more))
+
+
+def test_a_rival_set_against_us_in_passing_gets_the_comparison(shipped_engine: DialogueEngine) -> None:
+    _, reply = ask(
+        shipped_engine,
+        "客户点名要八十G雷达的那种液位计 最远能测多少米",
+        "客户又说凯森那个能测一百二十米 比咱们远多了 我该咋回他",
+    )
+    assert "SN-LV800#competitors" in cited(reply) and "凯森" in reply.text
+
+
+def test_a_rival_after_cases_is_a_comparison_not_another_case(shipped_engine: DialogueEngine) -> None:
+    *_, reply = ask(
+        shipped_engine,
+        "配电房用那个入门的4G网关 几个串口",
+        "有写字楼做能耗的案例吗",
+        "客户拿锐拓rt-g1比 说人家才1280 咋应对",
+    )
+    assert "EG-1100#competitors" in cited(reply)
+    assert not any(c.startswith("C-") for c in cited(reply))
+
+
+def test_another_contact_after_an_objection_script_gets_that_contacts_script(shipped_engine: DialogueEngine) -> None:
+    first, again = ask(
+        shipped_engine,
+        "宁波恒泰精机 注塑车间60台机子 设备部长嫌我们网关比博远贵 我咋回他",
+        "他们IT又说数据不能上公有云 换成给IT的说法",
+    )
+    assert any(isinstance(c, ScriptCard) for c in first.cards)
+    card = next(c for c in again.cards if isinstance(c, ScriptCard))
+    assert card.persona == "it_security" and "恒泰精机" in again.text
+
+
+def test_a_capability_asked_after_the_product_and_this_model(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "想用那个入门的四G网官一一零零 但他们MES那边要走OPC UA 这个型号支不支持")
+    assert "EG-1100#params" in cited(reply) and "不支持" in reply.text

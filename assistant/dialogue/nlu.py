@@ -215,7 +215,7 @@ _NAME_CORRECTED = re.compile(
 _NAME_AFTER_TRADE = re.compile(
     r"(?:做|搞|生产|干)[\u4e00-\u9fff]{1,6}?的(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;])"
 )
-_NAME_AFTER_PLACE = re.compile(r"的(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;])")
+_NAME_AFTER_PLACE = re.compile(r"的(?P<name>[\u4e00-\u9fff]{2,4}|[a-z]{2,6})(?=$|[\s，,。；;])")
 _NAME_THERE = re.compile(
     r"(?:(?:去了?|到了?|跑了?)趟?|^|(?<=[\s，,。]))(?P<name>[\u4e00-\u9fffA-Za-z]{2,4}?)(?:那边|那儿|那里)(?!的)"
 )
@@ -232,7 +232,7 @@ _NAME_VISITED = re.compile(
     r"|拜访了?(?P<called>[\u4e00-\u9fffA-Za-z]{2,6}?)(?=$|[\s，,。])"
 )
 _NAME_OF_CONTACT = re.compile(
-    r"(?:^|(?<=[\s，,。跟和给])|见了?)(?![跟和给见])(?P<name>[\u4e00-\u9fffA-Za-z]{2,6}?)的(?P<role>[\u4e00-\u9fff]{2,4})"
+    r"(?:^|(?<=[\s，,。跟和给])|见了?)(?P<name>(?:(?![跟和给见])[\u4e00-\u9fffA-Za-z]){2,6}?)的(?P<role>[\u4e00-\u9fff]{2,4})"
 )
 # A name that opens the message, then its town or trade: "禾香斋 嘉兴做粽子的", "陕燃管道 西安的".
 _NAME_FIRST = re.compile(r"^(?P<name>[\u4e00-\u9fff]{2,6})\s+(?P<rest>\S+)")
@@ -742,7 +742,8 @@ class Nlu:
                 and not _PLACED_IN.search(norm[max(0, m.start() - 2) : m.start()])
                 and not _SYMPTOM_IN_NAME.search(m.group("name"))
             ):
-                return m.group("name")
+                # "客户巩义市恒昌铝业有限公司": typed glued to 客户, whose 户 is not the name's
+                return m.group("name")[1:] if norm[m.start() - 1 : m.start() + 1] == "客户" else m.group("name")
         for m in _NAMED_BY_TRADE.finditer(norm):
             if self._names_a_company(m.group("name")):
                 return m.group("name")
@@ -768,7 +769,8 @@ class Nlu:
         ]
         for _, _, end in places:
             m = _NAME_AFTER_PLACE.match(norm, end)
-            if m is not None:
+            # ("游仙的jmt": Latin letters name a company too, unless they are a word of the trade, "plc")
+            if m is not None and m.group("name") not in self.lexicon.mask_terms:
                 candidates.append(m.group("name"))
         candidates += [m.group("name") for m in _NAME_THERE.finditer(norm)]
         candidates += [m.group("name") for m in _NAME_THERE_OF.finditer(norm)]

@@ -547,3 +547,16 @@ def test_a_corrected_count_is_the_first_one_after_the_correction(shipped_engine:
     for text in ("炉子一共12台 一个月停二十来个钟", "不对 是14台 还有两台回火炉没算"):
         profile = shipped_engine.handle(text=text, profile=profile, caller=Caller(user_id="u", partner_id="P")).profile
     assert profile.device_count == 14
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("刚跟雅琪的张总吃完饭", "雅琪"),  # not "刚跟雅琪"
+        ("游仙的jmt 做电源适配器的", "jmt"),  # Latin letters after the town
+        ("客户巩义市恒昌铝业有限公司 轧铝板带的", "巩义市恒昌铝业有限公司"),  # not "户巩义市…"
+        ("苏州的plc 老是掉线", None),  # a word of the trade, not a name
+    ],
+)
+def test_names_batch_p9(shipped_nlu: Nlu, text: str, name: str | None) -> None:
+    assert shipped_nlu.understand(text, profile=EMPTY).slots.get("customer_name") == name

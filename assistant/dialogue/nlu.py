@@ -249,6 +249,8 @@ _AFTER_CITY = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,6}?)(?:园区|大厦|广�
 _A_KIND_OF = re.compile(r"^(?:一|某|这|那|几|哪)")  # "上海一家生物药企": a kind of company, no name
 _AFTER_CITY_BARE = re.compile(r"(?P<name>[\u4e00-\u9fff]{3,6})(?=\s|$|[，,。；;])")
 _CLAUSE_MARKS = "，,。；;：:！!？?、"
+# Words right before a registered name that introduce it, never part of it ("全称是…", "客户…").
+_BEFORE_REGISTERED = ("的", "是", "叫", "为", "客户", "全称", "名称", "名字", "公司", "这家", "那家")
 # The person a salesperson talks to comes after these ("跟点检班的师傅聊", "给他们IT讲").
 _ADDRESSED = re.compile(r"(?:跟|给|见|拜访|约)[^跟给见约]{0,4}$")
 # Words a name may follow without a space: "客户宁波恒瑞注塑", "是青峰化工".
@@ -662,6 +664,8 @@ class Nlu:
         said not to be it ("是永泰新材 不是永泰化工") is masked first; words typed right before
         a name ("假如换成") are not part of it."""
         name = self._find_customer_name(norm, raw)
+        if name is not None:
+            name = _registered_in_full(name, norm)
         while name is not None:
             lead = next((w for w in cue_patterns.NAME_LEAD_WORDS if name.startswith(w)), None)
             if lead is None:
@@ -1384,6 +1388,26 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
         if v not in seen:
             seen.append(v)
     return tuple(seen)
+
+
+def _registered_in_full(name: str, norm: str) -> str:
+    """A registered name ("…有限公司") as typed, with the city or province it starts with:
+    "台州市黄岩立峰模塑有限公司", "银川市塞上清源水务集团有限公司" (the patterns stop at a place);
+    the words that introduce it ("全称是", "客户", "叫", "…的") are not part of it."""
+    if not name.endswith("公司") or name.isascii():
+        return name
+    end = norm.find(name)
+    if end < 0:
+        return name
+    end += len(name)
+    start = end - len(name)
+    while start > 0 and not norm[start - 1].isspace() and norm[start - 1] not in _CLAUSE_MARKS:
+        start -= 1
+    chunk = norm[start:end]
+    lead = len(chunk) - len(name)  # the words before the name found, where an introduction may end
+    cuts = [at + len(w) for w in _BEFORE_REGISTERED if (at := chunk.rfind(w, 0, lead + len(w) - 1)) >= 0]
+    full = chunk[max(cuts, default=0) :]
+    return full if full.endswith(name) and 2 <= len(full) - len(name) <= 8 else name
 
 
 def _customer_name(norm: str, raw: str) -> str | None:

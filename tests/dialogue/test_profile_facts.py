@@ -556,6 +556,9 @@ def test_a_corrected_count_is_the_first_one_after_the_correction(shipped_engine:
         ("游仙的jmt 做电源适配器的", "jmt"),  # Latin letters after the town
         ("客户巩义市恒昌铝业有限公司 轧铝板带的", "巩义市恒昌铝业有限公司"),  # not "户巩义市…"
         ("苏州的plc 老是掉线", None),  # a word of the trade, not a name
+        ("黄岩的 台州市黄岩立峰模塑有限公司 做汽车保险杠模具", "台州市黄岩立峰模塑有限公司"),  # registered, whole
+        ("全称是银川市塞上清源水务集团有限公司 底下管着九个水厂", "银川市塞上清源水务集团有限公司"),
+        ("沈阳铁西的沈阳重鑫数控机床股份有限公司 做龙门铣的", "沈阳重鑫数控机床股份有限公司"),
     ],
 )
 def test_names_batch_p9(shipped_nlu: Nlu, text: str, name: str | None) -> None:

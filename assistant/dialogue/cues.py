@@ -52,6 +52,8 @@ class _CuesFile(BaseModel):
     mentoring_words: Words = Field(default_factory=list)
     mentoring_not_words: Words = Field(default_factory=list)
     engine_words: dict[str, Words] = Field(default_factory=dict)
+    generic_titles: Words = Field(default_factory=list)
+    department_personas: dict[str, Words] = Field(default_factory=dict)
 
 
 def load_cues(path: Path = CUES_PATH) -> _CuesFile:
@@ -77,6 +79,8 @@ def load_cues(path: Path = CUES_PATH) -> _CuesFile:
         data.advice_words,
         *data.cues.values(),
         *data.engine_words.values(),
+        data.generic_titles,
+        *data.department_personas.values(),
         *(ws for table in _tables(data) for ws in table.values()),
     ]
     if any(not w.strip() for words in lists for w in words):
@@ -128,6 +132,9 @@ ADVICE_WORDS: tuple[str, ...] = tuple(_DATA.advice_words)
 # Asking about sharing sessions and mentors ("最近有什么分享会"): the sessions open to the caller.
 MENTORING_WORDS: tuple[str, ...] = tuple(_DATA.mentoring_words)
 MENTORING_NOT_WORDS: tuple[str, ...] = tuple(_DATA.mentoring_not_words)
+# A generic title ("部长", "主任") takes the persona of the department typed before it.
+GENERIC_TITLES: tuple[str, ...] = tuple(_DATA.generic_titles)
+DEPARTMENT_PERSONAS = _frozen(_DATA.department_personas)
 # The word lists the engine routes by (``word_pattern``).
 ENGINE_WORDS = _frozen(_DATA.engine_words)
 # A title right before one of these modifies it ("工程师证书"): no person is asked for.

@@ -51,10 +51,12 @@ from assistant.dialogue import cues as cue_patterns
 from assistant.dialogue import nlu_cache
 from assistant.dialogue.classifier import DenseIntentModel, IntentClassifier, TrainingExample
 from assistant.dialogue.cues import (
+    DEPARTMENT_PERSONAS,
     EXTRA_INDUSTRY_WORDS,
     EXTRA_PERSONA_WORDS,
     EXTRA_REGION_WORDS,
     EXTRA_SCALE_WORDS,
+    GENERIC_TITLES,
 )
 from assistant.dialogue.errors import EmptyUtteranceError, UtteranceTooLongError
 from assistant.dialogue.lexicon import (
@@ -579,6 +581,7 @@ class Nlu:
         personas = [
             p for p in personas if not any(o is not p and persona_text[p[2] : o[1]] == "的" for o in personas)
         ] or personas
+        personas = _by_department(personas, persona_text)
         # "设备科带我去跟点检班的师傅聊": the one talked to is the contact, not the one who brings.
         personas.sort(key=lambda p: not _addressed(persona_text, p[1]))
         # A job title hides the industry words inside it ("自动化工程师" is no 化工).
@@ -1388,6 +1391,35 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
         if v not in seen:
             seen.append(v)
     return tuple(seen)
+
+
+_DEPARTMENTS = sorted(
+    ((squash(word), persona) for persona, words in DEPARTMENT_PERSONAS.items() for word in words),
+    key=lambda dp: -len(dp[0]),
+)
+_GENERIC_TITLES = tuple(sorted((squash(t) for t in GENERIC_TITLES), key=len, reverse=True))
+
+
+def _by_department(personas: list[tuple[str, int, int]], text: str) -> list[tuple[str, int, int]]:
+    """A generic title ("部长", "主任") typed after a department in the same clause takes that
+    department's persona: "生产运营部的部长" is the production side, "信息中心的白主任" IT.  A
+    title the tables spell out with its department ("设备部长", "生产科长") keeps its own."""
+    out = list(personas)
+    for title in _GENERIC_TITLES:
+        at = text.find(title)
+        while at >= 0:
+            end = at + len(title)
+            clause = re.split(r"[\s，,。；;！!？?]", text[max(0, at - 10) : at])[-1]
+            dept = next(
+                (persona for word, persona in _DEPARTMENTS if word in clause and not clause.endswith(word + "说")),
+                None,
+            )
+            covering = [p for p in out if p[1] <= at and end <= p[2]]
+            specific = any(p[2] - p[1] > len(title) + 1 for p in covering)  # "设备部长", "机电副矿长"
+            if dept is not None and not specific:
+                out = [p for p in out if p not in covering] + [(dept, at, end)]
+            at = text.find(title, end)
+    return sorted(out, key=lambda p: p[1])
 
 
 def _registered_in_full(name: str, norm: str) -> str:

@@ -486,6 +486,9 @@ def test_bosses_and_makers(shipped_nlu: Nlu, text: str, persona: str | None, ind
         ("物资处长管招标", "procurement"),
         ("见了他们信息技术部的人", "it_security"),  # not the 技术部 inside it
         ("泵站站长天天守着", "operator"),
+        ("一期先上八十台网关 对接的是生产运营部的部长", "roi_manager"),  # the department decides
+        ("接手这个事的是厂里信息中心的白主任", "it_security"),
+        ("今天见了他们能源中心的主任", "tech_decision_maker"),
         ("现场长期没人值守", None),  # 场长 inside 现场长期
         ("项目总工期三个月", None),  # 总工 inside 总工期
     ],

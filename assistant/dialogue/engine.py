@@ -335,7 +335,8 @@ class DialogueEngine:
             followup is not None
             and not self._own_line(followup.changes, state)
             # "客户拿锐拓rt-g1比 说人家才1280 咋应对" after cases: a rival set against us, not a case
-            and not (analysis.competitors and _VERSUS.search(norm) and followup.task != "compare")
+            # ("再来一段给设备部长的 他说锐拓还便宜" after a script stays a script)
+            and not (analysis.competitors and _VERSUS.search(norm) and followup.task not in ("compare", "script"))
         ):
             intent, kind, changes = followup.intent, followup.task, dict(followup.changes)
         elif (

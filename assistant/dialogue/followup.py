@@ -63,6 +63,9 @@ _REFERS = re.compile(r"他们|这家|那家|这个案例|这个客户|人家|第
 _ABOUT_CASE = re.compile(r"他们|这家|那家|这个案例|效果|省了|多少|几|多久|多大|怎么做|咋做|回本|用了|上了")
 _CASE_PRODUCTS = re.compile(
     r"用的?(?:是)?(?:啥|什么|哪些|哪个|哪几)|用了(?:啥|什么|哪些)|哪些产品|什么产品|啥产品|什么方案|啥方案"
+    # "他们当时上了哪些设备", "装的啥", "配了什么": what they put in
+    r"|(?:上|装|配|买|选)了?的?(?:是)?(?:啥|什么|哪些|哪几)(?:设备|产品|型号|东西)?"
+    r"|哪些设备|啥设备|什么设备|哪些型号|啥型号|什么型号"
 )
 # Asking whether there is one like it ("有没有这种", "有类似的吗").
 _IS_THERE_ONE = re.compile(r"有没有|有没|有吗|有木有|有类似|类似的")
@@ -91,7 +94,8 @@ def detect(analysis: Analysis, state: DialogueState) -> FollowUp | None:
     if state.task == "rebate":
         return _rebate(analysis, state, short=short, leaning=leaning)
     if state.task == "cases" and short and _REFERS.search(text) and not analysis.products:
-        return FollowUp("cases", "case_request", {"detail": "ask"})  # "他们上了多少个点 效果咋样"
+        # "他们上了多少个点 效果咋样"; "他们当时上了哪些设备": the products they put in
+        return FollowUp("cases", "case_request", {"detail": "products" if _CASE_PRODUCTS.search(text) else "ask"})
     if (
         state.task == "training"
         and short

@@ -175,6 +175,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mode_marginal": "超额累进",
         "baseline_for": "按{quarter}的政策，本季基线 =（上季基线 {previous} + 上季实际净销售额 {actual}）÷ 2 × {factor} = {unrounded}，按 {unit} 取整为 {rounded}{floored}。",
         "baseline_floor": "，低于下限，按下限 {floor} 计",
+        "increment_for": "按{quarter}的政策：增量 = 净销售额 {net} − 基线 {baseline} = {increment}；{counted}增量激励 = {eligible} × {rate} = {amount}。",
+        "increment_counted": "只有新客户的销售计入，可计增量 = min(增量, 新客户净销售额 {new}) = {eligible}；",
+        "increment_none": "没有超出基线，",
+        "increment_ask": "算增量激励要三个数：本季基线、本季净销售额、其中新客户的净销售额，比如“基线120万 卖了150万 新客户18万 增量激励多少”。",
         "baseline_ask": "算基线要两个数：上季度的基线和上季度实际净销售额，比如“上季度基线80万 实际卖了120万 这季基线多少”。",
         "csat_check": "按你给的分数：上季度 {before} 分，本季度 {now} 分，提升 {gain} 分。客户满意度提升补贴要求本季度 ≥{min_score} 分且比上季度提升 ≥{min_gain} 分：{verdict}",
         "csat_yes": "两项都满足，申请获批后可拿这项补贴（每季度 {amount}）。",
@@ -233,6 +237,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mode_marginal": "the marginal method",
         "baseline_for": "Under the {quarter} policy, this quarter's baseline = (last quarter's baseline {previous} + last quarter's actual net sales {actual}) ÷ 2 × {factor} = {unrounded}, rounded to {unit}: {rounded}{floored}.",
         "baseline_floor": ", below the floor, so the floor {floor} applies",
+        "increment_for": "Under the {quarter} policy: increment = net sales {net} − baseline {baseline} = {increment}; {counted}incremental incentive = {eligible} × {rate} = {amount}.",
+        "increment_counted": "only new customers' sales count, so the eligible increment = min(increment, new-customer net sales {new}) = {eligible}; ",
+        "increment_none": "nothing above the baseline, so ",
+        "increment_ask": "The incremental incentive needs three figures: this quarter's baseline, net sales, and the new customers' part of them, e.g. \"baseline 1.2M, sold 1.5M, 180k from new customers, how much incremental incentive\".",
         "baseline_ask": "A baseline needs two figures: last quarter's baseline and last quarter's actual net sales, e.g. \"baseline 800k last quarter, sold 1.2M, what is this quarter's baseline\".",
         "csat_check": "With your scores: last quarter {before}, this quarter {now}, up {gain}. The satisfaction subsidy needs at least {min_score} this quarter and a rise of at least {min_gain}: {verdict}",
         "csat_yes": "both are met; once the claim is approved you earn it ({amount} per quarter).",
@@ -269,6 +277,7 @@ class Ask(StrEnum):
     BASELINE = "baseline"
     TIER_FOR = "tier_for"  # the tier and base rebate of a net-sales figure the user gives
     BASELINE_FOR = "baseline_for"  # the baseline rule applied to last quarter's figures the user gives
+    INCREMENT_FOR = "increment_for"  # the incremental rule applied to a baseline, net and new sales given
     CSAT_CHECK = "csat_check"  # the satisfaction subsidy's rule applied to two scores given
 
 
@@ -280,6 +289,8 @@ def classify(text: str, amount: Decimal | None, follows: str | None = None) -> A
     def has(words: Sequence[str]) -> bool:
         return any(w in low for w in words)
 
+    if has(_INCREMENT) and has(_BASELINE) and len(_money(text)) >= 2:
+        return Ask.INCREMENT_FOR  # "假如基线120万 净销售150万 其中新客户18万 增量激励能拿多少"
     if has(_BASELINE) and len(_money(text)) >= 2:
         return Ask.BASELINE_FOR  # "上季度基线80万 实际卖了120万 这季基线变多少"
     if (
@@ -358,6 +369,20 @@ def baseline_figures(text: str, last: Mapping[str, str]) -> tuple[Decimal | None
     return baseline, actual
 
 
+def increment_figures(text: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """(baseline, net sales, new customers' net sales) as typed: each figure named by the words
+    of its clause; a figure named by none of them is the net sales."""
+    baseline = net = new = None
+    for value, before in _money(text):
+        if any(w in before for w in _NEW_CUSTOMER):
+            new = value
+        elif any(w in before for w in _BASELINE):
+            baseline = value
+        elif net is None:
+            net = value
+    return baseline, net, new
+
+
 def given_scores(text: str) -> tuple[int, ...]:
     """Satisfaction scores typed in the message, the earlier quarter's first ("这季度86 上季度82"
     gives (82, 86)); only scores of 0 to 100."""
@@ -426,6 +451,8 @@ class RebateChatSkill:
             amount = Decimal(last["amount"])  # "这种情况还差多少能上T3": the figure of the last turn
         if ask is Ask.BASELINE_FOR:
             return self._baseline_for(caller.language, quarter, *baseline_figures(text, last))
+        if ask is Ask.INCREMENT_FOR:
+            return self._increment_for(caller.language, quarter, *increment_figures(text))
         label = quarter
         if label is None and any(w in text.lower() for w in _PREVIOUS):
             label = str(self.service.current_quarter().previous())
@@ -613,6 +640,40 @@ class RebateChatSkill:
             nxt = min(following, key=lambda t: t.minimum)
             said += _t(lang, "tier_next", next=nxt.name, rate=percent(nxt.rate), gap=yuan(nxt.minimum - net))
         return SkillResult(text=said, suggestions=SUGGESTIONS.get(lang, SUGGESTIONS["zh"]))
+
+    def _increment_for(
+        self, lang: str, label: str | None, baseline: Decimal | None, net: Decimal | None, new: Decimal | None
+    ) -> SkillResult:
+        """The incremental rule applied to the figures as given; a figure the rule needs and the
+        text lacks is asked for, never assumed."""
+        try:
+            q = self.service.quarter(label)
+            rule = self.service.state.policy.version_for(q).incremental
+        except QuarterNotFoundError:
+            return self._plain(lang, "no_quarter")
+        if baseline is None or net is None or (new is None and rule.require_new_customers):
+            return replace(self._plain(lang, "increment_ask"), task={"ask": Ask.INCREMENT_FOR.value})
+        increment, eligible, amount = rule.apply(net, baseline, new if new is not None else net)
+        if increment <= 0:
+            counted = _t(lang, "increment_none")
+        elif rule.require_new_customers:
+            counted = _t(lang, "increment_counted", new=yuan(new or Decimal(0)), eligible=yuan(eligible))
+        else:
+            counted = ""
+        said = _t(
+            lang,
+            "increment_for",
+            quarter=q,
+            net=yuan(net),
+            baseline=yuan(baseline),
+            increment=yuan(increment),
+            counted=counted,
+            eligible=yuan(eligible),
+            rate=percent(rule.rate),
+            amount=yuan(amount),
+        )
+        task = {"ask": Ask.INCREMENT_FOR.value}
+        return SkillResult(text=said, suggestions=SUGGESTIONS.get(lang, SUGGESTIONS["zh"]), task=task)
 
     def _baseline_for(
         self, lang: str, label: str | None, previous: Decimal | None, actual: Decimal | None

@@ -480,11 +480,10 @@ def _incremental_line(
     version: PolicyVersion, sales: QuarterSales, baseline: BaselineInfo
 ) -> tuple[StatementLine, tuple[Explanation, ...]]:
     rule = version.incremental
-    increment = sales.net - baseline.amount
+    increment, eligible, amount = rule.apply(sales.net, baseline.amount, sales.new_customer_net)
     new_sales = sales.new_customer_net
     why: list[Explanation] = []
     if increment <= 0:
-        eligible = ZERO
         why.append(
             Explanation(
                 "below_baseline",
@@ -492,9 +491,8 @@ def _incremental_line(
             )
         )
     elif not rule.require_new_customers:
-        eligible = increment
+        pass
     elif new_sales <= 0:
-        eligible = ZERO
         why.append(
             Explanation(
                 "no_new_customers",
@@ -502,7 +500,6 @@ def _incremental_line(
             )
         )
     elif new_sales < increment:
-        eligible = new_sales
         why.append(
             Explanation(
                 "capped_by_new_customers",
@@ -510,9 +507,6 @@ def _incremental_line(
                 f"其余 {yuan(increment - new_sales)} 不计增量激励",
             )
         )
-    else:
-        eligible = increment
-    amount = round_cents(eligible * rule.rate)
     text = f"增量激励：净销售额 {yuan(sales.net)} − 基线 {yuan(baseline.amount)} = 增量 {yuan(increment)}"
     if rule.require_new_customers:
         text += f"；新客户净销售额 {yuan(new_sales)}；可计增量 = min(增量, 新客户销售额)"

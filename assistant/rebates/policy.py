@@ -35,7 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assistant.rebates.errors import InvalidQuarterError, PolicyInvalidError, QuarterNotFoundError
-from assistant.rebates.money import plain, round_to
+from assistant.rebates.money import plain, round_cents, round_to
 from assistant.rebates.quarter import Quarter, quarter_range
 
 # --------------------------------------------------------------------------- domain values
@@ -71,6 +71,18 @@ class IncrementalRule:
 
     rate: Decimal
     require_new_customers: bool = True
+
+    def apply(self, net: Decimal, baseline: Decimal, new_customer_net: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+        """(increment over the baseline, the part of it that counts, the incentive) for a
+        quarter's figures; the statement and the chat's 'rule applied to my figures' share it."""
+        increment = net - baseline
+        if increment <= 0 or (self.require_new_customers and new_customer_net <= 0):
+            eligible = Decimal(0)
+        elif self.require_new_customers:
+            eligible = min(increment, new_customer_net)
+        else:
+            eligible = increment
+        return increment, eligible, round_cents(eligible * self.rate)
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,6 +243,36 @@ def test_the_baseline_rule_applied_to_last_quarters_figures(chat_api: Api) -> No
     assert yuan("800000") in fixed["text"], "the baseline not corrected is kept"
 
 
+@pytest.mark.parametrize(
+    ("text", "must", "absent"),
+    [
+        # min(150万 − 120万, 18万) × 3%: only the new customers' part counts
+        (
+            "问个增量激励 假如某季度基线120万 净销售做了150万 其中新客户只有18万 增量激励能拿多少",
+            (yuan("180000"), yuan("5400")),
+            (),
+        ),
+        # below the baseline: nothing, whatever the new customers bought
+        ("增量激励 基线120万 卖了110万 新客户30万 能拿多少", ("没有超出基线", yuan("0")), (yuan("9000"),)),
+    ],
+)
+def test_the_incremental_rule_applied_to_figures_given(
+    chat_api: Api, text: str, must: tuple[str, ...], absent: tuple[str, ...]
+) -> None:
+    chat_api.new_conversation("hz_sales1")
+    reply = chat_api.chat("hz_sales1", text)
+    assert reply["intent"] == "rebate_query"
+    assert all(m in reply["text"] for m in must), reply["text"]
+    assert not any(a in reply["text"] for a in absent)
+    assert "基线 =（上季基线" not in reply["text"], "not the baseline rule"
+
+
+def test_the_incremental_rule_asks_for_the_new_customers_part(chat_api: Api) -> None:
+    chat_api.new_conversation("hz_sales1")
+    reply = chat_api.chat("hz_sales1", "基线100万 卖了150万 增量激励多少")
+    assert "新客户" in reply["text"] and yuan("15000") not in reply["text"]
+
+
 def test_both_tier_modes_compared_on_a_figure(chat_api: Api) -> None:
     reply = chat_api.chat("hz_sales1", "老板问我 假如一个季度净销售额230万 全额累进和超额累进各返多少 两种差多少")
     assert reply["intent"] == "rebate_query"

@@ -25,6 +25,8 @@ from assistant.dialogue.rewrites import RewriteDataError, load_rewrites, rewrite
         ("那个雷达液位机 测醋罐量程多少", "那个雷达液位计 测醋罐量程多少"),
         ("ar眼睛选哪款好", "ar眼镜选哪款好"),
         ("想搞私有话部署", "想搞私有化部署"),
+        ("赶得上今儿发货么", "赶得上今天发货么"),
+        ("明儿个上午去现场", "明天上午去现场"),
     ],
 )
 def test_regional_speech_and_slips_read_as_the_standard_form(typed: str, read: str) -> None:

@@ -153,8 +153,9 @@ _DEVICE_KIND = re.compile(rf"^\s*{_DEVICE_KINDS}")
 # Points counted as installed, not as a capacity: "先装30个点", "第一期60个点".
 _INSTALLED = re.compile(r"(?:装|上|接入|覆盖|第一期|一期|首期|第一批|首批)\s*$")
 # Meters counted in 块 ("一百二十块表", "电表三百来块"): so many meters, not so many yuan.
-_METER_AFTER = re.compile(r"^\s*(?:电表|水表|气表|表)")
-_METER_BEFORE = re.compile(r"(?:电表|水表|气表|计量表|表计)[^，,。？?]{0,6}$")
+_METERS = "电表|水表|气表"
+_METER_AFTER = re.compile(rf"^\s*(?:{_METERS}|表)")
+_METER_BEFORE = re.compile(rf"(?:{_METERS}|计量表|表计)[^，,。？?]{{0,6}}$")
 # Wells counted in 口 ("三百来口抽油机井", "先装八十口井"): the wells to be connected.
 _WELLS_AFTER = re.compile(r"^\s*口\s*[\u4e00-\u9fff]{0,4}?井")
 _DEVICE_BEFORE = re.compile(r"(?:测点|点位|设备|传感器|机台)\s*$")
@@ -307,8 +308,8 @@ _CUSTOMER_DEVICES = re.compile(
 )
 # The customer's meters counted beside a spec question: "电表估计要六十块 ems模块一个授权够不".
 _METERS_COUNTED = re.compile(
-    r"(?:电表|水表|气表)[^，,。？?]{0,6}?(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*块"
-    r"|(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*块\s*(?:电表|水表|气表|表)"
+    rf"(?:{_METERS})[^，,。？?]{{0,6}}?(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*块"
+    rf"|(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*块\s*(?:{_METERS}|表)"
 )
 # Pay or cost words right after a job title ("运维人员工资", "巡检员的人工成本").
 _PAY_AFTER_ROLE = re.compile(r"(?:的)?(?:工资|人工|薪资|薪水|薪酬|人力成本|成本|开支)")

@@ -413,22 +413,27 @@ def find_all(
     ascii_boundary: bool = True,
     breaks: frozenset[int] = frozenset(),
 ) -> list[tuple[str, int, int]]:
-    """Non-overlapping matches of the table's aliases in ``squashed`` (longest alias wins),
-    as (canonical value, start, end) in text order.  An alias that starts or ends with a
-    letter or digit must not be glued to another letter or digit ("it" in "edit"), unless
-    the user typed a space or separator there (``breaks``: squashed indices after one)."""
-    taken = [False] * len(squashed)
-    found: list[tuple[str, int, int]] = []
+    """Non-overlapping matches of the table's aliases in ``squashed`` (longest alias wins, and
+    of two as long the one read first: "芜湖南陵" is 芜湖, not 湖南), as (canonical value, start,
+    end) in text order.  An alias that starts or ends with a letter or digit must not be glued
+    to another letter or digit ("it" in "edit"), unless the user typed a space or separator
+    there (``breaks``: squashed indices after one)."""
+    occurrences: list[tuple[str, int, int]] = []
     for alias, value in table.candidates(squashed):
         start = squashed.find(alias)
         while start >= 0:
             end = start + len(alias)
-            glued_ok = not ascii_boundary or _boundary_ok(squashed, alias, start, end, breaks)
-            if not any(taken[start:end]) and glued_ok:
-                found.append((value, start, end))
-                for i in range(start, end):
-                    taken[i] = True
+            if not ascii_boundary or _boundary_ok(squashed, alias, start, end, breaks):
+                occurrences.append((value, start, end))
             start = squashed.find(alias, start + 1)
+    occurrences.sort(key=lambda o: (o[1] - o[2], o[1]))  # stable: the table's order breaks ties
+    taken = [False] * len(squashed)
+    found: list[tuple[str, int, int]] = []
+    for value, start, end in occurrences:
+        if not any(taken[start:end]):
+            found.append((value, start, end))
+            for i in range(start, end):
+                taken[i] = True
     found.sort(key=lambda f: f[1])
     return found
 

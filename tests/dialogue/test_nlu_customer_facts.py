@@ -201,3 +201,13 @@ def test_symptoms_places_and_people_called_are_no_customer_name(nlu: Nlu, text: 
 )
 def test_trades_in_everyday_words(nlu: Nlu, text: str, industry: str) -> None:
     assert nlu.understand(text, profile=EMPTY).slots.get("industry") == industry
+
+
+def test_of_two_names_as_long_that_overlap_the_one_read_first_wins(nlu: Nlu) -> None:
+    from assistant.dialogue.lexicon import AliasTable, find_all
+
+    # "芜湖南陵" holds 湖南 too; the table's own order (by alias) would put 湖南 first.
+    table = AliasTable.of({"芜湖": "华东", "湖南": "华中", "南陵县": "华东"})
+    assert find_all("芜湖南陵的", table) == [("华东", 0, 2)]
+    assert find_all("湖南芜湖", table) == [("华中", 0, 2), ("华东", 2, 4)]
+    assert nlu.understand("芜湖南陵的", profile=EMPTY).slots.values.get("region") == "华东"

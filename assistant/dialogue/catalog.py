@@ -101,6 +101,11 @@ class Catalog:
             if ends:
                 self._heads[p.id] = max(ends, key=len)
 
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every product id of the catalogue."""
+        return tuple(self._by_id)
+
     def product(self, product_id: str) -> Product | None:
         return self._by_id.get(product_id)
 

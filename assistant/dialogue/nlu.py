@@ -62,6 +62,7 @@ from assistant.dialogue.errors import EmptyUtteranceError, UtteranceTooLongError
 from assistant.dialogue.lexicon import (
     BACK_REFERENCE_TITLES,
     FACILITY_WORDS,
+    FLEET_MACHINES,
     NOT_INDUSTRY,
     NOT_PERSONA,
     PERSONA_CUES,
@@ -304,7 +305,12 @@ _NUMBER_SLOTS: dict[str, frozenset[str]] = {
 }
 _CUSTOMER_DEVICES = re.compile(
     r"(?:客户|他们|厂里|对方|现场|车间|工厂|那边|库里|线上)[^，,。？?]{0,10}?"
-    r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套|个)"
+    r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套|副|个)"
+)
+# The customer's fleet counted by its machines: "cnc九十来台 选2100还是3200", "磨床大概48台".
+_FLEET_COUNT = re.compile(
+    rf"(?:{'|'.join(map(re.escape, FLEET_MACHINES))})[^，,。？?\s]{{0,4}}?"
+    r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套)"
 )
 # The customer's meters counted beside a spec question: "电表估计要六十块 ems模块一个授权够不".
 _METERS_COUNTED = re.compile(
@@ -315,7 +321,7 @@ _METERS_COUNTED = re.compile(
 _PAY_AFTER_ROLE = re.compile(r"(?:的)?(?:工资|人工|薪资|薪水|薪酬|人力成本|成本|开支)")
 # An order of so many units ("要30台eg3200", "ec700r要3套", "打算买20套"): the customer's count.
 _ORDER_QUANTITY = re.compile(
-    r"(?:要|买|订|订购|采购|下单|上)\s*(?:\d+|[一二两三四五六七八九十百]+)\s*(?:台|套|个(?=$|[\s，,。；;！!？?a-z]))"
+    r"(?:要|买|订|订购|采购|下单|上)\s*(?:\d+|[一二两三四五六七八九十百]+)\s*(?:台|套|副|个(?=$|[\s，,。；;！!？?a-z]))"
 )
 _ORDER_BEFORE = re.compile(r"(?:要|买|订|订购|采购|下单)\s*$")
 _REPORTED = re.compile(r"^(?:说|讲|反映|反馈|讲的|说的)")
@@ -1152,6 +1158,7 @@ class Nlu:
             intent == "knowledge_qa"
             and "device_count" in out
             and not _CUSTOMER_DEVICES.search(ents.norm)
+            and not _FLEET_COUNT.search(ents.norm)
             and not _METERS_COUNTED.search(ents.norm)
             and not _ORDER_QUANTITY.search(ents.norm)
         ):
@@ -1559,7 +1566,7 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
                 out.setdefault("amount", n.value)
             continue
         is_device = (
-            n.unit in ("台", "套")
+            n.unit in ("台", "套", "副")  # "要三十副": AR glasses come in pairs
             or _DEVICE_NOUN.match(text[n.end - len(n.unit) : n.end + 6])
             or ((n.unit == "个" or text[n.start : n.end].endswith("个")) and _DEVICE_BEFORE.search(before))
             or (text[n.start : n.end].endswith("个") and _DEVICE_KIND.match(text[n.end : n.end + 6]))

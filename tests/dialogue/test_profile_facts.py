@@ -368,6 +368,10 @@ def test_names_in_passing(nlu: Nlu, text: str, name: str | None) -> None:
         ("后面采购部张经理接手了 要30个vb500 给来段采购的话术", 30),
         ("客户是蓝湾 青岛的电商仓 agv一百六十台 老掉线", 160),
         ("eg2100最多接多少台设备", None),  # a capacity asked, no fleet
+        ("cnc九十来台 发那科西门子混着的 选2100还是3200", 90),  # the fleet counted by its machines
+        ("注塑机一百二十台 网关选哪款", 120),
+        ("锐拓免费接100台 咱们能不能", None),  # a figure in the question, not the fleet
+        ("副总说这回要三十副 能便宜点不", 30),  # AR glasses come in pairs
     ],
 )
 def test_counts_in_passing(shipped_nlu: Nlu, text: str, count: int | None) -> None:

@@ -1467,3 +1467,17 @@ def test_a_general_passage_is_first_over_everything_only_close_in_meaning_and_ab
     assert not first(repair, cosine=0.62)  # agreed, but not close enough to beat a row
     assert not first(row)  # a product's own passage is the row's business
     assert not first(listing, products=("AR-T10-EX",))  # a list of other products
+
+
+def test_the_passage_both_retrievers_put_first_in_meaning_leads_the_answer(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.dialogue.knowledge import KnowledgeAnswerer
+
+    question = "就是那个 目录价是含税的还是不含税的 我给客户报价要不要再加税点"
+    # The sentence encoder (the slow seam, faked) puts the list-price entry first, as BM25 does
+    # on the real index; the net-sales entry shares the word 含税 and more of the question's words.
+    _encoder_puts_first(shipped_engine, monkeypatch, "FAQ-PRC-002", fused_first=True)
+    monkeypatch.setattr(KnowledgeAnswerer, "_agreed_in_meaning", lambda self, hit: hit.document.id == "FAQ-PRC-002")
+    (reply,) = ask(shipped_engine, question)
+    assert cited(reply)[:1] == ["FAQ-PRC-002"] and "含税价" in reply.text

@@ -301,6 +301,14 @@ class DialogueEngine:
             # No case word and no case before it: a long story that ends in a question
             # ("…咱们能源管理那个模块能算碳排放吗") is that question, however case-like the story.
             intent = "knowledge_qa"
+        elif (
+            intent == "script_request"
+            and not (_SCRIPT_WORDS.search(norm) or _WANTS_WORDS.search(norm) or _HOW_TO_REPLY.search(norm))
+            and self.knowledge.general_first(norm, products=(), others=())
+        ):
+            # "他们IT问防火墙得放行哪几个口": a contact's question with no word asking what to say,
+            # that a general passage answers first of everything: that answer, not a script.
+            intent = "knowledge_qa"
         kind: TaskKind | None = None
         changes: dict[str, str] | None = None
         offer_only = False

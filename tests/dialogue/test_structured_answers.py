@@ -1481,3 +1481,19 @@ def test_the_passage_both_retrievers_put_first_in_meaning_leads_the_answer(
     monkeypatch.setattr(KnowledgeAnswerer, "_agreed_in_meaning", lambda self, hit: hit.document.id == "FAQ-PRC-002")
     (reply,) = ask(shipped_engine, question)
     assert cited(reply)[:1] == ["FAQ-PRC-002"] and "含税价" in reply.text
+
+
+def test_a_contacts_question_that_asks_for_no_words_to_say_is_answered_not_scripted(
+    served_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.dialogue.knowledge import KnowledgeAnswerer
+
+    question = "客户是鞍山一个钢厂 信息中心管得特别严 客户IT就问了 你们远程登我们的网关得走什么手续 怎么保证合规"
+    (scripted,) = ask(served_engine, question)
+    assert scripted.intent == "script_request"  # the contact's concern reads as an objection to script
+    # A general passage answers it first of everything (the sentence encoder, faked, agreeing).
+    monkeypatch.setattr(KnowledgeAnswerer, "general_first", lambda self, q, *, products, others: True)
+    (reply,) = ask(served_engine, question)
+    assert reply.intent != "script_request" and not any(c.startswith("S-") for c in cited(reply))
+    (asked,) = ask(served_engine, "客户IT说数据不能出厂 这个怎么回")  # words to say asked: still a script
+    assert asked.intent == "script_request"

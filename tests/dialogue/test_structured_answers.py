@@ -1464,7 +1464,7 @@ def test_a_general_passage_is_first_over_everything_only_close_in_meaning_and_ab
         )
 
     assert first(repair)
-    assert not first(repair, cosine=0.62)  # agreed, but not close enough to beat a row
+    assert not first(repair, cosine=0.45)  # first on both sides, but not close enough to beat a row
     assert not first(row)  # a product's own passage is the row's business
     assert not first(listing, products=("AR-T10-EX",))  # a list of other products
 

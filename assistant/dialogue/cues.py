@@ -214,10 +214,11 @@ ASK_PERSON = re.compile(
     + r"|转人工|人工客服|远程(?:帮|协助|看|连|支持|指导|调试)"
 )
 # A question, not a statement: a question word, a question mark, or an A-not-A ending ("带wifi不",
-# "能当主站不 客户要…"); "几" of a quantity ("几百米外") asks nothing.  A message without one tells
-# something ("AR-G2-Pro上不了4G，只能连Wi-Fi"): about a product, a fault it reports.
+# "能当主站不 客户要…"); "几" of a quantity ("几百米外", "好几分钟", "没几天", "十几台", "那几台")
+# asks nothing.  A message without one tells something ("AR-G2-Pro上不了4G，只能连Wi-Fi"): about a
+# product, a fault it reports.
 ASKING = re.compile(
-    r"吗|么|嘛|[?？]|多少|几(?!百|千|万|十)|什么|啥|哪|能不能|能否|可不可以|可以.{0,6}不|支不支持|支持不|是不是|是否|"
+    r"吗|么|嘛|[?？]|多少|(?<![好没十那这])几(?!百|千|万|十)|什么|啥|哪|能不能|能否|可不可以|可以.{0,6}不|支不支持|支持不|是不是|是否|"
     r"有没有|要不要|行不行|会不会|多大|多久|多长|多远|多重|多快|怎么|咋|如何|呢|[不没](?=[\s，。,.!！]|$)|"
     r"好多\w{0,2}$"  # "视场角好多度", "电池好多毫安" (but "好多台设备" tells)
 )

@@ -932,7 +932,8 @@ def test_a_fault_told_in_other_words_is_matched_by_meaning_only_when_clearly_fir
 
     def said(encoder: Encoder, text: str = told) -> str | None:
         knowledge._SYMPTOM_VECTORS.clear()  # the symptoms' vectors are kept per encoder name
-        retriever = SimpleNamespace(documents=entries, embedder=encoder)
+        # (the fused search finds nothing first: the symptoms' cosines alone decide)
+        retriever = SimpleNamespace(documents=entries, embedder=encoder, search=lambda q, k: [])
         return KnowledgeAnswerer(retriever=retriever).known_fault(  # type: ignore[arg-type]
             text, ["EC-IO16"], Composer("zh"), reported="为啥" not in text
         )
@@ -1497,3 +1498,50 @@ def test_a_contacts_question_that_asks_for_no_words_to_say_is_answered_not_scrip
     assert reply.intent != "script_request" and not any(c.startswith("S-") for c in cited(reply))
     (asked,) = ask(served_engine, "客户IT说数据不能出厂 这个怎么回")  # words to say asked: still a script
     assert asked.intent == "script_request"
+
+
+def test_a_fault_entry_the_fused_search_puts_first_is_the_fault_told() -> None:
+    from types import SimpleNamespace
+
+    from assistant.content.documents import Document
+    from assistant.dialogue.knowledge import KnowledgeAnswerer
+    from assistant.retrieval.retriever import Hit
+
+    fault = Document(
+        "SN-CU120#fault-2",
+        "SN-CU120",
+        "product",
+        "设备停机后仍显示运行",
+        "原因：运行阈值过低。",
+        metadata={"section": "fault"},
+    )
+    told = "机加车间 老机床都停了 平台上还显示运行 用的是卡电流那个无线传感器 cu120"
+
+    def first(*, dense: int | None = 1, encoder: str = "usem3", products: tuple[str, ...] = ("SN-CU120",)) -> bool:
+        hit = Hit(fault, 4.0, bm25_rank=3, dense_rank=dense, bm25_score=1.0, dense_score=0.6)
+        retriever = SimpleNamespace(embedder=SimpleNamespace(name=encoder), search=lambda q, k: [hit])
+        return KnowledgeAnswerer(retriever=retriever)._fault_first(told, products) is fault  # type: ignore[arg-type]
+
+    assert first()
+    assert first(dense=2)
+    assert not first(dense=3)  # the meaning does not put it near the top
+    assert not first(dense=None)
+    assert not first(products=("CM-LR1",))  # another product's fault
+    assert not first(encoder="hash-64")  # another encoder's ranks say nothing of meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("lr1收上来的数 平台上要晚好几分钟 看了下状态在走4g", False),
+        ("在没气的地方数也慢慢往上涨 标定完没几天又飘了 那几台用了好几年了", False),
+        ("十几台机床都停了", False),
+        ("开关量能进几路", True),
+        ("几天能到货", True),
+        ("电池好多毫安", True),
+    ],
+)
+def test_a_few_of_something_asks_nothing(text: str, asks: bool) -> None:
+    from assistant.dialogue.cues import ASKING
+
+    assert bool(ASKING.search(text)) is asks

@@ -674,6 +674,8 @@ class Nlu:
         said not to be it ("是永泰新材 不是永泰化工") is masked first; words typed right before
         a name ("假如换成") are not part of it."""
         name = self._find_customer_name(norm, raw)
+        if name is not None and not _CUSTOMER_NAME.search(norm) and not self._names_a_company(name):
+            return None  # "给工程机械配油缸的", "轧机齿轮箱四十来台": a trade or machines, named by no one
         if name is not None:
             name = _registered_in_full(name, norm)
         while name is not None:
@@ -842,12 +844,15 @@ class Nlu:
     def _names_a_company(self, name: str) -> bool:
         """Not only a region, an industry or a size with a suffix ("宁夏煤化工", "中型食品"); a
         town with a trade is a name ("丰润钢铁", "叙州储能"): towns name companies."""
+        whole = squash(name)
+        if any(s == 0 and e == len(whole) for _, s, e in find_all(whole, self.lexicon.industries)):
+            return False  # "工程机械": a trade, though it ends like "豫重机械"
         suffix = _LOOSE_SUFFIX.search(name)
         stem = squash(name[: suffix.start()] if suffix else name)
         for table in (self.lexicon.major_regions, self.lexicon.industries):
             for _, s, e in sorted(find_all(stem, table), key=lambda m: -m[1]):
                 stem = stem[:s] + stem[e:]
-        for word in cue_patterns.NOT_A_COMPANY_STEM:
+        for word in (*cue_patterns.NOT_A_COMPANY_STEM, *FLEET_MACHINES):
             stem = stem.replace(word, "")
         return len(stem) >= 2
 

@@ -354,6 +354,8 @@ def test_trades_batch_p5(nlu: Nlu, text: str, industry: str | None) -> None:
         ("上海的展会 你们去不去", None),  # an everyday word after a city
         ("去了客户那边 他们说网关老掉线", None),
         ("做化工的大厂 有没有案例", None),
+        ("给工程机械配油缸的", None),  # a trade, though it ends like "豫重机械"
+        ("他们一千二百来号人 轧机齿轮箱四十来台 老是突然趴窝", None),  # machines
     ],
 )
 def test_names_in_passing(nlu: Nlu, text: str, name: str | None) -> None:

@@ -357,18 +357,10 @@ class KnowledgeAnswerer:
         """The fault entry of ``products`` that the fused search puts first of everything, the
         sentence encoder among its first ``_FAULT_DENSE_RANK`` ("老机床都停了 平台上还显示运行 … cu120"
         is "设备停机后仍显示运行"): the symptom told, whatever rows its words name."""
-        if self.retriever.embedder.name != _CALIBRATED_ENCODER:
-            return None
-        try:
-            hits = self.retriever.search(question, k=_K)
-        except RetrievalError as exc:
-            log.warning("retrieval failed (%s): %s", exc.code, exc)
-            return None
-        if not hits:
-            return None
-        first = hits[0]
+        first = self._first_of_everything(question)
         if (
-            _is_fault_entry(first.document)
+            first is not None
+            and _is_fault_entry(first.document)
             and first.document.doc_id in products
             and first.dense_rank is not None
             and first.dense_rank <= _FAULT_DENSE_RANK
@@ -392,23 +384,28 @@ class KnowledgeAnswerer:
         practice that names a product's row in passing ("修好以后还能保多久", "hart回路里要串多大电阻").
         A passage that names two or more of ``others`` (products not asked about) is a list of
         products ("带防爆认证的型号有…"), not this question's answer."""
+        first = self._first_of_everything(question)
+        return (
+            first is not None
+            and first.document.kind in ("faq", "lesson")
+            and first.bm25_rank == 1
+            and first.dense_rank == 1
+            and (first.dense_score or 0.0) >= _GENERAL_COSINE
+            and about(first.document, products)
+            and sum(_names(first.document, (p,)) for p in others if p not in products) < 2
+        )
+
+    def _first_of_everything(self, question: str) -> Hit | None:
+        """The fused search's first hit over every kind of passage, for the rules that read the
+        sentence encoder's ranks and cosines (None with another encoder: they mean nothing there)."""
+        if self.retriever.embedder.name != _CALIBRATED_ENCODER:
+            return None
         try:
             hits = self.retriever.search(question, k=_K)
         except RetrievalError as exc:
             log.warning("retrieval failed (%s): %s", exc.code, exc)
-            return False
-        if not hits:
-            return False
-        first = hits[0]
-        return (
-            first.document.kind in ("faq", "lesson")
-            and first.bm25_rank == 1
-            and first.dense_rank == 1
-            and (first.dense_score or 0.0) >= _GENERAL_COSINE
-            and self.retriever.embedder.name == _CALIBRATED_ENCODER
-            and about(first.document, products)
-            and sum(_names(first.document, (p,)) for p in others if p not in products) < 2
-        )
+            return None
+        return hits[0] if hits else None
 
     def _agreed_in_meaning(self, hit: Hit) -> bool:
         """First on both sides and close in meaning (see ``_AGREED_COSINE``)."""

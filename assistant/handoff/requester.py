@@ -187,6 +187,8 @@ class RequesterSide(HandoffCore):
                 fx.queue_lines.add(row.product_line)
                 self._refresh_positions(s, fx)
                 outcome = TurnOutcome(reply=text(lang, "cancelled"))
+            elif row.state == State.COLLECTING and self.extractor.asks_instead(text_said):
+                outcome = None  # a question of its own while details are collected: the bot answers it
             elif row.state == State.COLLECTING:
                 outcome = self._collect(s, row, fx, text_said=text_said, lang=lang, now=now)
             else:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 
-from assistant.dialogue.cues import ERROR_CODE
+from assistant.dialogue.cues import ASKING, ERROR_CODE
 from assistant.handoff.types import SLOT_ORDER, Slot, SlotValues
 
 MAX_SYMPTOM_CHARS = 500
@@ -177,6 +177,16 @@ class SlotExtractor:
                 if re.search(r"(?<![A-Z0-9-])" + re.escape(line_id) + r"(?![A-Z0-9-])", upper):
                     return line_id
         return ""
+
+    def asks_instead(self, text: str) -> bool:
+        """A question that answers no slot ("寄过去以后大概多长时间能修好", "提完以后进度在哪盯"):
+        the bot answers it, and the slot asked stays asked.  A question that tells a fault, a
+        model, a site or a serial ("为啥还是连不上") is an answer all the same."""
+        t = normalise(text)
+        if not ASKING.search(t.lower()) or is_dont_know(t) or is_cancel(t):
+            return False
+        found = self.extract(t)
+        return not any(getattr(found, f.name) for f in fields(found))
 
     def extract(self, text: str, *, asking: Slot | None = None) -> SlotValues:
         """Everything ``text`` says; free text fills the slot being asked for."""

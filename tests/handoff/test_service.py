@@ -436,3 +436,23 @@ def test_a_handoff_that_ends_between_the_message_and_its_answer_leaves_the_turn_
     answers = chat.answer(caller=ALICE, conversation_id=cid, accepted=accepted)
     assert [e.type for e in answers] == ["reply", "profile"]
     assert answers[0].payload["text"] == "机器人回答"
+
+
+def test_a_question_of_its_own_while_details_are_collected_is_the_bots_and_the_slot_stays_asked(
+    domain: Domain,
+) -> None:
+    d = domain
+    d.presence.connect(EXP_EG.user_id)
+    cid = d.chat.create_conversation(caller=ALICE)
+    slots = SlotValues(product_model="EG-2100", product_line="EG", symptom="COM1 读不到数据")
+    opened = d.service.request(caller=ALICE, conversation_id=cid, provided=slots).session
+    assert opened.state == "collecting" and opened.asking == "site"
+    # A question that answers no slot: the bot answers it (None), and nothing is taken as the site.
+    assert route_turn(d, cid, "寄过去以后大概多长时间能修好", 1) is None
+    after = d.service.requester_view(caller=ALICE, session_id=opened.id)
+    assert after.state == "collecting" and after.asking == "site" and not after.slots.site
+    # A question that tells a fault is an answer all the same (the symptom), and the site is taken.
+    taken = route_turn(d, cid, "宁波北仑 华美塑料", 2)
+    assert taken is not None and taken.reply is not None
+    assert d.service.requester_view(caller=ALICE, session_id=opened.id).slots.site == "宁波北仑 华美塑料"
+    assert route_turn(d, cid, "为啥还是读不到数据呢", 3) is not None

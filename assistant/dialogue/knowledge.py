@@ -392,7 +392,7 @@ class KnowledgeAnswerer:
             and first.dense_rank == 1
             and (first.dense_score or 0.0) >= _GENERAL_COSINE
             and about(first.document, products)
-            and sum(_names(first.document, (p,)) for p in others if p not in products) < 2
+            and len(_named(first.document, [p for p in others if p not in products])) < 2
         )
 
     def _first_of_everything(self, question: str) -> Hit | None:
@@ -541,10 +541,21 @@ def _names(doc: Document, products: Sequence[str]) -> bool:
         return False
     if doc.kind == "product":
         return doc.doc_id in products
+    return bool(_named(doc, products, first_only=True))
+
+
+def _named(doc: Document, products: Sequence[str], *, first_only: bool = False) -> list[str]:
+    """The ``products`` a passage names (tagged or in its words; whole ids only: "EG-2100" is
+    not named by "EG-2100-Pro"); with ``first_only``, at most the first found."""
     text = f"{doc.title} {doc.text}".lower()
     tagged = doc.metadata.get("product", "").split(",")
-    # Whole ids only: "EG-2100" is not named by "EG-2100-Pro".
-    return any(p in tagged or _named_in(p, text) for p in products)
+    found: list[str] = []
+    for p in products:
+        if p in tagged or _named_in(p, text):
+            found.append(p)
+            if first_only:
+                break
+    return found
 
 
 def _named_in(product: str, text: str) -> bool:

@@ -4,7 +4,8 @@
   router: the probe reads the conversation's active handoff in the transaction that
   stores the message; while there is one, the requester's message answers the bot's
   question (slot collection) or is relayed to the expert's side, and the engine does
-  not run.
+  not run (except for a question of its own during slot collection, which the engine
+  answers).
 * :meth:`HandoffBridge.request` is the dialogue engine's ``HandoffSkill``: on the
   ``handoff_request`` intent it opens the handoff for the conversation of the turn.
 

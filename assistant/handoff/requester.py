@@ -165,8 +165,10 @@ class RequesterSide(HandoffCore):
         self, *, caller: Caller, conversation_id: str, text_said: str, chat_seq: int, active: ActiveHandoff
     ) -> TurnOutcome | None:
         """A requester's chat message while ``active`` was the conversation's handoff:
-        answer the bot's question or relay it to the expert's side.  None: it has ended
-        since, and the bot answers.  The chat service checked the conversation's owner."""
+        answer the bot's question or relay it to the expert's side.  None: the bot answers
+        (the handoff has ended since, or, while details are collected, the message is a question
+        of its own that answers none of them: ``SlotExtractor.asks_instead``).  The chat service
+        checked the conversation's owner."""
         lang = caller.language
         fx = Effects()
         now = self.clock()

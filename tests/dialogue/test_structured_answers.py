@@ -207,6 +207,7 @@ def test_an_faq_for_a_longer_model_id_is_not_about_the_shorter_one(shipped_engin
         ("oee模块的数据从哪来 客户好多老机床", "数据来源"),
         ("oee模块机器停多久才算一次停机", "最短停机判定时间"),
         ("cu120多久报一次数据", "上报间隔"),
+        ("夹在电线上不用停电的那个无线电流传感器 最大能测到多少安", "电流量程"),
     ],
 )
 def test_rows_asked_in_everyday_words(shipped_engine: DialogueEngine, question: str, row: str) -> None:
@@ -1545,3 +1546,11 @@ def test_a_few_of_something_asks_nothing(text: str, asks: bool) -> None:
     from assistant.dialogue.cues import ASKING
 
     assert bool(ASKING.search(text)) is asks
+
+
+def test_a_word_two_attributes_share_is_the_one_the_products_table_has(shipped_engine: DialogueEngine) -> None:
+    cache, changed = ask(shipped_engine, "eg1100断网能缓存多少", "那要是换成二一零零呢 它能存多久的")
+    assert "断网缓存：" in cache.text and "内存" not in cache.text  # "缓存多少" is no question of storage
+    assert "EG-2100 断网缓存：" in changed.text and cited(changed) == ["EG-2100#params"]
+    (platform,) = ask(shipped_engine, "mp云平台数据能存多久")
+    assert "原始数据保留期：" in platform.text and "断网缓存" not in platform.text

@@ -194,6 +194,8 @@ _WANTS_WORDS = re.compile(
 _SCRIPT_WORDS = word_pattern("script_words")
 # How to answer a customer's objection: "客户说博远便宜好几百 我咋回".
 _HOW_TO_REPLY = word_pattern("how_to_reply")
+# How to set up or fit a product: "16口网管那款交换机 环网咋配".
+_HOW_TO_DO = word_pattern("how_to_do")
 _TRAINING_INTENTS: frozenset[Intent] = frozenset(
     {"knowledge_qa", "out_of_scope", "script_request", "product_params", "greeting"}
 )
@@ -304,10 +306,11 @@ class DialogueEngine:
         elif (
             intent == "script_request"
             and not (_SCRIPT_WORDS.search(norm) or _WANTS_WORDS.search(norm) or _HOW_TO_REPLY.search(norm))
-            and self.knowledge.general_first(norm, products=(), others=())
+            and (_HOW_TO_DO.search(norm) or self.knowledge.general_first(norm, products=(), others=()))
         ):
             # "他们IT问防火墙得放行哪几个口": a contact's question with no word asking what to say,
-            # that a general passage answers first of everything: that answer, not a script.
+            # that a general passage answers first of everything: that answer, not a script; and
+            # "16口网管那款交换机 环网咋配": how to set a product up (DECISIONS 2026-12-04 #1).
             intent = "knowledge_qa"
         kind: TaskKind | None = None
         changes: dict[str, str] | None = None

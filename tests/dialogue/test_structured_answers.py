@@ -1548,6 +1548,13 @@ def test_a_few_of_something_asks_nothing(text: str, asks: bool) -> None:
     assert bool(ASKING.search(text)) is asks
 
 
+def test_how_to_set_a_product_up_is_answered_not_scripted(served_engine: DialogueEngine) -> None:
+    (reply,) = ask(served_engine, "16口网管那款交换机 环网咋配 三台串一圈")
+    assert reply.intent != "script_request" and not any(c.startswith("S-") for c in cited(reply))
+    (taken,) = ask(served_engine, "采购又来压价要折扣 怎么接")  # how to take an objection: still a script
+    assert taken.intent == "script_request"
+
+
 def test_a_word_two_attributes_share_is_the_one_the_products_table_has(shipped_engine: DialogueEngine) -> None:
     cache, changed = ask(shipped_engine, "eg1100断网能缓存多少", "那要是换成二一零零呢 它能存多久的")
     assert "断网缓存：" in cache.text and "内存" not in cache.text  # "缓存多少" is no question of storage

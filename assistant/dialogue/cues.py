@@ -113,7 +113,16 @@ CUES: dict[str, tuple[str, ...]] = {
 # (a word the corpus already maps keeps its corpus value).
 EXTRA_REGION_WORDS = _frozen(_DATA.extra_region_words)
 EXTRA_INDUSTRY_WORDS = _frozen(_DATA.extra_industry_words)
-EXTRA_PERSONA_WORDS = _frozen(_DATA.extra_persona_words)
+
+
+def _with_chief_engineers(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The boss by surname ("吴总") and the chief engineer by surname ("吴总工"): the longer title
+    wins, so each "X总" of roi_manager has its "X总工" among the technical titles."""
+    chiefs = tuple(f"{w}工" for w in table.get("roi_manager", ()) if len(w) == 2 and w.endswith("总"))
+    return {**table, "tech_decision_maker": (*table.get("tech_decision_maker", ()), *chiefs)}
+
+
+EXTRA_PERSONA_WORDS = _with_chief_engineers(_frozen(_DATA.extra_persona_words))
 EXTRA_SCALE_WORDS = _frozen(_DATA.extra_scale_words)
 # The last word of a company's name: a word ending in one of these, typed in passing, names the
 # customer (assistant/dialogue/nlu.py, customer_name), unless only a region, an industry or one

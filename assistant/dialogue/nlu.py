@@ -121,7 +121,7 @@ _PRONOUN = re.compile(r"(?:^|[，,\s])(?:它|它的|这个|这款|这台|那个|
 
 
 # Words that put a number in a slot.
-_PER_HOUR = re.compile(r"(?:每|一|1|/|每个|一个)\s*(?:小时|h|钟头)|小时\s*(?:损失|亏|成本|影响)")
+_PER_HOUR = re.compile(r"(?:每|一|1|/|每个|一个)\s*(?:小时|h|钟头|钟)|(?:小时|钟头)\s*(?:损失|亏|成本|影响)")
 _PER_HOUR_AFTER = re.compile(r"^\s*(?:每|/|一)\s*(?:个)?\s*(?:小时|h|钟头)")
 _HOUR_UNITS = ("小时", "个小时", "钟头", "h", "hour", "hours", "hrs")
 # "年产值两个亿": the customer's yearly output, a size (not an order amount).
@@ -149,8 +149,8 @@ _MEASURE_AFTER = re.compile(
 )
 _DEVICE_KINDS = r"(?:设备|机台|机器|电机|泵|测点|点位|传感器|席位|账号|终端)"
 _DEVICE_NOUN = re.compile(rf"^\s*(?:台|套)|^\s*个\s*{_DEVICE_KINDS}")
-# "30个测点": the number's own span ends with the measure word.
-_DEVICE_KIND = re.compile(rf"^\s*{_DEVICE_KINDS}")
+# "30个测点", "六十来个无线振动传感器": the number's own span ends with the measure word.
+_DEVICE_KIND = re.compile(rf"^\s*[\u4e00-\u9fff]{{0,4}}?(?<!的){_DEVICE_KINDS}")
 # Points counted as installed, not as a capacity: "先装30个点", "第一期60个点".
 _INSTALLED = re.compile(r"(?:装|上|接入|覆盖|第一期|一期|首期|第一批|首批)\s*$")
 # Meters counted in 块 ("一百二十块表", "电表三百来块"): so many meters, not so many yuan.
@@ -219,7 +219,9 @@ _NAME_CORRECTED = re.compile(
 _NAME_AFTER_TRADE = re.compile(
     r"(?:做|搞|生产|干)[\u4e00-\u9fff]{1,6}?的(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;])"
 )
-_NAME_AFTER_PLACE = re.compile(r"的(?P<name>[\u4e00-\u9fff]{2,4}|[a-z]{2,6})(?=$|[\s，,。；;])")
+_NAME_AFTER_PLACE = re.compile(
+    r"的(?P<name>[\u4e00-\u9fff]{2,4}?|[a-z]{2,6})(?=$|[\s，,。；;]|出来|回来|那边|那儿|那里)"
+)
 _NAME_THERE = re.compile(
     r"(?:(?:去了?|到了?|跑了?)趟?|^|(?<=[\s，,。]))(?P<name>[\u4e00-\u9fffA-Za-z]{2,4}?)(?:那边|那儿|那里)(?!的)"
 )
@@ -307,6 +309,12 @@ _CUSTOMER_DEVICES = re.compile(
     r"(?:客户|他们|厂里|对方|现场|车间|工厂|那边|库里|线上)[^，,。？?]{0,10}?"
     r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套|副|个)"
 )
+# So many of the customer's machines: "二十个发酵罐", "一百二十台平车".
+_FLEET_AFTER = re.compile(rf"^\s*(?:{'|'.join(map(re.escape, FLEET_MACHINES))})")
+_FLEET_COUNTED = re.compile(
+    r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套|个)\s*"
+    rf"(?:{'|'.join(map(re.escape, FLEET_MACHINES))})"
+)
 # The customer's fleet counted by its machines: "cnc九十来台 选2100还是3200", "磨床大概48台".
 _FLEET_COUNT = re.compile(
     rf"(?:{'|'.join(map(re.escape, FLEET_MACHINES))})[^，,。？?\s]{{0,4}}?"
@@ -319,9 +327,12 @@ _METERS_COUNTED = re.compile(
 )
 # Pay or cost words right after a job title ("运维人员工资", "巡检员的人工成本").
 _PAY_AFTER_ROLE = re.compile(r"(?:的)?(?:工资|人工|薪资|薪水|薪酬|人力成本|成本|开支)")
-# An order of so many units ("要30台eg3200", "ec700r要3套", "打算买20套"): the customer's count.
+_COUNTED_BEFORE = re.compile(r"(?:\d+|[一二两三四五六七八九十百千万几]+)(?:多|来|余)?(?:个|名|号)$")
+# An order of so many units ("要30台eg3200", "ec700r要3套", "打算买20套", "先装六十来个无线振动
+# 传感器"): the customer's count.
 _ORDER_QUANTITY = re.compile(
-    r"(?:要|买|订|订购|采购|下单|上)\s*(?:\d+|[一二两三四五六七八九十百]+)\s*(?:台|套|副|个(?=$|[\s，,。；;！!？?a-z]))"
+    r"(?:要|买|订|订购|采购|下单|上|装)\s*(?:\d+|[一二两三四五六七八九十百]+)\s*(?:来|多)?\s*"
+    rf"(?:台|套|副|个(?=$|[\s，,。；;！!？?a-z]|[\u4e00-\u9fff]{{0,4}}?{_DEVICE_KINDS}))"
 )
 _ORDER_BEFORE = re.compile(r"(?:要|买|订|订购|采购|下单)\s*$")
 _REPORTED = re.compile(r"^(?:说|讲|反映|反馈|讲的|说的)")
@@ -334,7 +345,7 @@ _MEDIUM_WORDING = re.compile(
 _LARGE_WORDING = re.compile(r"上千人|几千人|[一二三四五六七八九两]千(?:多)?个?人|上万人")
 # A head count ("三百来号人", "1200多人", "员工五百多"): under 100 small, under 1000 medium, else large.
 _HEADCOUNT = re.compile(
-    r"(?P<num>\d+|[一二两三四五六七八九十百千万几]+)(?:多|来|余)?(?:个|号)?(?:人|员工|职工)"
+    r"(?P<num>\d+|[一二两三四五六七八九十百千万几]+)(?:多|来|余)?(?:个|号)?(?:人|员工|职工|工人)"
     r"|(?:员工|职工|人数|总人数)(?:有|大概|大约|约|差不多|将近)?(?P<num2>\d+|[一二两三四五六七八九十百千万几]+)"
 )
 # A crew rather than the company ("巡检班组5个人", "运维就两个人").
@@ -584,6 +595,8 @@ class Nlu:
         personas = matches(lx.personas, persona_text)
         # "运维人员工资一个月4万": a role whose pay is quoted is a source of figures, not the contact.
         personas = [p for p in personas if not _PAY_AFTER_ROLE.match(persona_text, p[2])]
+        # "八十个工人", "两个师傅": people counted, not the contact.
+        personas = [p for p in personas if not _COUNTED_BEFORE.search(persona_text[max(0, p[1] - 8) : p[1]])]
         # "设备科的师傅": the department only says whose; the person is the head word.
         personas = [
             p for p in personas if not any(o is not p and persona_text[p[2] : o[1]] == "的" for o in personas)
@@ -677,7 +690,7 @@ class Nlu:
         if name is not None and not _CUSTOMER_NAME.search(norm) and not self._names_a_company(name):
             return None  # "给工程机械配油缸的", "轧机齿轮箱四十来台": a trade or machines, named by no one
         if name is not None:
-            name = _registered_in_full(name, norm)
+            name = _registered_in_full(name, norm, self.lexicon.regions)
         while name is not None:
             lead = next((w for w in cue_patterns.NAME_LEAD_WORDS if name.startswith(w)), None)
             if lead is None:
@@ -761,7 +774,9 @@ class Nlu:
                 # "客户巩义市恒昌铝业有限公司": typed glued to 客户, whose 户 is not the name's
                 return m.group("name")[1:] if norm[m.start() - 1 : m.start() + 1] == "客户" else m.group("name")
         for m in _NAMED_BY_TRADE.finditer(norm):
-            if self._names_a_company(m.group("name")):
+            # "江门新会 做蚝油的嘉味": the name follows the trade; the words before it are the place
+            named_after = _NAME_AFTER_TRADE.match(norm[m.end("name") :].lstrip())
+            if self._names_a_company(m.group("name")) and named_after is None:
                 return m.group("name")
         short = self._short_name(norm)
         if short is None or not re.search(r"[a-z]", short):
@@ -847,6 +862,13 @@ class Nlu:
         whole = squash(name)
         if any(s == 0 and e == len(whole) for _, s, e in find_all(whole, self.lexicon.industries)):
             return False  # "工程机械": a trade, though it ends like "豫重机械"
+        if whole in self.lexicon.mask_terms:
+            return False  # "天然气": a word of the trade's talk, not a company
+        unplaced = whole
+        for _, s, e in sorted(find_all(whole, self.lexicon.regions), key=lambda m: -m[1]):
+            unplaced = unplaced[:s] + unplaced[e:]
+        if len(unplaced) < 2:
+            return False  # "汕头潮南": a city and its district, where the customer is
         suffix = _LOOSE_SUFFIX.search(name)
         stem = squash(name[: suffix.start()] if suffix else name)
         for table in (self.lexicon.major_regions, self.lexicon.industries):
@@ -1164,6 +1186,7 @@ class Nlu:
             and "device_count" in out
             and not _CUSTOMER_DEVICES.search(ents.norm)
             and not _FLEET_COUNT.search(ents.norm)
+            and not _FLEET_COUNTED.search(ents.norm)
             and not _METERS_COUNTED.search(ents.norm)
             and not _ORDER_QUANTITY.search(ents.norm)
         ):
@@ -1435,9 +1458,10 @@ def _by_department(personas: list[tuple[str, int, int]], text: str) -> list[tupl
     return sorted(out, key=lambda p: p[1])
 
 
-def _registered_in_full(name: str, norm: str) -> str:
+def _registered_in_full(name: str, norm: str, places: AliasTable) -> str:
     """A registered name ("…有限公司") as typed, with the city or province it starts with:
-    "台州市黄岩立峰模塑有限公司", "银川市塞上清源水务集团有限公司" (the patterns stop at a place);
+    "台州市黄岩立峰模塑有限公司", "银川市塞上清源水务集团有限公司" (the patterns stop at a place, and
+    at a character that is also a measure word: "台州东港发电有限公司" was found as "州东港…");
     the words that introduce it ("全称是", "客户", "叫", "…的") are not part of it."""
     if not name.endswith("公司") or name.isascii():
         return name
@@ -1452,7 +1476,9 @@ def _registered_in_full(name: str, norm: str) -> str:
     lead = len(chunk) - len(name)  # the words before the name found, where an introduction may end
     cuts = [at + len(w) for w in _BEFORE_REGISTERED if (at := chunk.rfind(w, 0, lead + len(w) - 1)) >= 0]
     full = chunk[max(cuts, default=0) :]
-    return full if full.endswith(name) and 2 <= len(full) - len(name) <= 8 else name
+    added = len(full) - len(name)
+    place_cut = added == 1 and any(s == 0 and e > added for _, s, e in find_all(full, places))
+    return full if full.endswith(name) and (2 <= added <= 8 or place_cut) else name
 
 
 def _customer_name(norm: str, raw: str) -> str | None:
@@ -1544,7 +1570,8 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             if n.value >= 2 and n.value == n.value.to_integral_value():
                 out.setdefault("device_count", int(n.value))  # "三百来口抽油机井": wells, not ports
             continue
-        if _MEASURE_AFTER.match(text[n.end : n.end + 3]) and not n.currency:
+        if _MEASURE_AFTER.match(text[n.end : n.end + 3]) and not n.currency and n.unit not in ("台", "套", "副"):
+            # ("一百二十台平车": counted in 台, so 平 is a machine's name, not square metres)
             if text[n.start : n.end].endswith("个") and text[n.end : n.end + 1] == "点" and _INSTALLED.search(before):
                 out["device_count"] = int(n.value)  # "先装30个点", "第一期60个点": measuring points installed
             continue
@@ -1574,7 +1601,8 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             n.unit in ("台", "套", "副")  # "要三十副": AR glasses come in pairs
             or _DEVICE_NOUN.match(text[n.end - len(n.unit) : n.end + 6])
             or ((n.unit == "个" or text[n.start : n.end].endswith("个")) and _DEVICE_BEFORE.search(before))
-            or (text[n.start : n.end].endswith("个") and _DEVICE_KIND.match(text[n.end : n.end + 6]))
+            or (text[n.start : n.end].endswith("个") and _DEVICE_KIND.match(text[n.end : n.end + 10]))
+            or (text[n.start : n.end].endswith("个") and _FLEET_AFTER.match(text[n.end : n.end + 10]))  # "二十个发酵罐"
             # "ap要20个", "要30个vb500": so many of the product ordered, the measure word ending a
             # clause or followed by the model (masked to spaces in ``text``)
             or (

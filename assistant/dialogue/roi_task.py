@@ -49,7 +49,9 @@ _SHARE = re.compile(r"一半|([一二两三四五六七八九])成")
 _SHARE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CLAUSE = re.compile(r"[，,。；;！!？?\s]")
 _RATE_CONTEXT = re.compile(r"停机|停线|减少|降低|下降|少|降")
-_PER_HOUR = re.compile(r"每\s*(?:个)?\s*小时|一\s*(?:个)?\s*小时|小时\s*(?:损失|亏|影响)|/\s*(?:小时|h)")
+_PER_HOUR = re.compile(
+    r"每\s*(?:个)?\s*(?:小时|钟头)|一\s*(?:个)?\s*(?:小时|钟头|钟)|(?:小时|钟头)\s*(?:损失|亏|影响)|/\s*(?:小时|h)"
+)
 _PER_HOUR_AFTER = re.compile(r"^\s*(?:/|每|一)\s*(?:个)?\s*(?:小时|h|钟头)")
 _LABOUR = re.compile(r"人工|人力|工资|人员|人头|差旅|出差")
 _SAVING = re.compile(r"省|节省|节约|降本|少花|少亏|收益|回报|挽回|减少损失")
@@ -134,6 +136,8 @@ def parse_roi(norm: str) -> RoiFigures:
         if n.unit in _HOURS:
             if re.match(r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚)", after) or re.search(r"每\s*$", before):
                 continue  # "1小时损失2万", "每小时": the hour of a rate, not downtime hours
+            if n.value <= 1 and not _MONTHLY.search(before) and not _YEARLY.search(before):
+                continue  # "停一个钟一万二": the hour a loss is counted in (as the NLU reads it)
             hours = n.value
             if _YEARLY.search(before) and not _MONTHLY.search(before):
                 hours = hours / TWELVE

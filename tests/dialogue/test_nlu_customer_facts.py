@@ -211,3 +211,34 @@ def test_of_two_names_as_long_that_overlap_the_one_read_first_wins(nlu: Nlu) -> 
     assert find_all("芜湖南陵的", table) == [("华东", 0, 2)]
     assert find_all("湖南芜湖", table) == [("华中", 0, 2), ("华东", 2, 4)]
     assert nlu.understand("芜湖南陵的", profile=EMPTY).slots.values.get("region") == "华东"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("汕头潮南 做内衣的", None),  # a city and its district: where, not who
+        ("江门新会 做蚝油的嘉味", "嘉味"),  # the name after the trade, the place before it
+        ("刚从让胡路的松源出来", "松源"),  # the visit's end is no part of the name
+        ("管集气站那块的 天然气", None),  # a word of the trade's talk set off like a name
+        ("台州这边一个燃煤电厂，全称台州东港发电有限公司", "台州东港发电有限公司"),  # 台 starts the city
+        ("株洲恒力机电 做轨交配件的", "株洲恒力机电"),  # a town and a trade still name a company
+    ],
+)
+def test_places_and_words_of_the_trade_are_no_name(nlu: Nlu, text: str, name: str | None) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("customer_name") == name
+
+
+@pytest.mark.parametrize(
+    ("text", "facts"),
+    [
+        ("八十个工人", {"scale": "small"}),  # people counted, not the contact
+        ("吴总工想看看别人做出来的效果", {"persona": "tech_decision_maker"}),  # the chief engineer, not the boss
+        ("一百二十台平车 想卡电流传感器看开工", {"device_count": 120}),  # 平 of 平车 is no square metre
+        ("二十个发酵罐 想都装上传感器", {"device_count": 20}),
+        ("打算先装六十来个无线振动传感器", {"device_count": 60}),
+        ("一个月停四十个钟 停一个钟亏一万二", {"downtime_hours_per_month": 40, "downtime_cost_per_hour": 12000}),
+    ],
+)
+def test_counts_titles_and_hours_in_everyday_words(nlu: Nlu, text: str, facts: dict[str, object]) -> None:
+    values = nlu.understand(text, profile=EMPTY).slots.values
+    assert {k: values.get(k) for k in facts} == facts

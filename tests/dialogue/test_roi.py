@@ -6,6 +6,7 @@ import pytest
 
 from assistant.content.schema import RoiModel
 from assistant.dialogue.roi import RoiUndefinedError, compute_roi
+from assistant.dialogue.roi_task import parse_roi
 from assistant.dialogue.types import CustomerProfile, RoiFigures
 
 MODEL = RoiModel(downtime_reduction=0.3, labour_saving_rate=0.1, source="C-001")
@@ -64,3 +65,15 @@ def test_zero_saving_has_no_payback() -> None:
     )
     with pytest.raises(RoiUndefinedError):
         compute_roi(MODEL, profile)
+
+
+@pytest.mark.parametrize(
+    ("text", "hours", "cost"),
+    [
+        ("停一个钟一万二", None, Decimal(12000)),  # the hour a loss is counted in, not a month's downtime
+        ("一个月停釜加起来二十来个小时，一个钟头损失八千来块", Decimal(20), Decimal(8000)),
+    ],
+)
+def test_an_hour_said_as_a_zhong_is_the_hour_of_a_rate(text: str, hours: Decimal | None, cost: Decimal) -> None:
+    figures = parse_roi(text)
+    assert (figures.hours, figures.cost_per_hour) == (hours, cost)

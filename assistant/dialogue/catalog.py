@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.content.loader import Corpus
-from assistant.content.schema import Param, Product
+from assistant.content.schema import FaqCategory, FaqEntry, Param, Product
 from assistant.dialogue.attributes import Attribute, AttributeLexicon, Mention
 from assistant.dialogue.lexicon import LINE_WORDS, cjk_pairs, squash
 from assistant.retrieval.tokenizer import Tokenizer, normalize
@@ -108,6 +108,20 @@ class Catalog:
 
     def product(self, product_id: str) -> Product | None:
         return self._by_id.get(product_id)
+
+    def warranty_policy(self, product: Product) -> FaqEntry | None:
+        """The warranty FAQ entry that states ``product``'s warranty period as its line's policy
+        ("SN 系列…标准保修期为 18 个月"): it names the product, or a product of its line, or the
+        line, and says the product's months as the period.  One naming the product itself first."""
+        period = re.compile(rf"保修(?:期)?(?:均|都)?(?:为|是)?\s*{product.warranty_months}\s*个月")
+        found: list[tuple[bool, str, FaqEntry]] = []
+        for entry in self.corpus.faqs:
+            if entry.category != FaqCategory.WARRANTY or not period.search(entry.answer):
+                continue
+            lines = {entry.product_line} | {p.line for pid in entry.products if (p := self._by_id.get(pid))}
+            if product.id in entry.products or product.line in lines:
+                found.append((product.id not in entry.products, entry.id, entry))
+        return min(found, key=lambda f: f[:2])[2] if found else None
 
     def row_attributes(self) -> list[Attribute]:
         """Every row name of the catalogue that the lexicon does not cover, as an attribute:

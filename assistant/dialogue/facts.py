@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from assistant.content.schema import Param, Product
+from assistant.content.schema import FaqEntry, Param, Product
 from assistant.dialogue.attributes import AttributeLexicon
 from assistant.dialogue.catalog import Catalog, RowMatch
 from assistant.dialogue.compose import Composer
@@ -228,7 +228,7 @@ def _values(
                 params_citation(product),
             )
         elif row.param is None or row.name not in said:
-            say_row(row, out)
+            say_row(row, out, catalog=catalog)
         if row.attribute is not None and row.attribute.field is not None:
             outcome.fields.add(row.attribute.field)
         outcome.highlight.setdefault(product.id, []).append(row.name)
@@ -435,7 +435,9 @@ def _say_enough(
             )
 
 
-def say_row(row: RowMatch, out: Composer) -> None:
+def say_row(row: RowMatch, out: Composer, *, catalog: Catalog | None = None) -> None:
+    """A row's value, or a product field's (price, warranty, firmware); a warranty also cites the
+    line's warranty policy in the FAQ when ``catalog`` finds one."""
     lang = out.language
     p = row.product
     if row.param is not None:
@@ -453,6 +455,10 @@ def say_row(row: RowMatch, out: Composer) -> None:
         )
     elif row.attribute.field == "warranty":
         sentence = text(lang, "fact_warranty", product=p.id, months=p.warranty_months)
+        policy = catalog.warranty_policy(p) if catalog is not None else None
+        if policy is not None:
+            out.say(sentence, overview_citation(p), faq_citation(policy))
+            return
     else:
         sentence = text(lang, "fact_firmware", product=p.id, firmware=p.firmware)
     out.say(sentence, overview_citation(p))
@@ -467,6 +473,10 @@ def row_text(product: Product, param: Param, lang: str) -> str:
 def params_citation(p: Product) -> Citation:
     rows = "；".join(f"{r.name}：{r.display()}" for r in p.params)
     return Citation(doc_id=f"{p.id}#params", title=f"{p.id} {p.name} 技术参数", snippet=rows[:240], kind="product")
+
+
+def faq_citation(entry: FaqEntry) -> Citation:
+    return Citation(doc_id=entry.id, title=entry.question, snippet=entry.answer[:240], kind="faq")
 
 
 def overview_citation(p: Product) -> Citation:

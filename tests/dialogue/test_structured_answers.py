@@ -1561,3 +1561,13 @@ def test_a_word_two_attributes_share_is_the_one_the_products_table_has(shipped_e
     assert "EG-2100 断网缓存：" in changed.text and cited(changed) == ["EG-2100#params"]
     (platform,) = ask(shipped_engine, "mp云平台数据能存多久")
     assert "原始数据保留期：" in platform.text and "断网缓存" not in platform.text
+
+
+def test_a_warranty_also_cites_its_lines_policy(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "lv800质保多久")
+    assert "18 个月" in reply.text and cited(reply) == ["SN-LV800#overview", "FAQ-WAR-002"]
+    (kit,) = ask(shipped_engine, "ar-kit-s质保多久")  # the entry naming the kit itself, not the glasses' one
+    assert cited(kit) == ["AR-KIT-S#overview", "FAQ-WAR-005"]
+    (software,) = ask(shipped_engine, "mp企业版保修几年")  # no entry states a software's months as a period
+    assert cited(software) == ["MP-CLD-ENT#overview"]
+

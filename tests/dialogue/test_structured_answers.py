@@ -1571,3 +1571,9 @@ def test_a_warranty_also_cites_its_lines_policy(shipped_engine: DialogueEngine) 
     (software,) = ask(shipped_engine, "mp企业版保修几年")  # no entry states a software's months as a period
     assert cited(software) == ["MP-CLD-ENT#overview"]
 
+
+def test_how_many_metres_after_a_row_is_its_unit_not_a_price(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "lv800量程多少米")
+    assert "测量范围：" in reply.text and "目录价" not in reply.text
+    (price,) = ask(shipped_engine, "lv800多少米一台")  # on its own it is still the slang for a price
+    assert "目录价" in price.text

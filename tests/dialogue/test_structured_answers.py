@@ -1577,3 +1577,13 @@ def test_how_many_metres_after_a_row_is_its_unit_not_a_price(shipped_engine: Dia
     assert "测量范围：" in reply.text and "目录价" not in reply.text
     (price,) = ask(shipped_engine, "lv800多少米一台")  # on its own it is still the slang for a price
     assert "目录价" in price.text
+
+
+def test_a_break_in_a_warranty_question_is_no_fault_on_site(shipped_engine: DialogueEngine) -> None:
+    faults = shipped_engine.attributes
+    assert not faults.names_fault("客户问eg2100坏了给保几年的") and not faults.names_fault("坏了的话原厂包几个月")
+    assert faults.names_fault("eg2100坏了 灯都不亮")
+    first, then = ask(shipped_engine, "客户问eg2100坏了给保几年的", "那一起配的th100呢")
+    assert "24 个月" in first.text and "18 个月" in then.text and "SN-TH100#overview" in cited(then)
+    (months,) = ask(shipped_engine, "2100坏了保几个月")  # 保几个月 asks the warranty too
+    assert "24 个月" in months.text and "EG-2100#overview" in cited(months)

@@ -688,6 +688,10 @@ class DialogueEngine:
             mode: Mode = "bm25" if words else "hybrid"
             if self.knowledge.answer(clause.text, products=(pid,), out=out, max_passages=1, require=words, mode=mode):
                 continue
+            if mode == "bm25" and self.knowledge.answer(
+                clause.text, products=(pid,), out=out, max_passages=1, require=words, mode="hybrid"
+            ):
+                continue
             # "云眸上能批量升级固件吗" then "一半走4g卡 会不会很费流量": the product only came from the
             # conversation, so the question may be more of the last answer's topic.
             if topic and self.knowledge.answer(

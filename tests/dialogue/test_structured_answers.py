@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -1587,3 +1588,28 @@ def test_a_break_in_a_warranty_question_is_no_fault_on_site(shipped_engine: Dial
     assert "24 个月" in first.text and "18 个月" in then.text and "SN-TH100#overview" in cited(then)
     (months,) = ask(shipped_engine, "2100坏了保几个月")  # 保几个月 asks the warranty too
     assert "24 个月" in months.text and "EG-2100#overview" in cited(months)
+
+
+def test_an_attribute_no_row_holds_is_looked_for_in_meaning_too(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No row of SN-VB500-Pro holds 防爆; the FAQ on explosion-proof devices says it has no such
+    version in words ("无线振动传感器") the model number does not pull up by BM25: after the lexical
+    search, the hybrid one (the sentence encoder, faked here) is asked before saying it is missing."""
+    from assistant.dialogue.knowledge import KnowledgeAnswerer
+    from assistant.dialogue.types import Citation
+
+    modes: list[str] = []
+
+    def answer(self: KnowledgeAnswerer, question: str, **kw: Any) -> bool:
+        modes.append(kw.get("mode", "hybrid"))
+        if kw.get("require") and kw.get("mode") == "hybrid":
+            cite = Citation(doc_id="FAQ-CMP-014", title="防爆", snippet="", kind="faq")
+            kw["out"].say("无线振动传感器均没有防爆版本", cite)
+            return True
+        return False
+
+    monkeypatch.setattr(KnowledgeAnswerer, "answer", answer)
+    (reply,) = ask(shipped_engine, "vb500pro有防爆版没 客户罐区要用")
+    assert modes[:2] == ["bm25", "hybrid"]
+    assert cited(reply) == ["FAQ-CMP-014"] and "资料里没有" not in reply.text

@@ -764,15 +764,20 @@ class Nlu:
             ):
                 return name
         # A company typed in passing ("给宁波甬丰泵业的老板开个场", "深圳华芯电子的IT").
+        masks = self.lexicon.mask_terms
         for m in _LOOSE_COMPANY.finditer(norm):
+            end = _whole_suffix(norm, m.start("name"), m.end("name"))  # "洛阳豫重机械", not "…重机"
+            name = norm[m.start("name") : end]
             if (
-                self._names_a_company(m.group("name"))
+                self._names_a_company(name)
                 and not _trade_before(norm, m.start())
                 and not _PLACED_IN.search(norm[max(0, m.start() - 2) : m.start()])
-                and not _SYMPTOM_IN_NAME.search(m.group("name"))
+                and not _SYMPTOM_IN_NAME.search(name)
+                # "大钢厂用能源管理模块": the suffix is the start of a word of the trade's talk
+                and not any(m.start("name") <= at < end < at + len(w) for w, at in _found(norm, masks))
             ):
                 # "客户巩义市恒昌铝业有限公司": typed glued to 客户, whose 户 is not the name's
-                return m.group("name")[1:] if norm[m.start() - 1 : m.start() + 1] == "客户" else m.group("name")
+                return name[1:] if norm[m.start() - 1 : m.start() + 1] == "客户" else name
         for m in _NAMED_BY_TRADE.finditer(norm):
             # "江门新会 做蚝油的嘉味": the name follows the trade; the words before it are the place
             named_after = _NAME_AFTER_TRADE.match(norm[m.end("name") :].lstrip())
@@ -1456,6 +1461,28 @@ def _by_department(personas: list[tuple[str, int, int]], text: str) -> list[tupl
                 out = [p for p in out if p not in covering] + [(dept, at, end)]
             at = text.find(title, end)
     return sorted(out, key=lambda p: p[1])
+
+
+def _whole_suffix(norm: str, start: int, end: int) -> int:
+    """Where a company name found up to ``end`` really ends: a shortest match may stop inside a
+    longer suffix ("洛阳豫重机" of "洛阳豫重机械": 重机, then 机械)."""
+    for more in (2, 1):
+        tail = norm[end : end + more]
+        cjk = len(tail) == more and all("\u4e00" <= ch <= "\u9fff" for ch in tail)
+        if cjk and _LOOSE_SUFFIX.search(norm[start : end + more]):  # (the pattern ends the text)
+            return end + more
+    return end
+
+
+def _found(text: str, words: Sequence[str]) -> list[tuple[str, int]]:
+    """Each occurrence of each of ``words`` in ``text``, with where it starts."""
+    out = []
+    for w in words:
+        at = text.find(w)
+        while at >= 0:
+            out.append((w, at))
+            at = text.find(w, at + 1)
+    return out
 
 
 def _registered_in_full(name: str, norm: str, places: AliasTable) -> str:

@@ -222,6 +222,8 @@ def test_of_two_names_as_long_that_overlap_the_one_read_first_wins(nlu: Nlu) -> 
         ("管集气站那块的 天然气", None),  # a word of the trade's talk set off like a name
         ("台州这边一个燃煤电厂，全称台州东港发电有限公司", "台州东港发电有限公司"),  # 台 starts the city
         ("株洲恒力机电 做轨交配件的", "株洲恒力机电"),  # a town and a trade still name a company
+        ("涧西那边的洛阳豫重机械 做矿山破碎机的", "洛阳豫重机械"),  # 重机, then 机械: the longer suffix
+        ("有没有大钢厂用能源管理模块的案例", None),  # 能源 starts 能源管理, no suffix of a name
     ],
 )
 def test_places_and_words_of_the_trade_are_no_name(nlu: Nlu, text: str, name: str | None) -> None:

@@ -435,9 +435,9 @@ def _say_enough(
             )
 
 
-def say_row(row: RowMatch, out: Composer, *, catalog: Catalog | None = None) -> None:
+def say_row(row: RowMatch, out: Composer, *, catalog: Catalog) -> None:
     """A row's value, or a product field's (price, warranty, firmware); a warranty also cites the
-    line's warranty policy in the FAQ when ``catalog`` finds one."""
+    line's warranty policy in the FAQ when the catalogue has one."""
     lang = out.language
     p = row.product
     if row.param is not None:
@@ -455,7 +455,7 @@ def say_row(row: RowMatch, out: Composer, *, catalog: Catalog | None = None) -> 
         )
     elif row.attribute.field == "warranty":
         sentence = text(lang, "fact_warranty", product=p.id, months=p.warranty_months)
-        policy = catalog.warranty_policy(p) if catalog is not None else None
+        policy = catalog.warranty_policy(p)
         if policy is not None:
             out.say(sentence, overview_citation(p), faq_citation(policy))
             return

@@ -309,15 +309,13 @@ _CUSTOMER_DEVICES = re.compile(
     r"(?:客户|他们|厂里|对方|现场|车间|工厂|那边|库里|线上)[^，,。？?]{0,10}?"
     r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套|副|个)"
 )
+_FLEET = "|".join(map(re.escape, FLEET_MACHINES))
 # So many of the customer's machines: "二十个发酵罐", "一百二十台平车".
-_FLEET_AFTER = re.compile(rf"^\s*(?:{'|'.join(map(re.escape, FLEET_MACHINES))})")
-_FLEET_COUNTED = re.compile(
-    r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套|个)\s*"
-    rf"(?:{'|'.join(map(re.escape, FLEET_MACHINES))})"
-)
+_FLEET_AFTER = re.compile(rf"^\s*(?:{_FLEET})")
+_FLEET_COUNTED = re.compile(rf"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套|个)\s*(?:{_FLEET})")
 # The customer's fleet counted by its machines: "cnc九十来台 选2100还是3200", "磨床大概48台".
 _FLEET_COUNT = re.compile(
-    rf"(?:{'|'.join(map(re.escape, FLEET_MACHINES))})[^，,。？?\s]{{0,4}}?"
+    rf"(?:{_FLEET})[^，,。？?\s]{{0,4}}?"
     r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套)"
 )
 # The customer's meters counted beside a spec question: "电表估计要六十块 ems模块一个授权够不".

@@ -63,7 +63,8 @@ def test_each_question_of_a_message_is_answered(shipped_engine: DialogueEngine) 
     for name in ("电池寿命", "通信距离"):
         assert row(shipped_engine, "SN-VB500-Pro", name) in reply.text
     assert f"{p.warranty_months} 个月" in reply.text
-    assert set(cited(reply)) == {"SN-VB500-Pro#params", "SN-VB500-Pro#overview"}
+    # (the warranty with its line's policy in the FAQ)
+    assert set(cited(reply)) == {"SN-VB500-Pro#params", "SN-VB500-Pro#overview", "FAQ-WAR-002"}
 
 
 def test_what_no_document_holds_is_said_with_the_expert_offered(shipped_engine: DialogueEngine) -> None:
@@ -1436,7 +1437,8 @@ def test_a_policy_the_question_is_about_is_said_after_the_row_it_names_in_passin
 
     question = "客户有台2100返修过，寄回来的时候原来的保修就只剩一个来月了，修好以后还能保多久"
     (row_only,) = ask(shipped_engine, question)
-    assert cited(row_only) == ["EG-2100#overview"]  # the warranty row, not the repair's own warranty
+    # the warranty row (with its line's policy), not the repair's own warranty
+    assert cited(row_only) == ["EG-2100#overview", "FAQ-WAR-001"]
     # The sentence encoder (the slow seam, faked) puts the repair-warranty entry first of everything.
     _encoder_puts_first(shipped_engine, monkeypatch, "FAQ-WAR-011", fused_first=True)
     monkeypatch.setattr(KnowledgeAnswerer, "general_first", lambda self, q, *, products, others: True)

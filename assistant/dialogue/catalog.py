@@ -61,6 +61,7 @@ class Catalog:
         self.corpus = corpus
         self.lexicon = lexicon
         self._by_id = {p.id: p for p in corpus.products}
+        self._warranty_policies: dict[str, FaqEntry | None] = {}
         # A row's own words: its squashed name and the words of its name ("串口数量" -> 串口).
         self._row_words: dict[str, list[tuple[Param, tuple[str, ...]]]] = {}
         for p in corpus.products:
@@ -112,7 +113,13 @@ class Catalog:
     def warranty_policy(self, product: Product) -> FaqEntry | None:
         """The warranty FAQ entry that states ``product``'s warranty period as its line's policy
         ("SN 系列…标准保修期为 18 个月"): it names the product, or a product of its line, or the
-        line, and says the product's months as the period.  One naming the product itself first."""
+        line, and says the product's months as the period.  One naming the product itself first.
+        Found once per product (the corpus of a catalogue does not change)."""
+        if product.id not in self._warranty_policies:
+            self._warranty_policies[product.id] = self._find_warranty_policy(product)
+        return self._warranty_policies[product.id]
+
+    def _find_warranty_policy(self, product: Product) -> FaqEntry | None:
         period = re.compile(rf"保修(?:期)?(?:均|都)?(?:为|是)?\s*{product.warranty_months}\s*个月")
         found: list[tuple[bool, str, FaqEntry]] = []
         for entry in self.corpus.faqs:

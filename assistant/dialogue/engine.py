@@ -71,7 +71,7 @@ from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
 from assistant.dialogue.knowledge import KnowledgeAnswerer, pick_sentences
 from assistant.dialogue.lexicon import find_all, line_of_need, squash
 from assistant.dialogue.nlu import Analysis, Nlu
-from assistant.dialogue.numbers import find_numbers
+from assistant.dialogue.numbers import find_numbers, is_bare_sales
 from assistant.dialogue.ops_asks import ops_ask
 from assistant.dialogue.reading import Clause, Reading, read
 from assistant.dialogue.recommender import get_recommendation, stages_in
@@ -1361,7 +1361,8 @@ class DialogueEngine:
         amount = slots.get("amount")
         if amount is None and turn.task == "rebate":
             # a follow-up the classifier read as something else kept no figure ("打错了 是3w")
-            money = [n for n in find_numbers(turn.analysis.text) if n.is_money]
+            norm = turn.analysis.text
+            money = [n for n in find_numbers(norm) if n.is_money or is_bare_sales(n, norm)]
             amount = money[0].value if money else None
         new_customer: bool | None = None
         last = turn.state.params if turn.state.task == "rebate" else {}

@@ -72,7 +72,14 @@ from assistant.dialogue.lexicon import (
     find_all,
     squash,
 )
-from assistant.dialogue.numbers import CORRECTED_AWAY, NumberMention, find_numbers, find_quarter, parse_plain_number
+from assistant.dialogue.numbers import (
+    CORRECTED_AWAY,
+    NumberMention,
+    find_numbers,
+    find_quarter,
+    is_bare_sales,
+    parse_plain_number,
+)
 from assistant.dialogue.prototypes import Prototypes, bigrams
 from assistant.dialogue.rewrites import rewrite
 from assistant.dialogue.seeds import SEEDS, SEEDS_EXTRA, SEEDS_MORE, shipped_utterances
@@ -1606,6 +1613,9 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             continue
         if _bare_hourly_loss(n, before, after):
             out["downtime_cost_per_hour"] = n.value  # "每小时损失5000": a loss per hour is money
+            continue
+        if is_bare_sales(n, text):
+            out.setdefault("amount", n.value)  # "再卖3500能拿多少": a figure sold is money
             continue
         if n.is_money:
             if _NOT_SALES.match(after) or _PAYMENT_BEFORE.search(before):

@@ -158,6 +158,22 @@ def parse_plain_number(text: str) -> Decimal | None:
     return Decimal(value) if value is not None else None
 
 
+# A figure sold ("再卖3500能拿多少", "多做够那3500"): a verb of selling right before it.
+_SOLD_BEFORE = re.compile(r"(?:卖|做|签|销售|补|够)[^\d，,。？?！!\s]{0,2}$")
+_MIN_BARE_SALES = 100  # below this a bare figure is a count, not a sale
+
+
+def is_bare_sales(n: NumberMention, text: str) -> bool:
+    """``n`` is a figure without a unit right after a verb of selling in ``text`` ("再卖3500",
+    "多做够那3500"): yuan, since a count would say 台 or 单."""
+    return (
+        not n.is_money
+        and n.unit == ""
+        and n.value >= _MIN_BARE_SALES
+        and bool(_SOLD_BEFORE.search(text[max(0, n.start - 4) : n.start]))
+    )
+
+
 def find_numbers(text: str) -> list[NumberMention]:
     """Every number in ``text`` (already normalised) with its multiplier applied."""
     out: list[NumberMention] = []

@@ -73,7 +73,7 @@ _WHY = (
 _INCREMENT = ("增量",)
 _NOTHING = ("是0", "为0", "是零", "为零", "等于0", "0元", "零元", "只有0", "是空的")
 _RANK = ("排名", "排第", "第几名", "排老几", "名次", "rank")
-_WHAT_IF = ("再卖", "再签", "多卖", "再做", "再来一单", "能拿多少", "多拿", "能多", "what if")
+_WHAT_IF = ("再卖", "再签", "多卖", "多签", "多做", "再做", "再来一单", "能拿多少", "多拿", "能多", "what if")
 # What makes "能拿多少" a what-if: one more deal, supposed ("这季能拿多少增量" is one's own figure).
 _SUPPOSED = ("再", "多卖", "多签", "如果", "要是", "假如", "假设", "万一", "what if")
 _PROGRESS = ("下一档", "还差", "差多少", "升档", "跨档", "档位", "第几档", "哪一档", "哪档", "next tier")
@@ -82,6 +82,8 @@ _BASELINE = ("基线", "基准线", "baseline")
 # The statement's total asked beside a why ("返利最后是多少 增量怎么才三千多").
 _TOTAL = ("返利是多少", "返利多少", "返利最后", "返利一共", "返利合计", "返利总共", "总返利", "total rebate")
 _PREVIOUS = ("上季度", "上个季度", "上一季度", "上一个季度", "last quarter")
+# Back to the quarter the last rebate turn was about ("如果当时多做够那3500").
+_BACK_THEN = ("当时", "那个季度", "那季度", "那时候", "那会儿", "back then", "that quarter")
 _NEW_CUSTOMER = ("新客户", "新客", "new customer")
 _SUBSIDY = ("补贴", "满意度", "新市场", "subsidy")
 _SALES = ("退货", "退了", "净销售", "销售额", "卖了多少", "业绩多少", "net sales", "returns")
@@ -127,11 +129,11 @@ _STATUS = {
 
 MESSAGES: dict[str, dict[str, str]] = {
     "zh": {
-        "statement": "{quarter} 你的返利（{status}）合计 {total}：基础返利 {base}（{tier} 档，返利率 {rate}），增量激励 {incremental}，新市场开拓补贴 {new_market}，客户满意度提升补贴 {csat}。{progress}。",
+        "statement": "{quarter} 你的返利（{status}）合计 {total}：基础返利 {base}（净销售额 {net}，{tier} 档，返利率 {rate}），增量激励 {incremental}，新市场开拓补贴 {new_market}，客户满意度提升补贴 {csat}。{progress}。",
         "progress": "{quarter} 目前净销售额 {net}，在 {tier} 档（返利率 {rate}）。{progress}。",
         "what_if_both": "{quarter} 再增加一笔 {amount} 的订单：如果是新客户，返利合计 {before} → {after_new}，多拿 {delta_new}；如果是老客户，返利合计 {before} → {after_old}，多拿 {delta_old}（增量激励只算新客户销售）。{tier}",
         "what_if_one": "{quarter} 再增加一笔 {amount} 的{who}订单：返利合计 {before} → {after}，多拿 {delta}。{tier}",
-        "tier_up": "档位从 {before} 升到 {after}。",
+        "tier_up": "档位从 {before} 升到 {after}，基础返利 {base_before} → {base_after}。",
         "tier_same": "档位保持 {tier}。",
         "new": "新客户",
         "existing": "老客户",
@@ -189,11 +191,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "list_sep": "，",
     },
     "en": {
-        "statement": "{quarter} rebate ({status}) totals {total}: base {base} (tier {tier}, rate {rate}), incremental {incremental}, new-market subsidy {new_market}, satisfaction subsidy {csat}. {progress}.",
+        "statement": "{quarter} rebate ({status}) totals {total}: base {base} (net sales {net}, tier {tier}, rate {rate}), incremental {incremental}, new-market subsidy {new_market}, satisfaction subsidy {csat}. {progress}.",
         "progress": "{quarter} net sales so far {net}, tier {tier} (rate {rate}). {progress}.",
         "what_if_both": "{quarter} one more order of {amount}: with a new customer the rebate goes {before} → {after_new}, +{delta_new}; with an existing customer {before} → {after_old}, +{delta_old} (the incremental incentive counts new customers only). {tier}",
         "what_if_one": "{quarter} one more {who} order of {amount}: rebate {before} → {after}, +{delta}. {tier}",
-        "tier_up": "Tier moves from {before} to {after}.",
+        "tier_up": "Tier moves from {before} to {after}; base rebate {base_before} → {base_after}.",
         "tier_same": "Tier stays {tier}.",
         "new": "new-customer",
         "existing": "existing-customer",
@@ -456,6 +458,8 @@ class RebateChatSkill:
         label = quarter
         if label is None and any(w in text.lower() for w in _PREVIOUS):
             label = str(self.service.current_quarter().previous())
+        if label is None and last.get("quarter") and any(w in text.lower() for w in _BACK_THEN):
+            label = last["quarter"]
         said = customer_kind(text)
         kind = said if said is not None else new_customer
         log.debug("rebate question ask=%s quarter=%s partner=%s", ask, label, caller.partner_id)
@@ -542,6 +546,7 @@ class RebateChatSkill:
                 status=_STATUS.get(lang, _STATUS["zh"])[st.status],
                 total=yuan(st.total),
                 base=yuan(st.line(LineKind.BASE).amount),
+                net=yuan(st.net_sales),
                 tier=p.current_tier,
                 rate=percent(p.current_rate),
                 incremental=yuan(st.line(LineKind.INCREMENTAL).amount),
@@ -738,7 +743,17 @@ class RebateChatSkill:
         if new_customer is None:
             alt = self.service.what_if(viewer=caller, amount=amount, new_customer=False, quarter=label).what_if
         before, after = w.before.tier_progress.current_tier, w.after.tier_progress.current_tier
-        tier = _t(lang, "tier_up", before=before, after=after) if before != after else _t(lang, "tier_same", tier=after)
+        if before != after:
+            tier = _t(
+                lang,
+                "tier_up",
+                before=before,
+                after=after,
+                base_before=yuan(w.before.line(LineKind.BASE).amount),
+                base_after=yuan(w.after.line(LineKind.BASE).amount),
+            )
+        else:
+            tier = _t(lang, "tier_same", tier=after)
         if alt is None:
             text = _t(
                 lang,

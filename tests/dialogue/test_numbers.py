@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.dialogue.numbers import chinese_to_int, find_numbers, find_quarter
+from assistant.dialogue.numbers import chinese_to_int, find_numbers, find_quarter, is_bare_sales
 
 
 @pytest.mark.parametrize(
@@ -109,3 +109,20 @@ def test_a_numeral_said_short_ends_in_the_next_unit_down(numeral: str, value: in
 )
 def test_colloquial_figures(text: str, found: list[tuple[Decimal, str]]) -> None:
     assert [(n.value, n.unit) for n in find_numbers(text)] == found
+
+
+@pytest.mark.parametrize(
+    ("text", "sold"),
+    [
+        ("再卖3500能拿多少", True),
+        ("如果当时多做够那3500", True),
+        ("再签8000呢", True),
+        ("再卖30能拿多少", False),  # too small to be a sale in yuan
+        ("再卖3500台能拿多少", False),  # a count
+        ("停机3500小时", False),  # no verb of selling
+        ("再卖3500元", False),  # money already, by its unit
+    ],
+)
+def test_a_bare_figure_after_a_verb_of_selling_is_a_sale(text: str, sold: bool) -> None:
+    (number,) = find_numbers(text)
+    assert is_bare_sales(number, text) is sold

@@ -288,3 +288,29 @@ def test_a_rebate_follow_up_keeps_the_quarter_asked(chat_api: Api) -> None:
     assert "2026Q3" in more["text"] and "2026Q4" not in more["text"]
     now = chat_api.chat("hz_sales1", "那这个季度呢")
     assert "2026Q4" in now["text"]
+
+
+def test_a_statement_names_the_net_sales_that_set_its_tier(chat_api: Api) -> None:
+    rest = chat_api.get("/api/rebates/statement", "hz_sales1", quarter="2026Q3").json()
+    reply = chat_api.chat("hz_sales1", "三季度返利多少")
+    tier = rest["progress"]["current_tier"]
+    assert f"净销售额 {yuan(rest['sales']['net'])}，{tier} 档" in reply["text"]
+    assert untraced_numbers(reply) == [], reply["text"]
+
+
+def test_a_what_if_back_then_is_about_the_quarter_just_asked(chat_api: Api) -> None:
+    """ "那当时再卖…呢" after a closed quarter's statement: that quarter, with a bare figure sold
+    as yuan, and the base rebate before and after the tier it reaches."""
+    chat_api.new_conversation("hz_sales1")
+    q3 = chat_api.get("/api/rebates/statement", "hz_sales1", quarter="2026Q3").json()
+    missing = Decimal(q3["progress"]["missing"])
+    chat_api.chat("hz_sales1", "三季度返利多少")
+    reply = chat_api.chat("hz_sales1", f"那当时再卖{missing}呢")
+    rest = chat_api.get(
+        "/api/rebates/what-if", "hz_sales1", amount=str(missing), new_customer="true", quarter="2026Q3"
+    ).json()
+    base = next(line for line in rest["lines"] if line["kind"] == "base")
+    assert rebate_card(reply)["quarter"] == "2026Q3"
+    assert yuan(str(missing)) in reply["text"]
+    assert f"{rest['tier_before']} 升到 {rest['tier_after']}" in reply["text"]
+    assert f"基础返利 {yuan(base['before'])} → {yuan(base['after'])}" in reply["text"]

@@ -189,6 +189,8 @@ _PAYBACK = word_pattern("payback")
 # Asking for words to say: "给我…", "开个场", "怎么说".
 _WANTS_WORDS = re.compile(
     r"给我|帮我|来段|来个|开个场|写个|写段|怎么说|咋说|怎么讲|怎么开口|怎么回|咋回|给.{0,12}讲|讲讲|讲一下|开场"
+    # "我该咋跟班长说", "怎么和他们IT解释"
+    r"|(?:怎么|咋|如何)(?:跟|和|对|同)[^，,。？?!！]{0,8}(?:说|讲|解释|沟通|聊)"
 )
 # Asking for a script outright (not only for words: "怎么回" may want the facts of a comparison).
 _SCRIPT_WORDS = word_pattern("script_words")
@@ -272,6 +274,11 @@ class DialogueEngine:
     ) -> Reply:
         return self.respond(self.understand(text=text, profile=profile, caller=caller, history=history, state=state))
 
+    def _asks_a_row(self, norm: str) -> bool:
+        """``norm`` asks about an attribute of a product's table ("环境温度有什么要求"): an
+        attribute named (not only one of its values) in a message that asks."""
+        return bool(ASKING.search(norm)) and any(not m.by_value for m in self.attributes.mentions(squash(norm)))
+
     def understand(
         self,
         *,
@@ -306,11 +313,16 @@ class DialogueEngine:
         elif (
             intent == "script_request"
             and not (_SCRIPT_WORDS.search(norm) or _WANTS_WORDS.search(norm) or _HOW_TO_REPLY.search(norm))
-            and (_HOW_TO_DO.search(norm) or self.knowledge.general_first(norm, products=(), others=()))
+            and (
+                _HOW_TO_DO.search(norm)
+                or self._asks_a_row(norm)
+                or self.knowledge.general_first(norm, products=(), others=())
+            )
         ):
             # "他们IT问防火墙得放行哪几个口": a contact's question with no word asking what to say,
-            # that a general passage answers first of everything: that answer, not a script; and
-            # "16口网管那款交换机 环网咋配": how to set a product up (DECISIONS 2026-12-04 #1).
+            # that a general passage answers first of everything: that answer, not a script;
+            # "16口网管那款交换机 环网咋配": how to set a product up (DECISIONS 2026-12-04 #1); and
+            # "那它摆放环境温度有什么要求？客户打算塞在配电房": a row of the table asked.
             intent = "knowledge_qa"
         kind: TaskKind | None = None
         changes: dict[str, str] | None = None

@@ -27,6 +27,10 @@ from assistant.dialogue.rewrites import RewriteDataError, load_rewrites, rewrite
         ("想搞私有话部署", "想搞私有化部署"),
         ("赶得上今儿发货么", "赶得上今天发货么"),
         ("明儿个上午去现场", "明天上午去现场"),
+        ("咁佢摆放有什么要求", "那他摆放有什么要求"),
+        ("塞在配电房嗰边", "塞在配电房那边"),
+        ("隔几个钟头就掉一回线", "隔几个钟头就掉线"),
+        ("一天断了两次线", "一天断线"),
     ],
 )
 def test_regional_speech_and_slips_read_as_the_standard_form(typed: str, read: str) -> None:

@@ -1558,6 +1558,38 @@ def test_how_to_set_a_product_up_is_answered_not_scripted(served_engine: Dialogu
     assert taken.intent == "script_request"
 
 
+def test_a_row_asked_beside_the_customers_story_is_answered_not_scripted(
+    served_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the classifier reads a story as a script request (as the shipped encoder does for
+    these), a row of the table asked with no word asking what to say is answered; "我该咋跟
+    班长说" asks for the words."""
+    classify = served_engine.nlu.analyse
+
+    def as_script(text: str, **kwargs: Any) -> Analysis:
+        analysis = classify(text, **kwargs)
+        return replace(analysis, understanding=replace(analysis.understanding, intent="script_request"))
+
+    monkeypatch.setattr(served_engine.nlu, "analyse", as_script)
+    (reply,) = ask(served_engine, "5800边缘服务器摆放环境温度有咩要求？客户打算塞喺车间配电房嗰边")
+    assert reply.intent != "script_request" and cited(reply) == ["EG-5800#params"]
+    assert "0~45 ℃" in reply.text
+    (script,) = ask(served_engine, "点检班长说装这么多振动传感器 以后换电池维护都忙不过来 我该咋跟班长说")
+    assert script.intent == "script_request"
+
+
+def test_a_fault_told_with_a_split_verb_is_that_fault(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "配电房装的1100 走4g的 平台上隔几个钟头就掉一回线 过会又自己连上了")
+    assert "EG-1100#fault-3" in cited(reply) and "Keepalive" in reply.text
+
+
+def test_the_opening_of_a_clamp_is_asked_as_how_big_its_mouth_is(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "cu120 600那档的口子多大 他们电缆贼粗")
+    assert "互感器开口尺寸" in reply.text and "Φ36" in reply.text and "以太网口" not in reply.text
+    (ports,) = ask(shipped_engine, "eg2100几个口子")  # a count of them is still the ports
+    assert "以太网口" in ports.text
+
+
 def test_a_word_two_attributes_share_is_the_one_the_products_table_has(shipped_engine: DialogueEngine) -> None:
     cache, changed = ask(shipped_engine, "eg1100断网能缓存多少", "那要是换成二一零零呢 它能存多久的")
     assert "断网缓存：" in cache.text and "内存" not in cache.text  # "缓存多少" is no question of storage

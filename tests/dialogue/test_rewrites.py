@@ -28,6 +28,15 @@ from assistant.dialogue.rewrites import RewriteDataError, load_rewrites, rewrite
         ("赶得上今儿发货么", "赶得上今天发货么"),
         ("明儿个上午去现场", "明天上午去现场"),
         ("咁佢摆放有什么要求", "那他摆放有什么要求"),
+        # courtesy and urgency around the question ask nothing
+        ("你好 那2100呢", "那2100呢"),
+        ("急!不对 我问的是3200??", "不对 我问的是3200??"),
+        ("麻烦问一下,搞错了 是vb300", "搞错了 是vb300"),
+        ("在吗 能约个原厂专家聊聊不 急", "能约个原厂专家聊聊不"),
+        ("ar眼镜电池多少毫安 谢谢", "ar眼镜电池多少毫安"),
+        ("pt200能直接接到eg网关上吗。", "pt200能直接接到eg网关上吗"),
+        ("ec300能带第三方阀岛不呀", "ec300能带第三方阀岛不"),
+        ("你好!", "你好"),  # a greeting stays whole
         ("塞在配电房嗰边", "塞在配电房那边"),
         ("隔几个钟头就掉一回线", "隔几个钟头就掉线"),
         ("一天断了两次线", "一天断线"),
@@ -42,6 +51,7 @@ def test_regional_speech_and_slips_read_as_the_standard_form(typed: str, read: s
     [
         *("有无线功能吗", "有无锡的案例吗", "重点讲下", "一个钟头", "20l的水箱", "2100lora"),
         *("检测气体浓度", "三四五个人", "一百二十台", "眼睛看不清"),
+        *("你好", "谢谢", "在吗", "急需一台网关", "哥们儿 这个多少钱", "有没有啊?"),
     ],
 )
 def test_words_that_only_look_like_a_variant_are_left_alone(text: str) -> None:

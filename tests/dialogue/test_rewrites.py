@@ -37,6 +37,11 @@ from assistant.dialogue.rewrites import RewriteDataError, load_rewrites, rewrite
         ("pt200能直接接到eg网关上吗。", "pt200能直接接到eg网关上吗"),
         ("ec300能带第三方阀岛不呀", "ec300能带第三方阀岛不"),
         ("你好!", "你好"),  # a greeting stays whole
+        # a customer's question relayed is that question
+        ("客户问:佛山一个水厂 fl400耐压够不够", "佛山一个水厂 fl400耐压够不够"),
+        ("帮客户问下 eg2100对博远", "eg2100对博远"),
+        ("他们问了个问题:能不能开专票", "能不能开增值税专用发票"),
+        ("客户问为什么比博远贵 我咋回", "为什么比博远贵 我咋回"),
         ("塞在配电房嗰边", "塞在配电房那边"),
         ("隔几个钟头就掉一回线", "隔几个钟头就掉线"),
         ("一天断了两次线", "一天断线"),
@@ -51,6 +56,7 @@ def test_regional_speech_and_slips_read_as_the_standard_form(typed: str, read: s
     [
         *("有无线功能吗", "有无锡的案例吗", "重点讲下", "一个钟头", "20l的水箱", "2100lora"),
         *("检测气体浓度", "三四五个人", "一百二十台", "眼睛看不清"),
+        *("客户问", "他们it问防火墙放行哪几个口"),
         *("你好", "谢谢", "在吗", "急需一台网关", "哥们儿 这个多少钱", "有没有啊?"),
     ],
 )

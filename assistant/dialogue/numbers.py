@@ -74,7 +74,7 @@ _NUMBER = re.compile(
     r"(?:(?:多|余)(?=百万|千万|万|亿))?"  # "一个多亿": the rough "多" after 个, before the multiplier
     r"(?P<mult>百万|千万|万|亿|千|百|w(?![a-z])|k(?![a-z]))?"
     r"(?P<tail>\d(?!\d))?"  # "2万5" = 25 000
-    r"(?P<approx2>多|余|来)?"
+    r"(?P<approx2>多(?!久|少|长|大|重|远|高|快)|余|来)?"  # not the 多 of "多久回本" ("投50万多久回本")
     r"(?:\s?(?P<unit>个小时|小时|钟头|钟|hours|hour|hrs|h(?![a-z])|元|块钱|块|rmb)|(?P<unit2>台|套|副|个月|个|部|只|天|人|%|月))?"
 )
 

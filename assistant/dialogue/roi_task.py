@@ -113,9 +113,13 @@ def parse_roi(norm: str) -> RoiFigures:
     """The ROI figures ``norm`` (normalised text) states, each read from its own clause."""
     figures: dict[str, Decimal] = {}
     last = ""  # the kind of the last figure read: a share saved right after it is its share
+    previous_end = 0
     for n in sorted([*find_numbers(norm), *_shares(norm)], key=lambda m: m.start):
-        start = max(0, n.start - 14)
-        before = _CLAUSE.split(norm[start : n.start])[-1]
+        # The words of this figure only: its clause, after the sum of money before it ("投36万客户说
+        # 一年能省90万": the 90万 is no investment), after labour said to be left out ("人工先不算项目
+        # 投50万": the 50万 is no labour).
+        start = max(0, n.start - 14, previous_end)
+        before = _LABOUR_EXCLUDED.split(_CLAUSE.split(norm[start : n.start])[-1])[-1]
         after = norm[n.end : n.end + 8]
         window = before + after
         if CORRECTED_AWAY.search(before):
@@ -149,6 +153,7 @@ def parse_roi(norm: str) -> RoiFigures:
         # In an ROI question a bare large figure is money ("眼镜加席位一共226000").
         if not n.is_money and not (n.unit == "" and n.value >= 1000):
             continue
+        previous_end = n.end
         if _PER_HOUR.search(before) or _PER_HOUR_AFTER.match(after):
             figures["cost_per_hour"] = n.value
             last = "cost_per_hour"

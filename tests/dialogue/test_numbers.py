@@ -126,3 +126,11 @@ def test_colloquial_figures(text: str, found: list[tuple[Decimal, str]]) -> None
 def test_a_bare_figure_after_a_verb_of_selling_is_a_sale(text: str, sold: bool) -> None:
     (number,) = find_numbers(text)
     assert is_bare_sales(number, text) is sold
+
+
+def test_the_many_of_how_long_is_not_a_rough_figure() -> None:
+    # "投50万多久回本": 多久 asks, the figure is 50万 and ends there; "300多万" stays rough
+    (invest,) = find_numbers("投50万多久回本")
+    assert (invest.value, invest.end) == (Decimal(500_000), 4)
+    (rough,) = find_numbers("300多万")
+    assert rough.value == Decimal(3_000_000)

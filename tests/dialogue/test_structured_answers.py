@@ -661,6 +661,26 @@ def test_a_share_saved_after_a_figure_is_that_figures_share() -> None:
     assert stated.saving == Decimal(360000) and stated.labour is None
 
 
+@pytest.mark.parametrize(
+    ("text", "investment", "saving", "labour", "cost_per_hour"),
+    [
+        # typed without a pause: each figure reads its own words, not the figure's before it
+        ("总共投36万客户说一年能省90万多久回本", 360000, 900000, None, None),
+        ("人工先不算项目投50万多久回本", 500000, None, None, None),
+        ("每月停8个钟一小时损失1.5万停机能降25%人工3万一个月省20%我们报价25万", 250000, None, 30000, 15000),
+        ("抄表巡检人工一个月5万这回项目报价32万", 320000, None, 50000, None),
+    ],
+)
+def test_figures_typed_without_a_pause_are_each_read_from_their_own_words(
+    text: str, investment: int, saving: int | None, labour: int | None, cost_per_hour: int | None
+) -> None:
+    figures = parse_roi(text)
+    assert figures.investment == Decimal(investment)
+    assert figures.saving == (None if saving is None else Decimal(saving))
+    assert figures.labour == (None if labour is None else Decimal(labour))
+    assert figures.cost_per_hour == (None if cost_per_hour is None else Decimal(cost_per_hour))
+
+
 def test_asked_to_do_the_sum_without_figures_asks_for_them(shipped_engine: DialogueEngine) -> None:
     (reply,) = ask(shipped_engine, "客户想上AR远程协助 你帮我算算能省多少钱")
     assert not reply.handoff_offered and "停机" in reply.text and "损失" in reply.text

@@ -136,7 +136,8 @@ _INDIRECT = re.compile(
 # Asking for a course, not for a role-play: "有没有能先练练手的微课", "想让新人练练 有啥培训".
 _COURSE_ASK = word_pattern("course_ask")
 _DIRECT = re.compile(
-    r"转人工|人工客服|帮我(?:找|转|叫|约|联系)|给我(?:找|转|叫)|马上|现在就|立刻|赶紧|急|转接|"
+    # (急 is the caller's hurry, not "客户急着要货" / "急用" / "急需")
+    r"转人工|人工客服|帮我(?:找|转|叫|约|联系)|给我(?:找|转|叫)|马上|现在就|立刻|赶紧|急(?!着|用|需|单)|转接|"
     # ("想找个澜图的专家聊下方案": a wish for later, the expert is offered, DECISIONS 2026-12-04 #3)
     r"(?<!想)(?:找|叫|来|派|拉|喊|请)(?:个|一个|位|一位)[\u4e00-\u9fffa-z0-9]{0,6}?(?:专家|工程师|技术)(?!证|资质|认证|差旅|费)|"
     r"(?:找|叫|来|派)(?:个|一个|位|一位)人"

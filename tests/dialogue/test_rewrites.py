@@ -37,6 +37,10 @@ from assistant.dialogue.rewrites import RewriteDataError, load_rewrites, rewrite
         ("pt200能直接接到eg网关上吗。", "pt200能直接接到eg网关上吗"),
         ("ec300能带第三方阀岛不呀", "ec300能带第三方阀岛不"),
         ("你好!", "你好"),  # a greeting stays whole
+        # an afterthought that asks nothing
+        ("eg5800下单要等多久 客户等着回复", "eg5800下单要等多久"),
+        ("机床停了平台还显示运行 cu120 帮忙看下", "机床停了平台还显示运行 cu120"),
+        ("模块一排点全没反应 我在客户这儿", "模块一排点全没反应"),
         # a customer's question relayed is that question
         ("客户问:佛山一个水厂 fl400耐压够不够", "佛山一个水厂 fl400耐压够不够"),
         ("帮客户问下 eg2100对博远", "eg2100对博远"),
@@ -56,7 +60,7 @@ def test_regional_speech_and_slips_read_as_the_standard_form(typed: str, read: s
     [
         *("有无线功能吗", "有无锡的案例吗", "重点讲下", "一个钟头", "20l的水箱", "2100lora"),
         *("检测气体浓度", "三四五个人", "一百二十台", "眼睛看不清"),
-        *("客户问", "他们it问防火墙放行哪几个口"),
+        *("客户问", "他们it问防火墙放行哪几个口", "客户等着回复"),
         *("你好", "谢谢", "在吗", "急需一台网关", "哥们儿 这个多少钱", "有没有啊?"),
     ],
 )

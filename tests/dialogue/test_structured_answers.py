@@ -785,6 +785,26 @@ def test_a_title_that_modifies_a_noun_asks_for_no_person(shipped_engine: Dialogu
     assert now.intent == "handoff_request"
 
 
+def test_the_customers_hurry_asks_for_no_person(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read as a request for a person (as the shipped encoder reads these), '客户急用' with no
+    problem in sight is the customer's hurry: the expert is offered, no handoff starts."""
+    handoff = RecordingHandoff()
+    monkeypatch.setattr(shipped_engine, "handoff", handoff)
+    classify = shipped_engine.nlu.analyse
+
+    def as_handoff(text: str, **kwargs: Any) -> Analysis:
+        analysis = classify(text, **kwargs)
+        return replace(analysis, understanding=replace(analysis.understanding, intent="handoff_request"))
+
+    monkeypatch.setattr(shipped_engine.nlu, "analyse", as_handoff)
+    ask(shipped_engine, "5g网关下单要等多久 客户急用")
+    assert handoff.requests == []
+    ask(shipped_engine, "急 找个人")  # the caller's own hurry, a person asked: started
+    assert len(handoff.requests) == 1
+
+
 def test_a_symptom_in_the_users_words_is_the_products_known_fault(shipped_engine: DialogueEngine) -> None:
     p = shipped_engine.corpus.product("SN-GS700")
     assert p is not None and "漂移" in p.faults[0].symptom

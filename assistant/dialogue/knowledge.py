@@ -21,7 +21,7 @@ import functools
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -135,6 +135,17 @@ _TOLD_MARGIN = 0.1
 _SYMPTOM_TERM = re.compile(r"[a-z][a-z0-9]{2,}")
 
 
+class _LastSearch:
+    """The last search of everything and its first hit, for the next rule of the same turn that
+    reads it (the fault rule and the general-passage rule read the same hit).  Keyed by the
+    question and the index it ran on: another question or a new index searches again."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self) -> None:
+        self.entry: tuple[Sequence[Document], str, Hit | None] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class KnowledgeAnswerer:
     retriever: HybridRetriever
@@ -146,6 +157,7 @@ class KnowledgeAnswerer:
     # Question words that alone ground nothing ("充满要多久" is not answered by "保修多久"):
     # a passage must share another word of the question, when the question has one.
     weak: frozenset[str] = frozenset()
+    _last: _LastSearch = field(default_factory=_LastSearch, init=False, compare=False, repr=False)
 
     def answer(
         self,
@@ -401,11 +413,17 @@ class KnowledgeAnswerer:
         if self.retriever.embedder.name != _CALIBRATED_ENCODER:
             return None
         try:
+            documents = self.retriever.documents
+            last = self._last.entry  # one read: another thread may replace it
+            if last is not None and last[0] is documents and last[1] == question:
+                return last[2]
             hits = self.retriever.search(question, k=_K)
         except RetrievalError as exc:
             log.warning("retrieval failed (%s): %s", exc.code, exc)
             return None
-        return hits[0] if hits else None
+        first = hits[0] if hits else None
+        self._last.entry = (documents, question, first)
+        return first
 
     def _agreed_in_meaning(self, hit: Hit) -> bool:
         """First on both sides and close in meaning (see ``_AGREED_COSINE``)."""

@@ -1502,7 +1502,7 @@ def test_a_general_passage_is_first_over_everything_only_close_in_meaning_and_ab
 
     def first(doc: Document, *, cosine: float = 0.7, products: tuple[str, ...] = ("EG-2100",)) -> bool:
         hit = Hit(doc, 1.0, bm25_rank=1, dense_rank=1, bm25_score=1.0, dense_score=cosine)
-        retriever = SimpleNamespace(embedder=SimpleNamespace(name="usem3"), search=lambda q, k: [hit])
+        retriever = SimpleNamespace(embedder=SimpleNamespace(name="usem3"), documents=[], search=lambda q, k: [hit])
         others = ("EG-2100", "AR-T10-EX", "SN-GS700", "SN-LV800")
         return KnowledgeAnswerer(retriever=retriever).general_first(  # type: ignore[arg-type]
             "修好以后还能保多久", products=products, others=others
@@ -1563,7 +1563,7 @@ def test_a_fault_entry_the_fused_search_puts_first_is_the_fault_told() -> None:
 
     def first(*, dense: int | None = 1, encoder: str = "usem3", products: tuple[str, ...] = ("SN-CU120",)) -> bool:
         hit = Hit(fault, 4.0, bm25_rank=3, dense_rank=dense, bm25_score=1.0, dense_score=0.6)
-        retriever = SimpleNamespace(embedder=SimpleNamespace(name=encoder), search=lambda q, k: [hit])
+        retriever = SimpleNamespace(embedder=SimpleNamespace(name=encoder), documents=[], search=lambda q, k: [hit])
         return KnowledgeAnswerer(retriever=retriever)._fault_first(told, products) is fault  # type: ignore[arg-type]
 
     assert first()

@@ -125,11 +125,6 @@ class _State:
         return found
 
 
-# Marks that end a query and mean nothing to the sentence encoder, whose vector they still move
-# ("到账没?" and "到账没" rank the same passages differently).
-_TRAILING = "?？。.!！~～ \t"
-
-
 class HybridRetriever:
     """Searches an index directory.  Construct cheaply, then ``load()`` once."""
 
@@ -289,7 +284,7 @@ class HybridRetriever:
             bm25 = self._bm25(state, text, allowed, n)
         if mode in ("hybrid", "dense"):
             dense_text = self.prepare_query(dense_query) if dense_query else text
-            dense = self._dense(state, dense_text.rstrip(_TRAILING) or dense_text, allowed, n)
+            dense = self._dense(state, dense_text, allowed, n)
         return bm25, dense
 
     @staticmethod

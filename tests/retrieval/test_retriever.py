@@ -109,14 +109,6 @@ def test_empty_corpus_builds_an_index_with_no_hits(
         assert r.search("网关", mode=mode) == []  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("ending", ["?", "？？", "。", "!", " ~"])
-def test_marks_ending_a_query_do_not_move_the_dense_side(retriever: HybridRetriever, ending: str) -> None:
-    # the encoder's vector moves with a question mark typed or not; what is asked does not
-    question = "EG-2100 保修多久"
-    assert retriever.search(question + ending, mode="dense") == retriever.search(question, mode="dense")
-    assert retriever.search("?", mode="dense")  # a query of marks alone is still searched
-
-
 def test_dense_query_feeds_only_the_dense_side(retriever: HybridRetriever) -> None:
     words, other = "EG-2100 串口数量", "质保期多久"
     assert retriever.search(other, mode="dense", dense_query=words) == retriever.search(words, mode="dense")

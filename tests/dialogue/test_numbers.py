@@ -121,6 +121,7 @@ def test_colloquial_figures(text: str, found: list[tuple[Decimal, str]]) -> None
         ("再卖3500台能拿多少", False),  # a count
         ("停机3500小时", False),  # no verb of selling
         ("再卖3500元", False),  # money already, by its unit
+        ("再签2026年的框架合同", False),  # a year
     ],
 )
 def test_a_bare_figure_after_a_verb_of_selling_is_a_sale(text: str, sold: bool) -> None:

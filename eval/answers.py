@@ -12,13 +12,16 @@ Keys: ``n_items``, ``n_turns``, ``item_pass_rate``, ``turn_pass_rate``, ``by_cat
 more), ``latency_ms`` (``p50``, ``p95``, ``max`` of the turns, message stored to reply
 stored), and with ``--errors`` the failing turns with what failed.
 
-``--data PATH`` evaluates another file of the same format.  The test split is for reporting:
+``--data PATH`` evaluates another file of the same format.  ``--wrap NAME`` wraps every
+item's message in the courtesy, relaying or afterthought phrases of ``wraps.yaml`` (drawn with
+``--seed``): the same questions as staff also type them.  The test split is for reporting:
 never read its failures to tune the engine (eval/data/answers/README.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import re
 import tempfile
 import time
@@ -26,7 +29,7 @@ import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -144,6 +147,54 @@ class TurnOutcome:
     @property
     def passed(self) -> bool:
         return not self.failures
+
+
+@dataclass(frozen=True, slots=True)
+class Wrap:
+    """Phrases around a message that change nothing it asks (``wraps.yaml``)."""
+
+    before: tuple[str, ...] = ("",)
+    after: tuple[str, ...] = ("",)
+    every: bool = False  # every message of the item, not only the first
+    categories: frozenset[str] = frozenset()  # only items of these kinds (all when empty)
+
+
+def load_wraps(path: Path = ANSWERS_DIR / "wraps.yaml") -> dict[str, Wrap]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    wraps = raw.get("wraps") if isinstance(raw, dict) else None
+    if not isinstance(wraps, dict) or not wraps:
+        raise AnswerSetError(f"{path}: expected a mapping `wraps` of name -> wrap")
+    out: dict[str, Wrap] = {}
+    for name, entry in wraps.items():
+        if not isinstance(entry, dict) or not (entry.get("before") or entry.get("after")):
+            raise AnswerSetError(f"{path}: wrap {name!r} needs `before` or `after` phrases")
+        unknown = set(entry.get("categories") or ()) - set(CATEGORIES)
+        if unknown:
+            raise AnswerSetError(f"{path}: wrap {name!r}: unknown categories {sorted(unknown)}")
+        out[name] = Wrap(
+            before=tuple(entry.get("before") or ("",)),
+            after=tuple(entry.get("after") or ("",)),
+            every=bool(entry.get("every", False)),
+            categories=frozenset(entry.get("categories") or ()),
+        )
+    return out
+
+
+def wrap_items(items: Sequence[AnswerItem], wrap: Wrap, *, seed: int) -> list[AnswerItem]:
+    """``items`` (of the wrap's categories) with each message wrapped; expectations unchanged.
+    A mark that ends the message ("？", "。") goes before an added ending, as typed."""
+    rng = random.Random(seed)
+    out = []
+    for item in items:
+        if wrap.categories and item.category not in wrap.categories:
+            continue
+        turns = list(item.turns)
+        for n in range(len(turns) if wrap.every else 1):
+            before, after = rng.choice(wrap.before), rng.choice(wrap.after)
+            body = turns[n].text.rstrip("？?。.！! ") if after else turns[n].text
+            turns[n] = replace(turns[n], text=f"{before}{body}{after}")
+        out.append(replace(item, turns=tuple(turns)))
+    return out
 
 
 def load_answer_set(path: Path) -> list[AnswerItem]:
@@ -402,6 +453,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--category", action="append", help="only items of this category (repeatable)")
     parser.add_argument("--errors", action="store_true", help="list the failing turns")
     parser.add_argument("--index-dir", type=Path, help="index to answer from (default: settings)")
+    parser.add_argument("--wrap", choices=sorted(load_wraps()), help="wrap each message (eval/data/answers/wraps.yaml)")
+    parser.add_argument("--seed", type=int, default=7, help="the draw of the wrap's phrases")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -409,6 +462,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     items = load_answer_set(path)
     if args.category:
         items = [i for i in items if i.category in set(args.category)]
+    if args.wrap:
+        items = wrap_items(items, load_wraps()[args.wrap], seed=args.seed)
     with tempfile.TemporaryDirectory(prefix="eval-answers-") as tmp:
         overrides: dict[str, Any] = {
             "database_url": f"sqlite:///{Path(tmp) / 'answers.db'}",
@@ -424,7 +479,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result, outcomes = evaluate(items, runner)
         finally:
             runner.close()
-    result = {"dataset": str(path), **result}
+    result = {"dataset": str(path), **({"wrap": args.wrap, "seed": args.seed} if args.wrap else {}), **result}
     if args.errors:
         result["errors"] = [
             {"item": o.item_id, "turn": o.index, "text": o.text, "reply": o.reply[:400], "failures": o.failures}

@@ -17,11 +17,14 @@ from eval.answers import (
     AnswerTurn,
     Expectation,
     TurnOutcome,
+    Wrap,
     appears,
     check_reply,
     evaluate,
     load_answer_set,
+    load_wraps,
     universal_failures,
+    wrap_items,
 )
 
 
@@ -122,3 +125,36 @@ def test_the_summary_counts_wrong_answers_that_carry_citations() -> None:
     result, _ = evaluate(items, runner)
     assert result["cited"] == {"turns": 2, "precision": 0.5, "wrong_share": 0.25}
     assert result["turn_pass_rate"] == 0.5 and result["item_pass_rate"] == 0.0
+
+
+def _item(item_id: str, category: str, *texts: str) -> AnswerItem:
+    expect = Expectation(contains=("12",))
+    return AnswerItem(item_id, category, "hz_sales1", tuple(AnswerTurn(t, expect) for t in texts))
+
+
+def test_the_shipped_wraps_load() -> None:
+    wraps = load_wraps()
+    assert {"courtesy", "relay", "afterthought"} <= set(wraps)
+    assert wraps["courtesy"].every and "params" in wraps["relay"].categories
+
+
+def test_a_wrap_changes_the_words_around_a_message_and_nothing_else() -> None:
+    items = [_item("A-1", "params", "eg2100供电多少？", "那它呢"), _item("A-2", "rebate", "返利多少")]
+    wrap = Wrap(before=("客户问：",), after=(" 谢谢",), categories=frozenset({"params"}))
+    (wrapped,) = wrap_items(items, wrap, seed=1)  # the rebate item is not of the wrap's kinds
+    assert [t.text for t in wrapped.turns] == ["客户问：eg2100供电多少 谢谢", "那它呢"]  # the first only
+    assert [t.expect for t in wrapped.turns] == [t.expect for t in items[0].turns]
+    every = wrap_items(items, Wrap(before=("问下 ",), every=True), seed=1)
+    assert [t.text for t in every[0].turns] == ["问下 eg2100供电多少？", "问下 那它呢"]
+    drawn = Wrap(before=("你好 ", "在吗 ", "哥 "), after=("", "哈", "？？"), every=True)
+    assert wrap_items(items, drawn, seed=3) == wrap_items(items, drawn, seed=3)  # the same draw each run
+
+
+def test_a_malformed_wraps_file_is_refused_with_the_wrap_named(tmp_path: Path) -> None:
+    bad = tmp_path / "wraps.yaml"
+    bad.write_text("wraps:\n  empty: {every: true}\n", encoding="utf-8")
+    with pytest.raises(AnswerSetError, match="empty"):
+        load_wraps(bad)
+    bad.write_text("wraps:\n  odd: {before: ['x'], categories: [nonsense]}\n", encoding="utf-8")
+    with pytest.raises(AnswerSetError, match="nonsense"):
+        load_wraps(bad)

@@ -207,7 +207,7 @@ _LOOSE_COMPANY = re.compile(
     r"(?P<name>(?:(?![的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问"
     r"多少几台接上下最荐嘛买先点时候家])"
     rf"[\u4e00-\u9fff]){{2,6}}?(?:{_SUFFIXES})(?:{_SUFFIXES})?(?:股份有限公司|有限公司|公司)?)"
-    r"(?!厂|园|区|产业园)"
+    r"(?!厂(?!长)|园|区|产业园)"  # ("恒力精密厂长": the plant manager of 恒力精密)
 )
 # A name said before what the company makes or where it works: "株洲恒力机电 做轨交配件的",
 # "嘉陵华科 做摩托车件的", "宜宾川南能投的电厂".

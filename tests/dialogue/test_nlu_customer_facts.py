@@ -153,6 +153,17 @@ def test_words_typed_before_a_name_are_not_part_of_it(nlu: Nlu, text: str, name:
 
 
 @pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("苏州恒力精密厂长只看roi 网关开场白", "苏州恒力精密"),  # typed without a pause: 厂长 is the title
+        ("东莞一个精密厂 厂长说", None),  # a precision plant, no name
+    ],
+)
+def test_a_title_right_after_a_name_ends_it(nlu: Nlu, text: str, name: str | None) -> None:
+    assert nlu.understand(text, profile=EMPTY).slots.get("customer_name") == name
+
+
+@pytest.mark.parametrize(
     ("text", "scale"),
     [
         # the hundreds of a count in the thousands are no medium size

@@ -228,6 +228,11 @@ class AttributeLexicon:
     def by_key(self, key: str) -> Attribute | None:
         return next((a for a in self.attributes if a.key == key), None)
 
+    def named(self, squashed: str) -> list[Mention]:
+        """The attributes ``squashed`` names by a word of their own ("环境温度", "功耗"), not by one
+        of their values ("modbus"): the rows it asks about."""
+        return [m for m in self.mentions(squashed) if not m.by_value]
+
     def mentions(self, squashed: str) -> list[Mention]:
         """Attribute words in ``squashed``, longest first, never overlapping, in text order."""
         taken = [False] * len(squashed)

@@ -278,7 +278,7 @@ class DialogueEngine:
     def _asks_a_row(self, norm: str) -> bool:
         """``norm`` asks about an attribute of a product's table ("环境温度有什么要求"): an
         attribute named (not only one of its values) in a message that asks."""
-        return bool(ASKING.search(norm)) and any(not m.by_value for m in self.attributes.mentions(squash(norm)))
+        return bool(ASKING.search(norm)) and bool(self.attributes.named(squash(norm)))
 
     def understand(
         self,
@@ -858,7 +858,7 @@ class DialogueEngine:
         assert turn.changes is not None
         keys = [k for k in (turn.state.get("attributes") or "").split(",") if k]
         words = "".join(a.words[0] for k in keys if (a := self.attributes.by_key(k)) is not None)
-        own = [m.word for m in self.attributes.mentions(squash(turn.analysis.text)) if not m.by_value]
+        own = [m.word for m in self.attributes.named(squash(turn.analysis.text))]
         if own:
             words = " ".join(own)  # "换成5g那款 功耗多少": the other product, and what is asked now
         terms = (turn.state.get("terms") or "").replace(",", " ")

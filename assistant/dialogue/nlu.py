@@ -74,6 +74,7 @@ from assistant.dialogue.lexicon import (
 )
 from assistant.dialogue.numbers import (
     CORRECTED_AWAY,
+    MIN_BARE_MONEY,
     NumberMention,
     find_numbers,
     find_quarter,
@@ -142,7 +143,6 @@ _IS_THE_CUSTOMER = re.compile(r"(?:一个|一家|个|家|是|做|搞|开|干)$")
 _FACILITY_AS_TRADE_AFTER = re.compile(r"(?:厂|公司|企业|集团|的)")
 # A loss stated per hour ("每小时损失5000"): the figure after it is yuan even without "元".
 _LOSS_WORD = re.compile(r"损失|亏|少赚|少挣")
-_MIN_BARE_LOSS = 100  # below this a bare figure is no hourly loss anyone quotes
 _LABOUR = re.compile(r"人工|人力|工资|人员|薪|班组|巡检|工人|人头|差旅|出差")
 _MONTH = re.compile(r"每月|每个月|一个月|1个月|月均|/月|一月|月度|月")
 _YEAR = re.compile(r"每年|一年|年均|/年|全年")
@@ -1555,7 +1555,7 @@ def _bare_hourly_loss(n: NumberMention, before: str, after: str) -> bool:
     return (
         not n.is_money
         and n.unit == ""
-        and n.value >= _MIN_BARE_LOSS
+        and n.value >= MIN_BARE_MONEY
         and bool(_PER_HOUR.search(before) or _PER_HOUR_AFTER.match(after))
         and bool(_LOSS_WORD.search(before))
     )

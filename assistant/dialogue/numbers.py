@@ -160,7 +160,8 @@ def parse_plain_number(text: str) -> Decimal | None:
 
 # A figure sold ("再卖3500能拿多少", "多做够那3500"): a verb of selling right before it.
 _SOLD_BEFORE = re.compile(r"(?:卖|做|签|销售|补|够)[^\d，,。？?！!\s]{0,2}$")
-_MIN_BARE_SALES = 100  # below this a bare figure is a count, not a sale
+# Below this a figure without a unit is no sum of money anyone quotes (a sale, an hour's loss).
+MIN_BARE_MONEY = 100
 _DATE_AFTER = re.compile(r"\s*[年月日号]")
 
 
@@ -170,7 +171,7 @@ def is_bare_sales(n: NumberMention, text: str) -> bool:
     return (
         not n.is_money
         and n.unit == ""
-        and n.value >= _MIN_BARE_SALES
+        and n.value >= MIN_BARE_MONEY
         and bool(_SOLD_BEFORE.search(text[max(0, n.start - 4) : n.start]))
         and not _DATE_AFTER.match(text, n.end)  # "签2026年的合同"
     )

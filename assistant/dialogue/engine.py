@@ -3,7 +3,9 @@
 ``DialogueEngine.handle`` runs in two steps, so worker processes can do the first
 (``understand``) and hand service turns back (:mod:`pool`):
 
-**understand** reads the utterance (:mod:`nlu`), then decides the task:
+**understand** reads the utterance (:mod:`nlu`), then decides the task by two ordered
+tables of named rules (``DialogueEngine._RECLASSIFY``, ``_ROUTES``; first match wins, the
+plan records the rule that decided):
 
 * a follow-up that changes one thing of the last task re-runs it (:mod:`followup`,
   with the :class:`~assistant.dialogue.state.DialogueState` the conversation keeps);
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -65,7 +67,7 @@ from assistant.dialogue.cues import (
 )
 from assistant.dialogue.customer_switch import name_in_passing, profile_for_turn
 from assistant.dialogue.facts import answer_facts, general_capability, pairs_with_context, say_differences
-from assistant.dialogue.followup import INTERJECTION
+from assistant.dialogue.followup import INTERJECTION, FollowUp
 from assistant.dialogue.followup import detect as detect_followup
 from assistant.dialogue.grounding import DEFAULT_MIN_GROUNDING
 from assistant.dialogue.knowledge import KnowledgeAnswerer, pick_sentences
@@ -219,6 +221,34 @@ class TurnPlan:
     changes: Mapping[str, str] | None = None  # what a follow-up changes of the last task
     reading: Reading | None = None
     offer_only: bool = False  # a person asked about, no problem in sight: offer, do not start
+    route: str = ""  # the routing rule that decided (DialogueEngine._RECLASSIFY/_ROUTES), "" if none
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What a routing rule decides: the intent answered, and the task if one is run."""
+
+    intent: Intent
+    task: TaskKind | None = None
+    changes: dict[str, str] | None = None  # what a follow-up changes of the last task
+    offer_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """What the routing rules read of one turn."""
+
+    analysis: Analysis
+    norm: str  # the normalised text
+    intent: Intent  # the classifier's intent, as corrected by the rules before
+    state: DialogueState
+    history: tuple[str, ...]
+    profile: CustomerProfile
+    contact_objection: bool
+    followup: FollowUp | None = None
+
+
+_Rule = Callable[["DialogueEngine", _Ask], "Route | None"]
 
 
 class DialogueEngine:
@@ -300,181 +330,34 @@ class DialogueEngine:
             log.info("low intent confidence %.2f for %s", analysis.understanding.confidence, intent)
             intent = "knowledge_qa"
         norm = analysis.text
-        if (
-            intent == "rebate_query"
-            and state.task == "knowledge"
-            and not _REBATE_TALK.search(norm)
-            and "amount" not in analysis.understanding.slots.values
-        ):
-            intent = "knowledge_qa"  # "升完出问题呢 能退回去吗" after a firmware answer: no rebate in it
-        elif intent == "case_request" and "case" not in analysis.cues and state.task != "cases":
-            # No case word and no case before it: a long story that ends in a question
-            # ("…咱们能源管理那个模块能算碳排放吗") is that question, however case-like the story.
-            intent = "knowledge_qa"
-        elif (
-            intent == "script_request"
-            and not (_SCRIPT_WORDS.search(norm) or _WANTS_WORDS.search(norm) or _HOW_TO_REPLY.search(norm))
-            and (
-                _HOW_TO_DO.search(norm)
-                or self._asks_a_row(norm)
-                or self.knowledge.general_first(norm, products=(), others=())
-            )
-        ):
-            # "他们IT问防火墙得放行哪几个口": a contact's question with no word asking what to say,
-            # that a general passage answers first of everything: that answer, not a script;
-            # "16口网管那款交换机 环网咋配": how to set a product up (DECISIONS 2026-12-04 #1); and
-            # "那它摆放环境温度有什么要求？客户打算塞在配电房": a row of the table asked.
-            intent = "knowledge_qa"
-        kind: TaskKind | None = None
-        changes: dict[str, str] | None = None
-        offer_only = False
+        ask = _Ask(
+            analysis=analysis,
+            norm=norm,
+            intent=intent,
+            state=state,
+            history=tuple(history),
+            profile=profile,
+            # A named contact's objection and how to answer it ("明天见车间班组长 师傅们嫌又多一个系统
+            # 要学 这种咋回"): a script (eval/data/README.md, intent conventions), not a course.
+            contact_objection=(
+                "objection" in analysis.stages
+                and bool(_HOW_TO_REPLY.search(norm))
+                and bool(analysis.understanding.slots.get("persona"))
+                and not analysis.competitors
+            ),
+        )
+        route_name, route = self._route(ask, self._RECLASSIFY)
+        intent = route.intent
+        ask = replace(
+            ask,
+            intent=intent,
+            followup=detect_followup(
+                replace(analysis, understanding=replace(analysis.understanding, intent=intent)), state
+            ),
+        )
+        route_name, route = self._route(ask, self._ROUTES, default=route_name)
+        intent, kind, changes, offer_only = route.intent, route.task, route.changes, route.offer_only
         reading: Reading | None = None
-        followup = detect_followup(
-            replace(analysis, understanding=replace(analysis.understanding, intent=intent)), state
-        )
-        faults = self.attributes.fault_cues
-        # A named contact's objection and how to answer it ("明天见车间班组长 师傅们嫌又多一个系统
-        # 要学 这种咋回"): a script (eval/data/README.md, intent conventions), not a course.
-        contact_objection = (
-            "objection" in analysis.stages
-            and bool(_HOW_TO_REPLY.search(norm))
-            and bool(analysis.understanding.slots.get("persona"))
-            and not analysis.competitors
-        )
-        if _person_for_problem(norm, history, faults) and intent != "handoff_request" and not _asks_for_script(norm):
-            intent = "handoff_request"
-        elif (
-            PRACTICE.search(norm, squash(norm))
-            and intent != "handoff_request"
-            # "有没有能先练练手的微课": a course, the academy's
-            and not _COURSE_ASK.search(norm)
-        ):
-            # "练习一下：跟化工厂设备部长谈 EG-3200": a role-play on the practice page
-            kind, intent = "practice", "knowledge_qa"
-        elif (ask := ops_ask(norm)) is not None and not analysis.products and intent != "handoff_request":
-            # "我这周有什么任务", "有哪些风险预警": the caller's own channel figures, answered by the
-            # operations skill of the serving process like a rebate question.
-            kind, intent, changes = "ops", "rebate_query", {"ask": ask}
-        elif (
-            followup is not None
-            and not self._own_line(followup.changes, state)
-            # "客户拿锐拓rt-g1比 说人家才1280 咋应对" after cases: a rival set against us, not a case
-            # ("再来一段给设备部长的 他说锐拓还便宜" after a script stays a script)
-            and not (analysis.competitors and _VERSUS.search(norm) and followup.task not in ("compare", "script"))
-        ):
-            intent, kind, changes = followup.intent, followup.task, dict(followup.changes)
-        elif (
-            (intent in (*_TRAINING_INTENTS, "handoff_request") or (intent == "profile_update" and ASKING.search(norm)))
-            and academy.is_training_question(norm)
-            and not contact_objection
-            and (not analysis.products or academy.wants_lessons(norm))
-        ):
-            kind, intent = "training", "knowledge_qa"
-        elif ROI_CALC.search(norm) and ROI_ASK.search(norm) and not _wants_person_now(norm):
-            kind, intent = "roi", "knowledge_qa"  # "客户想上AR远程协助 你帮我算算能省多少钱": the figures asked for
-        elif intent == "handoff_request" and _HYPOTHETICAL.search(norm) and not _wants_person_now(norm):
-            intent = "knowledge_qa"  # "要是晚上11点出问题 能找着专家不": how support works
-        elif intent == "handoff_request" and _asks_for_script(norm):
-            intent = "script_request"  # "…老要等厂家工程师出差过来 想了解AR远程协助 开场怎么说": a story, not a call
-        elif (
-            intent in ("handoff_request", "knowledge_qa", "out_of_scope")
-            and (
-                intent == "handoff_request"
-                or ASK_PERSON.search(norm)
-                or _INDIRECT.search(norm)
-                or (_PEOPLE.search(norm) and _ABOUT_PEOPLE.search(norm))
-            )
-            and not _problem_in_sight(norm, history, faults)
-            and not _wants_person_now(norm)
-            # "AR远程协助项目 差旅每月4万 … 几个月回本": a sum with its figures, not a person
-            and not (ROI_ASK.search(norm) and parse_roi(norm).any)
-            # "远程专家晚上有人吗", "远程专家咋呼叫": how support works, a knowledge question
-            and not PROCESS_QUESTION.search(norm)
-            and not any(c in squash(norm) for c in self.attributes.howto_cues)
-        ):
-            # "有没有懂传感器的专家 以后选型想请教下", "想找网关专家聊聊明年的规划": no problem in
-            # sight and no one asked for right now: the expert is offered, not started.
-            offer_only = True
-        elif (
-            ROI_ASK.search(norm)
-            and parse_roi(norm).any
-            and (intent not in SERVICE_INTENTS or _PAYBACK.search(norm))
-            # "老板就关心多久回本 … 给老板的开场怎么说": the script, which computes the payback
-            and not (_SCRIPT_WORDS.search(norm) and _WANTS_WORDS.search(norm))
-        ):
-            kind, intent = "roi", "knowledge_qa"  # "投入150万的话几个月回本": a payback, not a rebate
-        elif intent in ("knowledge_qa", "profile_update") and _SCRIPT_WORDS.search(norm) and _WANTS_WORDS.search(norm):
-            intent = "script_request"  # "每月停机30小时 … 给老板的开场怎么说"
-        elif intent == "profile_update" and "case" in analysis.cues:
-            intent = "case_request"  # "南京化工园区大厂 想做预测性维护 有标杆没"
-        elif intent == "case_request" and _DEFINE.search(norm) and not _CASE_ASK.search(norm):
-            intent = "knowledge_qa"  # "超额累进是啥 举个例子": an example of a rule, not a customer case
-        elif intent in ("knowledge_qa", "product_params") and _REBATE_RULE.search(norm) and RULE_QUESTION.search(norm):
-            intent = "rebate_query"  # "这单算哪个季度的业绩 影响返利档不": a rebate rule (DECISIONS 2026-12-04 #2)
-        elif intent == "knowledge_qa" and _CASE_ASK.search(norm):
-            intent = "case_request"  # "分拣线老是停 想做预测性维护 有同行做过的没"
-        elif intent == "profile_update" and analysis.stages and _WANTS_WORDS.search(norm):
-            intent = "script_request"  # "给宁波甬丰泵业的老板开个场"
-        elif intent == "knowledge_qa" and contact_objection:
-            intent = "script_request"
-        elif intent == "profile_update" and _WHICH_ONE.search(norm) and (analysis.products or analysis.product_lines):
-            intent = "knowledge_qa"  # "三百来台设备 云眸用哪个版本就够了": a choice, not a fact to note
-        elif (
-            intent == "profile_update"
-            and analysis.understanding.slots.values
-            and _ENDS_ASKING.search(norm)
-            and not _SCRIPT_WORDS.search(norm)
-            and not _WHAT_IF.search(norm)  # "要是集团六个厂加一块三千多台呢": the last question again
-        ):
-            # "银川客户要派人调ec700r … 差旅住宿是另算还是含在里面": a question, whatever facts it
-            # states on the way (they are noted all the same)
-            intent = "knowledge_qa"
-        elif intent == "profile_update" and analysis.products and self.attributes.names_fault(squash(norm)):
-            # "成都一个电子厂 … docker镜像丢到4500pro上一启动就退出": a fault of our product on site,
-            # whatever customer facts come with it (they are noted all the same)
-            intent = "knowledge_qa"
-        elif (
-            (
-                intent in ("out_of_scope", "greeting", "knowledge_qa")
-                # "客户还嫌贵 要更低咋整" after the lowest discount: the price policy, not a script
-                or (
-                    intent == "script_request"
-                    and _PRICE_TALK.search(norm)
-                    and not analysis.understanding.slots.get("persona")
-                )
-                # "要是他们集团六个厂加一块三千多台呢": the same question under another condition
-                or (intent == "profile_update" and _WHAT_IF.search(norm))
-                # "客户非要再低点呢": a question with no customer fact to note
-                or (intent == "profile_update" and not analysis.understanding.slots.values and ASKING.search(norm))
-                # "4g信号是满格的" while a fault is being worked on: more about the same fault
-                # (a statement naming no customer fact, whatever the classifier made of it)
-                or (
-                    intent in ("product_params", "profile_update")
-                    and not analysis.understanding.slots.values
-                    and self.attributes.names_fault(squash(state.get("query") or ""))
-                    and not _asks_products(self._read(analysis, profile, state))
-                )
-            )
-            and state.task == "knowledge"
-            and state.get("query")
-            and (len(norm) <= _SHORT_FOLLOWUP or _WHAT_IF.search(norm) or _CORRECTS.match(norm))
-            and not (analysis.products or analysis.product_lines or analysis.competitors)
-        ):
-            # "晚上几点下班" after remote support, "到期了客户不还咋办" after borrowing a demo unit:
-            # a short question in the topic of the last answer.
-            kind, changes = "knowledge", {"query": state.get("query") or ""}
-            if intent == "profile_update":
-                intent = "knowledge_qa"  # the condition it states is still noted in the profile
-        elif (
-            intent == "profile_update"
-            and _WHAT_IF.search(norm)
-            and state.task == "params"
-            and state.get("query")
-            and not (analysis.products or analysis.product_lines or analysis.competitors)
-        ):
-            # "要是他们IT说数据不能出厂呢" after "800台 标准版不够了吧 上啥": the same question under
-            # another condition, searched with it (the condition is still noted in the profile)
-            kind, changes, intent = "knowledge", {"query": state.get("query") or ""}, "knowledge_qa"
         if kind is None and intent == "script_request" and analysis.competitors and _VERSUS.search(norm):
             reading = self._read(analysis, profile, state)
             if self._matchups(analysis, reading, profile):
@@ -513,7 +396,327 @@ class DialogueEngine:
             changes=changes,
             reading=reading,
             offer_only=offer_only,
+            route=route_name,
         )
+
+    # -- routing ---------------------------------------------------------------------------
+    # Two ordered tables of named rules, first match wins.  _RECLASSIFY corrects the
+    # classifier's intent where the words of the message say otherwise; _ROUTES then picks
+    # the task (a follow-up, a handoff, ROI, training, ...) or settles the intent.  A rule
+    # returns the Route it decides, or None to pass.  To change routing, add or edit one rule
+    # and place it in its table; the name of the rule that decided is on the TurnPlan.
+
+    def _route(self, ask: _Ask, rules: tuple[_Rule, ...], *, default: str = "") -> tuple[str, Route]:
+        for rule in rules:
+            route = rule(self, ask)
+            if route is not None:
+                log.debug("route %s", rule.__name__)
+                return rule.__name__, route
+        return default, Route(ask.intent)
+
+    def no_rebate_after_knowledge(self, ask: _Ask) -> Route | None:
+        """ "升完出问题呢 能退回去吗" after a firmware answer: no rebate in it."""
+        if (
+            ask.intent == "rebate_query"
+            and ask.state.task == "knowledge"
+            and not _REBATE_TALK.search(ask.norm)
+            and "amount" not in ask.analysis.understanding.slots.values
+        ):
+            return Route("knowledge_qa")
+        return None
+
+    def story_ending_in_question(self, ask: _Ask) -> Route | None:
+        """No case word and no case before it: a long story that ends in a question
+        ("…咱们能源管理那个模块能算碳排放吗") is that question, however case-like the story."""
+        if ask.intent == "case_request" and "case" not in ask.analysis.cues and ask.state.task != "cases":
+            return Route("knowledge_qa")
+        return None
+
+    def contact_question_not_script(self, ask: _Ask) -> Route | None:
+        """ "他们IT问防火墙得放行哪几个口": a contact's question with no word asking what to say,
+        that a general passage answers first of everything: that answer, not a script;
+        "16口网管那款交换机 环网咋配": how to set a product up (DECISIONS 2026-12-04 #1); and
+        "那它摆放环境温度有什么要求？客户打算塞在配电房": a row of the table asked."""
+        norm = ask.norm
+        if (
+            ask.intent == "script_request"
+            and not (_SCRIPT_WORDS.search(norm) or _WANTS_WORDS.search(norm) or _HOW_TO_REPLY.search(norm))
+            and (
+                _HOW_TO_DO.search(norm)
+                or self._asks_a_row(norm)
+                or self.knowledge.general_first(norm, products=(), others=())
+            )
+        ):
+            return Route("knowledge_qa")
+        return None
+
+    _RECLASSIFY: tuple[_Rule, ...] = (
+        no_rebate_after_knowledge,
+        story_ending_in_question,
+        contact_question_not_script,
+    )
+
+    def person_for_problem(self, ask: _Ask) -> Route | None:
+        """A person asked for with a problem on site: a handoff, whatever else the message says."""
+        if (
+            _person_for_problem(ask.norm, ask.history, self.attributes.fault_cues)
+            and ask.intent != "handoff_request"
+            and not _asks_for_script(ask.norm)
+        ):
+            return Route("handoff_request")
+        return None
+
+    def practice(self, ask: _Ask) -> Route | None:
+        """ "练习一下：跟化工厂设备部长谈 EG-3200": a role-play on the practice page
+        ("有没有能先练练手的微课" is a course, the academy's)."""
+        if (
+            PRACTICE.search(ask.norm, squash(ask.norm))
+            and ask.intent != "handoff_request"
+            and not _COURSE_ASK.search(ask.norm)
+        ):
+            return Route("knowledge_qa", "practice")
+        return None
+
+    def own_channel_figures(self, ask: _Ask) -> Route | None:
+        """ "我这周有什么任务", "有哪些风险预警": the caller's own channel figures, answered by the
+        operations skill of the serving process like a rebate question."""
+        if (op := ops_ask(ask.norm)) is not None and not ask.analysis.products and ask.intent != "handoff_request":
+            return Route("rebate_query", "ops", {"ask": op})
+        return None
+
+    def follow_up(self, ask: _Ask) -> Route | None:
+        """A follow-up that changes one thing of the last task re-runs it (followup.py); but
+        "客户拿锐拓rt-g1比 说人家才1280 咋应对" after cases sets a rival against us, not a case
+        ("再来一段给设备部长的 他说锐拓还便宜" after a script stays a script)."""
+        f = ask.followup
+        if (
+            f is not None
+            and not self._own_line(f.changes, ask.state)
+            and not (ask.analysis.competitors and _VERSUS.search(ask.norm) and f.task not in ("compare", "script"))
+        ):
+            return Route(f.intent, f.task, dict(f.changes))
+        return None
+
+    def training(self, ask: _Ask) -> Route | None:
+        """Courses, the 70/20/10 model and mentoring: the academy (unless a product is asked about)."""
+        norm, intent = ask.norm, ask.intent
+        if (
+            (intent in (*_TRAINING_INTENTS, "handoff_request") or (intent == "profile_update" and ASKING.search(norm)))
+            and academy.is_training_question(norm)
+            and not ask.contact_objection
+            and (not ask.analysis.products or academy.wants_lessons(norm))
+        ):
+            return Route("knowledge_qa", "training")
+        return None
+
+    def roi_asked(self, ask: _Ask) -> Route | None:
+        """ "客户想上AR远程协助 你帮我算算能省多少钱": the figures asked for."""
+        if ROI_CALC.search(ask.norm) and ROI_ASK.search(ask.norm) and not _wants_person_now(ask.norm):
+            return Route("knowledge_qa", "roi")
+        return None
+
+    def hypothetical_person(self, ask: _Ask) -> Route | None:
+        """ "要是晚上11点出问题 能找着专家不": how support works, no person now."""
+        if ask.intent == "handoff_request" and _HYPOTHETICAL.search(ask.norm) and not _wants_person_now(ask.norm):
+            return Route("knowledge_qa")
+        return None
+
+    def story_asking_script(self, ask: _Ask) -> Route | None:
+        """ "…老要等厂家工程师出差过来 想了解AR远程协助 开场怎么说": a story, not a call."""
+        if ask.intent == "handoff_request" and _asks_for_script(ask.norm):
+            return Route("script_request")
+        return None
+
+    def person_offered(self, ask: _Ask) -> Route | None:
+        """ "有没有懂传感器的专家 以后选型想请教下", "想找网关专家聊聊明年的规划": no problem in
+        sight and no one asked for right now: the expert is offered, not started.  Not so for
+        a sum with its figures ("AR远程协助项目 差旅每月4万 … 几个月回本") or how support works
+        ("远程专家晚上有人吗", "远程专家咋呼叫")."""
+        norm, intent = ask.norm, ask.intent
+        if (
+            intent in ("handoff_request", "knowledge_qa", "out_of_scope")
+            and (
+                intent == "handoff_request"
+                or ASK_PERSON.search(norm)
+                or _INDIRECT.search(norm)
+                or (_PEOPLE.search(norm) and _ABOUT_PEOPLE.search(norm))
+            )
+            and not _problem_in_sight(norm, ask.history, self.attributes.fault_cues)
+            and not _wants_person_now(norm)
+            and not (ROI_ASK.search(norm) and parse_roi(norm).any)
+            and not PROCESS_QUESTION.search(norm)
+            and not any(c in squash(norm) for c in self.attributes.howto_cues)
+        ):
+            return Route(intent, offer_only=True)
+        return None
+
+    def payback_with_figures(self, ask: _Ask) -> Route | None:
+        """ "投入150万的话几个月回本": a payback, not a rebate ("老板就关心多久回本 … 给老板的开场
+        怎么说" is the script, which computes the payback)."""
+        norm = ask.norm
+        if (
+            ROI_ASK.search(norm)
+            and parse_roi(norm).any
+            and (ask.intent not in SERVICE_INTENTS or _PAYBACK.search(norm))
+            and not (_SCRIPT_WORDS.search(norm) and _WANTS_WORDS.search(norm))
+        ):
+            return Route("knowledge_qa", "roi")
+        return None
+
+    def words_asked(self, ask: _Ask) -> Route | None:
+        """ "每月停机30小时 … 给老板的开场怎么说": a script."""
+        if (
+            ask.intent in ("knowledge_qa", "profile_update")
+            and _SCRIPT_WORDS.search(ask.norm)
+            and _WANTS_WORDS.search(ask.norm)
+        ):
+            return Route("script_request")
+        return None
+
+    def facts_with_case_word(self, ask: _Ask) -> Route | None:
+        """ "南京化工园区大厂 想做预测性维护 有标杆没": a case request."""
+        if ask.intent == "profile_update" and "case" in ask.analysis.cues:
+            return Route("case_request")
+        return None
+
+    def example_of_a_rule(self, ask: _Ask) -> Route | None:
+        """ "超额累进是啥 举个例子": an example of a rule, not a customer case."""
+        if ask.intent == "case_request" and _DEFINE.search(ask.norm) and not _CASE_ASK.search(ask.norm):
+            return Route("knowledge_qa")
+        return None
+
+    def rebate_rule(self, ask: _Ask) -> Route | None:
+        """ "这单算哪个季度的业绩 影响返利档不": a rebate rule (DECISIONS 2026-12-04 #2)."""
+        if (
+            ask.intent in ("knowledge_qa", "product_params")
+            and _REBATE_RULE.search(ask.norm)
+            and RULE_QUESTION.search(ask.norm)
+        ):
+            return Route("rebate_query")
+        return None
+
+    def case_asked(self, ask: _Ask) -> Route | None:
+        """ "分拣线老是停 想做预测性维护 有同行做过的没": a case request."""
+        if ask.intent == "knowledge_qa" and _CASE_ASK.search(ask.norm):
+            return Route("case_request")
+        return None
+
+    def opener_asked(self, ask: _Ask) -> Route | None:
+        """ "给宁波甬丰泵业的老板开个场": a script."""
+        if ask.intent == "profile_update" and ask.analysis.stages and _WANTS_WORDS.search(ask.norm):
+            return Route("script_request")
+        return None
+
+    def contact_objection_reply(self, ask: _Ask) -> Route | None:
+        """A named contact's objection and how to answer it: a script."""
+        if ask.intent == "knowledge_qa" and ask.contact_objection:
+            return Route("script_request")
+        return None
+
+    def which_one(self, ask: _Ask) -> Route | None:
+        """ "三百来台设备 云眸用哪个版本就够了": a choice, not a fact to note."""
+        if (
+            ask.intent == "profile_update"
+            and _WHICH_ONE.search(ask.norm)
+            and (ask.analysis.products or ask.analysis.product_lines)
+        ):
+            return Route("knowledge_qa")
+        return None
+
+    def facts_then_question(self, ask: _Ask) -> Route | None:
+        """ "银川客户要派人调ec700r … 差旅住宿是另算还是含在里面": a question, whatever facts it
+        states on the way (they are noted all the same); "要是集团六个厂加一块三千多台呢" is the
+        last question again (below)."""
+        norm = ask.norm
+        if (
+            ask.intent == "profile_update"
+            and ask.analysis.understanding.slots.values
+            and _ENDS_ASKING.search(norm)
+            and not _SCRIPT_WORDS.search(norm)
+            and not _WHAT_IF.search(norm)
+        ):
+            return Route("knowledge_qa")
+        return None
+
+    def fault_with_facts(self, ask: _Ask) -> Route | None:
+        """ "成都一个电子厂 … docker镜像丢到4500pro上一启动就退出": a fault of our product on site,
+        whatever customer facts come with it (they are noted all the same)."""
+        if ask.intent == "profile_update" and ask.analysis.products and self.attributes.names_fault(squash(ask.norm)):
+            return Route("knowledge_qa")
+        return None
+
+    def same_topic(self, ask: _Ask) -> Route | None:
+        """ "晚上几点下班" after remote support, "到期了客户不还咋办" after borrowing a demo unit:
+        a short question in the topic of the last answer (a condition it states is still noted
+        in the profile)."""
+        norm, intent, analysis, state = ask.norm, ask.intent, ask.analysis, ask.state
+        slots = analysis.understanding.slots.values
+        if not (
+            (
+                intent in ("out_of_scope", "greeting", "knowledge_qa")
+                # "客户还嫌贵 要更低咋整" after the lowest discount: the price policy, not a script
+                or (intent == "script_request" and _PRICE_TALK.search(norm) and not slots.get("persona"))
+                # "要是他们集团六个厂加一块三千多台呢": the same question under another condition
+                or (intent == "profile_update" and _WHAT_IF.search(norm))
+                # "客户非要再低点呢": a question with no customer fact to note
+                or (intent == "profile_update" and not slots and ASKING.search(norm))
+                # "4g信号是满格的" while a fault is being worked on: more about the same fault
+                # (a statement naming no customer fact, whatever the classifier made of it)
+                or (
+                    intent in ("product_params", "profile_update")
+                    and not slots
+                    and self.attributes.names_fault(squash(state.get("query") or ""))
+                    and not _asks_products(self._read(analysis, ask.profile, state))
+                )
+            )
+            and state.task == "knowledge"
+            and state.get("query")
+            and (len(norm) <= _SHORT_FOLLOWUP or _WHAT_IF.search(norm) or _CORRECTS.match(norm))
+            and not (analysis.products or analysis.product_lines or analysis.competitors)
+        ):
+            return None
+        return Route(
+            "knowledge_qa" if intent == "profile_update" else intent, "knowledge", {"query": state.get("query") or ""}
+        )
+
+    def params_under_condition(self, ask: _Ask) -> Route | None:
+        """ "要是他们IT说数据不能出厂呢" after "800台 标准版不够了吧 上啥": the same question under
+        another condition, searched with it (the condition is still noted in the profile)."""
+        analysis, state = ask.analysis, ask.state
+        if (
+            ask.intent == "profile_update"
+            and _WHAT_IF.search(ask.norm)
+            and state.task == "params"
+            and state.get("query")
+            and not (analysis.products or analysis.product_lines or analysis.competitors)
+        ):
+            return Route("knowledge_qa", "knowledge", {"query": state.get("query") or ""})
+        return None
+
+    _ROUTES: tuple[_Rule, ...] = (
+        person_for_problem,
+        practice,
+        own_channel_figures,
+        follow_up,
+        training,
+        roi_asked,
+        hypothetical_person,
+        story_asking_script,
+        person_offered,
+        payback_with_figures,
+        words_asked,
+        facts_with_case_word,
+        example_of_a_rule,
+        rebate_rule,
+        case_asked,
+        opener_asked,
+        contact_objection_reply,
+        which_one,
+        facts_then_question,
+        fault_with_facts,
+        same_topic,
+        params_under_condition,
+    )
 
     def respond(self, turn: TurnPlan) -> Reply:
         if turn.offer_only:

@@ -189,6 +189,8 @@ _ENDS_ASKING = re.compile(
 # The current quarter said in words (the NLU's quarter slot holds only named ones).
 _THIS_QUARTER = word_pattern("this_quarter")
 _PAYBACK = word_pattern("payback")
+# What a case achieved, asked with its products: "那个案子用的都是啥产品，多久回的本".
+_CASE_RESULTS = word_pattern("case_results")
 # Asking for words to say: "给我…", "开个场", "怎么说".
 _WANTS_WORDS = re.compile(
     r"给我|帮我|来段|来个|开个场|写个|写段|怎么说|咋说|怎么讲|怎么开口|怎么回|咋回|给.{0,12}讲|讲讲|讲一下|开场"
@@ -358,7 +360,15 @@ class DialogueEngine:
         route_name, route = self._route(ask, self._ROUTES, default=route_name)
         intent, kind, changes, offer_only = route.intent, route.task, route.changes, route.offer_only
         reading: Reading | None = None
-        if kind is None and intent == "script_request" and analysis.competitors and _VERSUS.search(norm):
+        if (
+            kind is None
+            and intent == "script_request"
+            and analysis.competitors
+            and _VERSUS.search(norm)
+            # "厂长嫌贵 说锐拓便宜一大截 … 每月停机20小时 … 帮我出段回他的话术 把账算进去": the
+            # objection script, which computes the payback from the figures given
+            and not (_SCRIPT_WORDS.search(norm) and parse_roi(norm).any)
+        ):
             reading = self._read(analysis, profile, state)
             if self._matchups(analysis, reading, profile):
                 kind, intent = "compare", "knowledge_qa"  # "gs700跟凯森ks-gd8比怎么说"
@@ -1553,6 +1563,9 @@ class DialogueEngine:
         cite = Citation(doc_id=case.id, title=case.title, snippet=case.solution[:240], kind="case")
         out.say(text(lang, "case_products", customer=case.customer, products=names), cite)
         out.say(case.solution, cite)
+        if _CASE_RESULTS.search(turn.analysis.text):
+            results = text(lang, "joiner").join(f"{r.metric} {r.value:g}{r.unit}" for r in case.results)
+            out.say(text(lang, "case_results", results=results), cite)  # "… 多久回的本"
         return self._reply(
             turn, text=out.render(), citations=tuple(out.citations), suggestions=self._suggest(turn), state=turn.state
         )

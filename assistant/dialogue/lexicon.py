@@ -376,7 +376,7 @@ def _competitor_lines(corpus: Corpus) -> dict[str, frozenset[str]]:
 
 
 def _product_aliases(pid: str) -> Iterable[tuple[str, int]]:
-    """Abbreviations with a priority: "EG-2100-Pro" -> (2100pro, 1), (2100 pro, 1);
+    """Abbreviations with a priority: "EG-2100-Pro" -> (2100pro, 1), (2100 pro, 1), (2100p, 1);
     "SN-VB500-Pro" -> (vb500pro, 1), (vb500, 2); "EG-3200-5G" -> (32005g, 1), (3200 5g, 1);
     "EG-2100" -> (2100, 1), which beats EG-2100-Pro's core (2100, 2)."""
     parts = [p for p in re.split(r"[-_]", pid.lower()) if p]
@@ -386,6 +386,10 @@ def _product_aliases(pid: str) -> Iterable[tuple[str, int]]:
     yield "".join(rest), 1  # without the line prefix
     yield "-".join(rest), 1  # "3200-5g" squashes to "3200|5g"
     yield "".join(parts), 1
+    if rest[-1] == "pro" and len(rest) >= 2:
+        # "2100p", "vb500p": the Pro typed short (a letter after it still blocks the match: "2100pro")
+        yield "".join(rest[:-1]) + "p", 1
+        yield "".join(parts[:-1]) + "p", 1
     core = rest[0]
     if len(rest) >= 2 and re.search(r"\d", core):
         yield core, 2

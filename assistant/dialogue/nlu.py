@@ -352,6 +352,9 @@ _LARGE_WORDING = re.compile(r"上千人|几千人|[一二三四五六七八九�
 _HEADCOUNT = re.compile(
     r"(?P<num>\d+|[一二两三四五六七八九十百千万几]+)(?:多|来|余)?(?:个|号)?(?:人|员工|职工|工人)"
     r"|(?:员工|职工|人数|总人数)(?:有|大概|大约|约|差不多|将近)?(?P<num2>\d+|[一二两三四五六七八九十百千万几]+)"
+    # "王厂长 人四百出头", "人估计三四百", "人八十来个": the people named first (not 工人, 每人 ...)
+    r"|(?<![工个客责系接家别本主病老好众每])人(?:估计|大概|大约|约|差不多|将近|有)?"
+    r"(?P<num3>\d+|[一二两三四五六七八九十百千万几]+)"
 )
 # A crew rather than the company ("巡检班组5个人", "运维就两个人").
 _CREW_BEFORE = re.compile(r"(?:班组?|巡检|运维|维修|值班|团队|it|技术|工程师|专家|派)[^，,。]{0,4}$")
@@ -1410,8 +1413,8 @@ def _scale_from_revenue(text: str, numbers: Sequence[NumberMention]) -> str | No
 
 def _scale_from_headcount(text: str) -> str | None:
     for m in _HEADCOUNT.finditer(text):
-        raw = m.group("num") or m.group("num2")
-        if _CREW_BEFORE.search(text[max(0, m.start() - 6) : m.start()]):
+        raw = m.group("num") or m.group("num2") or m.group("num3")
+        if not m.group("num3") and _CREW_BEFORE.search(text[max(0, m.start() - 6) : m.start()]):
             continue
         if CORRECTED_AWAY.search(text[: m.start()]):
             continue  # "不是九十人 他们现在三百五十来人": the head count being corrected away
@@ -1591,7 +1594,9 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             rate = re.match(
                 r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚|少产|少挣|少卖|耽误|赔)", after
             ) or re.search(r"每\s*$", before)
-            if rate or (n.value <= 1 and not _MONTH.search(before)):
+            # ("一个月停机16个小时 停一个小时损失九千": one hour is a month's only when the month is
+            # said with it, not in the words typed before a space)
+            if rate or (n.value <= 1 and not _MONTH.search(before.split()[-1] if before.split() else "")):
                 continue
             if _YEAR.search(before) and not _MONTH.search(before):
                 out["downtime_hours_per_month"] = (n.value / 12).quantize(Decimal("0.01")).normalize()

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from assistant.dialogue.engine import DialogueEngine
 from assistant.dialogue.errors import EmptyUtteranceError
 from assistant.dialogue.nlu import Nlu
 from assistant.dialogue.types import CustomerProfile
@@ -104,3 +105,13 @@ def test_deterministic(nlu: Nlu) -> None:
 def test_empty_text_is_an_error(nlu: Nlu) -> None:
     with pytest.raises(EmptyUtteranceError):
         nlu.understand("   ", profile=EMPTY)
+
+
+def test_the_pro_typed_short(shipped_engine: DialogueEngine) -> None:
+    """ "2100p", "4500p": the Pro of the shipped catalogue; the full spelling still matches."""
+    for text, pid in (
+        ("2100p工作温度多少", "EG-2100-Pro"),
+        ("4500p能跑docker吗", "EG-4500-Pro"),
+        ("2100pro温度", "EG-2100-Pro"),
+    ):
+        assert shipped_engine.nlu.understand(text, profile=EMPTY).slots.get("product_model") == pid, text

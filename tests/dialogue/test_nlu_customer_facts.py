@@ -46,6 +46,10 @@ def test_customer_facts_in_everyday_wording(nlu: Nlu, text: str, facts: dict[str
         ("巡检班组5个人", None),  # a crew, not the company
         ("运维就30个人", None),
         ("派3个人过去", None),
+        # the people named first: "王厂长 人四百出头" (squashed, as the NLU reads it)
+        ("王厂长人四百出头", "medium"),
+        ("五十多台细纱机人八十来个", "small"),
+        ("每人200块补贴", None),
     ],
 )
 def test_scale_from_head_count(text: str, scale: str | None) -> None:
@@ -255,3 +259,16 @@ def test_places_and_words_of_the_trade_are_no_name(nlu: Nlu, text: str, name: st
 def test_counts_titles_and_hours_in_everyday_words(nlu: Nlu, text: str, facts: dict[str, object]) -> None:
     values = nlu.understand(text, profile=EMPTY).slots.values
     assert {k: values.get(k) for k in facts} == facts
+
+
+def test_one_hour_of_a_stop_after_a_monthly_figure_is_no_month(nlu: Nlu) -> None:
+    # the month belongs to the 16 hours typed before the space, not to "停一个小时 … 损失九千"
+    values = nlu.understand(
+        "减速机故障一个月停机大概16个小时 停一个小时滞期加人工 损失九千", profile=EMPTY
+    ).slots.values
+    assert values["downtime_hours_per_month"] == Decimal(16)
+    assert values["downtime_cost_per_hour"] == Decimal(9000)
+
+
+def test_meat_processing_is_food(nlu: Nlu) -> None:
+    assert nlu.understand("哈尔滨有个做肉食加工的小厂", profile=EMPTY).slots.get("industry") == "食品饮料"

@@ -49,6 +49,7 @@ from assistant.dialogue.rewrites import RewriteDataError, load_rewrites, rewrite
         ("塞在配电房嗰边", "塞在配电房那边"),
         ("隔几个钟头就掉一回线", "隔几个钟头就掉线"),
         ("一天断了两次线", "一天断线"),
+        ("这季度的积线目标是多少", "这季度的基线目标是多少"),
     ],
 )
 def test_regional_speech_and_slips_read_as_the_standard_form(typed: str, read: str) -> None:

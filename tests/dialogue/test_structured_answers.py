@@ -1687,3 +1687,36 @@ def test_an_attribute_no_row_holds_is_looked_for_in_meaning_too(
     (reply,) = ask(shipped_engine, "vb500pro有防爆版没 客户罐区要用")
     assert modes[:2] == ["bm25", "hybrid"]
     assert cited(reply) == ["FAQ-CMP-014"] and "资料里没有" not in reply.text
+
+
+def test_an_objection_script_asked_with_figures_and_a_rival_computes_the_payback(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The classifier's pick is forced to a script request: what is tested is that a rival named
+    # beside the figures does not turn the asked script into a bare comparison.
+    analyse = shipped_engine.nlu.analyse
+
+    def as_script(text: str, *, profile: CustomerProfile) -> Analysis:
+        a = analyse(text, profile=profile)
+        return replace(a, understanding=replace(a.understanding, intent="script_request", confidence=0.9))
+
+    monkeypatch.setattr(shipped_engine.nlu, "analyse", as_script)
+    (reply,) = ask(
+        shipped_engine,
+        "温州一个泵阀厂，厂长嫌我们振动传感器贵，说锐拓物联便宜一大截。每月非计划停机大概20个小时，"
+        "每小时损失8000，点检人工每月3万，我们方案报价30万。帮我出段回他的话术，把账算进去",
+    )
+    assert any(isinstance(c, ScriptCard) for c in reply.cards)
+    assert "5.1" in reply.text
+
+
+def test_a_case_follow_up_asking_products_and_payback_gets_both(shipped_engine: DialogueEngine) -> None:
+    first, then = ask(
+        shipped_engine,
+        "哈尔滨有个做肉食加工的小厂，冷库的制冷机组老出毛病，有没有类似的案例",
+        "那个案子用的都是啥产品，多久回的本？",
+    )
+    case = shipped_engine.corpus.case(first.state.get("case") if first.state else "")
+    assert case is not None
+    assert case.products[0] in then.text
+    assert all(r.metric in then.text for r in case.results)  # what it achieved, the payback among them

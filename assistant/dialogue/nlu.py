@@ -229,6 +229,8 @@ _NAME_AFTER_TRADE = re.compile(
 _NAME_AFTER_PLACE = re.compile(
     r"的(?P<name>[\u4e00-\u9fff]{2,4}?|[a-z]{2,6})(?=$|[\s，,。；;]|出来|回来|那边|那儿|那里)"
 )
+_ONE_OF = frozenset({"那家", "那个", "一家", "一个", "有家", "有个", "这家", "这个"})
+_NAME_AFTER_THAT = re.compile(r"(?:那个|那家)(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;])")
 _NAME_THERE = re.compile(
     r"(?:(?:去了?|到了?|跑了?)趟?|^|(?<=[\s，,。]))(?P<name>[\u4e00-\u9fffA-Za-z]{2,4}?)(?:那边|那儿|那里)(?!的)"
 )
@@ -266,6 +268,7 @@ _CLAUSE_MARKS = "，,。；;：:！!？?、"
 _BEFORE_REGISTERED = ("的", "是", "叫", "为", "客户", "全称", "名称", "名字", "公司", "这家", "那家")
 # The person a salesperson talks to comes after these ("跟点检班的师傅聊", "给他们IT讲").
 _ADDRESSED = re.compile(r"(?:跟|给|见|拜访|约)[^跟给见约]{0,4}$")
+_SWITCHED_TO = re.compile(r"(?:换成|换了|改成|接手(?:这个事)?的是|现在是|现在对接|新来的|调来)[^，,。换改]{0,8}$")
 # Words a name may follow without a space: "客户宁波恒瑞注塑", "是青峰化工".
 _BEFORE_A_NAME = ("客户", "是")
 
@@ -273,6 +276,11 @@ _BEFORE_A_NAME = ("客户", "是")
 def _addressed(text: str, start: int) -> bool:
     """The role starting at ``start`` is the one talked to ("跟点检班的师傅聊")."""
     return bool(_ADDRESSED.search(_CLAUSE_BREAK.split(text[max(0, start - 6) : start])[-1]))
+
+
+def _switched_to(text: str, start: int) -> bool:
+    """The role starting at ``start`` is who the contact changed to ("现在换成采购部老吴了")."""
+    return bool(_SWITCHED_TO.search(text[max(0, start - 12) : start]))
 
 
 def _starts_with_persona(rest: str) -> bool:
@@ -341,6 +349,8 @@ _ORDER_QUANTITY = re.compile(
 )
 _ORDER_BEFORE = re.compile(r"(?:要|买|订|订购|采购|下单)\s*$")
 _REPORTED = re.compile(r"^(?:说|讲|反映|反馈|讲的|说的)")
+# A count said to be of something else: "56台只是一个厂的", "三十四台是门机加场桥一起的".
+_COUNT_EXPLAINED_AWAY = re.compile(r"(?:只是|是)[^，,。；;\s]{1,10}(?:的|一起的|加起来的|总数)(?=$|[\s，,。；;])")
 _CLAUSE_BREAK = re.compile(r"[，,。；;！!？?、]")
 _SMALL_WORDING = re.compile(r"小(?:厂|企业|公司|项目|站|工厂|作坊)|人很少|人不多|几十个?人|就几个人")
 # (not the hundreds of a larger count: "一千五百人" is large, by _scale_from_headcount)
@@ -611,7 +621,8 @@ class Nlu:
         ] or personas
         personas = _by_department(personas, persona_text)
         # "设备科带我去跟点检班的师傅聊": the one talked to is the contact, not the one who brings.
-        personas.sort(key=lambda p: not _addressed(persona_text, p[1]))
+        # "之前对接机动科陈科 现在换成采购部老吴了": the one it changed to is the contact now.
+        personas.sort(key=lambda p: (not _switched_to(persona_text, p[1]), not _addressed(persona_text, p[1])))
         # A job title hides the industry words inside it ("自动化工程师" is no 化工).
         for _, s, e in personas:
             if e - s >= 3:
@@ -805,12 +816,17 @@ class Nlu:
         candidates = [
             m.group("name")
             for m in _NAME_AFTER_TRADE.finditer(norm)
-            # the trade opens a clause or follows the town ("瑞安做泵阀的华力"), not "搞节能的案例"
+            # the trade opens a clause or follows the town ("瑞安做泵阀的华力"), not "搞节能的案例";
+            # or "那家"/"一个" before it ("洛阳那家做轴承的宏业")
             if m.start() == 0
             or norm[m.start() - 1].isspace()
             or norm[m.start() - 1] in _CLAUSE_MARKS
             or m.start() in place_ends
+            or norm[max(0, m.start() - 2) : m.start()] in _ONE_OF
         ]
+        if places:
+            # "唐山古冶那个冀丰 炼钢的": a name right after "那个"/"那家" once a place is said
+            candidates += [m.group("name") for m in _NAME_AFTER_THAT.finditer(norm, places[0][2])]
         for _, _, end in places:
             m = _NAME_AFTER_PLACE.match(norm, end)
             # ("游仙的jmt": Latin letters name a company too, unless they are a word of the trade, "plc")
@@ -1652,6 +1668,8 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             )
         )
         if is_device and n.value >= 2 and n.value == n.value.to_integral_value():
+            if _COUNT_EXPLAINED_AWAY.match(text[n.end : n.end + 16]):
+                continue  # "更正一下 56台只是一个厂的 七个厂加起来是188台": not the count meant
             # "不对 是14台 还有两台回火炉没算": the first count is the fleet, later ones its parts
             out.setdefault("device_count", int(n.value))
     return out

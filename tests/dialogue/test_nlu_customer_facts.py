@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from assistant.dialogue.engine import DialogueEngine
 from assistant.dialogue.nlu import Nlu, _scale_from_headcount
 from assistant.dialogue.types import INTENTS, CustomerProfile, Intent
 
@@ -272,3 +273,27 @@ def test_one_hour_of_a_stop_after_a_monthly_figure_is_no_month(nlu: Nlu) -> None
 
 def test_meat_processing_is_food(nlu: Nlu) -> None:
     assert nlu.understand("哈尔滨有个做肉食加工的小厂", profile=EMPTY).slots.get("industry") == "食品饮料"
+
+
+@pytest.mark.parametrize(
+    ("text", "facts"),
+    [
+        # a name after "那家做…的" and after "那个" once the place is said
+        ("洛阳那家做轴承的宏业", {"customer_name": "宏业", "industry": "机械加工"}),
+        ("唐山古冶那个冀丰 炼钢的", {"customer_name": "冀丰", "industry": "钢铁冶金"}),
+        ("成都那个电子厂", {"industry": "电子制造"}),  # a kind of plant, no name
+        # a count said to be of something else gives way to the one meant
+        ("更正一下 56台只是一个厂的 七个厂加起来是188台", {"device_count": 188}),
+        ("更正 三十四台是门机加场桥一起的 门机只有二十台 先做门机", {"device_count": 20}),
+        ("不对 是14台 还有两台回火炉没算", {"device_count": 14}),
+        # the contact it changed to
+        ("之前对接机动科陈科 现在换成采购部老吴了", {"persona": "procurement"}),
+    ],
+)
+def test_shipped_wording_of_names_counts_and_contacts(
+    shipped_engine: DialogueEngine, text: str, facts: dict[str, object]
+) -> None:
+    values = shipped_engine.nlu.understand(text, profile=EMPTY).slots.values
+    assert {k: values.get(k) for k in facts} == facts
+    if "customer_name" not in facts:
+        assert "customer_name" not in values

@@ -19,6 +19,9 @@ MAX_SYMPTOM_CHARS = 500
 MAX_SITE_CHARS = 200
 MAX_MODEL_CHARS = 64
 
+# A choice asked ("来回邮寄的钱是我们掏还是澜图掏") and a case supposed ("要是…", "万一…").
+_CHOICE = re.compile(r"是[^\d，,。？?\s]{1,10}还是[^\d，,。？?\s]{1,10}[?？]?$")
+_SUPPOSING = re.compile(r"^(?:那|那么)?(?:要是|如果|万一|假如|假设)")
 _CANCEL = ("取消转接", "不用转了", "不转了", "不用了", "取消", "算了", "cancel")
 _DONT_KNOW = (
     "不知道",
@@ -183,9 +186,12 @@ class SlotExtractor:
         the bot answers it, and the slot asked stays asked.  A question that tells a fault, a
         model, a site or a serial ("为啥还是连不上") is an answer all the same."""
         t = normalise(text)
-        if not ASKING.search(t.lower()) or is_dont_know(t) or is_cancel(t):
+        if not (ASKING.search(t.lower()) or _CHOICE.search(t)) or is_dont_know(t) or is_cancel(t):
             return False
         found = self.extract(t)
+        if _SUPPOSING.match(t):
+            # "要是最后判定硬件坏了 接下来咋走": a fault supposed, not told
+            found = replace(found, symptom="")
         return not any(getattr(found, f.name) for f in fields(found))
 
     def extract(self, text: str, *, asking: Slot | None = None) -> SlotValues:

@@ -92,3 +92,18 @@ def test_missing_slots_in_order_and_optional_ones_asked_once() -> None:
 def test_cancel_and_dont_know_words() -> None:
     assert is_cancel("取消") and is_cancel("算了。") and not is_cancel("取消订单流程是怎样的，怎么操作")
     assert is_dont_know("不知道") and not is_dont_know("我不知道为什么串口读不到数据，已经换过线了")
+
+
+@pytest.mark.parametrize(
+    ("said", "asks"),
+    [
+        ("寄过去以后大概多长时间能修好", True),
+        ("那来回邮寄的钱是我们掏还是澜图掏", True),  # a choice asked, no question word
+        ("要是最后判定硬件坏了 接下来咋走", True),  # a fault supposed, not told
+        ("为啥还是读不到数据呢", False),  # a fault told in a question: an answer all the same
+        ("设备是2100还是3200我不确定", False),  # models in doubt answer the model asked
+        ("宁波北仑 华美塑料", False),
+    ],
+)
+def test_a_question_of_its_own_while_details_are_collected(extractor: SlotExtractor, said: str, asks: bool) -> None:
+    assert extractor.asks_instead(said) is asks

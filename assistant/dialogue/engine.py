@@ -798,6 +798,19 @@ class DialogueEngine:
         # was stated.
         return patch
 
+    def _contact_afterwords(self, reading: Reading) -> set[str]:
+        """Clauses after the last question that ask nothing and name only a contact ("技术负责人要
+        排计划"): why the question is asked.  Other words after it often say what is asked ("客户想让
+        三个厂的工程师一起看") and stay."""
+        asking = [n for n, c in enumerate(reading.clauses) if c.asks]
+        if not asking:
+            return set()
+        return {
+            c.text
+            for c in reading.clauses[asking[-1] + 1 :]
+            if not c.asks and not c.named and not c.mentions and find_all(squash(c.text), self.nlu.lexicon.personas)
+        }
+
     def _own_line(self, changes: Mapping[str, str], state: DialogueState) -> bool:
         """A follow-up "to" the line the products in talk belong to is about them: "那传感器能用几年"
         after the gas detector asks about the detector's sensor, not about every sensor."""
@@ -889,6 +902,23 @@ class DialogueEngine:
                 return self._knowledge_reply(turn, out, query=question)
         named = list(dict.fromkeys(pid for c in reading.clauses for pid in c.named))
         if (
+            turn.task is None
+            and len(named) == 1
+            and not a.competitors
+            and all(not c.remainder and not c.mentions and not c.terms for c in reading.clauses)
+            and self.knowledge.answer(f"{named[0]} 产品介绍", products=(named[0],), out=out, max_passages=1)
+        ):
+            # "ec700r", "EG-2100?", "冗余控制器": a product typed alone asks what it is, its overview
+            # and its table (the overview chunk is titled 产品介绍, assistant/content/documents.py).
+            return self._reply(
+                turn,
+                text=out.render(),
+                cards=self._param_cards({named[0]: ()}),
+                citations=tuple(out.citations),
+                suggestions=self._suggest(turn, product=named[0]),
+                state=task("params", products=named[0]),
+            )
+        if (
             len(named) == 2
             and not a.competitors
             and _DIFFERENCE.search(a.text)
@@ -949,12 +979,18 @@ class DialogueEngine:
             # across clauses ("电表接到com1上 读数全是0 是不是网关坏了"): all of them.
             answered = {c.text for c in reading.asking if c.kind in ("value", "capability") and c.products}
             fault = any(c.kind == "fault" for c in asked_other)
+            # "那它交期要多久 技术负责人要排计划": what follows the last question and asks nothing
+            # is why it is asked, not what (its words would pull in a lesson about that contact).
+            after = set() if fault else self._contact_afterwords(reading)
+            said = " ".join(c.text for c in reading.clauses if c.text not in after) if after else a.text
             question = (
-                a.text if fault or not answered else " ".join(c.text for c in reading.clauses if c.text not in answered)
+                said
+                if fault or not answered
+                else " ".join(c.text for c in reading.clauses if c.text not in answered | after)
             )
             versus = bool(a.competitors) or bool(_VERSUS.search(a.text))
             found = self.knowledge.answer(
-                question, products=reading.products[:2], dense_query=a.text, out=out, fault=fault, versus=versus
+                question, products=reading.products[:2], dense_query=said, out=out, fault=fault, versus=versus
             )
             if not found and not out.answered:
                 return self._which_product(turn, facts.needs_product) if facts.needs_product else self._dont_know(turn)

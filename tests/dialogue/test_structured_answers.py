@@ -1720,3 +1720,18 @@ def test_a_case_follow_up_asking_products_and_payback_gets_both(shipped_engine: 
     assert case is not None
     assert case.products[0] in then.text
     assert all(r.metric in then.text for r in case.results)  # what it achieved, the payback among them
+
+
+@pytest.mark.parametrize("typed", ["ec700r", "EG-2100?", "冗余控制器"])
+def test_a_product_typed_alone_gets_its_overview_and_table(shipped_engine: DialogueEngine, typed: str) -> None:
+    (reply,) = ask(shipped_engine, typed)
+    pid = shipped_engine.nlu.understand(typed, profile=CustomerProfile()).slots.get("product_model")
+    assert pid is not None
+    assert cited(reply) == [f"{pid}#overview"]
+    assert any(getattr(c, "product_id", None) == pid for c in reply.cards)
+
+
+def test_a_contact_named_after_the_question_does_not_steer_the_search(shipped_engine: DialogueEngine) -> None:
+    # "技术负责人要排计划" says why the lead time is asked; its words would find a lesson about that contact
+    _, reply = ask(shipped_engine, "ec700r交期要多久", "那它交期要多久 技术负责人要排计划")
+    assert cited(reply) and all(c.startswith("FAQ-") for c in cited(reply))

@@ -169,7 +169,7 @@ _WELLS_AFTER = re.compile(r"^\s*口\s*[\u4e00-\u9fff]{0,4}?井")
 _DEVICE_BEFORE = re.compile(r"(?:测点|点位|设备|传感器|机台)\s*$")
 _CUSTOMER_NAME = re.compile(
     r"(?:客户|公司|厂子?|对方|那家|这家)?\s*(?:叫|名叫|名字叫|名字是|名称是)\s*"
-    r"(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,20}?)(?=$|[，,。.!！？?\s]|的|吧|啊|呀|哈)"
+    r"(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,20}?)(?=$|[，,。.!！？?\s]|的|吧|啊|呀|哈|他们|它们)"
 )
 # A company name typed on its own between spaces: "华东一家中型食品厂 鲜丰食品 采购经理".
 _STANDALONE_NAME = re.compile(
@@ -198,6 +198,11 @@ _NOT_A_NAME = re.compile(r"^(?:个|人|一|几|我|你|他|她|它|专家|工程
 _A_ROLE = re.compile(r"(?:专家|工程师|技术支持|技术|客服|人工|售后|售前|师傅|同事|经理)$")
 # ... or a person called for a job: "想叫原厂工程师来现场调试".
 _A_ROLE_CALLED = re.compile(r"(?:专家|工程师|技术支持|客服|人工|售后|售前|师傅|同事|经理)(?:来|过来|去|上门|到|帮)")
+_PLACEHOLDER_NAME = re.compile(r"啥|什么|来着|某某")
+_REGISTERED_TAIL = re.compile(
+    r"(?:集团)?(?:技术|科技)?(?:股份有限公司|有限责任公司|有限公司|股份公司)"
+    r"|集团(?:公司)?(?=$|[^\u4e00-\u9fff]|下面|下属|旗下|的)"
+)
 _NAME_SUFFIX = re.compile(
     r"(?:有限公司|股份公司|集团|科技|精密|机械|电子|制药|化工|水务|食品|纺织|物流|股份|实业|能源)(?:有限公司)?$"
 )
@@ -205,7 +210,7 @@ _SUFFIXES = "|".join(sorted(cue_patterns.COMPANY_SUFFIXES, key=len, reverse=True
 _LOOSE_SUFFIX = re.compile(rf"(?:{_SUFFIXES})(?:股份有限公司|有限公司|公司)?$")
 _LOOSE_COMPANY = re.compile(
     r"(?P<name>(?:(?![的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问"
-    r"多少几台接上下最荐嘛买先点时候家])"
+    r"多少几台接上下最荐嘛买先点时候家叫属于边])"
     rf"[\u4e00-\u9fff]){{2,6}}?(?:{_SUFFIXES})(?:{_SUFFIXES})?(?:股份有限公司|有限公司|公司)?)"
     r"(?!厂(?!长)|园|区|产业园)"  # ("恒力精密厂长": the plant manager of 恒力精密)
 )
@@ -220,6 +225,9 @@ _NAMED_BY_TRADE = re.compile(
 _NAME_CORRECTED = re.compile(
     r"(?:(?:名字|名称|厂名|公司名|名)[^，,。；;\s]{0,3}(?:错|不对)|(?:打|写|记)错)了?[\s，,。]*(?:是|叫|应该是|应该叫)"
     r"(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,8}?)(?=$|[\s，,。；;]|的)"
+    # "宁波做小家电的华美 不对 是华梅", "叫彩域，哦不对不对，是彩誉", "荣盛纸业，哦我打错字，是荣胜纸业"
+    r"|(?:不对|打错字?了?|说错了?)(?:不对)*[\s，,。]*(?:是|叫)(?P<said>[\u4e00-\u9fffA-Za-z]{2,6}?)"
+    r"(?=$|[\s，,。；;]|打错|说错|语音)"
 )
 # A short name right after what the company makes ("瑞安做泵阀的华力"), after its town and "的"
 # ("柯桥的永盛 搞印染的"), or before "那边" ("去了同发那边"), set off by a space or a comma.
@@ -227,10 +235,11 @@ _NAME_AFTER_TRADE = re.compile(
     r"(?:做|搞|生产|干)[\u4e00-\u9fff]{1,6}?的(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;])"
 )
 _NAME_AFTER_PLACE = re.compile(
-    r"的(?P<name>[\u4e00-\u9fff]{2,4}?|[a-z]{2,6})(?=$|[\s，,。；;]|出来|回来|那边|那儿|那里)"
+    r"(?:[\u4e00-\u9fff]{2,3}?)?的(?P<name>[\u4e00-\u9fff]{2,4}?|[a-z]{2,6})(?=$|[\s，,。；;]|出来|回来|那边|那儿|那里)"
 )
-_ONE_OF = frozenset({"那家", "那个", "一家", "一个", "有家", "有个", "这家", "这个"})
-_NAME_AFTER_THAT = re.compile(r"(?:那个|那家)(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;])")
+_ONE_OF = frozenset({"那家", "那个", "那间", "一家", "一个", "有家", "有个", "这家", "这个"})
+_NAME_AFTER_THAT = re.compile(r"(?:那个|那家|那间)(?P<name>[\u4e00-\u9fff]{2,4})(?=[啊呀嘛哈]?(?:$|[\s，,。；;]))")
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
 _NAME_THERE = re.compile(
     r"(?:(?:去了?|到了?|跑了?)趟?|^|(?<=[\s，,。]))(?P<name>[\u4e00-\u9fffA-Za-z]{2,4}?)(?:那边|那儿|那里)(?!的)"
 )
@@ -709,7 +718,13 @@ class Nlu:
         if name is not None and not _CUSTOMER_NAME.search(norm) and not self._names_a_company(name):
             return None  # "给工程机械配油缸的", "轧机齿轮箱四十来台": a trade or machines, named by no one
         if name is not None:
-            name = _registered_in_full(name, norm, self.lexicon.regions)
+            name = _registered_in_full(_with_registered_tail(name, norm), norm, self.lexicon.regions)
+        if name is not None and any(
+            s == 0 and e == len(squash(name)) for _, s, e in find_all(squash(name), self.lexicon.competitors)
+        ):
+            return None  # "用的是凯森的PLC": a competitor, never the customer
+        if name is not None and _PLACEHOLDER_NAME.search(name):
+            return None  # "名字叫啥来着": a name not remembered
         while name is not None:
             lead = next((w for w in cue_patterns.NAME_LEAD_WORDS if name.startswith(w)), None)
             if lead is None:
@@ -720,8 +735,12 @@ class Nlu:
     def _find_customer_name(self, norm: str, raw: str) -> str | None:
         norm = _NEGATED_NAME.sub(lambda m: "□" * len(m.group(0)), norm)
         corrected = _NAME_CORRECTED.search(norm)
-        if corrected is not None and self._is_a_bare_name(corrected.group("name"), place=None):
-            return corrected.group("name")
+        if corrected is not None:
+            said = corrected.group("name") or corrected.group("said")
+            if self._is_a_bare_name(said, place=None) or (
+                corrected.group("said") and self._names_a_company(said) and self._ends_in_trade(said)
+            ):
+                return said
         name = _customer_name(norm, raw)
         if name is not None and _CUSTOMER_NAME.search(norm):
             return name
@@ -823,10 +842,16 @@ class Nlu:
             or norm[m.start() - 1] in _CLAUSE_MARKS
             or m.start() in place_ends
             or norm[max(0, m.start() - 2) : m.start()] in _ONE_OF
+            # "盛泽做织造的金丝", "合肥新站做面板配套的科瑞": a town or district opens the message
+            or (m.start() <= 4 and _CJK_WORD.fullmatch(norm[: m.start()]) is not None)
         ]
-        if places:
-            # "唐山古冶那个冀丰 炼钢的": a name right after "那个"/"那家" once a place is said
-            candidates += [m.group("name") for m in _NAME_AFTER_THAT.finditer(norm, places[0][2])]
+        # "唐山古冶那个冀丰 炼钢的", "北滘那间铜源金属啊": a name right after "那个"/"那家" once a
+        # place is said, or a town opens the message
+        candidates += [
+            m.group("name")
+            for m in _NAME_AFTER_THAT.finditer(norm)
+            if (places and m.start() >= places[0][2]) or (m.start() <= 4 and _CJK_WORD.fullmatch(norm[: m.start()]))
+        ]
         for _, _, end in places:
             m = _NAME_AFTER_PLACE.match(norm, end)
             # ("游仙的jmt": Latin letters name a company too, unless they are a word of the trade, "plc")
@@ -1507,6 +1532,16 @@ def _found(text: str, words: Sequence[str]) -> list[tuple[str, int]]:
             out.append((w, at))
             at = text.find(w, at + 1)
     return out
+
+
+def _with_registered_tail(name: str, norm: str) -> str:
+    """The registered tail typed after a name found without it: "湖南金石重工机械" + 有限责任公司,
+    "辽宁沈机重工" + 集团, "津汽模具" + 技术有限公司."""
+    at = norm.find(name)
+    if at < 0:
+        return name
+    tail = _REGISTERED_TAIL.match(norm, at + len(name))
+    return name + tail.group(0) if tail else name
 
 
 def _registered_in_full(name: str, norm: str, places: AliasTable) -> str:

@@ -297,3 +297,28 @@ def test_shipped_wording_of_names_counts_and_contacts(
     assert {k: values.get(k) for k in facts} == facts
     if "customer_name" not in facts:
         assert "customer_name" not in values
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # the registered tail typed after the name
+        ("湖南金石重工机械有限责任公司 设备部 刘工 说要做点检", "湖南金石重工机械有限责任公司"),
+        ("铁西那个做压缩机的，辽宁沈机重工集团下面的压缩机分公司", "辽宁沈机重工集团"),
+        # a correction without a word for "name"
+        ("宁波做小家电的华美 不对 是华梅 打错了", "华梅"),
+        ("跟进佛山高明那家荣盛纸业，哦我打错字，是荣胜纸业，纸机老断纸", "荣胜纸业"),
+        # a town or district opens the message; 那间 (Cantonese 嗰间); a district before 的
+        ("雨花做液压油缸的力诺 老板要看回本", "力诺"),
+        ("北滘嗰间铜源金属啊，有冇做铜管嘅案例", "铜源金属"),
+        ("台州路桥的金马塑料 想上振动监测", "金马塑料"),
+        # words that introduce a name are not part of it
+        ("古交那边有个洗煤厂，属于晋西能源集团的，厂长姓郝", "晋西能源集团"),
+        ("今天去了迁安一个民营钢厂叫兴安钢铁他们轧机的电机老烧", "兴安钢铁"),
+        # no customer: a competitor, a name not remembered
+        ("惠州博罗那边的客户，用的是凯森的PLC，想加个网关", None),
+        ("相城做铝型材的 名字叫啥来着", None),
+    ],
+)
+def test_names_as_staff_type_them(shipped_engine: DialogueEngine, text: str, name: str | None) -> None:
+    assert shipped_engine.nlu.understand(text, profile=EMPTY).slots.get("customer_name") == name

@@ -178,7 +178,7 @@ _STANDALONE_NAME = re.compile(
 # "客户是恒发", "客户是顺德的恒发 做铝型材的": a short name said to be the customer, set off by a
 # space or a comma; what it may not be (a contact, a trade, a size) is checked by the caller.
 _CUSTOMER_IS = re.compile(
-    r"客户(?:是|就是|叫做)(?:(?P<place>[\u4e00-\u9fff]{2,4})的)?(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[，,。；;\s])"
+    r"客户(?:是|就是|叫做)(?:(?P<place>[\u4e00-\u9fff]{2,4})的)?(?P<name>[\u4e00-\u9fff]{2,4}|[A-Za-z]{2,6})(?=$|[，,。；;\s])"
 )
 # A symptom, not a name: "炒锅电机老烧", "液压站老出毛病" set off like a name.
 _SYMPTOM_IN_NAME = re.compile(r"老(?:是|烧|坏|出|掉|停|断|漏|跳|报|卡)|烧了|坏了|故障|毛病|报警|掉线|不准|漏水|漏气")
@@ -232,12 +232,12 @@ _NAME_CORRECTED = re.compile(
 # A short name right after what the company makes ("瑞安做泵阀的华力"), after its town and "的"
 # ("柯桥的永盛 搞印染的"), or before "那边" ("去了同发那边"), set off by a space or a comma.
 _NAME_AFTER_TRADE = re.compile(
-    r"(?:做|搞|生产|干)[\u4e00-\u9fff]{1,6}?的(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;])"
+    r"(?:做|搞|生产|干)[\u4e00-\u9fff]{1,6}?的(?P<name>[\u4e00-\u9fff]{2,4})(?=$|[\s，,。；;]|他们)"
 )
 _NAME_AFTER_PLACE = re.compile(
     r"(?:[\u4e00-\u9fff]{2,3}?)?的(?P<name>[\u4e00-\u9fff]{2,4}?|[a-z]{2,6})(?=$|[\s，,。；;]|出来|回来|那边|那儿|那里)"
 )
-_ONE_OF = frozenset({"那家", "那个", "那间", "一家", "一个", "有家", "有个", "这家", "这个"})
+_ONE_OF = frozenset({"那家", "那个", "那间", "一家", "一个", "有家", "有个", "这家", "这个", "就是"})
 _NAME_AFTER_THAT = re.compile(r"(?:那个|那家|那间)(?P<name>[\u4e00-\u9fff]{2,4})(?=[啊呀嘛哈]?(?:$|[\s，,。；;]))")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
 _NAME_THERE = re.compile(
@@ -868,7 +868,9 @@ class Nlu:
         ]
         first = _NAME_FIRST.match(norm)
         if first is not None and (
-            find_all(squash(first.group("rest")), self.lexicon.regions) or _TRADE_VERB.match(first.group("rest"))
+            find_all(squash(first.group("rest")), self.lexicon.regions)
+            or _TRADE_VERB.match(first.group("rest"))
+            or _TRADE_VERB.match(first.group("rest").removeprefix("那个").removeprefix("就是"))  # "金龙 那个做电线的"
         ):
             candidates.append(first.group("name"))
         general = _general_frequencies()

@@ -315,6 +315,9 @@ def test_shipped_wording_of_names_counts_and_contacts(
         # words that introduce a name are not part of it
         ("古交那边有个洗煤厂，属于晋西能源集团的，厂长姓郝", "晋西能源集团"),
         ("今天去了迁安一个民营钢厂叫兴安钢铁他们轧机的电机老烧", "兴安钢铁"),
+        ("金龙 那个做电线的 合肥的 又来问价了", "金龙"),
+        ("今天去了佛山南海那边，就是做铝型材的华铝通，老板姓梁", "华铝通"),
+        ("贺兰那个做枸杞的宁杞源他们烘干房想上温湿度", "宁杞源"),
         # no customer: a competitor, a name not remembered
         ("惠州博罗那边的客户，用的是凯森的PLC，想加个网关", None),
         ("相城做铝型材的 名字叫啥来着", None),

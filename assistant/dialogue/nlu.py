@@ -198,7 +198,9 @@ _NOT_A_NAME = re.compile(r"^(?:个|人|一|几|我|你|他|她|它|专家|工程
 _A_ROLE = re.compile(r"(?:专家|工程师|技术支持|技术|客服|人工|售后|售前|师傅|同事|经理)$")
 # ... or a person called for a job: "想叫原厂工程师来现场调试".
 _A_ROLE_CALLED = re.compile(r"(?:专家|工程师|技术支持|客服|人工|售后|售前|师傅|同事|经理)(?:来|过来|去|上门|到|帮)")
+# Said in place of a name not remembered or withheld ("名字叫啥来着", "山西某某重型机械集团").
 _PLACEHOLDER_NAME = re.compile(r"啥|什么|来着|某某")
+# The registered tail of a name: "…有限责任公司", "…集团下面的", "…技术有限公司".
 _REGISTERED_TAIL = re.compile(
     r"(?:集团)?(?:技术|科技)?(?:股份有限公司|有限责任公司|有限公司|股份公司)"
     r"|集团(?:公司)?(?=$|[^\u4e00-\u9fff]|下面|下属|旗下|的)"
@@ -237,8 +239,11 @@ _NAME_AFTER_TRADE = re.compile(
 _NAME_AFTER_PLACE = re.compile(
     r"(?:[\u4e00-\u9fff]{2,3}?)?的(?P<name>[\u4e00-\u9fff]{2,4}?|[a-z]{2,6})(?=$|[\s，,。；;]|出来|回来|那边|那儿|那里)"
 )
+# Words right before a trade ("洛阳那家做轴承的宏业") that leave the name after it a name.
 _ONE_OF = frozenset({"那家", "那个", "那间", "一家", "一个", "有家", "有个", "这家", "这个", "就是"})
+# "唐山古冶那个冀丰 炼钢的": a short name right after 那个/那家/那间, set off after it.
 _NAME_AFTER_THAT = re.compile(r"(?:那个|那家|那间)(?P<name>[\u4e00-\u9fff]{2,4})(?=[啊呀嘛哈]?(?:$|[\s，,。；;]))")
+# A word opening the message before the trade or 那个: a town or district no table may hold.
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
 _NAME_THERE = re.compile(
     r"(?:(?:去了?|到了?|跑了?)趟?|^|(?<=[\s，,。]))(?P<name>[\u4e00-\u9fffA-Za-z]{2,4}?)(?:那边|那儿|那里)(?!的)"

@@ -198,6 +198,10 @@ _NOT_A_NAME = re.compile(r"^(?:个|人|一|几|我|你|他|她|它|专家|工程
 _A_ROLE = re.compile(r"(?:专家|工程师|技术支持|技术|客服|人工|售后|售前|师傅|同事|经理)$")
 # ... or a person called for a job: "想叫原厂工程师来现场调试".
 _A_ROLE_CALLED = re.compile(r"(?:专家|工程师|技术支持|客服|人工|售后|售前|师傅|同事|经理)(?:来|过来|去|上门|到|帮)")
+# A company under a group named just before it ("川渝能源集团下面的青白江热电"); a branch named
+# only by what or where it is ("下面的压缩机分公司") is the group's.
+_SUBSIDIARY = re.compile(r"(?:下面的|旗下的|下属的)(?P<name>[\u4e00-\u9fff]{2,10}?)(?=$|[\s，,。；;]|他们)")
+_A_BRANCH = re.compile(r"(?:分公司|分厂|分部|车间|工厂|厂区|基地)$|^(?:一个|那个|这个)")
 # Said in place of a name not remembered or withheld ("名字叫啥来着", "山西某某重型机械集团").
 _PLACEHOLDER_NAME = re.compile(r"啥|什么|来着|某某")
 # The registered tail of a name: "…有限责任公司", "…集团下面的", "…技术有限公司".
@@ -213,7 +217,8 @@ _LOOSE_SUFFIX = re.compile(rf"(?:{_SUFFIXES})(?:股份有限公司|有限公司|
 _LOOSE_COMPANY = re.compile(
     r"(?P<name>(?:(?![的是在个给去说跟和与对帮推找要想做有我你他她这那们了吧吗呢啊就都还也把被让从向往到见讲问"
     r"多少几台接上下最荐嘛买先点时候家叫属于边])"
-    rf"[\u4e00-\u9fff]){{2,6}}?(?:{_SUFFIXES})(?:{_SUFFIXES})?(?:股份有限公司|有限公司|公司)?)"
+    rf"[\u4e00-\u9fff]){{2,6}}?(?:{_SUFFIXES})(?:{_SUFFIXES})?(?:股份有限公司|有限公司|公司)?"
+    rf"|(?<![a-z])[a-z]{{2,6}}(?:{_SUFFIXES}))"  # "KTC精密", "zk机械"
     r"(?!厂(?!长)|园|区|产业园)"  # ("恒力精密厂长": the plant manager of 恒力精密)
 )
 # A name said before what the company makes or where it works: "株洲恒力机电 做轨交配件的",
@@ -724,6 +729,9 @@ class Nlu:
             return None  # "给工程机械配油缸的", "轧机齿轮箱四十来台": a trade or machines, named by no one
         if name is not None:
             name = _registered_in_full(_with_registered_tail(name, norm), norm, self.lexicon.regions)
+            sub = _SUBSIDIARY.match(norm, norm.find(name) + len(name)) if name in norm else None
+            if sub is not None and not _A_BRANCH.search(sub.group("name")):
+                name = sub.group("name")  # "川渝能源集团下面的青白江热电": the plant is the customer
         if name is not None and any(
             s == 0 and e == len(squash(name)) for _, s, e in find_all(squash(name), self.lexicon.competitors)
         ):
@@ -735,6 +743,8 @@ class Nlu:
             if lead is None:
                 break
             name = name[len(lead) :] if len(name) - len(lead) >= 2 else None  # "换成" alone names no one
+        if name is not None and re.search(r"[a-z]", name) and (at := raw.lower().find(name)) >= 0:
+            return raw[at : at + len(name)]  # "KTC精密": Latin letters as the user typed them
         return name
 
     def _find_customer_name(self, norm: str, raw: str) -> str | None:

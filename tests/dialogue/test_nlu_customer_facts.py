@@ -318,6 +318,10 @@ def test_shipped_wording_of_names_counts_and_contacts(
         ("金龙 那个做电线的 合肥的 又来问价了", "金龙"),
         ("今天去了佛山南海那边，就是做铝型材的华铝通，老板姓梁", "华铝通"),
         ("贺兰那个做枸杞的宁杞源他们烘干房想上温湿度", "宁杞源"),
+        # a company under a group is the customer; a branch named by what it makes is the group's
+        ("今天去了成都那边，川渝能源集团下面的青白江热电，锅炉给水泵老是出问题", "青白江热电"),
+        # Latin letters with a suffix, as typed
+        ("KTC精密 苏州新区 做连接器的 老外管理", "KTC精密"),
         # no customer: a competitor, a name not remembered
         ("惠州博罗那边的客户，用的是凯森的PLC，想加个网关", None),
         ("相城做铝型材的 名字叫啥来着", None),

@@ -21,6 +21,7 @@ never read its failures to tune the engine (eval/data/answers/README.md).
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import re
 import tempfile
@@ -159,6 +160,7 @@ class Wrap:
     categories: frozenset[str] = frozenset()  # only items of these kinds (all when empty)
 
 
+@functools.cache  # read once: the argument choices and the run both need it
 def load_wraps(path: Path = ANSWERS_DIR / "wraps.yaml") -> dict[str, Wrap]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     wraps = raw.get("wraps") if isinstance(raw, dict) else None

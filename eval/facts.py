@@ -91,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from assistant.content.loader import load_corpus
     from assistant.dialogue.nlu import Nlu
-    from assistant.dialogue.training import load_labelled
+    from assistant.dialogue.training import dev_examples
     from assistant.dialogue.types import CustomerProfile
     from assistant.settings import Settings
 
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # The NLU the service runs: trained on the labelled dev split, from its cache when built before.
     nlu = Nlu(
         corpus=load_corpus(settings.corpus_dir),
-        examples=load_labelled().split("dev").training_pairs(),
+        examples=dev_examples(),
         cache_dir=settings.nlu_cache_dir,
     )
     found: list[str | None] = []

@@ -1531,7 +1531,6 @@ class DialogueEngine:
         for i, rec in enumerate(recs, 1):
             case = rec.item
             assert isinstance(case, CaseStudy)
-            results = tuple(f"{r.metric} {r.value:g}{r.unit}" for r in case.results)
             cards.append(
                 CaseCard(
                     case_id=case.id,
@@ -1541,7 +1540,7 @@ class DialogueEngine:
                     scale=case.scale.value,
                     region=case.region,
                     products=tuple(case.products),
-                    results=results,
+                    results=_result_parts(case),
                     why=rec.reasons,
                 )
             )
@@ -1551,7 +1550,7 @@ class DialogueEngine:
                 text(lang, key, i=i, title=case.title, customer=case.customer, why=why) + text(lang, "cite_mark", n=i)
             )
             lines.append(
-                text(lang, "case_results", results=text(lang, "joiner").join(results))
+                _case_results(case, lang)
                 + text(lang, "joiner")
                 + text(lang, "case_uses", products=text(lang, "list_sep").join(case.products))
             )
@@ -1581,10 +1580,9 @@ class DialogueEngine:
         words = self.knowledge.words(turn.analysis.text)
         sentences = pick_sentences(doc, words, turn.analysis.text, weight=self.retriever.word_weight)
         out = Composer(lang)
-        results = text(lang, "joiner").join(f"{r.metric} {r.value:g}{r.unit}" for r in case.results)
         cite = Citation(doc_id=case.id, title=case.title, snippet=case.solution[:240], kind="case")
         out.say("".join(sentences) or case.solution, cite)
-        out.say(text(lang, "case_results", results=results), cite)
+        out.say(_case_results(case, lang), cite)
         return self._reply(
             turn, text=out.render(), citations=tuple(out.citations), suggestions=self._suggest(turn), state=turn.state
         )
@@ -1600,8 +1598,7 @@ class DialogueEngine:
         out.say(text(lang, "case_products", customer=case.customer, products=names), cite)
         out.say(case.solution, cite)
         if _CASE_RESULTS.search(turn.analysis.text):
-            results = text(lang, "joiner").join(f"{r.metric} {r.value:g}{r.unit}" for r in case.results)
-            out.say(text(lang, "case_results", results=results), cite)  # "… 多久回的本"
+            out.say(_case_results(case, lang), cite)  # "… 多久回的本"
         return self._reply(
             turn, text=out.render(), citations=tuple(out.citations), suggestions=self._suggest(turn), state=turn.state
         )
@@ -1866,6 +1863,16 @@ def _current_product(profile: CustomerProfile, state: DialogueState | None) -> s
         if len(products) == 1:
             return products[0]
     return profile.product_model
+
+
+def _result_parts(case: CaseStudy) -> tuple[str, ...]:
+    """What a case achieved, each result as said ("投资回收期 6个月")."""
+    return tuple(f"{r.metric} {r.value:g}{r.unit}" for r in case.results)
+
+
+def _case_results(case: CaseStudy, lang: str) -> str:
+    """What a case achieved, as one line ("成效：制冷机组故障停机减少 70%；…")."""
+    return text(lang, "case_results", results=text(lang, "joiner").join(_result_parts(case)))
 
 
 def _asks_products(reading: Reading) -> bool:

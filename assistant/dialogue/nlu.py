@@ -1664,7 +1664,7 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             ) or re.search(r"每\s*$", before)
             # ("一个月停机16个小时 停一个小时损失九千": one hour is a month's only when the month is
             # said with it, not in the words typed before a space)
-            if rate or (n.value <= 1 and not _MONTH.search(before.split()[-1] if before.split() else "")):
+            if rate or (n.value <= 1 and not _MONTH.search((before.split() or [""])[-1])):
                 continue
             if _YEAR.search(before) and not _MONTH.search(before):
                 out["downtime_hours_per_month"] = (n.value / 12).quantize(Decimal("0.01")).normalize()

@@ -1,10 +1,13 @@
 """Customer facts picked out of one message: ``python -m eval facts --split dev|test``.
 
 Each entry of ``eval/data/facts/*.yaml`` is a message a salesperson typed and one fact of the
-customer it states, as labelled: ``name`` (the company's name exactly as typed) or ``industry`` (a
-canonical industry of corpus/vocab.yaml), or ``null`` where the message states none (places,
-trades, titles, equipment and competitors that look like one).  The NLU reads each message on an
-empty profile; an entry passes when its slot equals the label (absent for ``null``).
+customer it states, as labelled: ``name`` (the company's name exactly as typed), ``industry`` (a
+canonical industry of corpus/vocab.yaml), or one of the ROI figures (``device_count``,
+``downtime_hours_per_month``, ``downtime_cost_per_hour``, ``labour_cost_per_month``, numbers
+compared by value); or ``null`` where the message states none (places, trades, titles, equipment
+and competitors that look like a name or a trade; order amounts, prices, head counts, model
+numbers and parameters that look like a figure).  The NLU reads each message on an empty
+profile; an entry passes when its slot equals the label (absent for ``null``).
 
 Reported per fact: ``exact`` (entries right), ``precision`` (values given that are right),
 ``recall`` (labelled values found exactly).  A fact missed in a conversation's first turn fails
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +30,16 @@ from assistant.dialogue.training import split_of
 
 FACTS_DIR = Path(__file__).resolve().parent / "data" / "facts"
 # The key an entry labels -> the NLU slot that holds it.
-FACT_SLOTS: dict[str, str] = {"name": "customer_name", "industry": "industry"}
+FACT_SLOTS: dict[str, str] = {
+    "name": "customer_name",
+    "industry": "industry",
+    "device_count": "device_count",
+    "downtime_hours_per_month": "downtime_hours_per_month",
+    "downtime_cost_per_hour": "downtime_cost_per_hour",
+    "labour_cost_per_month": "labour_cost_per_month",
+}
+# Facts labelled with a number; read values are compared by value ("5" == "5.00").
+NUMERIC_FACTS = frozenset(FACT_SLOTS) - {"name", "industry"}
 
 
 class FactsDataError(ValueError):
@@ -53,7 +66,11 @@ def load_facts(directory: Path = FACTS_DIR) -> list[FactItem]:
             if len(facts) != 1:
                 raise FactsDataError(f"{where}: needs exactly one of {sorted(FACT_SLOTS)}")
             fact, value = facts[0], raw[facts[0]]
-            if value is not None and not isinstance(value, str):
+            if fact in NUMERIC_FACTS:
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                    raise FactsDataError(f"{where}: {fact} must be a number or null")
+                value = None if value is None else _canonical(value)
+            elif value is not None and not isinstance(value, str):
                 raise FactsDataError(f"{where}: {fact} must be a string or null")
             if fact == "name" and value is not None and value not in raw["text"]:
                 raise FactsDataError(f"{where}: name must be typed verbatim in the text")
@@ -62,6 +79,12 @@ def load_facts(directory: Path = FACTS_DIR) -> list[FactItem]:
             seen.add(raw["id"])
             items.append(FactItem(id=raw["id"], text=raw["text"], fact=fact, value=value))
     return items
+
+
+def _canonical(value: object) -> str:
+    """A figure as one string per value: 5, 5.0 and "5.00" all read "5"."""
+    number = Decimal(str(value)).normalize()
+    return format(number, "f")
 
 
 def score(items: list[FactItem], found: list[str | None]) -> dict[str, Any]:
@@ -106,7 +129,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     found: list[str | None] = []
     for item in items:
         value = nlu.understand(item.text, profile=CustomerProfile()).slots.get(FACT_SLOTS[item.fact])
-        found.append(str(value) if value else None)
+        if value is None or value == "":
+            found.append(None)
+        else:
+            found.append(_canonical(value) if item.fact in NUMERIC_FACTS else str(value))
     by_fact: dict[str, tuple[list[FactItem], list[str | None]]] = defaultdict(lambda: ([], []))
     for item, value in zip(items, found, strict=True):
         by_fact[item.fact][0].append(item)

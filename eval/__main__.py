@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scale": ("eval.scale_bench", "search latency at 100k synthetic chunks vs the naive combination"),
     "chat": ("eval.chat", "intent accuracy and slot F1 on the labelled set"),
     "answers": ("eval.answers", "end-to-end answer quality on realistic conversations"),
-    "facts": ("eval.facts", "customer facts (name, industry, ROI figures) picked out of one message: exact, precision, recall"),
+    "facts": ("eval.facts", "customer facts (name, industry, ROI figures) read from one message"),
     "load": ("eval.load", "end-to-end turn latency over real WebSockets"),
     "rebates": ("eval.rebates_bench", "rebate statement latency with 10,000 orders"),
     "ops": ("eval.ops", "risk alerts vs the planted patterns (recall, precision), full and incremental eval time"),

@@ -199,6 +199,7 @@ _WANTS_WORDS = re.compile(
 )
 # Asking for a script outright (not only for words: "怎么回" may want the facts of a comparison).
 _SCRIPT_WORDS = word_pattern("script_words")
+_SCRIPT_ASKED = word_pattern("script_asked")
 # How to answer a customer's objection: "客户说博远便宜好几百 我咋回".
 _HOW_TO_REPLY = word_pattern("how_to_reply")
 # How to set up or fit a product: "16口网管那款交换机 环网咋配".
@@ -366,8 +367,9 @@ class DialogueEngine:
             and analysis.competitors
             and _VERSUS.search(norm)
             # "厂长嫌贵 说锐拓便宜一大截 … 每月停机20小时 … 帮我出段回他的话术 把账算进去": the
-            # objection script, which computes the payback from the figures given
-            and not (_SCRIPT_WORDS.search(norm) and parse_roi(norm).any)
+            # objection script, which computes the payback from the figures given; "采购拿锐拓的报价
+            # 压我 … 给我一段跟采购说的话": something to say asked for
+            and not (_SCRIPT_ASKED.search(norm) or (_SCRIPT_WORDS.search(norm) and parse_roi(norm).any))
         ):
             reading = self._read(analysis, profile, state)
             if self._matchups(analysis, reading, profile):

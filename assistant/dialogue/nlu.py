@@ -143,9 +143,31 @@ _IS_THE_CUSTOMER = re.compile(r"(?:一个|一家|个|家|是|做|搞|开|干)$")
 _FACILITY_AS_TRADE_AFTER = re.compile(r"(?:厂|公司|企业|集团|的)")
 # A loss stated per hour ("每小时损失5000"): the figure after it is yuan even without "元".
 _LOSS_WORD = re.compile(r"损失|亏|少赚|少挣")
-_LABOUR = re.compile(r"人工|人力|工资|人员|薪|班组|巡检|工人|人头|差旅|出差")
+_LABOUR = re.compile(r"人工|人力|工资|人员|薪|班组|巡检|工人|人头|差旅|出差|抄表|抄录|巡井|巡线|值守|人干")
+# The whole wage bill ("全厂工资总额一年一个多亿"): not the manual work a product saves.
+_PAYROLL = re.compile(r"工资总额|总工资|全厂工资|工资总")
 _MONTH = re.compile(r"每月|每个月|一个月|1个月|月均|/月|一月|月度|月")
 _YEAR = re.compile(r"每年|一年|年均|/年|全年")
+# A year named further back in the clause ("去年因为设备故障非计划停车一百三十个小时").
+_YEAR_WIDE = re.compile(r"去年|每年|一年|全年|年报|年均")
+# Hours that are no unplanned stop: running, planned maintenance, around-the-clock production.
+_NOT_DOWNTIME_BEFORE = re.compile(r"运行|运转|开机|(?<!非)计划(?!外)|续航|响应|到场|连续")
+_NOT_DOWNTIME_AFTER = re.compile(r"^\s*(?:连续|不停|运转|运行|开机|生产|倒班)")
+# A fee per hour is no loss per hour ("外包维修师傅一小时八十块").
+_FEE_BEFORE = re.compile(r"师傅|工程师|工时|上门|电费|度电|维修费|服务费")
+# Another plant's or a rival's figures ("隔壁厂用的博远 装了四百多个传感器").
+_OTHER_PLANT = re.compile(r"隔壁|别的厂|别家厂|人家厂|同行")
+# A figure taken back ("之前说的三百台不算数了").
+_TAKEN_BACK_AFTER = re.compile(r"^\s*(?:不算数|不算了|不作数|作废)")
+# A figure restated after a slip: it replaces the one said before ("80台 不对 是86台",
+# "先说3万 后来改口说2万", "一百五十口 刚才语音听错了 是两百五十口").
+_RESTATED_BEFORE = re.compile(r"(?:不对|说错了?|搞错了?|听错了?|改口说?|纠正了?|更正|应该是|哦不)[^\d，,。？?]{0,10}$")
+# What makes an hour the unit of a rate: a loss right after it ("停一个小时损失九千").
+_RATE_AFTER_HOURS = re.compile(
+    r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚|少产|少挣|少卖|耽误|赔)(?!多少|是多少|几)"
+)
+# A total named as such ("十一个加压泵站 泵一共56台"): it is the count meant.
+_TOTAL_BEFORE = re.compile(r"(?:一共|总共|合计|总计|加起来|加一块儿?)[^\d，,。？?]{0,2}$")
 _DOWNTIME = re.compile(r"停机|停线|宕机|停产|故障|停")
 _NOT_SALES = re.compile(r"^(?:的)?(?:补贴|奖励)|^的(?:返利|返点|激励)")
 # A figure right after a subsidy or a rebate names that payment, not a sale ("满意度补贴那2w").
@@ -165,8 +187,11 @@ _METERS = "电表|水表|气表"
 _METER_AFTER = re.compile(rf"^\s*(?:{_METERS}|表)")
 _METER_BEFORE = re.compile(rf"(?:{_METERS}|计量表|表计)[^，,。？?]{{0,6}}$")
 # Wells counted in 口 ("三百来口抽油机井", "先装八十口井"): the wells to be connected.
-_WELLS_AFTER = re.compile(r"^\s*口\s*[\u4e00-\u9fff]{0,4}?井")
-_DEVICE_BEFORE = re.compile(r"(?:测点|点位|设备|传感器|机台)\s*$")
+_WELLS_AFTER = re.compile(r"^\s*口\s*[\u4e00-\u9fff]{0,4}?(?:井|缸|罐|釜)")
+# Vessels counted after their noun ("染缸八十口", "井口一百五十口"), points in 路 ("测点要上240路").
+_VESSELS_BEFORE = re.compile(r"(?:井|缸|罐|釜)[^\d，,。？?]{0,3}$")
+_POINTS_BEFORE = re.compile(r"(?:测点|点位|通道)[^\d，,。？?]{0,3}$")
+_DEVICE_BEFORE = re.compile(r"(?:测点|点位|设备|传感器|机台|泵|电机|风机)\s*(?:就|只有|大概|差不多|一共|总共)?\s*$")
 _CUSTOMER_NAME = re.compile(
     r"(?:客户|公司|厂子?|对方|那家|这家)?\s*(?:叫|名叫|名字叫|名字是|名称是)\s*"
     r"(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,20}?)(?=$|[，,。.!！？?\s]|的|吧|啊|呀|哈|他们|它们)"
@@ -230,10 +255,11 @@ _NAMED_BY_TRADE = re.compile(
 )
 # "名字打错了 是晋泰源": the customer's name corrected.
 _NAME_CORRECTED = re.compile(
-    r"(?:(?:名字|名称|厂名|公司名|名)[^，,。；;\s]{0,3}(?:错|不对)|(?:打|写|记)错)了?[\s，,。]*(?:是|叫|应该是|应该叫)"
+    # (□: a name said not to be it, masked: "名字说错了 不是精轧 是冀东特轧")
+    r"(?:(?:名字|名称|厂名|公司名|名)[^，,。；;\s]{0,3}(?:错|不对)|(?:打|写|记)错)了?[\s，,。□]*(?:是|叫|应该是|应该叫)"
     r"(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,8}?)(?=$|[\s，,。；;]|的)"
     # "宁波做小家电的华美 不对 是华梅", "叫彩域，哦不对不对，是彩誉", "荣盛纸业，哦我打错字，是荣胜纸业"
-    r"|(?:不对|打错字?了?|说错了?)(?:不对)*[\s，,。]*(?:是|叫)(?P<said>[\u4e00-\u9fffA-Za-z]{2,6}?)"
+    r"|(?:不对|打错字?了?|说错了?)(?:不对)*[\s，,。□]*(?:是|叫)(?P<said>[\u4e00-\u9fffA-Za-z]{2,6}?)"
     r"(?=$|[\s，,。；;]|打错|说错|语音)"
 )
 # A short name right after what the company makes ("瑞安做泵阀的华力"), after its town and "的"
@@ -287,6 +313,7 @@ _CLAUSE_MARKS = "，,。；;：:！!？?、"
 _BEFORE_REGISTERED = ("的", "是", "叫", "为", "客户", "全称", "名称", "名字", "公司", "这家", "那家")
 # The person a salesperson talks to comes after these ("跟点检班的师傅聊", "给他们IT讲").
 _ADDRESSED = re.compile(r"(?:跟|给|见|拜访|约)[^跟给见约]{0,4}$")
+_NOT_ADDRESSED = re.compile(r"(?:不跟|不给|别跟|别给|不用跟|不再跟)[^跟给，,。]{0,4}$")
 _SWITCHED_TO = re.compile(r"(?:换成|换了|改成|接手(?:这个事)?的是|现在是|现在对接|新来的|调来)[^，,。换改]{0,8}$")
 # Words a name may follow without a space: "客户宁波恒瑞注塑", "是青峰化工".
 _BEFORE_A_NAME = ("客户", "是")
@@ -639,6 +666,8 @@ class Nlu:
             p for p in personas if not any(o is not p and persona_text[p[2] : o[1]] == "的" for o in personas)
         ] or personas
         personas = _by_department(personas, persona_text)
+        # "不跟采购讲了 跟他们车间一线的师傅讲": the one no longer talked to is no contact.
+        personas = [p for p in personas if not _NOT_ADDRESSED.search(persona_text[max(0, p[1] - 6) : p[1]])]
         # "设备科带我去跟点检班的师傅聊": the one talked to is the contact, not the one who brings.
         # "之前对接机动科陈科 现在换成采购部老吴了": the one it changed to is the contact now.
         personas.sort(key=lambda p: (not _switched_to(persona_text, p[1]), not _addressed(persona_text, p[1])))
@@ -1622,13 +1651,26 @@ def _trade_before(norm: str, start: int) -> bool:
 
 def _bare_hourly_loss(n: NumberMention, before: str, after: str) -> bool:
     """A figure without a money unit stated as what an hour of downtime loses ("每小时损失5000",
-    "停一小时亏8000"): a yuan amount (a count or a duration has its own unit)."""
+    "停一小时亏8000", "停一小时 按他们财务算的4500"): a yuan amount (a count or a duration has its
+    own unit)."""
     return (
         not n.is_money
         and n.unit == ""
         and n.value >= MIN_BARE_MONEY
         and bool(_PER_HOUR.search(before) or _PER_HOUR_AFTER.match(after))
-        and bool(_LOSS_WORD.search(before))
+        and bool(_LOSS_WORD.search(before) or _DOWNTIME.search(before))
+    )
+
+
+def _bare_labour_cost(n: NumberMention, before: str) -> bool:
+    """A figure without a money unit stated as what manual work costs a month or a year
+    ("表计抄录2个人干 一个月九千"): yuan, as with an hour's loss."""
+    return (
+        not n.is_money
+        and n.unit == ""
+        and n.value >= MIN_BARE_MONEY
+        and bool(_LABOUR.search(before))
+        and bool(_MONTH.search(before) or _YEAR.search(before))
     )
 
 
@@ -1646,60 +1688,111 @@ def _original_span(raw: str, norm: str, start: int, length: int) -> str | None:
 def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str | int | Decimal]:
     out: dict[str, str | int | Decimal] = {}
     last_money_end = 0
+    last_hours_end = 0
+    # The slot each kind of figure (money, hours, count) went to last: a figure restated after a
+    # slip ("五万 不对 是七万") replaces it.
+    last_key: dict[str, str] = {}
+
+    def put(key: str, value: str | int | Decimal, kind: str, *, first: bool = False) -> None:
+        if first and key in out:
+            return
+        out[key] = value
+        last_key[kind] = key
+
     for n in numbers:
         # Context: this clause only, and nothing before the previous money figure
         # ("每小时损失2万，订单30万": the order amount does not see "每小时").
         start = max(0, n.start - 12, last_money_end)
         before = _CLAUSE_BREAK.split(text[start : n.start])[-1]
         after = _CLAUSE_BREAK.split(text[n.end : n.end + 8])[0]
+        clause = _CLAUSE_BREAK.split(text[: n.start])[-1]  # the whole clause before the figure
+        kind = "money" if n.is_money else "hours" if n.unit in _HOUR_UNITS else "count"
         if n.is_money:
             last_money_end = n.end
-        if CORRECTED_AWAY.search(before):
-            continue  # "不是六十万 是九十万": the figure being corrected away
+        if CORRECTED_AWAY.search(before) or _TAKEN_BACK_AFTER.match(text[n.end : n.end + 8]):
+            continue  # "不是六十万 是九十万", "之前说的三百台不算数了": the figure taken back
+        if _OTHER_PLANT.search(clause):
+            continue  # "隔壁厂用的博远 装了四百多个传感器": not this customer's
+        hour_of_a_rate = kind == "hours" and (n.value <= 1 or _hour_of_a_rate(before, after))
+        if _RESTATED_BEFORE.search(text[max(0, n.start - 14) : n.start]) and kind in last_key and not hour_of_a_rate:
+            key = last_key[kind]
+            value: str | int | Decimal = n.value
+            if key == "device_count":
+                value = int(n.value)
+            elif key in ("downtime_hours_per_month", "labour_cost_per_month") and _YEAR.search(before):
+                value = (n.value / 12).quantize(Decimal("0.01")).normalize()
+            put(key, value, kind)
+            continue
         if n.is_money and _REVENUE_BEFORE.search(before):
             continue  # "年产值两个亿": a size, read by _scale_from_revenue
         if n.unit in _HOUR_UNITS:
-            rate = re.match(
-                r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚|少产|少挣|少卖|耽误|赔)", after
-            ) or re.search(r"每\s*$", before)
+            # The time words of this figure: back to the previous figure in hours, not before it
+            # ("不是一个月30小时 是一年30小时": the second is yearly).
+            own = text[max(0, n.start - 12, last_hours_end) : n.start]
+            wide = _CLAUSE_BREAK.split(text[max(0, n.start - 24, last_hours_end) : n.start])[-1]
+            last_hours_end = n.end
             # ("一个月停机16个小时 停一个小时损失九千": one hour is a month's only when the month is
             # said with it, not in the words typed before a space)
-            if rate or (n.value <= 1 and not _MONTH.search((before.split() or [""])[-1])):
+            if _hour_of_a_rate(before, after) or (n.value <= 1 and not _MONTH.search((before.split() or [""])[-1])):
                 continue
-            if _YEAR.search(before) and not _MONTH.search(before):
-                out["downtime_hours_per_month"] = (n.value / 12).quantize(Decimal("0.01")).normalize()
-            elif _MONTH.search(before) or _DOWNTIME.search(before + after):
-                out["downtime_hours_per_month"] = n.value
+            if _NOT_DOWNTIME_BEFORE.search(own) or _NOT_DOWNTIME_AFTER.match(text[n.end : n.end + 4]):
+                continue  # "设备一年运行八千小时", "计划检修一个月十六个小时", "二十四小时连续生产"
+            yearly = (_YEAR.search(own) and not _MONTH.search(own)) or (
+                _YEAR_WIDE.search(wide) and not _MONTH.search(wide)
+            )
+            if yearly:
+                put("downtime_hours_per_month", (n.value / 12).quantize(Decimal("0.01")).normalize(), kind)
+            elif _MONTH.search(own) or _DOWNTIME.search(own + after):
+                put("downtime_hours_per_month", n.value, kind)
             continue
-        if _WELLS_AFTER.match(text[n.end : n.end + 8]):
+        if _WELLS_AFTER.match(text[n.end : n.end + 8]) or (
+            text[n.end : n.end + 1] == "口" and _VESSELS_BEFORE.search(before)
+        ):
             if n.value >= 2 and n.value == n.value.to_integral_value():
-                out.setdefault("device_count", int(n.value))  # "三百来口抽油机井": wells, not ports
+                # "三百来口抽油机井", "染缸八十口": wells and vats, not ports
+                put("device_count", int(n.value), kind, first=not _TOTAL_BEFORE.search(before))
+            continue
+        if text[n.end : n.end + 1] == "路" and _POINTS_BEFORE.search(before) and n.value >= 2:
+            put("device_count", int(n.value), kind, first=True)  # "测点要上240路": so many points
             continue
         if _MEASURE_AFTER.match(text[n.end : n.end + 3]) and not n.currency and n.unit not in ("台", "套", "副"):
             # ("一百二十台平车": counted in 台, so 平 is a machine's name, not square metres)
             if text[n.start : n.end].endswith("个") and text[n.end : n.end + 1] == "点" and _INSTALLED.search(before):
-                out["device_count"] = int(n.value)  # "先装30个点", "第一期60个点": measuring points installed
+                put("device_count", int(n.value), kind)  # "先装30个点", "第一期60个点": measuring points installed
             continue
         if n.unit == "块" and (_METER_AFTER.match(after) or _METER_BEFORE.search(before)):
             if n.value >= 2 and n.value == n.value.to_integral_value():
-                out.setdefault("device_count", int(n.value))  # "一百二十块表": meters, not yuan
+                put("device_count", int(n.value), kind, first=True)  # "一百二十块表": meters, not yuan
             continue
         if _bare_hourly_loss(n, before, after):
-            out["downtime_cost_per_hour"] = n.value  # "每小时损失5000": a loss per hour is money
+            put("downtime_cost_per_hour", n.value, "money")  # "每小时损失5000": a loss per hour is money
             continue
         if is_bare_sales(n, text):
             out.setdefault("amount", n.value)  # "再卖3500能拿多少": a figure sold is money
             continue
+        if _bare_labour_cost(n, before) and not _PAYROLL.search(clause):
+            value = n.value
+            if _YEAR.search(before) and not _MONTH.search(before):
+                value = (value / 12).quantize(Decimal("0.01")).normalize()
+            put("labour_cost_per_month", value, "money")
+            continue
         if n.is_money:
             if _NOT_SALES.match(after) or _PAYMENT_BEFORE.search(before):
                 continue
-            if _PER_HOUR.search(before) or _PER_HOUR_AFTER.match(after):
-                out["downtime_cost_per_hour"] = n.value
+            per_hour = bool(_PER_HOUR.search(before) or _PER_HOUR_AFTER.match(after))
+            if not per_hour and _LOSS_WORD.search(before[-4:]) and _PER_HOUR.search(_wide_clause(text, n.start)):
+                per_hour = True  # "停一个小时 少出煤 折下来亏个六十万": the hour said further back
+            if per_hour:
+                if _FEE_BEFORE.search(before) and not _LOSS_WORD.search(before):
+                    continue  # "外包维修师傅一小时八十块": a fee, not a loss
+                put("downtime_cost_per_hour", n.value, kind)
             elif _LABOUR.search(before):
+                if _PAYROLL.search(clause):
+                    continue  # "全厂工资总额一年一个多亿": the wage bill, not work a product saves
                 value = n.value
                 if _YEAR.search(before) and not _MONTH.search(before):
                     value = (value / 12).quantize(Decimal("0.01")).normalize()
-                out["labour_cost_per_month"] = value
+                put("labour_cost_per_month", value, kind)
             elif _DOWNTIME.search(before) and re.search(r"损失|亏", before + after):
                 continue
             else:
@@ -1708,7 +1801,7 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
         is_device = (
             n.unit in ("台", "套", "副")  # "要三十副": AR glasses come in pairs
             or _DEVICE_NOUN.match(text[n.end - len(n.unit) : n.end + 6])
-            or ((n.unit == "个" or text[n.start : n.end].endswith("个")) and _DEVICE_BEFORE.search(before))
+            or ((n.unit == "个" or text[n.start : n.end].rstrip().endswith("个")) and _DEVICE_BEFORE.search(before))
             or (text[n.start : n.end].endswith("个") and _DEVICE_KIND.match(text[n.end : n.end + 10]))
             or (text[n.start : n.end].endswith("个") and _FLEET_AFTER.match(text[n.end : n.end + 10]))  # "二十个发酵罐"
             # "ap要20个", "要30个vb500": so many of the product ordered, the measure word ending a
@@ -1722,6 +1815,18 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
         if is_device and n.value >= 2 and n.value == n.value.to_integral_value():
             if _COUNT_EXPLAINED_AWAY.match(text[n.end : n.end + 16]):
                 continue  # "更正一下 56台只是一个厂的 七个厂加起来是188台": not the count meant
-            # "不对 是14台 还有两台回火炉没算": the first count is the fleet, later ones its parts
-            out.setdefault("device_count", int(n.value))
+            # "不对 是14台 还有两台回火炉没算": the first count is the fleet, later ones its parts,
+            # unless a later one is named the total ("十一个加压泵站 泵一共56台")
+            put("device_count", int(n.value), kind, first=not _TOTAL_BEFORE.search(before))
     return out
+
+
+def _hour_of_a_rate(before: str, after: str) -> bool:
+    """The hours of a rate, not a duration: "停一小时损失九千", "每小时" (a loss asked for, as in
+    "两百四十小时 损失多少他们没写", is no rate)."""
+    return bool(_RATE_AFTER_HOURS.match(after) or re.search(r"每\s*$", before))
+
+
+def _wide_clause(text: str, end: int) -> str:
+    """Up to 20 characters before ``end``, within its clause."""
+    return _CLAUSE_BREAK.split(text[max(0, end - 20) : end])[-1]

@@ -66,18 +66,24 @@ _MAX_EXPONENT = 23  # 15 digits times 亿 at most ("一亿亿亿" multiplies wit
 # Numerals that are words: 万一 "in case", 千万 "by all means" (an amount says 一千万, 1000万).
 _IDIOMS = frozenset({"万一", "千万"})
 _APPROX_RANGE = re.compile(r"^(?:一二|两三|二三|三四|三五|四五|五六|六七|七八|八九)(?:[十百千万]|$)")
+# The same inside a numeral: "十五六万", "二十七八台", "三百五六十个" (two digits side by side are
+# never one number in Chinese numerals).
+_INNER_RANGE = re.compile(r"(?<=[十百千万])(?:一二|两三|二三|三四|三五|四五|五六|六七|七八|八九)")
 _NUMBER = re.compile(
     r"(?P<cur>[¥￥$])?\s*"
     r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_CHARS + r"]+(?:点[" + _CN_CHARS + r"]+)?)"
     r"(?P<approx>多|余|来|把)?"  # "万把块": about ten thousand
-    r"\s*(?P<ge>个)?\s*"
+    r"\s*(?P<ge>个)?(?P<half>半(?=\s?(?:个?小时|钟头|钟|个?月)))?\s*"  # "6个半小时", "两个半月"
     r"(?:(?:多|余)(?=百万|千万|万|亿))?"  # "一个多亿": the rough "多" after 个, before the multiplier
     r"(?P<mult>百万|千万|万|亿|千|百|w(?![a-z])|k(?![a-z]))?"
     r"(?P<tail>\d(?!\d))?"  # "2万5" = 25 000
     r"(?P<approx2>多(?!久|少|长|大|重|远|高|快)|余|来)?"  # not the 多 of "多久回本" ("投50万多久回本")
-    r"(?:\s?(?P<unit>个小时|小时|钟头|钟|hours|hour|hrs|h(?![a-z])|元|块钱|块|rmb)|(?P<unit2>台|套|副|个月|个|部|只|天|人|%|月))?"
+    r"(?:\s?(?P<unit>个小时|小时|钟头|钟|hours|hour|hrs|h(?![a-z])|元|块钱|块|rmb)|(?P<unit2>台|套|副|个月|个|部|只|天|人(?![工力员头])|%|月))?"
 )
 
+
+# A Chinese amount in 万 or 亿 glued to "一小时" ("二十二万一小时"): the 一 counts the hour.
+_AMOUNT_THEN_ONE_HOUR = re.compile(r"^[" + _CN_CHARS + r"]*[万亿]一$")
 
 # What comes right before a figure being corrected away: "不是六十万 是九十万", "投入是72万不是54万"
 # ("是不是54万" asks, it corrects nothing).
@@ -188,10 +194,28 @@ def find_numbers(text: str) -> list[NumberMention]:
         # are just "一" followed by a measure word unless a unit makes them a quantity.
         if raw in _IDIOMS and not (m.start("num") and text[m.start("num") - 1].isdigit()):
             continue  # "万一升完出问题呢": "in case"; "千万别": "by all means"
-        if _APPROX_RANGE.match(raw):
-            continue  # "四五十台", "三五个人": a rough range, not a figure anyone stated
+        if _APPROX_RANGE.match(raw) or _INNER_RANGE.search(raw):
+            continue  # "四五十台", "三五个人", "十五六万": a rough range, not a figure anyone stated
         if sum(ch.isdigit() for ch in raw) > MAX_NUMBER_DIGITS or len(raw) > _MAX_NUMERAL_CHARS:
             continue  # past the input bound (see MAX_NUMBER_DIGITS)
+        if text[m.end("num") : m.end("num") + 1] == "几" or text[max(0, m.start("num") - 1) : m.start("num")] == "几":
+            continue  # "十几台", "十几二十个小时": a rough count, no figure anyone stated
+        if _AMOUNT_THEN_ONE_HOUR.match(raw) and m.group("unit") in ("小时", "个小时", "钟头"):
+            # "损失二十二万一小时": 22万 per hour, not 220001 hours
+            yield_raw = raw[:-1]
+            value = parse_plain_number(yield_raw)
+            if value is not None:
+                out.append(
+                    NumberMention(
+                        value=to_decimal_int(value),
+                        start=m.start(),
+                        end=m.start("num") + len(yield_raw),
+                        unit="",
+                        multiplied=True,
+                        currency=False,
+                    )
+                )
+            continue
         value = parse_plain_number(raw)
         if value is None and raw in _SMALL_UNITS | _BIG_UNITS and m.group("approx") == "把":
             value = Decimal((_SMALL_UNITS | _BIG_UNITS)[raw])  # "万把块", "千把台": about one of the unit
@@ -205,6 +229,8 @@ def find_numbers(text: str) -> list[NumberMention]:
             value = value * mult
         if value.adjusted() > _MAX_EXPONENT:
             continue
+        if m.group("half"):
+            value += Decimal("0.5")
         unit = m.group("unit") or m.group("unit2") or ""
         if unit == "钟":
             if not m.group("ge"):

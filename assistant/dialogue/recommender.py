@@ -4,8 +4,9 @@ Scores are small integers and halves so ties are common and broken
 deterministically (higher score, then corpus id).  Each point comes with a
 human-readable reason shown to the salesperson ("同行业：汽车制造").
 
-Scripts: persona +3, stage asked for +2, product line +2, retrieval relevance to
-the question up to +1.5.  Cases: industry +3, same scale +2 (adjacent +1),
+Scripts: persona +3 (or +1.5 for the persona of a concern named in the question: "只认投资回报"),
+stage asked for +2, product line +3 (what is being sold counts as much as whom it is sold to),
+retrieval relevance to the question up to +1.5.  Cases: industry +3, same scale +2 (adjacent +1),
 region +1, a product the customer looks at +2 (else the same line +1), pain words
 of the question found in the case +0.5 each (at most +1.5), retrieval relevance
 up to +1.5.
@@ -120,12 +121,15 @@ def _score_script(
     if persona and s.persona.value == persona:
         score += 3
         reasons.append(text(language, "why_persona", persona=label(language, "persona", persona)))
+    elif s.persona.value in personas:
+        # "设备部长只认投资回报": the contact is technical, the concern is the owner's
+        score += 1.5
     if s.stage.value in stages or s.stage.value in carried_stages:
         score += 2 if s.stage.value in stages else 1
         reasons.append(text(language, "why_stage", stage=label(language, "stage", s.stage.value)))
     line = _profile_line(profile, corpus)
     if line and s.product_line == line:
-        score += 2
+        score += 3
         reasons.append(text(language, "why_line", line=corpus.line_name(line)))
     if any(c in s.title or c in s.template for c in competitors):
         score += 2  # "客户说博远便宜": the script written against 博远

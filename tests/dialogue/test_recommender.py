@@ -84,3 +84,13 @@ def test_pain_words_are_whole_words_not_tokenizer_fragments() -> None:
     words = _pain_words("有没有钢厂做预测性维护的案例", None)
     assert "预测性维护" in words or "预测性" in words
     assert "测性" not in words and "预测" not in words
+
+
+def test_the_line_sold_outranks_a_persona_match_of_another_line(shipped_corpus: Corpus) -> None:
+    # Selling vibration sensors to a technical contact who "only looks at the return": the
+    # sensor opening for the owner, not another line's opening for a technical contact.
+    profile = CustomerProfile(product_line="SN", persona="tech_decision_maker")
+    recs = get_recommendation(
+        profile, corpus=shipped_corpus, kind="script", k=3, stages=("opening",), personas=("roi_manager",)
+    )
+    assert (recs[0].item.product_line, recs[0].item.stage.value) == ("SN", "opening")

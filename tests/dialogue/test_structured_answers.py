@@ -1735,3 +1735,35 @@ def test_a_contact_named_after_the_question_does_not_steer_the_search(shipped_en
     # "技术负责人要排计划" says why the lead time is asked; its words would find a lesson about that contact
     _, reply = ask(shipped_engine, "ec700r交期要多久", "那它交期要多久 技术负责人要排计划")
     assert cited(reply) and all(c.startswith("FAQ-") for c in cited(reply))
+
+
+def test_something_to_say_asked_for_with_a_rivals_price_is_a_script(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As above, the classifier's pick is forced: a rival's price beside "给我一段…说的话" is the
+    # objection the script answers, not a comparison of price lists.
+    analyse = shipped_engine.nlu.analyse
+
+    def as_script(text: str, *, profile: CustomerProfile) -> Analysis:
+        a = analyse(text, profile=profile)
+        return replace(a, understanding=replace(a.understanding, intent="script_request", confidence=0.9))
+
+    monkeypatch.setattr(shipped_engine.nlu, "analyse", as_script)
+    (reply,) = ask(shipped_engine, "要换三十台工业交换机 采购拿锐拓的报价压我 说人家便宜 让打折 给我一段跟采购说的话")
+    assert any(isinstance(c, ScriptCard) for c in reply.cards)
+    script = shipped_engine.corpus.script(cited(reply)[0])
+    assert script is not None and script.product_line == "CM" and "锐拓" in script.title
+
+
+def test_the_contact_no_longer_talked_to_is_not_the_persona(shipped_engine: DialogueEngine) -> None:
+    slots = shipped_engine.nlu.understand(
+        "不跟采购讲了 跟他们车间一线的师傅讲", profile=CustomerProfile(persona="procurement")
+    ).slots
+    assert slots.get("persona") == "operator"
+
+
+def test_a_name_corrected_after_the_wrong_part_is_taken(shipped_engine: DialogueEngine) -> None:
+    slots = shipped_engine.nlu.understand(
+        "名字说错了 不是精轧 是冀东特轧 你改一下", profile=CustomerProfile(customer_name="冀东精轧")
+    ).slots
+    assert slots.get("customer_name") == "冀东特轧"

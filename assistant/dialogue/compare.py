@@ -22,7 +22,8 @@ from assistant.dialogue.types import Citation
 
 # Asking only the price ("他们那个卖多少钱"), not the comparison ("比我们贵在哪").
 _PRICE = re.compile(r"价格|报价|多少钱|卖多少|价钱|什么价|啥价|几块钱")
-_MORE_THAN_PRICE = re.compile(r"优势|劣势|区别|差在|强在|好在|比|怎么说|咋说|应对")
+# ("他们报价便宜得多": their price said to be lower is an objection to answer, not a price asked)
+_MORE_THAN_PRICE = re.compile(r"优势|劣势|区别|差在|强在|好在|比|怎么说|咋说|应对|便宜|低得多|低不少")
 MAX_MATCHUPS = 2
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from assistant.dialogue.errors import DialogueError
+from assistant.dialogue.numbers import parse_plain_number
 
 REWRITES_PATH = Path(__file__).resolve().parent / "data" / "rewrites.yaml"
 
@@ -93,6 +94,18 @@ def _spelled_hundreds_after_letters() -> re.Pattern[str]:
 
 
 _SPELLED = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
+# A reading said in words before its unit ("电流顶在二十一点五毫安", "压力零点六兆帕"): the documents
+# write readings in digits ("21.5 mA"), so the words are read as the number.
+_SPOKEN_READING = re.compile(
+    r"(?<![零〇一二两三四五六七八九十百千万])([零〇一二两三四五六七八九十百]+点[零〇一二三四五六七八九]+"
+    r"|[一二两三四五六七八九十][零〇一二两三四五六七八九十百]*)"
+    r"(?=\s*(?:毫安|ma(?![a-z])|伏(?!特加)|兆帕|mpa|千帕|kpa|赫兹|hz|毫米|mm(?![a-z])|摄氏度|℃))"
+)
+
+
+def _reading(m: re.Match[str]) -> str:
+    value = parse_plain_number(m.group(1).replace("两", "二"))
+    return m.group(1) if value is None else format(value, "f")
 
 
 def _spelled(m: re.Match[str]) -> str:
@@ -101,10 +114,12 @@ def _spelled(m: re.Match[str]) -> str:
 
 
 def rewrite(text: str, rewrites: tuple[Rewrite, ...] | None = None) -> str:
-    """``text`` with every rewrite applied in order, then model numbers spelled out in
-    Chinese digits or typed with letters for digits read as digits."""
+    """``text`` with every rewrite applied in order, then readings said in words before their
+    unit ("二十一点五毫安") and model numbers spelled out in Chinese digits or typed with letters
+    for digits read as digits."""
     for r in shipped_rewrites() if rewrites is None else rewrites:
         text = r.apply(text)
+    text = _SPOKEN_READING.sub(_reading, text)
     text = _SPELLED_MODEL.sub(_spelled, text)
     text = _SPELLED_HUNDREDS_PRO.sub(lambda m: m.group(1).translate(_SPELLED) + "00", text)
     text = _spelled_hundreds_after_letters().sub(lambda m: m.group(1) + m.group(2).translate(_SPELLED) + "00", text)

@@ -122,3 +122,17 @@ def test_a_malformed_file_is_refused_naming_the_entry(tmp_path: Path, body: str,
         load_rewrites(path)
     assert problem in str(err.value)
     assert err.value.code == "rewrite_data_invalid"
+
+
+@pytest.mark.parametrize(
+    ("said", "read"),
+    [
+        ("电流一直顶在二十一点五毫安往上", "电流一直顶在21.5毫安往上"),
+        ("压力零点六兆帕", "压力0.6兆帕"),
+        ("供电二十四伏够不够", "供电24伏够不够"),
+        ("一个月停二十个小时", "一个月停二十个小时"),  # hours are read by the figures, not here
+        ("两点五毫米", "2.5毫米"),
+    ],
+)
+def test_readings_said_in_words_before_their_unit(said: str, read: str) -> None:
+    assert rewrite(said) == read

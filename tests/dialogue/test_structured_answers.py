@@ -1767,3 +1767,19 @@ def test_a_name_corrected_after_the_wrong_part_is_taken(shipped_engine: Dialogue
         "名字说错了 不是精轧 是冀东特轧 你改一下", profile=CustomerProfile(customer_name="冀东精轧")
     ).slots
     assert slots.get("customer_name") == "冀东特轧"
+
+
+def test_a_reading_in_milliamps_is_a_fault_not_a_battery_asked(shipped_engine: DialogueEngine) -> None:
+    (reply,) = ask(shipped_engine, "pt200电流一直顶在21.5毫安下不来 咋处理")
+    assert "SN-PT200#fault-1" in cited(reply)
+    assert "电池" not in reply.text
+
+
+def test_a_rivals_lower_price_said_gets_the_comparison_not_only_the_price(shipped_engine: DialogueEngine) -> None:
+    _, then = ask(
+        shipped_engine,
+        "凯森的3051精度比咱们pt200高 咱们跟它比这个该咋说",
+        "那要是换成博远那个by-p100呢 他们报价便宜得多",
+    )
+    assert "HART" in then.text and "900" in then.text
+    assert "0.065" not in then.text

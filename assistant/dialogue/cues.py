@@ -115,11 +115,19 @@ EXTRA_REGION_WORDS = _frozen(_DATA.extra_region_words)
 EXTRA_INDUSTRY_WORDS = _frozen(_DATA.extra_industry_words)
 
 
+# Surnames whose "X工" is a word of its own (龙工 a loader brand, 石工 stonework, 武工 a militia).
+_NOT_AN_ENGINEER = frozenset({"龙工", "石工", "武工"})
+
+
 def _with_chief_engineers(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """The boss by surname ("吴总") and the chief engineer by surname ("吴总工"): the longer title
-    wins, so each "X总" of roi_manager has its "X总工" among the technical titles."""
-    chiefs = tuple(f"{w}工" for w in table.get("roi_manager", ()) if len(w) == 2 and w.endswith("总"))
-    return {**table, "tech_decision_maker": (*table.get("tech_decision_maker", ()), *chiefs)}
+    """The boss by surname ("吴总") and, by the same surnames, the chief engineer ("吴总工"), a
+    director ("尹总监": the department's, technical as 质量总监 and 工程总监 are, never the boss) and an
+    engineer ("张工", as the labelling rules read "X工"): the longer title wins, so each "X总" of
+    roi_manager has its "X总工" and "X总监" among the technical titles, and its "X工" too."""
+    bosses = [w for w in table.get("roi_manager", ()) if len(w) == 2 and w.endswith("总")]
+    titles = [f"{w}工" for w in bosses] + [f"{w}监" for w in bosses]
+    titles += [e for w in bosses if (e := f"{w[0]}工") not in _NOT_AN_ENGINEER]
+    return {**table, "tech_decision_maker": (*table.get("tech_decision_maker", ()), *titles)}
 
 
 EXTRA_PERSONA_WORDS = _with_chief_engineers(_frozen(_DATA.extra_persona_words))

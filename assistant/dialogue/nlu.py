@@ -166,6 +166,8 @@ _RESTATED_BEFORE = re.compile(r"(?:不对|说错了?|搞错了?|听错了?|改�
 _RATE_AFTER_HOURS = re.compile(
     r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚|少产|少挣|少卖|耽误|赔)(?!多少|是多少|几)"
 )
+# A figure the caller worked out and asks to check ("基线我自己算出来210万 对不对").
+_COMPUTED_BEFORE = re.compile(r"(?:算出来|算出|算得|算下来|算的是|我算)[^\d，,。？?]{0,3}$")
 # A total named as such ("十一个加压泵站 泵一共56台"): it is the count meant.
 _TOTAL_BEFORE = re.compile(r"(?:一共|总共|合计|总计|加起来|加一块儿?)[^\d，,。？?]{0,2}$")
 _DOWNTIME = re.compile(r"停机|停线|宕机|停产|故障|停")
@@ -253,6 +255,12 @@ _NAMED_BY_TRADE = re.compile(
     r"多少几台接上下最荐嘛买先点时候家一])[\u4e00-\u9fff]){4,8}?)"
     r"(?:\s*(?:是做|专做|做|搞|生产)[\u4e00-\u9fff]{1,8}的|的(?:电厂|工厂|厂区|车间|项目|基地|电站|矿|园区))"
 )
+# A short name set off after what the company makes: "晋江陈埭做运动鞋的 鸿兴".
+_NAME_SET_OFF_AFTER_TRADE = re.compile(
+    # (not a head count: "做小水泵的 七十来人")
+    r"(?:做|搞|生产)[\u4e00-\u9fffA-Za-z]{1,10}的\s+(?P<name>(?![一二两三四五六七八九十百千万几])[\u4e00-\u9fff]{2,4})"
+    r"(?<!人)(?=$|[\s，,。；;])"
+)
 # "名字打错了 是晋泰源": the customer's name corrected.
 _NAME_CORRECTED = re.compile(
     # (□: a name said not to be it, masked: "名字说错了 不是精轧 是冀东特轧")
@@ -309,11 +317,13 @@ _AFTER_CITY = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,6}?)(?:园区|大厦|广�
 _A_KIND_OF = re.compile(r"^(?:一|某|这|那|几|哪)")  # "上海一家生物药企": a kind of company, no name
 _AFTER_CITY_BARE = re.compile(r"(?P<name>[\u4e00-\u9fff]{3,6})(?=\s|$|[，,。；;])")
 _CLAUSE_MARKS = "，,。；;：:！!？?、"
-# Words right before a registered name that introduce it, never part of it ("全称是…", "客户…").
-_BEFORE_REGISTERED = ("的", "是", "叫", "为", "客户", "全称", "名称", "名字", "公司", "这家", "那家")
+# Words right before a registered name that introduce it, never part of it: "全称是…", "客户…", a
+# visit ("今天去了冀药制药股份有限公司", "刚跟…开完会"), a rename ("帮我把客户名改成宁波永佳模具有限公司").
+_BEFORE_REGISTERED: tuple[str, ...] = ("的", "是", "叫", "为", "客户", "全称", "名称", "名字", "公司", "这家", "那家")
+_BEFORE_REGISTERED += ("去了", "跟", "见了", "拜访了", "拜访", "到了", "走访了", "改成", "换成", "改为")
 # The person a salesperson talks to comes after these ("跟点检班的师傅聊", "给他们IT讲").
 _ADDRESSED = re.compile(r"(?:跟|给|见|拜访|约)[^跟给见约]{0,4}$")
-_NOT_ADDRESSED = re.compile(r"(?:不跟|不给|别跟|别给|不用跟|不再跟)[^跟给，,。]{0,4}$")
+_NOT_ADDRESSED = re.compile(r"(?:不跟|不给|别跟|别给|不用跟|不再跟|不是)[^跟给，,。]{0,4}$")
 _SWITCHED_TO = re.compile(r"(?:换成|换了|改成|接手(?:这个事)?的是|现在是|现在对接|新来的|调来)[^，,。换改]{0,8}$")
 # Words a name may follow without a space: "客户宁波恒瑞注塑", "是青峰化工".
 _BEFORE_A_NAME = ("客户", "是")
@@ -367,7 +377,7 @@ _NUMBER_SLOTS: dict[str, frozenset[str]] = {
     "rebate_query": frozenset({"amount"}),
 }
 _CUSTOMER_DEVICES = re.compile(
-    r"(?:客户|他们|厂里|对方|现场|车间|工厂|那边|库里|线上)[^，,。？?]{0,10}?"
+    r"(?:客户|他们|厂里|对方|现场|车间|工厂|那边|库里|线上|一共|总共)[^，,。？?]{0,10}?"
     r"(?:\d+|[一二两三四五六七八九十百千]+)\s*(?:来|多)?\s*(?:台|套|副|个)"
 )
 _FLEET = "|".join(map(re.escape, FLEET_MACHINES))
@@ -390,7 +400,7 @@ _COUNTED_BEFORE = re.compile(r"(?:\d+|[一二两三四五六七八九十百千�
 # An order of so many units ("要30台eg3200", "ec700r要3套", "打算买20套", "先装六十来个无线振动
 # 传感器"): the customer's count.
 _ORDER_QUANTITY = re.compile(
-    r"(?:要|买|订|订购|采购|下单|上|装)\s*(?:\d+|[一二两三四五六七八九十百]+)\s*(?:来|多)?\s*"
+    r"(?:要|买|订|订购|采购|下单|上|装|换)\s*(?:\d+|[一二两三四五六七八九十百]+)\s*(?:来|多)?\s*"
     rf"(?:台|套|副|个(?=$|[\s，,。；;！!？?a-z]|[\u4e00-\u9fff]{{0,4}}?{_DEVICE_KINDS}))"
 )
 _ORDER_BEFORE = re.compile(r"(?:要|买|订|订购|采购|下单)\s*$")
@@ -666,7 +676,8 @@ class Nlu:
             p for p in personas if not any(o is not p and persona_text[p[2] : o[1]] == "的" for o in personas)
         ] or personas
         personas = _by_department(personas, persona_text)
-        # "不跟采购讲了 跟他们车间一线的师傅讲": the one no longer talked to is no contact.
+        # "不跟采购讲了 跟他们车间一线的师傅讲", "谢主任不是车间主任": the one no longer talked to,
+        # or said not to be the contact, is no contact.
         personas = [p for p in personas if not _NOT_ADDRESSED.search(persona_text[max(0, p[1] - 6) : p[1]])]
         # "设备科带我去跟点检班的师傅聊": the one talked to is the contact, not the one who brings.
         # "之前对接机动科陈科 现在换成采购部老吴了": the one it changed to is the contact now.
@@ -754,8 +765,15 @@ class Nlu:
         said not to be it ("是永泰新材 不是永泰化工") is masked first; words typed right before
         a name ("假如换成") are not part of it."""
         name = self._find_customer_name(norm, raw)
-        if name is not None and not _CUSTOMER_NAME.search(norm) and not self._names_a_company(name):
+        if (
+            name is not None
+            and not _CUSTOMER_NAME.search(norm)
+            and not self._names_a_company(name)
+            and not _REGISTERED_END.search(name)  # (a registered name names a company)
+        ):
             return None  # "给工程机械配油缸的", "轧机齿轮箱四十来台": a trade or machines, named by no one
+        if name is not None and self.corpus.vocab.company and name.startswith(self.corpus.vocab.company):
+            return None  # our own company is no customer
         if name is not None:
             name = _registered_in_full(_with_registered_tail(name, norm), norm, self.lexicon.regions)
             sub = _SUBSIDIARY.match(norm, norm.find(name) + len(name)) if name in norm else None
@@ -785,6 +803,9 @@ class Nlu:
                 corrected.group("said") and self._names_a_company(said) and self._ends_in_trade(said)
             ):
                 return said
+        registered = _registered_name(norm)
+        if registered is not None and not _NOT_IN_A_NAME.search(registered[: -len(_tail_of(registered))]):
+            return registered  # "今天见的是鲁钢集团济南特钢有限公司": the registered name, whole
         name = _customer_name(norm, raw)
         if name is not None and _CUSTOMER_NAME.search(norm):
             return name
@@ -793,6 +814,9 @@ class Nlu:
         said = _CUSTOMER_IS.search(norm)
         if said is not None and self._is_a_bare_name(said.group("name"), place=said.group("place")):
             return said.group("name")
+        after = _NAME_SET_OFF_AFTER_TRADE.search(norm)
+        if after is not None and self._is_a_bare_name(after.group("name"), place=None):
+            return after.group("name")  # "晋江陈埭做运动鞋的 鸿兴": the name after what it makes
         # A name right after its city, before the kind of site or the contact ("北京望京汇智园区",
         # "北京中科恒远的采购"): the city and the words after it, as typed.
         for _, start, end in find_all(norm, self.lexicon.regions):
@@ -1275,7 +1299,13 @@ class Nlu:
                 out["downtime_hours_per_month"] = hours[-1].value
         if intent == "rebate_query" and "amount" not in out:
             # "净销售额做到175万": in a rebate question a sales figure is the partner's, not a size
-            money = [n for n in ents.numbers if n.is_money and not CORRECTED_AWAY.search(ents.num_text[: n.start])]
+            money = [
+                n
+                for n in ents.numbers
+                if n.is_money
+                and not CORRECTED_AWAY.search(ents.num_text[: n.start])
+                and not _COMPUTED_BEFORE.search(ents.num_text[max(0, n.start - 8) : n.start])
+            ]
             if money:
                 out["amount"] = money[-1].value if ents.corrected else money[0].value
         if intent == "rebate_query":
@@ -1580,6 +1610,32 @@ def _found(text: str, words: Sequence[str]) -> list[tuple[str, int]]:
     return out
 
 
+# The end of a registered name: "…有限责任公司", "…股份有限公司", "…集团有限公司".
+_REGISTERED_END = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|集团公司)")
+_MAX_REGISTERED_CHARS = 20
+
+
+def _tail_of(name: str) -> str:
+    m = _REGISTERED_END.search(name)
+    return name[m.start() :] if m else ""
+
+
+def _registered_name(norm: str) -> str | None:
+    """A registered name typed whole, from the words that introduce it to its "…有限公司":
+    "客户是新疆天润煤化有限责任公司", "去了安宁市的云磷化工集团有限公司" -> 云磷化工集团有限公司,
+    "见的是鲁钢集团济南特钢有限公司" (a group's company under it, named in full)."""
+    m = _REGISTERED_END.search(norm)
+    if m is None:
+        return None
+    start = m.start()
+    while start > 0 and m.end() - start < _MAX_REGISTERED_CHARS and "\u4e00" <= norm[start - 1] <= "\u9fff":
+        start -= 1
+    chunk = norm[start : m.start()]
+    cuts = [at + len(w) for w in _BEFORE_REGISTERED if (at := chunk.rfind(w)) >= 0]
+    stem = chunk[max(cuts, default=0) :]
+    return stem + norm[m.start() : m.end()] if len(stem) >= 3 else None
+
+
 def _with_registered_tail(name: str, norm: str) -> str:
     """The registered tail typed after a name found without it: "湖南金石重工机械" + 有限责任公司,
     "辽宁沈机重工" + 集团, "津汽模具" + 技术有限公司."""
@@ -1725,6 +1781,8 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             continue
         if n.is_money and _REVENUE_BEFORE.search(before):
             continue  # "年产值两个亿": a size, read by _scale_from_revenue
+        if _COMPUTED_BEFORE.search(before):
+            continue  # "我自己算出来210万 对不对": the caller's own sum to check, not a sale
         if n.unit in _HOUR_UNITS:
             # The time words of this figure: back to the previous figure in hours, not before it
             # ("不是一个月30小时 是一年30小时": the second is yearly).
@@ -1780,13 +1838,17 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             if _NOT_SALES.match(after) or _PAYMENT_BEFORE.search(before):
                 continue
             per_hour = bool(_PER_HOUR.search(before) or _PER_HOUR_AFTER.match(after))
+            prev = _clause_before(text, n.start)
             if not per_hour and _LOSS_WORD.search(before[-4:]) and _PER_HOUR.search(_wide_clause(text, n.start)):
                 per_hour = True  # "停一个小时 少出煤 折下来亏个六十万": the hour said further back
+            if not per_hour and _LOSS_WORD.search(before) and _PER_HOUR.search(prev) and _DOWNTIME.search(prev):
+                per_hour = True  # "岸桥停一个小时影响船期，损失大概六万": the hour in the clause before
             if per_hour:
                 if _FEE_BEFORE.search(before) and not _LOSS_WORD.search(before):
                     continue  # "外包维修师傅一小时八十块": a fee, not a loss
                 put("downtime_cost_per_hour", n.value, kind)
-            elif _LABOUR.search(before):
+            elif _LABOUR.search(before) or (_MONTH.search(before) and _LABOUR.search(prev[-8:])):
+                # ("外请工程师的差旅费，一个月平均四万": the cost named in the clause before)
                 if _PAYROLL.search(clause):
                     continue  # "全厂工资总额一年一个多亿": the wage bill, not work a product saves
                 value = n.value
@@ -1825,6 +1887,12 @@ def _hour_of_a_rate(before: str, after: str) -> bool:
     """The hours of a rate, not a duration: "停一小时损失九千", "每小时" (a loss asked for, as in
     "两百四十小时 损失多少他们没写", is no rate)."""
     return bool(_RATE_AFTER_HOURS.match(after) or re.search(r"每\s*$", before))
+
+
+def _clause_before(text: str, end: int) -> str:
+    """The clause before the one ``end`` is in ("差旅费" of "差旅费，一个月平均四万")."""
+    parts = _CLAUSE_BREAK.split(text[max(0, end - 40) : end])
+    return parts[-2] if len(parts) >= 2 else ""
 
 
 def _wide_clause(text: str, end: int) -> str:

@@ -162,6 +162,11 @@ _TAKEN_BACK_AFTER = re.compile(r"^\s*(?:不算数|不算了|不作数|作废)")
 # A figure restated after a slip: it replaces the one said before ("80台 不对 是86台",
 # "先说3万 后来改口说2万", "一百五十口 刚才语音听错了 是两百五十口").
 _RESTATED_BEFORE = re.compile(r"(?:不对|说错了?|搞错了?|听错了?|改口说?|纠正了?|更正|应该是|哦不)[^\d，,。？?]{0,10}$")
+# One device at each of the sites just counted: "一站一台", "每个配电房放一台", "一台装一个".
+_ONE_EACH_AFTER = re.compile(
+    r"^[\u4e00-\u9fff]{1,6}\s*(?:一[\u4e00-\u9fff]{1,2}一(?:台|套|个)|每(?:个|一个)?[\u4e00-\u9fff]{0,6}(?:放|装|配|上)一(?:台|套|个)"
+    r"|一台装一个|各(?:放|装|配)?一(?:台|套))"
+)
 # What makes an hour the unit of a rate: a loss right after it ("停一个小时损失九千").
 _RATE_AFTER_HOURS = re.compile(
     r"\s*(?:的)?\s*(?:损失|亏|成本|影响|要亏|就亏|少赚|少产|少挣|少卖|耽误|赔)(?!多少|是多少|几)"
@@ -269,6 +274,8 @@ _NAME_CORRECTED = re.compile(
     # "宁波做小家电的华美 不对 是华梅", "叫彩域，哦不对不对，是彩誉", "荣盛纸业，哦我打错字，是荣胜纸业"
     r"|(?:不对|打错字?了?|说错了?)(?:不对)*[\s，,。□]*(?:是|叫)(?P<said>[\u4e00-\u9fffA-Za-z]{2,6}?)"
     r"(?=$|[\s，,。；;]|打错|说错|语音)"
+    # "改下 顺达 不是顺安": the new name, the old one said not to be it (masked: □)
+    r"|(?:改下|改一下)[\s，,。]*(?:是|叫|成)?(?P<renamed>[\u4e00-\u9fffA-Za-z]{2,6}?)(?=$|[\s，,。；;]*□)"
 )
 # A short name right after what the company makes ("瑞安做泵阀的华力"), after its town and "的"
 # ("柯桥的永盛 搞印染的"), or before "那边" ("去了同发那边"), set off by a space or a comma.
@@ -404,6 +411,10 @@ _ORDER_QUANTITY = re.compile(
     rf"(?:台|套|副|个(?=$|[\s，,。；;！!？?a-z]|[\u4e00-\u9fff]{{0,4}}?{_DEVICE_KINDS}))"
 )
 _ORDER_BEFORE = re.compile(r"(?:要|买|订|订购|采购|下单)\s*$")
+# The order's sum named as such, whatever else is asked ("这个项目金额估计三百二十万 … 特价怎么申请").
+_ORDER_AMOUNT = re.compile(
+    r"(?:项目金额|合同金额|订单金额|合同额|项目预算)[^，,。？?\d]{0,4}(?:\d|[一二两三四五六七八九十百千])"
+)
 _REPORTED = re.compile(r"^(?:说|讲|反映|反馈|讲的|说的)")
 # A count said to be of something else: "56台只是一个厂的", "三十四台是门机加场桥一起的".
 _COUNT_EXPLAINED_AWAY = re.compile(r"(?:只是|是)[^，,。；;\s]{1,10}(?:的|一起的|加起来的|总数)(?=$|[\s，,。；;])")
@@ -798,7 +809,7 @@ class Nlu:
         norm = _NEGATED_NAME.sub(lambda m: "□" * len(m.group(0)), norm)
         corrected = _NAME_CORRECTED.search(norm)
         if corrected is not None:
-            said = corrected.group("name") or corrected.group("said")
+            said = corrected.group("name") or corrected.group("said") or corrected.group("renamed")
             if self._is_a_bare_name(said, place=None) or (
                 corrected.group("said") and self._names_a_company(said) and self._ends_in_trade(said)
             ):
@@ -1257,6 +1268,8 @@ class Nlu:
             # "要30台eg3200", "买5套": how many the customer orders, whatever else is asked;
             # "oee模块一套能接几台 他们磨床一百二十台": the customer's fleet beside a spec question
             numbers_allowed = numbers_allowed | {"device_count"}
+        if _ORDER_AMOUNT.search(ents.norm):
+            numbers_allowed = numbers_allowed | {"amount"}  # "项目金额估计三百二十万 … 特价怎么申请"
         if intent in ("out_of_scope", "greeting"):
             return {}
 
@@ -1874,6 +1887,12 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
                 and (_ORDER_BEFORE.search(before) or _INSTALLED.search(before))
             )
         )
+        if (
+            not is_device
+            and text[n.start : n.end].rstrip().endswith("个")
+            and _ONE_EACH_AFTER.match(text[n.end : n.end + 16])
+        ):
+            is_device = True  # "32个站 一站一台", "60个屋顶电站 每个配电房放一台": one device per site
         if is_device and n.value >= 2 and n.value == n.value.to_integral_value():
             if _COUNT_EXPLAINED_AWAY.match(text[n.end : n.end + 16]):
                 continue  # "更正一下 56台只是一个厂的 七个厂加起来是188台": not the count meant

@@ -74,3 +74,27 @@ def test_a_fee_names_no_trade(shipped_engine: DialogueEngine) -> None:
     # "快递" is a trade in "客户是做快递的", a fee in "来回快递费各算谁头上"
     assert shipped_engine.nlu.understand("来回快递费各算谁头上", profile=EMPTY).slots.get("industry") is None
     assert shipped_engine.nlu.understand("客户是做快递的", profile=EMPTY).slots.get("industry") == "物流仓储"
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("生产科管这块 32个站 一站一台", 32),
+        ("40个屋顶电站 每个配电房放一台", 40),
+        ("8个试压台 一台装一个", 8),
+    ],
+)
+def test_one_device_at_each_site_counted(text: str, count: int) -> None:
+    norm = normalize(text)
+    assert _number_slots(norm, find_numbers(norm)).get("device_count") == count
+
+
+def test_an_order_sum_named_beside_a_policy_question(shipped_engine: DialogueEngine) -> None:
+    text = "这个项目金额估计三百二十万，是项目档的，特价怎么申请"
+    assert shipped_engine.nlu.understand(text, profile=EMPTY).slots.get("amount") == Decimal(3_200_000)
+
+
+def test_a_rename_then_the_old_name_said_not_to_be_it(shipped_engine: DialogueEngine) -> None:
+    # (the name read, whatever intent the tests' NLU gives so short a message)
+    text = "改下 顺达 不是顺安"
+    assert shipped_engine.nlu._find_customer_name(normalize(text), text) == "顺达"

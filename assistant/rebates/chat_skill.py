@@ -385,6 +385,10 @@ def increment_figures(text: str) -> tuple[Decimal | None, Decimal | None, Decima
     return baseline, net, new
 
 
+_QUARTER_NUMBER = {"一": 1, "1": 1, "二": 2, "2": 2, "三": 3, "3": 3, "四": 4, "4": 4}
+_SCORE_QUARTER = re.compile(r"(?:q([1234])|第?([一二三四1234])(?:季度|季))[^\d]{0,3}$", re.IGNORECASE)
+
+
 def given_scores(text: str) -> tuple[int, ...]:
     """Satisfaction scores typed in the message, the earlier quarter's first ("这季度86 上季度82"
     gives (82, 86)); only scores of 0 to 100."""
@@ -396,7 +400,16 @@ def given_scores(text: str) -> tuple[int, ...]:
         text[max(0, a_at - 6) : a_at]
     ):
         return (b, a)
+    qa, qb = _quarter_before(text, a_at), _quarter_before(text, b_at)
+    if qa is not None and qb is not None and qa > qb:
+        return (b, a)  # "我们三季度87分 二季度才79": the quarters named decide, not the order said
     return (a, b)
+
+
+def _quarter_before(text: str, at: int) -> int | None:
+    """The quarter's number named right before a score ("三季度87分" -> 3), None when none."""
+    m = _SCORE_QUARTER.search(text[max(0, at - 6) : at])
+    return _QUARTER_NUMBER[m.group(1) or m.group(2)] if m else None
 
 
 def customer_kind(text: str) -> bool | None:

@@ -76,6 +76,9 @@ def test_given_scores_put_the_earlier_quarter_first() -> None:
     assert given_scores("这季度90 上季度84") == (84, 90)
     assert given_scores("满意度89分") == (89,)
     assert given_scores("上季度82 这季度186") == (82,)  # no score above 100
+    # quarters named by number decide the order, not the order said
+    assert given_scores("我们三季度87分 二季度才79") == (79, 87)
+    assert given_scores("Q3 87 Q2 79") == (79, 87)
 
 
 @pytest.mark.parametrize(

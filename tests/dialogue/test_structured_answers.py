@@ -1689,18 +1689,23 @@ def test_an_attribute_no_row_holds_is_looked_for_in_meaning_too(
     assert cited(reply) == ["FAQ-CMP-014"] and "资料里没有" not in reply.text
 
 
-def test_an_objection_script_asked_with_figures_and_a_rival_computes_the_payback(
-    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The classifier's pick is forced to a script request: what is tested is that a rival named
-    # beside the figures does not turn the asked script into a bare comparison.
-    analyse = shipped_engine.nlu.analyse
+def _classified_as_a_script(engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Force the classifier's pick to a script request: what the tests using it check is what the
+    routing does with a rival named beside the request."""
+    analyse = engine.nlu.analyse
 
     def as_script(text: str, *, profile: CustomerProfile) -> Analysis:
         a = analyse(text, profile=profile)
         return replace(a, understanding=replace(a.understanding, intent="script_request", confidence=0.9))
 
-    monkeypatch.setattr(shipped_engine.nlu, "analyse", as_script)
+    monkeypatch.setattr(engine.nlu, "analyse", as_script)
+
+
+def test_an_objection_script_asked_with_figures_and_a_rival_computes_the_payback(
+    shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rival named beside the figures does not turn the asked script into a bare comparison.
+    _classified_as_a_script(shipped_engine, monkeypatch)
     (reply,) = ask(
         shipped_engine,
         "温州一个泵阀厂，厂长嫌我们振动传感器贵，说锐拓物联便宜一大截。每月非计划停机大概20个小时，"
@@ -1740,15 +1745,9 @@ def test_a_contact_named_after_the_question_does_not_steer_the_search(shipped_en
 def test_something_to_say_asked_for_with_a_rivals_price_is_a_script(
     shipped_engine: DialogueEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As above, the classifier's pick is forced: a rival's price beside "给我一段…说的话" is the
-    # objection the script answers, not a comparison of price lists.
-    analyse = shipped_engine.nlu.analyse
-
-    def as_script(text: str, *, profile: CustomerProfile) -> Analysis:
-        a = analyse(text, profile=profile)
-        return replace(a, understanding=replace(a.understanding, intent="script_request", confidence=0.9))
-
-    monkeypatch.setattr(shipped_engine.nlu, "analyse", as_script)
+    # A rival's price beside "给我一段…说的话" is the objection the script answers, not a comparison
+    # of price lists.
+    _classified_as_a_script(shipped_engine, monkeypatch)
     (reply,) = ask(shipped_engine, "要换三十台工业交换机 采购拿锐拓的报价压我 说人家便宜 让打折 给我一段跟采购说的话")
     assert any(isinstance(c, ScriptCard) for c in reply.cards)
     script = shipped_engine.corpus.script(cited(reply)[0])

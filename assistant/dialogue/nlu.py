@@ -83,6 +83,7 @@ from assistant.dialogue.numbers import (
 )
 from assistant.dialogue.prototypes import Prototypes, bigrams
 from assistant.dialogue.rewrites import rewrite
+from assistant.dialogue.roi import MONTHS_PER_YEAR
 from assistant.dialogue.seeds import SEEDS, SEEDS_EXTRA, SEEDS_MORE, shipped_utterances
 from assistant.dialogue.synthetic import corpus_phrases, value_phrases
 from assistant.dialogue.types import INTENTS, CustomerProfile, Intent, Slots, Understanding
@@ -1789,7 +1790,7 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             if key == "device_count":
                 value = int(n.value)
             elif key in ("downtime_hours_per_month", "labour_cost_per_month") and _YEAR.search(before):
-                value = (n.value / 12).quantize(Decimal("0.01")).normalize()
+                value = _per_month(n.value)
             put(key, value, kind)
             continue
         if n.is_money and _REVENUE_BEFORE.search(before):
@@ -1812,7 +1813,7 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
                 _YEAR_WIDE.search(wide) and not _MONTH.search(wide)
             )
             if yearly:
-                put("downtime_hours_per_month", (n.value / 12).quantize(Decimal("0.01")).normalize(), kind)
+                put("downtime_hours_per_month", _per_month(n.value), kind)
             elif _MONTH.search(own) or _DOWNTIME.search(own + after):
                 put("downtime_hours_per_month", n.value, kind)
             continue
@@ -1844,7 +1845,7 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
         if _bare_labour_cost(n, before) and not _PAYROLL.search(clause):
             value = n.value
             if _YEAR.search(before) and not _MONTH.search(before):
-                value = (value / 12).quantize(Decimal("0.01")).normalize()
+                value = _per_month(value)
             put("labour_cost_per_month", value, "money")
             continue
         if n.is_money:
@@ -1866,7 +1867,7 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
                     continue  # "全厂工资总额一年一个多亿": the wage bill, not work a product saves
                 value = n.value
                 if _YEAR.search(before) and not _MONTH.search(before):
-                    value = (value / 12).quantize(Decimal("0.01")).normalize()
+                    value = _per_month(value)
                 put("labour_cost_per_month", value, kind)
             elif _DOWNTIME.search(before) and re.search(r"损失|亏", before + after):
                 continue
@@ -1900,6 +1901,11 @@ def _number_slots(text: str, numbers: Sequence[NumberMention]) -> dict[str, str 
             # unless a later one is named the total ("十一个加压泵站 泵一共56台")
             put("device_count", int(n.value), kind, first=not _TOTAL_BEFORE.search(before))
     return out
+
+
+def _per_month(yearly: Decimal) -> Decimal:
+    """A yearly figure as a month's, to the cent ("一年停60个小时" -> 5, "一年50万" -> 41666.67)."""
+    return (yearly / MONTHS_PER_YEAR).quantize(Decimal("0.01")).normalize()
 
 
 def _hour_of_a_rate(before: str, after: str) -> bool:

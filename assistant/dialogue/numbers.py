@@ -202,14 +202,14 @@ def find_numbers(text: str) -> list[NumberMention]:
             continue  # "十几台", "十几二十个小时": a rough count, no figure anyone stated
         if _AMOUNT_THEN_ONE_HOUR.match(raw) and m.group("unit") in ("小时", "个小时", "钟头"):
             # "损失二十二万一小时": 22万 per hour, not 220001 hours
-            yield_raw = raw[:-1]
-            value = parse_plain_number(yield_raw)
+            amount_raw = raw[:-1]
+            value = parse_plain_number(amount_raw)
             if value is not None:
                 out.append(
                     NumberMention(
                         value=to_decimal_int(value),
                         start=m.start(),
-                        end=m.start("num") + len(yield_raw),
+                        end=m.start("num") + len(amount_raw),
                         unit="",
                         multiplied=True,
                         currency=False,

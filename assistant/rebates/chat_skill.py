@@ -29,7 +29,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from assistant.dialogue.cues import CAN_GET
-from assistant.dialogue.numbers import find_numbers
+from assistant.dialogue.numbers import find_numbers, find_quarter
 from assistant.dialogue.skills import SkillResult
 from assistant.dialogue.types import Caller, RebateCard, StatementLineView
 from assistant.rebates.engine import LINE_LABELS, LineKind, Statement, StatementStatus, WhatIf, base_rebate
@@ -385,10 +385,6 @@ def increment_figures(text: str) -> tuple[Decimal | None, Decimal | None, Decima
     return baseline, net, new
 
 
-_QUARTER_NUMBER = {"一": 1, "1": 1, "二": 2, "2": 2, "三": 3, "3": 3, "四": 4, "4": 4}
-_SCORE_QUARTER = re.compile(r"(?:q([1234])|第?([一二三四1234])(?:季度|季))[^\d]{0,3}$", re.IGNORECASE)
-
-
 def given_scores(text: str) -> tuple[int, ...]:
     """Satisfaction scores typed in the message, the earlier quarter's first ("这季度86 上季度82"
     gives (82, 86)); only scores of 0 to 100."""
@@ -408,8 +404,11 @@ def given_scores(text: str) -> tuple[int, ...]:
 
 def _quarter_before(text: str, at: int) -> int | None:
     """The quarter's number named right before a score ("三季度87分" -> 3), None when none."""
-    m = _SCORE_QUARTER.search(text[max(0, at - 6) : at])
-    return _QUARTER_NUMBER[m.group(1) or m.group(2)] if m else None
+    window = text[max(0, at - 6) : at].lower()
+    found = find_quarter(window, current_year=0)  # (only the quarter's number is read)
+    if found is None or not re.fullmatch(r"[^\d]{0,3}", window[found[2] :]):
+        return None
+    return int(found[0][-1])
 
 
 def customer_kind(text: str) -> bool | None:
